@@ -1,0 +1,6 @@
+"""Retention Control Tower analytics: from a raw transaction log to segments, CLV, churn and ROI.
+
+This package never imports Dash; it is usable from a notebook and from ``python -m analytics``.
+"""
+
+__version__ = "0.1.0"
