@@ -1,0 +1,45 @@
+# Two commands a new user needs: `make run` and `make test`. Everything else is what they call.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run serve test test-fast browser bench screenshots clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Start the app on http://127.0.0.1:8050 with the embedded default dataset.
+run: $(VENV)/.installed
+	$(BIN)/python app.py
+
+## Production-style: gunicorn, as the Procfile does.
+serve: $(VENV)/.installed
+	$(BIN)/gunicorn app:server --workers 2 --threads 4 --timeout 180 --bind 127.0.0.1:8050
+
+## Debian's chromium and chromium-driver for the browser tests.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  ( $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium chromium-driver )
+
+## The whole suite: unit tests and browser tests in headless chromium.
+test: $(VENV)/.installed browser
+	$(BIN)/pytest --headless
+
+## Unit tests only (no browser).
+test-fast: $(VENV)/.installed
+	$(BIN)/pytest -m "not browser"
+
+bench: $(VENV)/.installed
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+screenshots: $(VENV)/.installed browser
+	$(BIN)/python scripts/screenshots.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache

@@ -1,0 +1,49 @@
+"""Run-time settings, read from the environment in this one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"error: environment variable {name}={raw!r} is not an integer") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Application settings.
+
+    cache_dir: directory shared by every worker for the results cache and the background-callback queue.
+    upload_limit_mb: largest accepted upload, in megabytes.
+    redis_url: when set, background callbacks run on Celery workers through this Redis instead of diskcache.
+    default_dataset: embedded dataset analysed when the page opens.
+    """
+
+    cache_dir: Path = field(default_factory=lambda: Path(".cache"))
+    upload_limit_mb: int = 200
+    redis_url: str | None = None
+    default_dataset: str = "synthetic"
+    host: str = "127.0.0.1"
+    port: int = 8050
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        """Settings from ``RCT_*`` environment variables (``REDIS_URL`` and ``PORT`` as platforms set them)."""
+        return cls(
+            cache_dir=Path(os.environ.get("RCT_CACHE_DIR", ".cache")).resolve(),
+            upload_limit_mb=_env_int("RCT_UPLOAD_LIMIT_MB", 200),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            default_dataset=os.environ.get("RCT_DEFAULT_DATASET", "synthetic"),
+            host=os.environ.get("RCT_HOST", "127.0.0.1"),
+            port=_env_int("PORT", 8050),
+            debug=os.environ.get("RCT_DEBUG", "") == "1",
+        )
