@@ -1,0 +1,242 @@
+"""Per-customer purchase summaries for the BG/NBD and Gamma-Gamma models, built from invoice lines.
+
+Time convention (that of Fader, Hardie & Lee 2005 and of their CDNOW files): purchases are counted in whole
+calendar days, several purchases on one day being one purchase. A purchase on day ``d`` happens at time ``d``.
+The observation period ends at ``as_of`` (exclusive, like the project's as-of date: lines strictly before it
+count), so its last observed day is the day before a midnight ``as_of``, and ``T`` runs from the first
+purchase day to that last observed day. A customer whose only purchase is on the last observed day has
+``T = 0``. Times are in days (``unit="D"``) or weeks of 7 days (``unit="W"``).
+
+- ``frequency``: repeat purchases = distinct purchase days - 1.
+- ``recency``: first to last purchase day.
+- ``T``: first purchase day to the last observed day.
+- ``monetary_value``: mean value of the repeat purchases (the first purchase excluded, as in the
+  Gamma-Gamma model), 0 for customers with no repeat purchase; currency units.
+
+Returns (``is_return`` true, or negative value) are not purchases and are left out. Zero-value lines are
+purchases (CDNOW has a few).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analytics import schema
+from analytics.errors import DataError
+
+UNITS: dict[str, float] = {"D": 1.0, "W": 7.0}
+"""Length of each supported time unit in days."""
+
+SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
+
+_DAY = pd.Timedelta(days=1)
+
+
+def unit_days(unit: str) -> float:
+    """Days in one ``unit`` ("D" or "W"); DataError for anything else."""
+    try:
+        return UNITS[unit]
+    except (KeyError, TypeError):
+        raise DataError(f"time unit {unit!r} is not supported; expected one of {', '.join(UNITS)}") from None
+
+
+def to_timestamp(value, name: str) -> pd.Timestamp:
+    """A date-like value as a naive Timestamp; DataError naming ``name`` when it is not a date."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise DataError(f"{name} {value!r} is not a date (expected e.g. YYYY-MM-DD)") from None
+    if pd.isna(stamp):
+        raise DataError(f"{name} is missing; expected a date such as YYYY-MM-DD")
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def last_observed_day(as_of: pd.Timestamp) -> pd.Timestamp:
+    """The last calendar day with data before the exclusive cutoff ``as_of``."""
+    return (as_of - pd.Timedelta(1, "ns")).floor("D")
+
+
+def purchase_days(
+    lines: pd.DataFrame,
+    *,
+    customer_col: str = schema.CUSTOMER_ID,
+    date_col: str = schema.INVOICE_DATE,
+    value_col: str = schema.REVENUE,
+) -> pd.DataFrame:
+    """One row per (customer, purchase day) with the day's purchase value, sorted by customer then day.
+
+    Columns ``customer_id``, ``day`` (midnight Timestamp) and ``value`` (sum of the day's purchase lines,
+    currency units). Returns and lines without a customer are dropped. The value is ``value_col`` when
+    present, otherwise quantity * unit_price.
+    """
+    if not isinstance(lines, pd.DataFrame):
+        raise DataError(f"expected a DataFrame of invoice lines, got {type(lines).__name__}")
+    if value_col in lines.columns:
+        needed = [customer_col, date_col, value_col]
+    else:
+        needed = [customer_col, date_col, schema.QUANTITY, schema.UNIT_PRICE]
+    missing = [c for c in needed if c not in lines.columns]
+    if missing:
+        raise DataError(
+            f"invoice lines lack column(s) {', '.join(missing)}; found {', '.join(map(str, lines.columns))}"
+        )
+    dates = lines[date_col]
+    if not pd.api.types.is_datetime64_any_dtype(dates):
+        raise DataError(f"column {date_col!r} must hold dates (datetime64), found dtype {dates.dtype}")
+    if value_col in lines.columns:
+        value = pd.to_numeric(lines[value_col], errors="coerce")
+    else:
+        value = pd.to_numeric(lines[schema.QUANTITY], errors="coerce") * pd.to_numeric(
+            lines[schema.UNIT_PRICE], errors="coerce"
+        )
+    bad = value.isna() & lines[customer_col].notna()
+    if bad.any():
+        raise DataError(
+            f"{int(bad.sum())} invoice line(s) have no numeric value (first rows: "
+            f"{', '.join(map(str, lines.index[bad][:5]))})"
+        )
+    keep = lines[customer_col].notna().to_numpy() & dates.notna().to_numpy() & (value >= 0).to_numpy()
+    if schema.IS_RETURN in lines.columns:
+        keep &= ~lines[schema.IS_RETURN].fillna(False).astype(bool).to_numpy()
+    if dates.dt.tz is not None:
+        dates = dates.dt.tz_localize(None)
+    frame = pd.DataFrame(
+        {
+            "customer_id": lines[customer_col].astype("string").to_numpy()[keep],
+            "day": dates.dt.floor("D").to_numpy()[keep],
+            "value": value.to_numpy(dtype=float)[keep],
+        }
+    )
+    days = frame.groupby(["customer_id", "day"], sort=True, observed=True)["value"].sum()
+    return days.reset_index()
+
+
+def _summarise(days: pd.DataFrame, end_day: pd.Timestamp, unit: str) -> pd.DataFrame:
+    """Summary columns from ``purchase_days`` rows dated on or before ``end_day``."""
+    scale = unit_days(unit)
+    days = days[days["day"] <= end_day]
+    grouped = days.groupby("customer_id", sort=True, observed=True)
+    first = grouped["day"].min()
+    last = grouped["day"].max()
+    count = grouped.size()
+    total = grouped["value"].sum()
+    first_value = grouped["value"].first()  # rows are sorted by day within customer
+    frequency = (count - 1).astype(np.int64)
+    repeat_total = total - first_value
+    monetary = np.where(frequency > 0, repeat_total / frequency.clip(lower=1), 0.0)
+    summary = pd.DataFrame(
+        {
+            "frequency": frequency,
+            "recency": (last - first).dt.days.astype(float) / scale,
+            "T": (end_day - first).dt.days.astype(float) / scale,
+            "monetary_value": monetary.astype(float),
+        }
+    )
+    summary.index = summary.index.astype("string")
+    summary.index.name = "customer_id"
+    summary.attrs["unit"] = unit
+    return summary
+
+
+def rfm_summary(
+    lines: pd.DataFrame,
+    as_of,
+    *,
+    unit: str = "D",
+    customer_col: str = schema.CUSTOMER_ID,
+    date_col: str = schema.INVOICE_DATE,
+    value_col: str = schema.REVENUE,
+) -> pd.DataFrame:
+    """Per-customer ``frequency, recency, T, monetary_value`` from lines strictly before ``as_of``.
+
+    Indexed by ``customer_id`` (string); recency and T in ``unit`` ("D" days, "W" weeks); monetary_value
+    in currency units per repeat purchase. See the module docstring for the exact conventions.
+    """
+    as_of = to_timestamp(as_of, "as_of")
+    days = purchase_days(lines, customer_col=customer_col, date_col=date_col, value_col=value_col)
+    summary = _summarise(days[days["day"] < as_of], last_observed_day(as_of), unit)
+    if summary.empty:
+        raise DataError(f"no purchases before as_of {as_of:%Y-%m-%d} to summarise ({len(lines)} lines given)")
+    return summary
+
+
+def calibration_holdout(
+    lines: pd.DataFrame,
+    calibration_end,
+    observation_end,
+    *,
+    unit: str = "D",
+    customer_col: str = schema.CUSTOMER_ID,
+    date_col: str = schema.INVOICE_DATE,
+    value_col: str = schema.REVENUE,
+) -> pd.DataFrame:
+    """Calibration summary plus what each calibration customer did in the holdout period.
+
+    Both ends are exclusive cutoffs like ``as_of``: the calibration period is everything before
+    ``calibration_end``, the holdout is ``calibration_end <= date < observation_end``. (For the paper's
+    "calibration to 1997-09-30, holdout to 1998-06-30" pass 1997-10-01 and 1998-07-01.) Only customers with a
+    purchase in the calibration period are rows. Columns: frequency, recency, T, monetary_value (calibration,
+    as in ``rfm_summary``), frequency_holdout (purchase days in the holdout, all of them repeats),
+    monetary_value_holdout (their mean value, 0 when none) and duration_holdout (holdout length in ``unit``).
+    """
+    calibration_end = to_timestamp(calibration_end, "calibration_end")
+    observation_end = to_timestamp(observation_end, "observation_end")
+    if observation_end <= calibration_end:
+        raise DataError(
+            f"observation_end {observation_end:%Y-%m-%d} must be after calibration_end {calibration_end:%Y-%m-%d}"
+        )
+    scale = unit_days(unit)
+    days = purchase_days(lines, customer_col=customer_col, date_col=date_col, value_col=value_col)
+    calibration = days[days["day"] < calibration_end]
+    summary = _summarise(calibration, last_observed_day(calibration_end), unit)
+    if summary.empty:
+        raise DataError(
+            f"no purchases before calibration_end {calibration_end:%Y-%m-%d} to calibrate on "
+            f"({len(lines)} lines given)"
+        )
+    holdout = days[(days["day"] >= calibration_end) & (days["day"] < observation_end)]
+    grouped = holdout.groupby("customer_id", observed=True)["value"]
+    count = grouped.size().reindex(summary.index, fill_value=0)
+    mean = grouped.mean().reindex(summary.index, fill_value=0.0)
+    summary["frequency_holdout"] = count.astype(np.int64).to_numpy()
+    summary["monetary_value_holdout"] = mean.astype(float).to_numpy()
+    summary["duration_holdout"] = (last_observed_day(observation_end) - last_observed_day(calibration_end)).days / scale
+    return summary
+
+
+def check_summary(summary: pd.DataFrame, columns: tuple[str, ...] = ("frequency", "recency", "T")) -> None:
+    """Raise DataError unless ``summary`` holds valid ``columns`` (non-negative, recency <= T, ...)."""
+    if not isinstance(summary, pd.DataFrame):
+        raise DataError(f"expected a customer summary DataFrame, got {type(summary).__name__}")
+    missing = [c for c in columns if c not in summary.columns]
+    if missing:
+        raise DataError(
+            f"customer summary lacks column(s) {', '.join(missing)}; expected {', '.join(columns)} "
+            f"(build it with rfm_summary)"
+        )
+    if summary.empty:
+        raise DataError("customer summary is empty: there are no customers to model")
+    problems = []
+    for col in columns:
+        values = pd.to_numeric(summary[col], errors="coerce")
+        if values.isna().any() or not np.isfinite(values.to_numpy(dtype=float)).all():
+            problems.append((f"{col} is missing or not finite", values.isna() | ~np.isfinite(values.fillna(0))))
+        elif (values < 0).any():
+            problems.append((f"{col} is negative", values < 0))
+    if "frequency" in columns and not problems:
+        freq = summary["frequency"].astype(float)
+        if (freq != np.round(freq)).any():
+            problems.append(("frequency is not a whole number", freq != np.round(freq)))
+    if {"recency", "T"} <= set(columns) and not problems:
+        too_late = summary["recency"] > summary["T"] + 1e-9
+        if too_late.any():
+            problems.append(("recency is greater than T", too_late))
+    if {"frequency", "recency"} <= set(columns) and not problems:
+        odd = (summary["frequency"] == 0) & (summary["recency"] != 0)
+        if odd.any():
+            problems.append(("recency is not 0 for a customer with no repeat purchase", odd))
+    if problems:
+        text, mask = problems[0]
+        rows = summary.index[np.asarray(mask, dtype=bool)]
+        raise DataError(f"customer summary: {text} for {len(rows)} customer(s), first: {', '.join(map(str, rows[:5]))}")
