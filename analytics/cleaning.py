@@ -1,0 +1,329 @@
+"""Cleaning rules for a canonical transaction log, with a data-quality report.
+
+Rules run in this order; a row is counted by the FIRST rule that catches it (``rows_removed``), while
+``rows_flagged`` counts every input row the rule matches on its own, whatever earlier rules did:
+
+1. ``after_as_of``        invoice date on or after ``as_of`` (only lines strictly before it are used)
+2. ``missing_date``       no invoice date
+3. ``duplicate``          exact duplicate of an earlier row over all canonical source columns
+4. ``missing_customer``   no customer ID
+5. ``non_positive_price`` unit price <= 0 or missing
+6. ``zero_quantity``      quantity 0 or missing
+7. ``non_product``        stock code in ``non_product_codes`` (postage, manual, fees, discounts, vouchers...)
+8. ``returns``            cancellation / return lines (invoice prefix ``C`` or negative quantity): never
+                          purchases; kept and netted from monetary value (``action="netted"``), or dropped
+                          when ``net_returns=False``
+9. ``non_positive_customer`` every remaining line of a customer whose net value is <= 0
+
+Every row-level rule depends on the row's own values only, so an exact duplicate is always caught by the
+same rule as its original: the order changes which rule a row is attributed to, never which rows survive.
+Money is in the log's currency; ``revenue`` = quantity x unit price (negative for returns).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics import schema as S
+from analytics.errors import DataError
+
+# Stock codes that are not products, from the UCI Online Retail catalogue. A trailing "*" is a prefix.
+DEFAULT_NON_PRODUCT_CODES: tuple[str, ...] = (
+    "POST",  # postage
+    "DOT",  # dotcom postage
+    "C2",  # carriage
+    "M",  # manual adjustment
+    "D",  # discount
+    "S",  # samples
+    "B",  # adjust bad debt
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "CRUK",  # charity commission
+    "PADS",  # "pads to match all cushions", priced 0.001
+    "gift_0001_*",  # gift vouchers
+)
+
+RULES: pd.DataFrame = pd.DataFrame(
+    [
+        ("after_as_of", "invoice date on or after the as-of date (ignored, reported)"),
+        ("missing_date", "no invoice date"),
+        ("duplicate", "exact duplicate of an earlier row (all source columns equal)"),
+        ("missing_customer", "no customer ID"),
+        ("non_positive_price", "unit price zero, negative or missing"),
+        ("zero_quantity", "quantity zero or missing"),
+        ("non_product", "stock code is not a product (postage, manual, fees, discounts, vouchers)"),
+        ("returns", "cancellation or return line (invoice prefix C or negative quantity)"),
+        ("non_positive_customer", "all lines of customers whose net value is <= 0"),
+    ],
+    columns=["rule", "description"],
+)
+
+# Net values closer to zero than this are float noise from netting a purchase against its return.
+_NET_TOLERANCE = 1e-6
+
+
+@dataclass
+class QualityReport:
+    """What cleaning removed and kept. Money in the log's currency; dates are naive Timestamps.
+
+    ``rules`` has one row per rule in the order applied: rule, action (removed / netted / dropped /
+    reported), rows_flagged (input rows matching the rule on its own), rows_removed (rows this rule took,
+    after the earlier rules), revenue_removed (signed quantity x unit price of those rows; for netted returns
+    the negative value netted from monetary), description. ``revenue_out`` = ``revenue_in`` minus the
+    revenue of every rule whose action is "removed" or "dropped".
+    """
+
+    rules: pd.DataFrame
+    as_of: pd.Timestamp
+    net_returns: bool
+    rows_in: int
+    rows_out: int
+    customers_in: int
+    customers_out: int
+    invoices_in: int
+    invoices_out: int
+    revenue_in: float
+    revenue_out: float
+    date_min_in: pd.Timestamp | None
+    date_max_in: pd.Timestamp | None
+    date_min_out: pd.Timestamp | None
+    date_max_out: pd.Timestamp | None
+    rows_after_as_of: int
+    cancellation_lines: int  # input lines whose invoice ID starts with "C"
+    customers_excluded: list[str] = field(default_factory=list)  # net value <= 0
+    excluded_detail: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (ints, floats, ISO date strings, None for missing)."""
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, pd.DataFrame):
+                out[name] = [{k: _json_value(v) for k, v in row.items()} for row in value.to_dict("records")]
+            elif isinstance(value, list):
+                out[name] = [_json_value(v) for v in value]
+            else:
+                out[name] = _json_value(value)
+        out["n_customers_excluded"] = len(self.customers_excluded)
+        return out
+
+
+@dataclass
+class CleanResult:
+    """Kept lines (canonical columns + ``revenue`` + ``is_return``), the report and the as-of date used."""
+
+    lines: pd.DataFrame
+    report: QualityReport
+    as_of: pd.Timestamp
+
+
+def clean(
+    transactions: pd.DataFrame,
+    *,
+    as_of: date | datetime | str | pd.Timestamp | None = None,
+    net_returns: bool = True,
+    non_product_codes: Iterable[str] = DEFAULT_NON_PRODUCT_CODES,
+) -> CleanResult:
+    """Apply the rules in the module docstring to a canonical transaction log.
+
+    ``as_of`` defaults to midnight after the last transaction date. ``net_returns=False`` ignores returns
+    instead of netting them. Raises :class:`DataError` for missing columns, wrong types, or when no valid
+    purchase is left (with the counts per rule).
+    """
+    df = _checked(transactions)
+    n = len(df)
+    cust = df[S.CUSTOMER_ID].astype("string").str.strip()
+    cust = cust.mask(cust == "")
+    invoice = df[S.INVOICE_ID].astype("string").str.strip()
+    dates = df[S.INVOICE_DATE]
+    qty = df[S.QUANTITY].to_numpy(dtype="float64", na_value=np.nan)
+    price = df[S.UNIT_PRICE].to_numpy(dtype="float64", na_value=np.nan)
+    revenue = qty * price
+    as_of_ts = _resolve_as_of(as_of, dates)
+
+    is_cancel = invoice.str.upper().str.startswith("C").fillna(False).to_numpy(dtype=bool)
+    is_return = is_cancel | (qty < 0)
+    source_cols = [c for c in S.CANONICAL_COLUMNS if c in df.columns]
+    flags: dict[str, np.ndarray] = {
+        "after_as_of": (dates >= as_of_ts).to_numpy(dtype=bool, na_value=False),
+        "missing_date": dates.isna().to_numpy(),
+        "duplicate": df.duplicated(subset=source_cols, keep="first").to_numpy(),
+        "missing_customer": cust.isna().to_numpy(),
+        "non_positive_price": ~(price > 0),
+        "zero_quantity": ~(np.abs(qty) > 0),
+        "non_product": _non_product_mask(df, non_product_codes),
+        "returns": is_return,
+    }
+
+    removed = np.zeros(n, dtype=bool)
+    rows: list[dict[str, Any]] = []
+    rev0 = np.nan_to_num(revenue)
+    for rule, flag in flags.items():
+        taken = flag & ~removed
+        if rule == "returns":
+            action = "netted" if net_returns else "dropped"
+        else:
+            action = "reported" if rule == "after_as_of" else "removed"
+        if action != "netted":
+            removed |= taken
+        rows.append(_rule_row(rule, action, flag, taken, rev0))
+
+    kept = ~removed
+    net = pd.Series(rev0[kept]).groupby(cust.to_numpy()[kept]).sum()
+    bad_customers = net.index[net <= _NET_TOLERANCE]
+    cust_kept_bad = kept & cust.isin(bad_customers).to_numpy(dtype=bool, na_value=False)
+    rows.append(_rule_row("non_positive_customer", "removed", cust_kept_bad, cust_kept_bad, rev0))
+    removed |= cust_kept_bad
+    kept = ~removed
+
+    rules = pd.DataFrame(rows).merge(RULES, on="rule", how="left")
+    excluded = _excluded_detail(cust, rev0, is_return, cust_kept_bad)
+
+    out_cols = source_cols
+    lines = df.loc[kept, out_cols].copy()
+    lines[S.CUSTOMER_ID] = cust[kept]
+    lines[S.INVOICE_ID] = invoice[kept]
+    lines[S.REVENUE] = revenue[kept]
+    lines[S.IS_RETURN] = is_return[kept]
+    lines = lines.reset_index(drop=True)
+
+    report = QualityReport(
+        rules=rules,
+        as_of=as_of_ts,
+        net_returns=net_returns,
+        rows_in=n,
+        rows_out=len(lines),
+        customers_in=int(cust.nunique()),
+        customers_out=int(lines[S.CUSTOMER_ID].nunique()),
+        invoices_in=int(invoice.nunique()),
+        invoices_out=int(lines[S.INVOICE_ID].nunique()),
+        revenue_in=float(rev0.sum()),
+        revenue_out=float(lines[S.REVENUE].sum()),
+        date_min_in=_ts(dates.min()),
+        date_max_in=_ts(dates.max()),
+        date_min_out=_ts(lines[S.INVOICE_DATE].min()),
+        date_max_out=_ts(lines[S.INVOICE_DATE].max()),
+        rows_after_as_of=int(flags["after_as_of"].sum()),
+        cancellation_lines=int(is_cancel.sum()),
+        customers_excluded=[str(c) for c in excluded[S.CUSTOMER_ID]],
+        excluded_detail=excluded,
+    )
+    if not (~lines[S.IS_RETURN]).any():
+        counts = "; ".join(f"{r.rule}: {r.rows_removed:,}" for r in rules.itertuples() if r.rows_removed)
+        raise DataError(
+            f"no valid purchases left after cleaning: {n:,} rows in, 0 purchase lines out "
+            f"(as-of {as_of_ts:%Y-%m-%d}); rows taken per rule: {counts or 'none'}"
+        )
+    return CleanResult(lines=lines, report=report, as_of=as_of_ts)
+
+
+def _checked(transactions: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(transactions, pd.DataFrame):
+        raise DataError(f"expected a transaction table (DataFrame), got {type(transactions).__name__}")
+    missing = [c for c in S.REQUIRED_COLUMNS if c not in transactions.columns]
+    if missing:
+        raise DataError(
+            f"transaction table is missing column(s) {missing}; found {list(transactions.columns)}; "
+            f"expected {list(S.REQUIRED_COLUMNS)}"
+        )
+    if not pd.api.types.is_datetime64_any_dtype(transactions[S.INVOICE_DATE]):
+        raise DataError(
+            f"column {S.INVOICE_DATE} must hold dates, found dtype {transactions[S.INVOICE_DATE].dtype} "
+            f"(first values {transactions[S.INVOICE_DATE].head(3).tolist()})"
+        )
+    for col in (S.QUANTITY, S.UNIT_PRICE):
+        if not pd.api.types.is_numeric_dtype(transactions[col]) or pd.api.types.is_bool_dtype(transactions[col]):
+            raise DataError(
+                f"column {col} must be numeric, found dtype {transactions[col].dtype} "
+                f"(first values {transactions[col].head(3).tolist()})"
+            )
+    if len(transactions) == 0:
+        raise DataError("no valid purchases left after cleaning: the transaction table has no rows")
+    df = transactions
+    if getattr(df[S.INVOICE_DATE].dt, "tz", None) is not None:
+        df = df.assign(**{S.INVOICE_DATE: df[S.INVOICE_DATE].dt.tz_localize(None)})
+    return df
+
+
+def _resolve_as_of(as_of: Any, dates: pd.Series) -> pd.Timestamp:
+    if as_of is None:
+        last = dates.max()
+        if pd.isna(last):
+            raise DataError(f"column {S.INVOICE_DATE} has no dates, so there is no default as-of date")
+        return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"as-of date {as_of!r} is not a date; expected YYYY-MM-DD") from exc
+    if pd.isna(ts):
+        raise DataError(f"as-of date {as_of!r} is not a date; expected YYYY-MM-DD")
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _non_product_mask(df: pd.DataFrame, codes: Iterable[str]) -> np.ndarray:
+    if S.STOCK_CODE not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    if isinstance(codes, str):
+        raise DataError(f"non-product codes must be a list of codes, got the single string {codes!r}")
+    normalised = [str(c).strip().upper() for c in codes if str(c).strip()]
+    exact = {c for c in normalised if not c.endswith("*")}
+    prefixes = tuple(c[:-1] for c in normalised if c.endswith("*"))
+    # Match on the few thousand distinct codes, then broadcast back to the lines.
+    idx, uniques = pd.factorize(df[S.STOCK_CODE], use_na_sentinel=True)
+    upper = pd.Index(uniques.astype(str)).str.strip().str.upper()
+    hit = upper.isin(exact)
+    if prefixes:
+        hit = hit | np.asarray(upper.str.startswith(prefixes), dtype=bool)
+    return np.append(np.asarray(hit, dtype=bool), False)[idx]
+
+
+def _rule_row(rule: str, action: str, flag: np.ndarray, taken: np.ndarray, revenue: np.ndarray) -> dict[str, Any]:
+    return {
+        "rule": rule,
+        "action": action,
+        "rows_flagged": int(flag.sum()),
+        "rows_removed": int(taken.sum()),
+        "revenue_removed": float(revenue[taken].sum()),
+    }
+
+
+def _excluded_detail(cust: pd.Series, revenue: np.ndarray, is_return: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
+    """Per excluded customer: value bought, value returned (negative), net value, lines of each kind."""
+    part = pd.DataFrame(
+        {
+            S.CUSTOMER_ID: cust.to_numpy()[rows],
+            "purchase_value": np.where(is_return[rows], 0.0, revenue[rows]),
+            "returned_value": np.where(is_return[rows], revenue[rows], 0.0),
+            "purchase_lines": (~is_return[rows]).astype(int),
+            "return_lines": is_return[rows].astype(int),
+        }
+    )
+    out = part.groupby(S.CUSTOMER_ID, sort=True).sum().reset_index()
+    out.insert(3, "net_value", out["purchase_value"] + out["returned_value"])
+    out[S.CUSTOMER_ID] = out[S.CUSTOMER_ID].astype("string")
+    return out
+
+
+def _ts(value: Any) -> pd.Timestamp | None:
+    return None if pd.isna(value) else pd.Timestamp(value)
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp, datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    return str(value)
