@@ -1,0 +1,193 @@
+"""Campaign ROI: incremental economics of a discount offer, best audience size and its uncertainty.
+
+One call does everything a thin callback needs::
+
+    report = evaluate(customer_table, Scenario.from_query(search))
+    report.totals.net_profit, report.monte_carlo.prob_profit, report.curve.thinned(), report.tornado
+    report.to_dict()  # JSON-safe summary
+
+Modules: :mod:`.audience` (who), :mod:`.economics` (formulas), :mod:`.targeting` (ranking, profit
+curve, warnings), :mod:`.uncertainty` (scenarios, tornado, Monte Carlo), :mod:`.scenario` (levers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import DataError
+from analytics.roi.audience import AudienceFilter, AudienceSelection, read_id_list, select_audience
+from analytics.roi.economics import (
+    P0_COLUMN,
+    SPEND_COLUMN,
+    Levers,
+    P0Source,
+    PreparedAudience,
+    Totals,
+    prepare,
+    rescale_horizon,
+)
+from analytics.roi.scenario import OPTIMAL, Scenario
+from analytics.roi.targeting import ProfitCurve, profit_curve, ranked_customers, value_warnings
+from analytics.roi.uncertainty import MonteCarloResult, lever_ranges, monte_carlo, scenario_table, tornado
+
+__all__ = [
+    "AudienceFilter",
+    "AudienceSelection",
+    "Levers",
+    "MonteCarloResult",
+    "PreparedAudience",
+    "ProfitCurve",
+    "RoiReport",
+    "Scenario",
+    "Totals",
+    "compare",
+    "evaluate",
+    "lever_ranges",
+    "monte_carlo",
+    "prepare",
+    "profit_curve",
+    "read_id_list",
+    "rescale_horizon",
+    "scenario_table",
+    "select_audience",
+    "tornado",
+]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe rows: NaN -> None, numpy scalars -> Python."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()} for row in clean.to_dict("records")]
+
+
+@dataclass(frozen=True)
+class RoiReport:
+    """Everything the ROI tab shows for one scenario.
+
+    selection: the filtered audience; curve: profit over audience size within it (ranked);
+    targeted_size: how many of the ranked customers the scenario targets; totals: of those;
+    customers: the ranked selection with a ``targeted`` flag (for export);
+    warnings: value-destruction and data remarks; scenarios: pessimistic/base/optimistic totals;
+    tornado: lever swings; monte_carlo: simulated net profit of the targeted customers.
+    """
+
+    scenario: Scenario
+    levers: Levers
+    selection: AudienceSelection
+    curve: ProfitCurve
+    targeted_size: int
+    totals: Totals
+    customers: pd.DataFrame
+    warnings: list[str]
+    scenarios: pd.DataFrame
+    tornado: pd.DataFrame
+    monte_carlo: MonteCarloResult
+
+    def to_dict(self, curve_points: int = 400, histogram_bins: int = 40) -> dict[str, Any]:
+        """JSON-safe summary (no per-customer rows): scenario, audience, totals, curve, tornado, Monte Carlo."""
+        return {
+            "scenario": self.scenario.to_dict(),
+            "audience": self.selection.to_dict(),
+            "targeted_size": self.targeted_size,
+            "optimal_size": self.curve.optimal_size,
+            "optimal_net_profit": self.curve.optimal_net_profit,
+            "totals": self.totals.to_dict(),
+            "warnings": list(self.warnings),
+            "scenarios": _records(self.scenarios),
+            "tornado": _records(self.tornado),
+            "monte_carlo": self.monte_carlo.to_dict(),
+            "histogram": _records(self.monte_carlo.histogram(histogram_bins)),
+            "curve": _records(self.curve.thinned(curve_points)),
+        }
+
+
+def _targeted_size(scenario: Scenario, curve: ProfitCurve, n: int) -> tuple[int, list[str]]:
+    size = scenario.audience_size
+    if size is None:
+        return n, []
+    if size == OPTIMAL:
+        return curve.optimal_size, []
+    if size > n:
+        return n, [f"audience size {size:,} is more than the {n:,} selected customers; all are targeted"]
+    return int(size), []
+
+
+def evaluate(
+    table: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    p0: P0Source = P0_COLUMN,
+    spend: str = SPEND_COLUMN,
+    p0_horizon_months: float | None = None,
+    n_sims: int = 2000,
+    seed: int = 0,
+) -> RoiReport:
+    """Select the audience, rank it, and compute totals, profit curve, warnings, scenarios, tornado and
+    Monte Carlo for ``scenario``.
+
+    table: customer table indexed by customer_id with the p0 and spend columns (and the filter columns the
+    audience uses). p0, p0_horizon_months: where the baseline purchase probability over
+    ``scenario.horizon_months`` comes from (see :func:`analytics.roi.economics.baseline_probability`).
+    spend: column of expected order value (currency). Raises DataError when no customer is selected.
+    """
+    selection = select_audience(table, scenario.audience)
+    if selection.n == 0:
+        funnel = "; ".join(f"{label}: {count:,}" for label, count in selection.steps)
+        raise DataError(f"the campaign audience is empty ({funnel})")
+    levers = scenario.levers()
+    selected = prepare(selection.customers, scenario.horizon_months, p0=p0, spend=spend, p0_horizon_months=p0_horizon_months)
+    curve = profit_curve(selected, levers)
+    size, notes = _targeted_size(scenario, curve, selected.n)
+    targeted = selected if size == selected.n else selected.subset(curve.order[:size])
+    totals = targeted.totals(levers)
+    customers = ranked_customers(selected, levers, curve)
+    customers["targeted"] = customers["rank"] <= size
+    return RoiReport(
+        scenario=scenario,
+        levers=levers,
+        selection=selection,
+        curve=curve,
+        targeted_size=size,
+        totals=totals,
+        customers=customers,
+        warnings=notes + value_warnings(totals, curve, targeted, levers),
+        scenarios=scenario_table(targeted, levers),
+        tornado=tornado(targeted, levers),
+        monte_carlo=monte_carlo(targeted, levers, n_sims=n_sims, seed=seed),
+    )
+
+
+def compare(reports: list[RoiReport]) -> pd.DataFrame:
+    """Side-by-side table of scenarios, one row each: the levers and the headline results.
+
+    Money in currency, ``*_pct`` in percent, ``*_pp`` in percentage points; ready for ``to_csv``.
+    """
+    rows = []
+    for report in reports:
+        scenario, totals, mc = report.scenario, report.totals, report.monte_carlo
+        levers = {k: v for k, v in scenario.to_dict().items() if k != "audience"}
+        rows.append(
+            levers
+            | {
+                "selected_customers": report.selection.n,
+                "targeted_customers": report.targeted_size,
+                "net_profit": totals.net_profit,
+                "roi": totals.roi,
+                "incremental_customers": totals.incremental_customers,
+                "incremental_margin": totals.incremental_margin,
+                "discount_cost": totals.discount_cost,
+                "total_cost": totals.total_cost,
+                "break_even_uplift_pp": totals.break_even_uplift * 100,
+                "cost_per_incremental_customer": totals.cost_per_incremental_customer,
+                "optimal_size": report.curve.optimal_size,
+                "optimal_net_profit": report.curve.optimal_net_profit,
+                "net_profit_p5": mc.percentiles()["p5"],
+                "net_profit_p95": mc.percentiles()["p95"],
+                "prob_profit": mc.prob_profit,
+            }
+        )
+    return pd.DataFrame(rows)
