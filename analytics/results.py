@@ -1,0 +1,35 @@
+"""What a pipeline run produces: plain tables and parameters that pickle into the cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class Results:
+    """One analysis of one dataset with one set of parameters.
+
+    key: cache key (fingerprint of the cleaned data, the parameters and the analytics version).
+    customers: one row per modelled customer (features, RFM scores, segment, cluster, CLV, churn columns).
+    quality: the cleaning report as a JSON-safe dict.
+    monthly: monthly activity (see analytics.trends.monthly_activity).
+    cohorts: cohort retention shares (see analytics.trends.cohort_retention).
+    models: per model family ("clustering", "clv", "churn"), its parameters, diagnostics and metrics
+        (DataFrames and plain values only, never fitted estimator objects).
+    meta: source name, as-of date, parameters, versions, timings.
+    """
+
+    key: str
+    customers: pd.DataFrame
+    quality: dict[str, Any]
+    monthly: pd.DataFrame
+    cohorts: pd.DataFrame
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return pd.Timestamp(self.meta["as_of"])

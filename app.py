@@ -1,0 +1,61 @@
+"""Retention Control Tower: the Dash application factory and the WSGI ``server`` for gunicorn.
+
+``python app.py`` runs it locally on http://127.0.0.1:8050; ``gunicorn app:server`` serves it in production.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+
+from settings import Settings
+from components import vendor
+from components.layout import build_layout
+import callbacks
+
+TITLE = "Retention Control Tower"
+
+
+def background_manager(settings: Settings):
+    """Celery on Redis when ``REDIS_URL`` is set, else diskcache on the shared cache directory.
+
+    The directory must be explicit and shared: with a per-process temp dir each gunicorn worker would have
+    its own queue and results would never reach the worker that serves the page.
+    """
+    if settings.redis_url:
+        from celery import Celery
+
+        celery_app = Celery(__name__, broker=settings.redis_url, backend=settings.redis_url)
+        return dash.CeleryManager(celery_app)
+    import diskcache
+
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
+    return dash.DiskcacheManager(diskcache.Cache(str(settings.cache_dir / "background")))
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """Build the app: layout, locally served Bootstrap, background manager, every tab's callbacks."""
+    settings = settings or Settings.from_env()
+    app = dash.Dash(
+        __name__,
+        title=TITLE,
+        external_stylesheets=vendor.STYLESHEETS,
+        background_callback_manager=background_manager(settings),
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    vendor.register_vendor_route(app.server)
+    app.server.config["MAX_CONTENT_LENGTH"] = settings.upload_limit_mb * 1024 * 1024 * 2  # base64 overhead
+    app.server.config["RCT_SETTINGS"] = settings
+    app.layout = build_layout(settings)
+    callbacks.register_all(app)
+    return app
+
+
+app = create_app()
+server = app.server
+
+if __name__ == "__main__":
+    _settings = server.config["RCT_SETTINGS"]
+    app.run(host=_settings.host, port=_settings.port, debug=_settings.debug)

@@ -1,0 +1,13 @@
+"""Thin Dash callbacks, one module per tab; each exposes ``register(app)``."""
+
+from __future__ import annotations
+
+import dash
+
+
+def register_all(app: dash.Dash) -> None:
+    """Register every tab's callbacks on this app (never module-level, so tests can build many apps)."""
+    from callbacks import data, run
+
+    for module in (run, data):
+        module.register(app)

@@ -1,0 +1,50 @@
+"""What every tab's callbacks share: the results cache of this process and reading Results by key."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+from analytics.cache import ResultsCache
+from analytics.errors import DataError
+from analytics.results import Results
+from settings import Settings
+
+
+@lru_cache(maxsize=4)
+def _cache_at(directory: str) -> ResultsCache:
+    return ResultsCache(Path(directory) / "results")
+
+
+def results_cache(app_or_settings) -> ResultsCache:
+    """The results cache under the settings' cache directory (one handle per process and directory)."""
+    settings = app_or_settings if isinstance(app_or_settings, Settings) else app_or_settings.server.config["RCT_SETTINGS"]
+    return _cache_at(str(settings.cache_dir))
+
+
+@lru_cache(maxsize=8)
+def _results(directory: str, key: str) -> Results | None:
+    return _cache_at(directory).get(key)
+
+
+def load_results(settings: Settings, key: str | None) -> Results:
+    """Results for a key, memoised in the process so a tab switch does not unpickle again.
+
+    Raises PreventUpdate while there is no key yet (the first run has not finished).
+    """
+    if not key:
+        raise dash.exceptions.PreventUpdate
+    results = _results(str(settings.cache_dir), key)
+    if results is None:
+        _results.cache_clear()  # do not remember a miss: another worker may be writing it
+        raise dash.exceptions.PreventUpdate
+    return results
+
+
+def error_alert(error: DataError | str, title: str = "This data cannot be used") -> dbc.Alert:
+    """The one way a problem with the user's input is shown: a clear message, never a traceback."""
+    return dbc.Alert([html.Strong(f"{title}: "), str(error)], color="danger", className="mb-0", dismissable=True)

@@ -1,0 +1,95 @@
+"""Run the analysis in a background callback: progress bar, cancel button, the results key into the Store."""
+
+from __future__ import annotations
+
+import dash
+from dash import ALL, Input, Output, State
+
+from analytics import pipeline
+from analytics.datasets import load_dataset
+from analytics.errors import DataError
+from analytics.loading import read_transactions
+from analytics.params import AnalysisParams
+from callbacks import common, uploads
+from components import ids
+
+
+def params_from_inputs(as_of, horizon, margin_pct, discount_pct, churn_window, method, k, k_range) -> AnalysisParams:
+    """AnalysisParams from the Data tab's controls (percentages in the UI, fractions in analytics)."""
+
+    def number(value, name, cast):
+        if value in (None, ""):
+            raise DataError(f"{name} is empty: enter a number")
+        return cast(value)
+
+    return AnalysisParams(
+        as_of=as_of or None,
+        clv_horizon_months=number(horizon, "CLV horizon", int),
+        margin=number(margin_pct, "gross margin", float) / 100,
+        monthly_discount_rate=number(discount_pct, "monthly discount rate", float) / 100,
+        churn_window_days=number(churn_window, "churn window", int),
+        cluster_method=method,
+        cluster_k=int(k) if k not in (None, "") else None,
+        k_min=int(k_range[0]),
+        k_max=int(k_range[1]),
+    )
+
+
+def register(app: dash.Dash) -> None:
+    settings = app.server.config["RCT_SETTINGS"]
+
+    @app.callback(
+        Output(ids.RESULTS_KEY, "data"),
+        Output(ids.RUN_ERROR, "children"),
+        Input(ids.RUN_BUTTON, "n_clicks"),
+        State(ids.DATASET, "value"),
+        State(ids.UPLOAD_STORE, "data"),
+        State({"type": "mapping", "canonical": ALL}, "value"),
+        State({"type": "mapping", "canonical": ALL}, "id"),
+        State(ids.PARAM_AS_OF, "value"),
+        State(ids.PARAM_HORIZON, "value"),
+        State(ids.PARAM_MARGIN, "value"),
+        State(ids.PARAM_DISCOUNT, "value"),
+        State(ids.PARAM_CHURN_WINDOW, "value"),
+        State(ids.PARAM_CLUSTER_METHOD, "value"),
+        State(ids.PARAM_CLUSTER_K, "value"),
+        State(ids.PARAM_K_RANGE, "value"),
+        background=True,
+        progress=[Output(ids.RUN_PROGRESS, "value"), Output(ids.RUN_PROGRESS_TEXT, "children")],
+        progress_default=[0, ""],
+        running=[
+            (Output(ids.RUN_BUTTON, "disabled"), True, False),
+            (Output(ids.CANCEL_BUTTON, "disabled"), False, True),
+            (Output(ids.DATASET, "disabled"), True, False),
+            (Output(ids.UPLOAD, "disabled"), True, False),
+        ],
+        cancel=[Input(ids.CANCEL_BUTTON, "n_clicks")],
+        interval=300,
+    )
+    def run_analysis(set_progress, _clicks, dataset, upload, mapping_values, mapping_ids, *param_values):
+        def progress(fraction: float, message: str) -> None:
+            set_progress((round(fraction * 100), message))
+
+        try:
+            params = params_from_inputs(*param_values)
+            if dataset == "upload":
+                if not upload:
+                    raise DataError("no file uploaded yet: drop a file on the upload area first")
+                mapping = {i["canonical"]: v for i, v in zip(mapping_ids, mapping_values) if v}
+                path = uploads.stored_path(settings, upload)
+                source_id = f"upload:{upload['sha256']}:{sorted(mapping.items())}"
+                source_name = upload["filename"]
+
+                def load():
+                    return read_transactions(path, mapping=mapping or None)
+            else:
+                source_id, source_name = f"dataset:{dataset}", dataset
+
+                def load():
+                    return load_dataset(dataset)
+
+            key = pipeline.run_cached(load, params, common.results_cache(settings), source_id=source_id,
+                                      source_name=source_name, progress=progress)
+        except DataError as error:
+            return dash.no_update, common.error_alert(error)
+        return key, None

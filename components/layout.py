@@ -1,0 +1,76 @@
+"""The page shell: navbar, run status, tabs. Each tab's body comes from its own builder on tab switch."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import data_tab, ids, placeholder_tab
+
+TAB_LABELS = {
+    "data": "Data",
+    "tower": "Executive tower",
+    "explorer": "Segment explorer",
+    "journeys": "Journeys",
+    "roi": "ROI simulator",
+    "methodology": "Methodology & evidence",
+}
+
+
+def navbar() -> html.Header:
+    return html.Header(
+        dbc.Container(
+            [
+                html.Div(
+                    [
+                        html.I(className="bi bi-broadcast-pin me-2"),
+                        html.Span("Retention Control Tower", className="navbar-brand mb-0 h1"),
+                    ],
+                    className="d-flex align-items-center",
+                ),
+                html.Div(id=ids.DATASET_SUMMARY, className="rct-subtitle"),
+            ],
+            fluid=True,
+            className="d-flex justify-content-between align-items-center py-2",
+        ),
+        className="rct-navbar mb-3",
+    )
+
+
+def tab_bodies(settings) -> dict:
+    """Each tab's static body; callbacks fill them from the results in the cache."""
+    from analytics.datasets import DATASETS
+
+    return {
+        "data": data_tab.layout({name: d.description for name, d in DATASETS.items()}, settings.default_dataset,
+                                settings.upload_limit_mb),
+        "tower": placeholder_tab.layout("journeys"),
+        "explorer": placeholder_tab.layout("journeys"),
+        "journeys": placeholder_tab.layout("journeys"),
+        "roi": placeholder_tab.layout("roi"),
+        "methodology": placeholder_tab.layout("journeys"),
+    }
+
+
+def build_layout(settings) -> html.Div:
+    """The whole page. Only the results key lives in the browser; tables stay in the server's cache."""
+    return html.Div(
+        [
+            navbar(),
+            dbc.Container(
+                [
+                    dcc.Store(id=ids.RESULTS_KEY, storage_type="memory"),
+                    dbc.Tabs(
+                        [
+                            dbc.Tab(body, label=TAB_LABELS[tab_id], tab_id=tab_id)
+                            for tab_id, body in tab_bodies(settings).items()
+                        ],
+                        id=ids.TABS,
+                        active_tab="tower",
+                        className="mb-3",
+                    ),
+                ],
+                fluid=True,
+            ),
+        ]
+    )
