@@ -60,8 +60,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     scores = segments.rfm_scores(table)
     table = table.join(scores)
     table["segment"] = segments.assign_segments(scores)
-    rules = segments.DEFAULT_SEGMENT_RULES
-    table["action"] = table["segment"].map(dict(zip(rules["segment"], rules["action"])))
+    table["action"] = table["segment"].map(segments.segment_actions())
     stage("trends", 0.3, "Summarising monthly activity and cohorts")
     monthly = trends.monthly_activity(lines)
     cohorts = trends.cohort_retention(lines)

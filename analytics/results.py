@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -33,3 +34,22 @@ class Results:
     @property
     def as_of(self) -> pd.Timestamp:
         return pd.Timestamp(self.meta["as_of"])
+
+
+def json_safe(value: Any) -> Any:
+    """Nested dicts/lists of DataFrames, numpy scalars and Timestamps as plain JSON types (NaN -> None)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return json_safe(value.reset_index().to_dict("records") if value.index.name else value.to_dict("records"))
+    if isinstance(value, pd.Series):
+        return json_safe(value.to_dict())
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(value).isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

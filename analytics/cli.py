@@ -1,0 +1,114 @@
+"""Command line: ``python -m analytics run INPUT [--out DIR] [--as-of YYYY-MM-DD] [--map canonical=Source ...]``.
+
+Writes ``customers.csv`` (one row per customer), ``quality.json`` (the cleaning report) and ``summary.json``
+(parameters, counts, versions, model metrics). Bad input: exit status 2, one ``error:`` line on stderr, and no
+output files at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import analytics
+from analytics import pipeline
+from analytics.datasets import DATASETS, load_dataset
+from analytics.errors import DataError
+from analytics.export import to_safe_csv
+from analytics.loading import read_transactions
+from analytics.params import AnalysisParams
+from analytics.results import Results, json_safe
+
+EXIT_BAD_INPUT = 2
+
+
+def _mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        canonical, sep, source = pair.partition("=")
+        if not sep or not canonical or not source:
+            raise DataError(f"--map {pair!r} is not of the form canonical=SourceColumn (e.g. customer_id=Client)")
+        mapping[canonical.strip()] = source.strip()
+    return mapping
+
+
+def load_input(source: str, mapping: dict[str, str] | None = None) -> pd.DataFrame:
+    """Canonical transactions from an embedded dataset's name or a file path."""
+    if source in DATASETS and not Path(source).exists():
+        return load_dataset(source)
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"input {source!r} is neither a file nor an embedded dataset ({', '.join(DATASETS)})")
+    return read_transactions(path, mapping=mapping)
+
+
+def summary_of(results: Results, source: str) -> dict[str, Any]:
+    """JSON-safe summary: source, parameters, counts, versions, timings and each model's metrics."""
+    import lifetimes
+    import numpy
+    import sklearn
+
+    return {
+        "source": source,
+        **results.meta,
+        "counts": {
+            "rows_in": results.quality["rows_in"],
+            "rows_kept": results.quality["rows_out"],
+            "customers_modelled": int(len(results.customers)),
+            "customers_excluded": results.quality["n_customers_excluded"],
+            "segments": {str(k): int(v) for k, v in results.customers["segment"].value_counts().items()},
+        },
+        "versions": {
+            "analytics": analytics.__version__,
+            "pandas": pd.__version__,
+            "numpy": numpy.__version__,
+            "scikit-learn": sklearn.__version__,
+            "lifetimes": lifetimes.__version__,
+        },
+        "models": json_safe(results.models),
+    }
+
+
+def write_outputs(results: Results, source: str, out: Path) -> None:
+    """Write the three files into ``out`` atomically: all of them or none."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".rct-", dir=out.parent))
+    try:
+        customers = results.customers.reset_index()
+        to_safe_csv(customers, staging / "customers.csv")
+        (staging / "quality.json").write_text(json.dumps(results.quality, indent=2))
+        (staging / "summary.json").write_text(json.dumps(summary_of(results, source), indent=2, default=str))
+        out.mkdir(parents=True, exist_ok=True)
+        for file in staging.iterdir():
+            file.replace(out / file.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m analytics", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="analyse a transaction file or an embedded dataset")
+    run.add_argument("input", help=f"a CSV/XLSX/Parquet file, or one of: {', '.join(DATASETS)}")
+    run.add_argument("--out", default="out", help="output directory (default: out)")
+    run.add_argument("--as-of", default=None, help="analysis date YYYY-MM-DD (default: day after the last transaction)")
+    run.add_argument("--map", action="append", default=[], metavar="canonical=Source",
+                     help="column mapping override, repeatable (e.g. --map customer_id=Client)")
+    args = parser.parse_args(argv)
+    try:
+        params = AnalysisParams(as_of=args.as_of)
+        transactions = load_input(args.input, _mapping(args.map) or None)
+        results = pipeline.run(transactions, params)
+        write_outputs(results, args.input, Path(args.out))
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {len(results.customers):,} customers to {Path(args.out) / 'customers.csv'}")
+    return 0

@@ -1,0 +1,48 @@
+import pandas as pd
+import pytest
+
+from analytics import pipeline
+from analytics.cache import ResultsCache
+from analytics.datasets import load_dataset
+from analytics.params import AnalysisParams
+
+
+@pytest.fixture(scope="module")
+def cdnow_sample():
+    return load_dataset("cdnow_sample")
+
+
+def test_run_reports_progress_in_order_and_one_segment_per_customer(cdnow_sample):
+    seen = []
+    results = pipeline.run(cdnow_sample, AnalysisParams(), progress=lambda f, m: seen.append((f, m)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert results.customers.index.is_unique
+    assert results.customers["segment"].notna().all()
+    assert results.as_of == pd.Timestamp("1998-07-01")
+
+
+def test_second_run_is_a_cache_hit_and_roundtrips(tmp_path, cdnow_sample, monkeypatch):
+    cache = ResultsCache(tmp_path)
+    params = AnalysisParams()
+    key = pipeline.run_cached(lambda: cdnow_sample, params, cache, source_id="dataset:cdnow_sample")
+    stored = cache.get(key)
+    assert stored.key == key
+    pd.testing.assert_frame_equal(stored.customers, pipeline.run(cdnow_sample, params).customers)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("analysis recomputed on a cache hit")
+
+    monkeypatch.setattr(pipeline, "analyse", fail)
+    # by alias: no loading at all
+    assert pipeline.run_cached(fail, params, cache, source_id="dataset:cdnow_sample") == key
+    # by content: the same data under another name is found by its fingerprint
+    assert pipeline.run_cached(lambda: cdnow_sample.copy(), params, cache, source_id="upload:other") == key
+
+
+def test_changed_parameters_or_data_give_another_key(cdnow_sample):
+    params = AnalysisParams()
+    cleaned = pipeline.cleaning.clean(cdnow_sample)
+    key = pipeline.results_key(cleaned.lines, params)
+    assert key != pipeline.results_key(cleaned.lines, AnalysisParams(margin=0.5))
+    assert key != pipeline.results_key(cleaned.lines.iloc[1:], params)
