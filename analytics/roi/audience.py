@@ -174,8 +174,8 @@ def _column(table: pd.DataFrame, column: str, purpose: str) -> pd.Series:
 
 
 def _numeric(table: pd.DataFrame, column: str, purpose: str) -> pd.Series:
-    values = pd.to_numeric(_column(table, column, purpose), errors="coerce")
-    return values
+    """The column as numbers; non-numeric cells become NaN and so fail numeric filters."""
+    return pd.to_numeric(_column(table, column, purpose), errors="coerce")
 
 
 def _short_list(values: list[str], limit: int = 10) -> str:
@@ -239,7 +239,7 @@ def select_audience(table: pd.DataFrame, audience: AudienceFilter | None = None)
             )
         if duplicates:
             notes.append(f"{len(duplicates)} uploaded IDs appear more than once: {_short_list(list(duplicates))}")
-        apply(index.isin(wanted).to_numpy(dtype=bool), f"uploaded list ({len(wanted)} IDs)")
+        apply(np.asarray(index.isin(wanted), dtype=bool), f"uploaded list ({len(wanted)} IDs)")
 
     if not keep.any():
         notes.append("no customer matches the audience filters")

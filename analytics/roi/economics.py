@@ -105,7 +105,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 def _first_bad(ids: np.ndarray, values: np.ndarray, bad: np.ndarray, limit: int = 5) -> str:
     where = np.flatnonzero(bad)[:limit]
-    return ", ".join(f"{ids[i]}={values[i]!r}" for i in where)
+    return ", ".join(f"{ids[i]}={float(values[i]):g}" for i in where)
 
 
 class PreparedAudience:

@@ -1,0 +1,115 @@
+"""Audience selection: filters, uploaded ID lists (unknown IDs reported), clear errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.errors import DataError
+from analytics.roi.audience import AudienceFilter, normalise_id, read_id_list, select_audience
+
+
+@pytest.fixture
+def customers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "segment": ["Champions", "At Risk", "At Risk", "Lost", "Can't Lose Them", "Champions"],
+            "cluster_name": ["big spenders", "lapsing", "lapsing", "one-off", "big spenders", "lapsing"],
+            "churn_probability": [0.1, 0.6, 0.9, 0.95, 0.5, np.nan],
+            "clv": [900.0, 300.0, 50.0, 5.0, 1200.0, 400.0],
+            "country": ["United Kingdom", "France", "United Kingdom", "Germany", "France", "United Kingdom"],
+        },
+        index=pd.Index(["12346", "12347", "12348", "12349", "12350", "12351"], name="customer_id", dtype="string"),
+    )
+
+
+def ids(selection) -> list[str]:
+    return list(selection.customers.index)
+
+
+def test_no_filter_selects_everyone(customers):
+    selection = select_audience(customers)
+    assert ids(selection) == list(customers.index)
+    assert selection.steps == [("all customers", 6)] and selection.notes == []
+
+
+def test_segments_are_ored_and_filters_anded(customers):
+    selection = select_audience(customers, AudienceFilter(segments=("At Risk", "Can't Lose Them"), countries=("France",)))
+    assert ids(selection) == ["12347", "12350"]
+    assert [count for _, count in selection.steps] == [6, 3, 2]
+
+
+def test_cluster_filter(customers):
+    assert ids(select_audience(customers, AudienceFilter(clusters=("big spenders",)))) == ["12346", "12350"]
+
+
+def test_churn_range_is_inclusive_and_missing_churn_fails(customers):
+    selection = select_audience(customers, AudienceFilter(churn_min=0.5, churn_max=0.9))
+    assert ids(selection) == ["12347", "12348", "12350"]  # 0.6, 0.9 and 0.5; NaN (12351) excluded
+    assert ids(select_audience(customers, AudienceFilter(churn_min=0.9))) == ["12348", "12349"]
+
+
+def test_clv_floor(customers):
+    assert ids(select_audience(customers, AudienceFilter(clv_min=400))) == ["12346", "12350", "12351"]
+
+
+def test_uploaded_ids_unknown_reported_not_dropped_silently(customers):
+    uploaded = ["12347", "99999", "12350.0", "12347", "ABC"]
+    selection = select_audience(customers, AudienceFilter(customer_ids=uploaded))
+    assert ids(selection) == ["12347", "12350"]  # "12350.0" read as 12350
+    assert selection.unknown_ids == ("99999", "ABC")
+    assert selection.duplicate_ids == ("12347",)
+    assert any("2 of 4 uploaded customer IDs are not in the data: 99999, ABC" in note for note in selection.notes)
+    assert selection.to_dict()["unknown_ids"] == ["99999", "ABC"]
+
+
+def test_uploaded_ids_combine_with_filters(customers):
+    selection = select_audience(customers, AudienceFilter(customer_ids=["12346", "12347"], segments=["Champions"]))
+    assert ids(selection) == ["12346"]
+
+
+def test_absent_filter_value_is_noted(customers):
+    selection = select_audience(customers, AudienceFilter(segments=("Champion",)))
+    assert selection.n == 0
+    assert any("no customer has segment 'Champion'" in note for note in selection.notes)
+    assert any("no customer matches" in note for note in selection.notes)
+
+
+def test_missing_column_is_a_clear_error(customers):
+    with pytest.raises(DataError, match="by country: the customer table has no column 'country'"):
+        select_audience(customers.drop(columns="country"), AudienceFilter(countries=("France",)))
+
+
+def test_duplicate_customer_ids_are_an_error(customers):
+    doubled = pd.concat([customers, customers.iloc[:1]])
+    with pytest.raises(DataError, match="duplicate customer IDs: 12346"):
+        select_audience(doubled)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"churn_min": 1.5}, "churn_min 1.5 must be a probability"),
+        ({"churn_min": 0.8, "churn_max": 0.2}, "churn_min 0.8 is above churn_max 0.2"),
+        ({"clv_min": "lots"}, "clv_min must be a number; got 'lots'"),
+    ],
+)
+def test_bad_filter_values(kwargs, message):
+    with pytest.raises(DataError, match=message):
+        AudienceFilter(**kwargs)
+
+
+def test_filter_dict_round_trip():
+    audience = AudienceFilter(segments=["At Risk"], churn_min="0.5", clv_min=10, customer_ids=["1.0", "2"])
+    assert audience.customer_ids == ("1", "2") and audience.churn_min == 0.5
+    assert AudienceFilter.from_dict(audience.to_dict()) == audience
+    assert AudienceFilter().is_empty() and not audience.is_empty()
+    with pytest.raises(DataError, match="unknown audience field"):
+        AudienceFilter.from_dict({"segmnet": ["x"]})
+
+
+def test_read_id_list_formats():
+    assert read_id_list("CustomerID\n12346\n12347.0\n\n 12348 \n") == ["12346", "12347", "12348"]
+    assert read_id_list(b"\xef\xbb\xbfcustomer_id;12346;12347") == ["12346", "12347"]
+    assert read_id_list('"A1", "B2",C3') == ["A1", "B2", "C3"]
+    assert read_id_list("") == []
+    assert normalise_id(" 17850.0 ") == "17850" and normalise_id("17850.5") == "17850.5"
