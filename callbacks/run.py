@@ -42,8 +42,8 @@ def register(app: dash.Dash) -> None:
         Output(ids.RESULTS_KEY, "data"),
         Output(ids.RUN_ERROR, "children"),
         Input(ids.RUN_BUTTON, "n_clicks"),
+        Input(ids.UPLOAD_STORE, "data"),  # a good upload starts its analysis at once
         State(ids.DATASET, "value"),
-        State(ids.UPLOAD_STORE, "data"),
         State({"type": "mapping", "canonical": ALL}, "value"),
         State({"type": "mapping", "canonical": ALL}, "id"),
         State(ids.PARAM_AS_OF, "value"),
@@ -66,7 +66,7 @@ def register(app: dash.Dash) -> None:
         cancel=[Input(ids.CANCEL_BUTTON, "n_clicks")],
         interval=300,
     )
-    def run_analysis(set_progress, _clicks, dataset, upload, mapping_values, mapping_ids, *param_values):
+    def run_analysis(set_progress, _clicks, upload, dataset, mapping_values, mapping_ids, *param_values):
         def progress(fraction: float, message: str) -> None:
             set_progress((round(fraction * 100), message))
 

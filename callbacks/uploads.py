@@ -1,0 +1,73 @@
+"""Uploads: the file is kept on the server under its content hash; the browser holds only that token."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import dash
+from dash import Input, Output, State
+
+from analytics.errors import DataError
+from analytics.loading import read_transactions, source_columns
+from callbacks import common
+from components import ids
+from components.mapping import mapping_editor
+from settings import Settings
+
+
+def stored_path(settings: Settings, token: dict) -> Path:
+    """Where an uploaded file lives, from its token; DataError when it has gone (e.g. cache cleared)."""
+    folder = settings.cache_dir / "uploads" / token["sha256"]
+    path = folder / Path(token["filename"]).name
+    if not path.exists():
+        raise DataError(f"the uploaded file {token['filename']!r} is no longer on the server: upload it again")
+    return path
+
+
+def store_upload(settings: Settings, contents: str, filename: str) -> dict:
+    """Decode a dcc.Upload data URL and keep the bytes under their sha256; returns the token."""
+    try:
+        data = base64.b64decode(contents.split(",", 1)[1], validate=False)
+    except (IndexError, ValueError) as exc:
+        raise DataError(f"the upload of {filename!r} arrived damaged; try again") from exc
+    if not data:
+        raise DataError(f"{filename!r} is empty (0 bytes)")
+    limit = settings.upload_limit_mb * 1024 * 1024
+    if len(data) > limit:
+        raise DataError(f"{filename!r} is {len(data) / 2**20:.1f} MB; the limit is {settings.upload_limit_mb} MB")
+    sha = hashlib.sha256(data).hexdigest()
+    folder = settings.cache_dir / "uploads" / sha
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / Path(filename).name).write_bytes(data)
+    return {"sha256": sha, "filename": Path(filename).name}
+
+
+def register(app: dash.Dash) -> None:
+    settings = app.server.config["RCT_SETTINGS"]
+
+    @app.callback(
+        Output(ids.UPLOAD_STORE, "data"),
+        Output(ids.UPLOAD_NAME, "children"),
+        Output(ids.UPLOAD_ERROR, "children"),
+        Output(ids.MAPPING_TABLE, "children"),
+        Output(ids.DATASET, "value"),
+        Input(ids.UPLOAD, "contents"),
+        State(ids.UPLOAD, "filename"),
+        prevent_initial_call=True,
+    )
+    def receive_upload(contents, filename):
+        columns: list[str] = []
+        try:
+            token = store_upload(settings, contents, filename or "upload.csv")
+            path = stored_path(settings, token)
+            columns = source_columns(path)
+            frame = read_transactions(path)
+        except DataError as error:
+            editor = mapping_editor(columns, {}) if columns else None
+            # the previous token and results stay: a bad file loses nothing
+            return dash.no_update, dash.no_update, common.error_alert(error), editor, dash.no_update
+        loading = frame.attrs.get("loading", {})
+        note = f"{token['filename']}: {len(frame):,} rows read; analysis starts with the mapping below."
+        return token, note, None, mapping_editor(columns, loading.get("mapping", {})), "upload"

@@ -1,0 +1,69 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from analytics.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_run_on_embedded_dataset_writes_three_files(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", "cdnow_sample", "--out", str(out)]) == 0
+    customers = pd.read_csv(out / "customers.csv", dtype={"customer_id": str})
+    for column in ("customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
+                   "segment"):
+        assert column in customers.columns
+    assert customers["customer_id"].is_unique
+    assert customers["segment"].notna().all()
+    quality = json.loads((out / "quality.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    assert quality["customers_out"] == len(customers)
+    assert summary["counts"]["customers_modelled"] == len(customers)
+    assert sum(summary["counts"]["segments"].values()) == len(customers)
+    assert summary["as_of"].startswith("1998-07-01")
+
+
+def test_as_of_and_mapping_options(tmp_path):
+    raw = pd.DataFrame(
+        {
+            "Client": ["a", "a", "b"],
+            "Order": ["1", "2", "3"],
+            "When": ["2021-01-05", "2021-03-01", "2021-02-01"],
+            "Qty": [1, 2, 1],
+            "Price": [10.0, 5.0, 7.0],
+        }
+    )
+    path = tmp_path / "shop.csv"
+    raw.to_csv(path, index=False)
+    out = tmp_path / "out"
+    code = main(["run", str(path), "--out", str(out), "--as-of", "2021-03-01", "--map", "customer_id=Client",
+                 "--map", "invoice_id=Order", "--map", "invoice_date=When", "--map", "quantity=Qty"])
+    assert code == 0
+    customers = pd.read_csv(out / "customers.csv", dtype={"customer_id": str}).set_index("customer_id")
+    # the purchase on the as-of date itself is after the cut-off: customer a has one purchase, 55 days ago
+    assert customers.loc["a", "frequency"] == 1
+    assert customers.loc["a", "recency_days"] == 55
+
+
+def test_bad_input_exits_2_with_one_error_line_and_no_files(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("foo,bar\n1,2\n")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "analytics", "run", str(bad), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:")
+    assert "Traceback" not in done.stderr
+    assert "customer" in lines[0].lower()  # names the missing column
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_unknown_input_names_the_datasets(tmp_path, capsys):
+    assert main(["run", "no-such-thing", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "cdnow" in err
