@@ -47,6 +47,8 @@ def _number(name: str, value: Any) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise DataError(f"{name} must be a number ({_RANGES[name][2]}); got {value!r}") from None
+    if not math.isfinite(number):
+        raise DataError(f"{name} must be a finite number ({_RANGES[name][2]}); got {value!r}")
     return number
 
 
