@@ -65,7 +65,7 @@ RULES: pd.DataFrame = pd.DataFrame(
     columns=["rule", "description"],
 )
 
-# Net values closer to zero than this are float noise from netting a purchase against its return.
+# Net values this close to zero are float noise from netting a purchase against its return (currency units).
 _NET_TOLERANCE = 1e-6
 
 
@@ -204,8 +204,8 @@ def clean(
         customers_out=int(lines[S.CUSTOMER_ID].nunique()),
         invoices_in=int(invoice.nunique()),
         invoices_out=int(lines[S.INVOICE_ID].nunique()),
-        revenue_in=float(rev0.sum()),
-        revenue_out=float(lines[S.REVENUE].sum()),
+        revenue_in=round(float(rev0.sum()), 6),
+        revenue_out=round(float(lines[S.REVENUE].sum()), 6),
         date_min_in=_ts(dates.min()),
         date_max_in=_ts(dates.max()),
         date_min_out=_ts(lines[S.INVOICE_DATE].min()),
@@ -290,7 +290,7 @@ def _rule_row(rule: str, action: str, flag: np.ndarray, taken: np.ndarray, reven
         "action": action,
         "rows_flagged": int(flag.sum()),
         "rows_removed": int(taken.sum()),
-        "revenue_removed": float(revenue[taken].sum()),
+        "revenue_removed": round(float(revenue[taken].sum()), 6),
     }
 
 
@@ -307,6 +307,8 @@ def _excluded_detail(cust: pd.Series, revenue: np.ndarray, is_return: np.ndarray
     )
     out = part.groupby(S.CUSTOMER_ID, sort=True).sum().reset_index()
     out.insert(3, "net_value", out["purchase_value"] + out["returned_value"])
+    money = ["purchase_value", "returned_value", "net_value"]
+    out[money] = out[money].round(6)  # hide float noise such as 4.5e-13 left by netting
     out[S.CUSTOMER_ID] = out[S.CUSTOMER_ID].astype("string")
     return out
 
