@@ -7,7 +7,7 @@ import dash
 
 def register_all(app: dash.Dash) -> None:
     """Register every tab's callbacks on this app (never module-level, so tests can build many apps)."""
-    from callbacks import data, run, uploads
+    from callbacks import data, explorer, run, uploads
 
-    for module in (run, uploads, data):
+    for module in (run, uploads, data, explorer):
         module.register(app)

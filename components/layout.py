@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components import data_tab, ids, placeholder_tab
+from components import data_tab, explorer_tab, ids, placeholder_tab
 
 TAB_LABELS = {
     "data": "Data",
@@ -45,7 +45,7 @@ def tab_bodies(settings) -> dict:
         "data": data_tab.layout({name: d.description for name, d in DATASETS.items()}, settings.default_dataset,
                                 settings.upload_limit_mb),
         "tower": placeholder_tab.layout("journeys"),
-        "explorer": placeholder_tab.layout("journeys"),
+        "explorer": explorer_tab.layout(),
         "journeys": placeholder_tab.layout("journeys"),
         "roi": placeholder_tab.layout("roi"),
         "methodology": placeholder_tab.layout("journeys"),

@@ -1,0 +1,121 @@
+"""Segment explorer: filters, the 3-D RFM scatter, segment profiles, the customer table and exports."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import ids
+
+MAX_SCATTER_POINTS = 5_000
+MAX_GRID_ROWS = 10_000
+
+GRID_COLUMNS = [
+    ("customer_id", "Customer", None),
+    ("segment", "Segment", None),
+    ("cluster_name", "Cluster", None),
+    ("country", "Country", None),
+    ("recency_days", "Recency (days)", "d3.format(',.0f')(params.value)"),
+    ("frequency", "Orders", None),
+    ("monetary", "Net spend", "d3.format(',.0f')(params.value)"),
+    ("clv", "CLV", "d3.format(',.0f')(params.value)"),
+    ("churn_probability", "Churn prob.", "d3.format('.0%')(params.value)"),
+    ("churn_drivers", "Why (churn drivers)", None),
+]
+
+
+def _filter(label: str, control) -> html.Div:
+    return html.Div([dbc.Label(label, className="small fw-semibold mb-1"), control], className="mb-2")
+
+
+def filters_panel() -> html.Div:
+    return html.Div(
+        [
+            html.H5("Filters"),
+            _filter("Colour by", dbc.RadioItems(id=ids.EXPLORER_COLOR_BY, inline=True, value="segment",
+                                                options=[{"label": "RFM segment", "value": "segment"},
+                                                         {"label": "Cluster", "value": "cluster_name"}])),
+            _filter("Segments", dcc.Dropdown(id=ids.EXPLORER_SEGMENTS, multi=True, placeholder="All segments")),
+            _filter("Clusters", dcc.Dropdown(id=ids.EXPLORER_CLUSTERS, multi=True, placeholder="All clusters")),
+            _filter("Countries", dcc.Dropdown(id=ids.EXPLORER_COUNTRY, multi=True, placeholder="All countries")),
+            _filter("Churn probability", dcc.RangeSlider(id=ids.EXPLORER_CHURN, min=0, max=1, step=0.05,
+                                                         value=[0, 1], marks={0: "0", 0.5: "0.5", 1: "1"},
+                                                         tooltip={"placement": "bottom"})),
+            _filter("CLV", dcc.RangeSlider(id=ids.EXPLORER_CLV, min=0, max=1, value=[0, 1],
+                                           tooltip={"placement": "bottom"})),
+            html.Div(id=ids.EXPLORER_COUNT, className="fw-semibold mt-2"),
+        ],
+        className="panel",
+    )
+
+
+def exports_panel() -> html.Div:
+    return html.Div(
+        [
+            html.H5("Export"),
+            dbc.Button([html.I(className="bi bi-download me-1"), "Current selection"], id=ids.EXPORT_SELECTION,
+                       color="primary", outline=True, size="sm", className="me-2 mb-2"),
+            dbc.Button([html.I(className="bi bi-download me-1"), "Segment summary"], id=ids.EXPORT_SUMMARY,
+                       color="primary", outline=True, size="sm", className="mb-2"),
+            html.Hr(className="my-2"),
+            _filter("High-value at-risk: churn probability above",
+                    dcc.Slider(id=ids.AT_RISK_THRESHOLD, min=0.1, max=0.9, step=0.05, value=0.5,
+                               marks={0.1: "10%", 0.5: "50%", 0.9: "90%"}, tooltip={"placement": "bottom"})),
+            html.Div(id=ids.AT_RISK_DEFINITION, className="small-muted mb-2"),
+            dbc.Button([html.I(className="bi bi-exclamation-triangle me-1"), "High-value at-risk list"],
+                       id=ids.EXPORT_AT_RISK, color="danger", size="sm"),
+            dcc.Download(id=ids.DOWNLOAD),
+        ],
+        className="panel",
+    )
+
+
+def grid() -> dag.AgGrid:
+    column_defs = [
+        {"field": field, "headerName": header, "filter": True, "sortable": True,
+         **({"valueFormatter": {"function": fmt}} if fmt else {}),
+         **({"flex": 2, "minWidth": 260} if field == "churn_drivers" else {"flex": 1, "minWidth": 100})}
+        for field, header, fmt in GRID_COLUMNS
+    ]
+    return dag.AgGrid(
+        id=ids.EXPLORER_GRID,
+        columnDefs=column_defs,
+        rowData=[],
+        dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
+        style={"height": "560px"},
+        className="ag-theme-alpine",
+    )
+
+
+def layout() -> dbc.Row:
+    return dbc.Row(
+        [
+            dbc.Col([filters_panel(), exports_panel()], lg=3),
+            dbc.Col(
+                [
+                    html.Div(
+                        [
+                            html.H5("Customers in recency × frequency × monetary space"),
+                            dcc.Graph(id=ids.EXPLORER_SCATTER, config={"displaylogo": False}),
+                            html.Div(id=ids.EXPLORER_SAMPLE_NOTE, className="small-muted"),
+                        ],
+                        className="panel",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(html.Div([html.H5("Segment profiles (percentile of the segment mean)"),
+                                              dcc.Graph(id=ids.EXPLORER_RADAR, config={"displaylogo": False})],
+                                             className="panel"), xl=5),
+                            dbc.Col(html.Div([html.H5("Segment summary"), html.Div(id=ids.EXPLORER_SUMMARY)],
+                                             className="panel"), xl=7),
+                        ]
+                    ),
+                    html.Div([html.H5("Clusters: how k was chosen"), html.Div(id=ids.EXPLORER_DIAGNOSTICS)],
+                             className="panel"),
+                    html.Div([html.H5("Customers in the selection"), grid()], className="panel"),
+                ],
+                lg=9,
+            ),
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Figure builders: pure functions (DataFrame, **options) -> go.Figure on the "rct" template."""

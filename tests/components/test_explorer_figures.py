@@ -1,0 +1,41 @@
+import math
+
+import pandas as pd
+import pytest
+
+from components.figures.explorer import radar, rfm_scatter, selection_diagnostics
+
+
+def _customers():
+    return pd.DataFrame(
+        {"segment": ["Champions", "Lost", "Lost"], "recency_days": [3.0, 200.0, 100.0],
+         "frequency": [12, 1, 2], "monetary": [1500.0, 20.0, 60.0]},
+        index=pd.Index(["a", "b", "c"], name="customer_id"),
+    )
+
+
+def test_scatter_has_one_trace_per_group_with_log_axes_and_kept_camera():
+    fig = rfm_scatter(_customers(), "segment", order=["Champions", "Lost", "Promising"])
+    assert [t.name for t in fig.data] == ["Champions", "Lost"]  # empty groups leave no trace
+    assert len(fig.data[1].x) == 2
+    assert fig.data[0].z[0] == pytest.approx(math.log10(1500.0))
+    assert fig.layout.uirevision == "rfm-scatter"
+
+
+def test_empty_selection_says_so():
+    fig = rfm_scatter(_customers().iloc[0:0])
+    assert "No customer" in fig.layout.annotations[0].text
+
+
+def test_radar_closes_each_polygon():
+    profile = pd.DataFrame({"Recency": [0.9, 0.1], "Monetary": [0.8, 0.2]}, index=["Champions", "Lost"])
+    fig = radar(profile)
+    assert len(fig.data) == 2
+    assert fig.data[0].r[0] == fig.data[0].r[-1] and len(fig.data[0].r) == 3
+
+
+def test_diagnostics_mark_the_chosen_k():
+    selection = pd.DataFrame({"k": [2, 3, 4], "inertia": [10.0, 6.0, 5.0], "silhouette": [0.3, 0.5, 0.4]})
+    fig = selection_diagnostics(selection, 3)
+    assert len(fig.data) == 2
+    assert any(shape.x0 == 3 for shape in fig.layout.shapes)
