@@ -1,0 +1,635 @@
+"""Read a transaction log into the canonical frame of ``analytics.schema``.
+
+Formats: CSV/TSV text (delimiter ``,`` ``;`` tab or ``|`` sniffed from the first lines; UTF-8, UTF-8 with
+BOM, UTF-16 with BOM, Windows-1252 or Latin-1; any line ending), XLSX (every sheet with the first sheet's
+header, stacked) and Parquet, each optionally compressed with gzip, xz, bzip2 or zip. The container is
+recognised by its magic bytes first and by the file name second, so bytes uploaded without a name work.
+
+Values are read as spreadsheets and shops write them: ISO dates, ``12/1/2010 8:26``, ``01.12.2010``;
+decimal commas (``2,55``), thousands separators, currency symbols and accounting negatives ``(3.50)``.
+When every numeric date fits both day/month and month/day order the loader raises a DataError rather than
+guess; the caller settles it with ``dayfirst=`` or ``date_format=``.
+
+Every problem with the input raises ``DataError``. Row numbers in messages count the header as row 1,
+as a spreadsheet shows them. Parsing works on the distinct values of a column (an invoice date repeats on
+every line of its invoice), so large files stay fast.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import io
+import lzma
+import os
+import re
+import warnings
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Union
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from analytics import schema
+from analytics.columns import ALIASES, detect_mapping, resolve_mapping
+from analytics.errors import DataError
+
+__all__ = ["read_transactions", "source_columns", "to_canonical", "detect_mapping", "SUPPORTED_FORMATS"]
+
+Source = Union[str, os.PathLike, bytes, bytearray, IO, pd.DataFrame]
+
+SUPPORTED_FORMATS = "CSV/TSV/TXT, XLSX or Parquet, optionally compressed as .gz, .xz, .bz2 or .zip"
+
+_TEXT_EXTENSIONS = {"", ".csv", ".tsv", ".txt", ".tab", ".dat"}
+_EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
+_PARQUET_EXTENSIONS = {".parquet", ".pq"}
+_COMPRESSED_EXTENSIONS = {".gz": "gzip", ".gzip": "gzip", ".xz": "xz", ".bz2": "bz2", ".zip": "zip"}
+_DECOMPRESS = {"gzip": gzip.decompress, "xz": lzma.decompress, "bz2": bz2.decompress}
+_DELIMITERS = (",", ";", "\t", "|")
+_TEXT_CANONICAL = (schema.CUSTOMER_ID, schema.INVOICE_ID, schema.INVOICE_DATE, schema.STOCK_CODE,
+                   schema.DESCRIPTION, schema.COUNTRY)
+_SHOWN = 5  # bad rows quoted in a message
+
+_ISO_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+)
+_NUMERIC_DATE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?!\d)"
+# Currency signs and codes, spaces (incl. no-break and thin) and apostrophes used as thousands marks.
+_NUMBER_NOISE = r"[\s\u00a0\u202f'\u2019$£€¥₹]|(?i:\b(?:usd|eur|gbp|chf|aud|cad)\b)"
+
+
+# ----------------------------------------------------------------------------------------------- public
+
+
+def read_transactions(
+    source: Source,
+    *,
+    filename: str | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+) -> pd.DataFrame:
+    """Canonical transactions from a path, bytes (name the format with ``filename=``), a file-like or a DataFrame.
+
+    ``mapping`` overrides detected columns: ``{canonical: source_column}`` (``None`` ignores a column).
+    ``date_format`` (strptime, e.g. ``"%d/%m/%Y %H:%M"``) or ``dayfirst`` settle ambiguous dates.
+    The frame's ``attrs["loading"]`` records format, encoding, delimiter and the mapping used.
+    """
+    try:
+        if isinstance(source, pd.DataFrame):
+            return to_canonical(source, mapping=mapping, date_format=date_format, dayfirst=dayfirst)
+        data, name = _read_source(source, filename)
+        return _read_bytes(data, name, mapping=mapping, date_format=date_format, dayfirst=dayfirst)
+    except DataError:
+        raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a parser failure on odd input must reach the user as a DataError
+        label = filename or _source_name(source) or "the data"
+        raise DataError(f"could not read {label}: {type(exc).__name__}: {exc}") from exc
+
+
+def source_columns(source: Source, *, filename: str | None = None) -> list[str]:
+    """The column names a file offers (for a mapping editor), read from its header only."""
+    try:
+        if isinstance(source, pd.DataFrame):
+            return [str(c) for c in source.columns]
+        data, name = _read_source(source, filename)
+        label = _label(name)
+        kind, data, name, _ = _unwrap(data, name, label)
+        return _header(data, kind, label)
+    except DataError:
+        raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise DataError(f"could not read the columns of {filename or _source_name(source) or 'the data'}: {exc}") from exc
+
+
+def to_canonical(
+    frame: pd.DataFrame,
+    *,
+    mapping: Mapping[str, str | None] | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+) -> pd.DataFrame:
+    """Map and type an already-read raw frame (any column spelling) into the canonical frame."""
+    frame = _flatten_index(frame)
+    frame.columns = [str(c) for c in frame.columns]
+    resolved = resolve_mapping(frame.columns, mapping)
+    return _canonical(frame, resolved, date_format=date_format, dayfirst=dayfirst, label="the data",
+                      info={"format": "dataframe"})
+
+
+# ---------------------------------------------------------------------------------------- bytes, formats
+
+
+def _source_name(source: object) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    name = getattr(source, "name", None)
+    return Path(name).name if isinstance(name, str) else ""
+
+
+def _read_source(source: Source, filename: str | None) -> tuple[bytes, str]:
+    """The raw bytes and the file name that tells their format ('' when unknown)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), filename or ""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.is_dir():
+            raise DataError(f"{path} is a folder, not a file")
+        if not path.is_file():
+            raise DataError(f"file not found: {path}")
+        try:
+            return path.read_bytes(), filename or path.name
+        except OSError as exc:
+            raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if hasattr(source, "read"):
+        data = source.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return bytes(data), filename or _source_name(source)
+    raise DataError(f"cannot read transactions from a {type(source).__name__}; give a path, bytes or a file")
+
+
+def _magic(data: bytes) -> str | None:
+    if data.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if data.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if re.match(rb"BZh[1-9]1AY&SY", data[:10]):
+        return "bz2"
+    if data.startswith(b"PK\x03\x04"):
+        return "zip"
+    if data.startswith(b"PAR1"):
+        return "parquet"
+    return None
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """(name without a compression suffix, that suffix)."""
+    suffix = Path(name).suffix.lower()
+    if suffix in _COMPRESSED_EXTENSIONS:
+        return name[: -len(suffix)], suffix
+    return name, ""
+
+
+def _unzip(data: bytes, label: str) -> tuple[str, bytes | None, str]:
+    """('xlsx', None, name) for a workbook, else ('member', its bytes, its name)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = archive.namelist()
+        if "xl/workbook.xml" in names:
+            return "xlsx", None, label
+        members = [n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")
+                   and not Path(n).name.startswith(".")]
+        if len(members) != 1:
+            listed = ", ".join(members[:10]) or "nothing"
+            raise DataError(f"{label} is a zip archive holding {len(members)} files ({listed}); "
+                            f"it must hold exactly one data file")
+        return "member", archive.read(members[0]), Path(members[0]).name
+    except zipfile.BadZipFile as exc:
+        raise DataError(f"{label} looks like a zip archive but cannot be opened: {exc}") from exc
+
+
+def _unwrap(data: bytes, name: str, label: str) -> tuple[str, bytes, str, dict]:
+    """(format 'csv' | 'xlsx' | 'parquet', the decompressed bytes, their file name, info) by magic bytes, then name."""
+    if not data:
+        raise DataError(f"{label} is empty (0 bytes)")
+    info: dict[str, object] = {"compression": None}
+    for _ in range(3):  # peel compression layers (e.g. a .csv.gz inside a .zip)
+        kind = _magic(data)
+        stem, suffix = _split_name(name)
+        if kind in _DECOMPRESS:
+            try:
+                data = _DECOMPRESS[kind](data)
+            except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+                raise DataError(f"{label} is {kind}-compressed but cannot be decompressed: {exc}") from exc
+            name, info["compression"] = stem, kind
+        elif kind == "zip":
+            what, inner, inner_name = _unzip(data, label)
+            if what == "xlsx":
+                return "xlsx", data, name, info
+            data, name, info["compression"] = inner, inner_name, "zip"
+        elif kind == "parquet":
+            return "parquet", data, name, info
+        else:
+            if suffix:
+                raise DataError(f"{label} is named {suffix} but is not {_COMPRESSED_EXTENSIONS[suffix]}-compressed")
+            break
+        if not data:
+            raise DataError(f"{label} holds an empty file (0 bytes)")
+    extension = Path(name).suffix.lower()
+    if extension in _EXCEL_EXTENSIONS:
+        raise DataError(f"{label} is named {extension} but is not an Excel workbook (it is not a zip archive)")
+    if extension == ".xls":
+        raise DataError(f"{label} is an old Excel .xls file, which is not supported: save it as .xlsx or CSV")
+    if extension in _PARQUET_EXTENSIONS:
+        raise DataError(f"{label} is named {extension} but is not a Parquet file (no PAR1 signature)")
+    if extension not in _TEXT_EXTENSIONS:
+        raise DataError(f"unsupported file type {extension!r} ({label}); expected {SUPPORTED_FORMATS}")
+    return "csv", data, name, info
+
+
+def _label(name: str) -> str:
+    return repr(name) if name else "the uploaded data"
+
+
+def _read_bytes(data: bytes, name: str, **options) -> pd.DataFrame:
+    label = _label(name)
+    kind, data, name, info = _unwrap(data, name, label)
+    if kind == "xlsx":
+        return _finish_frame(_excel_frame(data, label, info), label, info, **options)
+    if kind == "parquet":
+        return _finish_frame(_parquet_frame(data, label, info), label, info, **options)
+    return _read_csv(data, label, info, **options)
+
+
+def _header(data: bytes, kind: str, label: str) -> list[str]:
+    if kind == "xlsx":
+        return [str(c).strip() for c in _excel_frame(data, label, {}, nrows=0).columns]
+    if kind == "parquet":
+        return [str(c).strip() for c in _parquet_frame(data, label, {}).columns]
+    return [h.strip() for h in _sniff(data, _text_encoding(data, label))[1]]
+
+
+def _excel_frame(data: bytes, label: str, info: dict, nrows: int | None = None) -> pd.DataFrame:
+    """Every sheet whose header equals the first sheet's, stacked (Online Retail II keeps a year per sheet)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles it does not know
+            sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, engine="openpyxl", nrows=nrows)
+    except Exception as exc:
+        raise DataError(f"{label} cannot be read as an Excel workbook: {exc}") from exc
+    sheets = {k: v for k, v in sheets.items() if len(v.columns)}
+    if not sheets:
+        raise DataError(f"{label} is an Excel workbook with no data in any sheet")
+    first = next(iter(sheets.values()))
+    same = [k for k, v in sheets.items() if list(v.columns) == list(first.columns)]
+    info.update(format="xlsx", sheets=same)
+    return pd.concat([sheets[k] for k in same], ignore_index=True) if len(same) > 1 else first
+
+
+def _parquet_frame(data: bytes, label: str, info: dict) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:
+        raise DataError(f"{label} cannot be read as Parquet: {exc}") from exc
+    info.update(format="parquet")
+    return _flatten_index(frame)
+
+
+def _flatten_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame with a plain RangeIndex; a named index (e.g. written by ``to_parquet``) becomes columns."""
+    if any(n is not None for n in frame.index.names):
+        return frame.reset_index()
+    return frame.reset_index(drop=True)
+
+
+def _finish_frame(frame: pd.DataFrame, label: str, info: dict, *, mapping, date_format, dayfirst) -> pd.DataFrame:
+    frame = frame.copy(deep=False)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    resolved = resolve_mapping(frame.columns, mapping)
+    return _canonical(frame, resolved, date_format=date_format, dayfirst=dayfirst, label=label, info=info)
+
+
+# ------------------------------------------------------------------------------------------------- text
+
+
+def _text_encoding(data: bytes, label: str) -> str:
+    """The first of UTF-8 (BOM or not), Windows-1252 and Latin-1 that decodes ``data`` as text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[: 1 << 16]
+    nul = head.find(b"\x00")
+    controls = len(head) - len(head.translate(None, bytes(range(0, 9)) + b"\x0b\x0e\x0f" + bytes(range(16, 32))))
+    if nul >= 0 or controls > len(head) // 100:
+        where = f" (a NUL byte at offset {nul})" if nul >= 0 else f" ({controls} control bytes in the first {len(head)})"
+        raise DataError(f"{label} does not look like a text table: it contains binary data{where}; "
+                        f"expected {SUPPORTED_FORMATS}")
+    try:
+        data.decode("utf-8")
+        return "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        data.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        pass
+    high = len(data) - len(data.translate(None, bytes(range(0x80, 0x100))))
+    c1 = len(data) - len(data.translate(None, bytes(range(0x80, 0xA0))))
+    if c1 <= high // 20:  # a stray C1 byte is tolerable in Latin-1 text; many mean another encoding
+        return "latin-1"
+    bad = data[utf8_error.start: utf8_error.start + 1].hex()
+    raise DataError(
+        f"cannot read the text encoding of {label}: it is not UTF-8 (byte 0x{bad} at offset "
+        f"{utf8_error.start} is invalid), and as Windows-1252/Latin-1 it has {c1} control characters. "
+        f"Save the file as UTF-8 CSV and upload it again"
+    )
+
+
+def _sniff(data: bytes, encoding: str) -> tuple[str, list[str]]:
+    """(delimiter, raw header names) from the first lines: the delimiter giving the most consistent columns."""
+    sample = data[: 1 << 16].decode(encoding, errors="ignore")
+    lines = [line for line in sample.splitlines() if line.strip()]
+    if len(data) > 1 << 16 and len(lines) > 1:
+        lines = lines[:-1]  # the sample may cut the last line
+    lines = lines[:50]
+    best: tuple[tuple, str, list[str]] | None = None
+    for delimiter in _DELIMITERS:
+        rows = list(csv.reader(lines, delimiter=delimiter))
+        width = len(rows[0])
+        consistent = sum(len(r) == width for r in rows[1:]) / max(len(rows) - 1, 1)
+        score = (width > 1, consistent, width)
+        if best is None or score > best[0]:
+            best = (score, delimiter, rows[0])
+    return best[1], best[2]
+
+
+def _read_csv(data: bytes, label: str, info: dict, *, mapping, date_format, dayfirst) -> pd.DataFrame:
+    encoding = _text_encoding(data, label)
+    blank = b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"
+    if not data[: 1 << 16].strip(blank) and not data.strip(blank):
+        raise DataError(f"{label} contains no data (only blank lines)")
+    delimiter, raw_header = _sniff(data, encoding)
+    header = [h.strip() for h in raw_header]
+    resolved = resolve_mapping(header, mapping)
+    _check_required(resolved, header, label)
+    raw_name = dict(zip(header, raw_header))
+    wanted = [raw_name[c] for c in resolved.values()]
+    text = [raw_name[resolved[c]] for c in _TEXT_CANONICAL if c in resolved]
+    frame = _read_csv_arrow(data, encoding, delimiter, wanted, text)
+    if frame is None:
+        frame = _read_csv_pandas(data, encoding, delimiter, wanted, text, label)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    info.update(format="csv", encoding=encoding, delimiter=delimiter)
+    return _canonical(frame, resolved, date_format=date_format, dayfirst=dayfirst, label=label, info=info)
+
+
+def _read_csv_arrow(data: bytes, encoding: str, delimiter: str, columns: list[str],
+                    text: list[str]) -> pd.DataFrame | None:
+    """Fast multi-threaded parse; None when pyarrow objects (odd rows, quoting, types changing mid-file)."""
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(data),
+            read_options=pa_csv.ReadOptions(encoding="utf8" if encoding.startswith("utf-8") else encoding),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=columns, column_types={c: pa.string() for c in text}, strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowException, ValueError, UnicodeDecodeError):
+        return None
+    strings = {pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype()}
+    return table.to_pandas(types_mapper=strings.get)
+
+
+def _read_csv_pandas(data: bytes, encoding: str, delimiter: str, columns: list[str], text: list[str],
+                     label: str) -> pd.DataFrame:
+    """pandas' C parser: more lenient than pyarrow, and its errors name the offending line."""
+    try:
+        return pd.read_csv(io.BytesIO(data), sep=delimiter, encoding=encoding, dtype=dict.fromkeys(text, str),
+                           usecols=columns, low_memory=False)
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            expected, line, saw = found.groups()
+            raise DataError(f"{label}: line {line} has {saw} fields but the header has {expected} "
+                            f"(delimiter {delimiter!r}); check quoting and delimiters on that line") from exc
+        raise DataError(f"{label} cannot be parsed as CSV (delimiter {delimiter!r}): {exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{label} contains no data") from exc
+
+
+# ------------------------------------------------------------------------------------------ canonical
+
+
+def _check_required(mapping: Mapping[str, str], columns, label: str) -> None:
+    amount_only = schema.UNIT_PRICE not in mapping and schema.AMOUNT in mapping
+    needed = [schema.CUSTOMER_ID, schema.INVOICE_ID, schema.INVOICE_DATE]
+    if not amount_only:
+        needed += [schema.QUANTITY, schema.UNIT_PRICE]
+    missing = [c for c in needed if c not in mapping]
+    if not missing:
+        return
+    described = []
+    for canonical in missing:
+        examples = ", ".join(ALIASES[canonical][:3])
+        if canonical == schema.UNIT_PRICE:
+            examples += "; or instead of quantity and price an amount column such as amount, dollar_value, sales"
+        described.append(f"{canonical} (e.g. {examples})")
+    found = ", ".join(repr(str(c)) for c in columns) or "none"
+    raise DataError(
+        f"{label} is missing required column(s): {'; '.join(described)}. Columns found: {found}. "
+        f"Rename the column or map it, e.g. mapping={{'{missing[0]}': 'YourColumn'}}"
+    )
+
+
+def _canonical(frame: pd.DataFrame, mapping: dict[str, str], *, date_format, dayfirst, label: str,
+               info: dict) -> pd.DataFrame:
+    _check_required(mapping, frame.columns, label)
+    frame = frame.reset_index(drop=True)
+    if frame.empty:
+        found = ", ".join(repr(c) for c in frame.columns)
+        raise DataError(f"{label} has a header but no data rows (columns: {found})")
+    context = {"delimiter": info.get("delimiter")}
+
+    def col(canonical: str) -> tuple[pd.Series, str]:
+        source = mapping[canonical]
+        return frame[source], f"column {source!r} ({canonical})"
+
+    out: dict[str, object] = {}
+    out[schema.CUSTOMER_ID] = _ids(*col(schema.CUSTOMER_ID), required=False)
+    out[schema.INVOICE_ID] = _ids(*col(schema.INVOICE_ID), required=True)
+    out[schema.INVOICE_DATE] = _dates(*col(schema.INVOICE_DATE), date_format=date_format, dayfirst=dayfirst)
+    amount_only = schema.UNIT_PRICE not in mapping
+    if amount_only:
+        amount = _numbers(*col(schema.AMOUNT), **context)
+        out[schema.QUANTITY] = np.where(amount < 0, -1.0, 1.0)
+        out[schema.UNIT_PRICE] = np.abs(amount)
+    else:
+        out[schema.QUANTITY] = _numbers(*col(schema.QUANTITY), **context)
+        out[schema.UNIT_PRICE] = _numbers(*col(schema.UNIT_PRICE), **context)
+    for canonical in (schema.STOCK_CODE, schema.DESCRIPTION, schema.COUNTRY):
+        if canonical in mapping:
+            series, _ = col(canonical)
+            out[canonical] = series.astype("string") if canonical == schema.DESCRIPTION else _ids(series, "", False)
+    result = pd.DataFrame(out)
+    used = {k: v for k, v in mapping.items() if k in out or (amount_only and k == schema.AMOUNT)}
+    info.update(mapping=used, amount_only=amount_only, rows=len(result))
+    result.attrs["loading"] = info
+    return result
+
+
+def _row_list(positions: np.ndarray, values: list) -> str:
+    return "; ".join(f"row {p + 2}: {v!r}" for p, v in zip(positions[:_SHOWN], values[:_SHOWN]))
+
+
+def _first_rows(codes: np.ndarray, bad_unique: np.ndarray) -> np.ndarray:
+    """Positions (0-based) of the rows whose value code is one of ``bad_unique``."""
+    return np.flatnonzero(np.isin(codes, bad_unique))
+
+
+def _missing_error(what: str, positions: np.ndarray) -> DataError:
+    shown = ", ".join(str(p + 2) for p in positions[:_SHOWN])
+    return DataError(f"{what} is empty in {len(positions):,} row(s) (rows {shown}; header = row 1)")
+
+
+def _ids(series: pd.Series, what: str, required: bool) -> pd.Series:
+    """Identifiers as strings: stripped, ``17850.0`` -> ``17850``, empty -> <NA>."""
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        codes, uniques = pd.factorize(series)
+        texts = pd.Series(uniques, dtype="object").astype("string").str.strip()
+        texts = texts.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+        texts = texts.mask(texts == "")
+        empty = texts.isna().to_numpy()
+        result = pd.Series(texts.array.take(codes, allow_fill=True), dtype="string")
+        missing = (codes < 0) | np.isin(codes, np.flatnonzero(empty))
+    else:
+        values = series.astype("float64")
+        finite = values.dropna()
+        if (finite == np.round(finite)).all():
+            result = values.astype("Int64").astype("string")
+        else:
+            result = values.astype("string")
+        missing = values.isna().to_numpy()
+    if required and missing.any():
+        raise _missing_error(what, np.flatnonzero(missing))
+    return result.reset_index(drop=True)
+
+
+def _numbers(series: pd.Series, what: str, *, delimiter: str | None = None) -> np.ndarray:
+    """float64 values; text such as ``1.234,50 €`` or ``(3.50)`` is understood, other text is an error."""
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        codes, uniques = pd.factorize(series)
+        texts = pd.Series(uniques, dtype="object").astype("string").str.strip()
+        values = _parse_number_texts(texts, delimiter)
+        bad = values.isna() & texts.notna() & (texts != "")
+        if bad.any():
+            rows = _first_rows(codes, np.flatnonzero(bad.to_numpy()))
+            shown = _row_list(rows, [uniques[c] for c in codes[rows[:_SHOWN]]])
+            raise DataError(f"{what} should hold numbers but {len(rows):,} row(s) hold text that is not a "
+                            f"number (header = row 1): {shown}")
+        result = values.to_numpy("float64", na_value=np.nan)[codes]
+        result[codes < 0] = np.nan
+    else:
+        result = series.to_numpy("float64", na_value=np.nan)
+    missing = np.isnan(result)
+    if missing.any():
+        raise _missing_error(what, np.flatnonzero(missing))
+    return result
+
+
+def _parse_number_texts(texts: pd.Series, delimiter: str | None) -> pd.Series:
+    """Numbers from distinct texts, choosing the decimal mark once for the whole column."""
+    cleaned = texts.str.replace(_NUMBER_NOISE, "", regex=True)
+    negative = cleaned.str.fullmatch(r"\(.*\)").fillna(False).astype(bool)
+    cleaned = cleaned.str.strip("()")
+    last_comma = cleaned.str.rfind(",")
+    last_dot = cleaned.str.rfind(".")
+    both = (last_comma >= 0) & (last_dot >= 0)
+    comma_only = (last_comma >= 0) & (last_dot < 0)
+    grouped = cleaned.str.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+").fillna(False).astype(bool)
+    decimal_comma = bool(
+        (both & (last_comma > last_dot)).any()
+        or (comma_only & ~grouped).any()
+        or (delimiter in (";", "\t") and comma_only.any() and not (both & (last_dot > last_comma)).any())
+    )
+    if decimal_comma:
+        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        cleaned = cleaned.str.replace(",", "", regex=False)
+    values = pd.to_numeric(cleaned.astype("object"), errors="coerce")
+    return values.where(~negative, -values)
+
+
+def _naive(values: pd.Series | pd.DatetimeIndex) -> pd.Series:
+    """datetime64[ns] without a time zone (aware values are converted to UTC first)."""
+    values = pd.Series(values)
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.astype("datetime64[ns]")
+
+
+def _to_datetime(texts: pd.Series, **kw) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "could not infer format" is expected for mixed layouts
+        try:
+            return _naive(pd.to_datetime(texts, errors="coerce", **kw))
+        except (ValueError, TypeError, OverflowError):
+            return _naive(pd.to_datetime(texts, errors="coerce", utc=True, **kw))
+
+
+def _infer_dayfirst(texts: pd.Series, what: str) -> bool:
+    """Day/month order of numeric dates such as 01/12/2010, from values where one part exceeds 12."""
+    parts = texts.str.extract(_NUMERIC_DATE).dropna()
+    if parts.empty:
+        return False  # month names or year-first layouts: nothing to decide
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    day_first, month_first = first > 12, second > 12
+    if day_first.any() and month_first.any():
+        a, b = texts[day_first[day_first].index[0]], texts[month_first[month_first].index[0]]
+        raise DataError(f"{what} mixes day-first and month-first dates (e.g. {a!r} and {b!r}); "
+                        f"pass date_format= to say which layout the file uses")
+    if day_first.any():
+        return True
+    if month_first.any():
+        return False
+    examples = ", ".join(repr(v) for v in texts[parts.index[:3]])
+    raise DataError(
+        f"{what} has ambiguous dates: no day is above 12, so values such as {examples} read both as "
+        f"day/month and as month/day. Say which: dayfirst=True for DD/MM/YYYY, dayfirst=False for "
+        f"MM/DD/YYYY, or an exact date_format such as '%d/%m/%Y %H:%M'"
+    )
+
+
+def _dates(series: pd.Series, what: str, *, date_format: str | None, dayfirst: bool | None) -> pd.Series:
+    """datetime64[ns] invoice dates; unparseable or empty values are an error listing the first rows."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(series):
+        result = _naive(series)
+    elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        finite = series.dropna()
+        if not ((finite == np.round(finite)) & finite.between(19000101, 21001231)).all():
+            raise DataError(f"{what} holds numbers (e.g. {finite.iloc[0]!r}), not dates; expected dates such "
+                            f"as 2011-12-09 or 20111209")
+        result = _to_datetime(series.astype("Int64").astype("string"), format="%Y%m%d")
+    else:
+        codes, uniques = pd.factorize(series)
+        texts = pd.Series(uniques, dtype="object").astype("string").str.strip()
+        present = texts.fillna("") != ""
+        if date_format is not None:
+            parsed = _to_datetime(texts, format=date_format)
+        else:
+            parsed = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns]")
+            iso = texts.str.fullmatch(_ISO_DATE.pattern).fillna(False).astype(bool)
+            if iso.any():
+                parsed[iso] = _to_datetime(texts[iso], format="ISO8601").to_numpy()
+            rest = present & ~iso
+            if rest.any():
+                order = dayfirst if dayfirst is not None else _infer_dayfirst(texts[rest], what)
+                guess = _to_datetime(texts[rest], dayfirst=order)
+                if guess.isna().any():  # rows in another layout than the first one
+                    retry = guess.isna()
+                    guess[retry] = _to_datetime(texts[rest][retry], format="mixed", dayfirst=order).to_numpy()
+                parsed[rest] = guess.to_numpy()
+        bad = (parsed.isna() & present).to_numpy()
+        if bad.any():
+            rows = _first_rows(codes, np.flatnonzero(bad))
+            shown = _row_list(rows, [uniques[c] for c in codes[rows[:_SHOWN]]])
+            hint = f"the format {date_format!r}" if date_format else "dates such as 2011-12-09 08:26, 12/9/2011 8:26 or 09.12.2011"
+            raise DataError(f"{what}: {len(rows):,} row(s) are not dates (header = row 1): {shown}. "
+                            f"Expected {hint}; pass date_format= (e.g. '%d/%m/%Y %H:%M') for another layout")
+        values = parsed.to_numpy("datetime64[ns]")[codes]
+        values[(codes < 0) | np.isin(codes, np.flatnonzero(~present.to_numpy()))] = np.datetime64("NaT")
+        result = pd.Series(values, dtype="datetime64[ns]")
+    missing = result.isna().to_numpy()
+    if missing.any():
+        raise _missing_error(what, np.flatnonzero(missing))
+    return result.reset_index(drop=True)
