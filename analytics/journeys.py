@@ -153,9 +153,6 @@ def segment_history(
     if inactive_days is not None and not inactive_days > 0:
         raise DataError(f"the inactivity window must be a positive number of days, got {inactive_days}")
     labels = [snapshot_label(d, period) for d in snaps]
-    if len(set(labels)) < len(labels):
-        raise DataError(f"snapshot dates {[f'{d:%Y-%m-%d}' for d in snaps]} give repeated labels {labels}: "
-                        "use one date per period, or period=None")
     states = state_order(rules)
 
     # Sorted once so each snapshot is a prefix of the table: cheap, and later rows are simply not there.
