@@ -13,6 +13,7 @@ curve, warnings), :mod:`.uncertainty` (scenarios, tornado, Monte Carlo), :mod:`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -68,9 +69,9 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 class RoiReport:
     """Everything the ROI tab shows for one scenario.
 
-    selection: the filtered audience; curve: profit over audience size within it (ranked);
-    targeted_size: how many of the ranked customers the scenario targets; totals: of those;
-    customers: the ranked selection with a ``targeted`` flag (for export);
+    selection: the filtered audience; selected: its economics inputs; curve: profit over audience size
+    within it (ranked); targeted_size: how many of the ranked customers the scenario targets; totals: of those;
+    customers (built on first use, for export): the ranked selection with a ``targeted`` flag;
     warnings: value-destruction and data remarks; scenarios: pessimistic/base/optimistic totals;
     tornado: lever swings; monte_carlo: simulated net profit of the targeted customers.
     """
@@ -78,14 +79,21 @@ class RoiReport:
     scenario: Scenario
     levers: Levers
     selection: AudienceSelection
+    selected: PreparedAudience
     curve: ProfitCurve
     targeted_size: int
     totals: Totals
-    customers: pd.DataFrame
     warnings: list[str]
     scenarios: pd.DataFrame
     tornado: pd.DataFrame
     monte_carlo: MonteCarloResult
+
+    @cached_property
+    def customers(self) -> pd.DataFrame:
+        """Ranked selected customers (see :func:`ranked_customers`) with ``targeted`` (bool)."""
+        frame = ranked_customers(self.selected, self.levers, self.curve)
+        frame["targeted"] = frame["rank"] <= self.targeted_size
+        return frame
 
     def to_dict(self, curve_points: int = 400, histogram_bins: int = 40) -> dict[str, Any]:
         """JSON-safe summary (no per-customer rows): scenario, audience, totals, curve, tornado, Monte Carlo."""
@@ -144,16 +152,14 @@ def evaluate(
     size, notes = _targeted_size(scenario, curve, selected.n)
     targeted = selected if size == selected.n else selected.subset(curve.order[:size])
     totals = targeted.totals(levers)
-    customers = ranked_customers(selected, levers, curve)
-    customers["targeted"] = customers["rank"] <= size
     return RoiReport(
         scenario=scenario,
         levers=levers,
         selection=selection,
+        selected=selected,
         curve=curve,
         targeted_size=size,
         totals=totals,
-        customers=customers,
         warnings=notes + value_warnings(totals, curve, targeted, levers),
         scenarios=scenario_table(targeted, levers),
         tornado=tornado(targeted, levers),

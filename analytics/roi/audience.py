@@ -243,4 +243,5 @@ def select_audience(table: pd.DataFrame, audience: AudienceFilter | None = None)
 
     if not keep.any():
         notes.append("no customer matches the audience filters")
-    return AudienceSelection(table.loc[keep], steps, unknown, duplicates, notes)
+    customers = table if keep.all() else table.loc[keep]  # no copy when nothing is filtered out
+    return AudienceSelection(customers, steps, unknown, duplicates, notes)

@@ -40,6 +40,7 @@ import pandas as pd
 from analytics.errors import DataError
 
 P0_COLUMN = "p_purchase"
+NO_PURCHASE_COLUMN = "p_no_purchase"  # analytics.clv output over the CLV horizon: p0 = 1 - it
 SPEND_COLUMN = "expected_spend"
 
 P0Source = str | Callable[[pd.DataFrame, float], Any]
@@ -108,12 +109,41 @@ def _first_bad(ids: np.ndarray, values: np.ndarray, bad: np.ndarray, limit: int 
     return ", ".join(f"{ids[i]}={float(values[i]):g}" for i in where)
 
 
+class _CappedSums:
+    """``sum_i min(t, cap_i)`` and ``sum_i spend_i min(t, cap_i)`` for many t at once, from prefix sums
+    over the caps sorted ascending (customers with cap <= t contribute their cap, the others t)."""
+
+    def __init__(self, caps: np.ndarray, spend: np.ndarray) -> None:
+        self.caps = caps
+        self.n = caps.size
+        self.cap_sum = np.concatenate(([0.0], np.cumsum(caps)))
+        self.spend_sum = np.concatenate(([0.0], np.cumsum(spend)))
+        self.spend_cap_sum = np.concatenate(([0.0], np.cumsum(spend * caps)))
+
+    def __call__(self, t: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(t, dtype=float)
+        k = np.searchsorted(self.caps, t, side="right")
+        count = self.cap_sum[k] + t * (self.n - k)
+        spend = self.spend_cap_sum[k] + t * (self.spend_sum[-1] - self.spend_sum[k])
+        return count, spend
+
+    def spend_above(self, t: float) -> float:
+        """Spend of the customers whose cap exceeds t: the slope of the spend sum just above t."""
+        return float(self.spend_sum[-1] - self.spend_sum[np.searchsorted(self.caps, t, side="right")])
+
+    @cached_property
+    def spend_at_caps(self) -> np.ndarray:
+        """The spend sum evaluated at each cap (non-decreasing), to invert it."""
+        values = self.spend_cap_sum[1:] + self.caps * (self.spend_sum[-1] - self.spend_sum[1:])
+        return np.maximum.accumulate(values)  # guards rounding among tied caps
+
+
 class PreparedAudience:
     """Per-customer inputs of one audience with the sorted caches that make totals O(log n).
 
     p0: baseline purchase probability over the campaign horizon (0-1).
     spend: expected order value (currency, >= 0).
-    ids: customer IDs (for messages and per-customer outputs); positions when omitted.
+    ids: customer IDs (for messages and per-customer outputs, kept as a pandas Index); positions when omitted.
     """
 
     def __init__(self, p0: Any, spend: Any, ids: Any = None) -> None:
@@ -121,7 +151,9 @@ class PreparedAudience:
         spend = np.asarray(spend, dtype=float).ravel()
         if p0.shape != spend.shape:
             raise DataError(f"p0 has {p0.size} values but spend has {spend.size}; one of each per customer")
-        ids = np.arange(p0.size) if ids is None else np.asarray(ids, dtype=object)
+        ids = pd.RangeIndex(p0.size) if ids is None else pd.Index(ids)
+        if len(ids) != p0.size:
+            raise DataError(f"{len(ids)} customer IDs for {p0.size} customers")
         bad_p0 = ~((p0 >= 0) & (p0 <= 1))  # also catches NaN
         if bad_p0.any():
             raise DataError(
@@ -142,29 +174,20 @@ class PreparedAudience:
         self.total_spend = float(spend.sum())
 
     @cached_property
-    def _caps(self) -> dict[str, np.ndarray]:
-        """Sorted caps and prefix sums: up-caps h = 1 - p0 (uplift > 0), down-caps p0 (uplift < 0)."""
-        order = np.argsort(self.p0, kind="stable")
-        p0_sorted = self.p0[order]
-        spend_p0_order = self.spend[order]
-        up_caps = 1.0 - p0_sorted[::-1]
-        spend_up = spend_p0_order[::-1]
+    def _p0_order(self) -> np.ndarray:
+        return np.argsort(self.p0)
 
-        def prefix(x: np.ndarray) -> np.ndarray:
-            return np.concatenate(([0.0], np.cumsum(x)))
+    @cached_property
+    def _up(self) -> _CappedSums:
+        """Caps 1 - p0 (how far each p1 can rise), ascending."""
+        order = self._p0_order[::-1]
+        return _CappedSums(1.0 - self.p0[order], self.spend[order])
 
-        return {
-            "up": up_caps,
-            "up_w": prefix(np.ones(self.n)),
-            "up_wcap": prefix(up_caps),
-            "up_s": prefix(spend_up),
-            "up_scap": prefix(spend_up * up_caps),
-            "down": p0_sorted,
-            "down_w": prefix(np.ones(self.n)),
-            "down_wcap": prefix(p0_sorted),
-            "down_s": prefix(spend_p0_order),
-            "down_scap": prefix(spend_p0_order * p0_sorted),
-        }
+    @cached_property
+    def _down(self) -> _CappedSums:
+        """Caps p0 (how far each p1 can fall), ascending; only built when an uplift is negative."""
+        order = self._p0_order
+        return _CappedSums(self.p0[order], self.spend[order])
 
     def lift(self, uplift: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact ``sum (p1 - p0)`` and ``sum spend (p1 - p0)`` for each uplift value (vectorised).
@@ -173,17 +196,15 @@ class PreparedAudience:
         read from prefix sums over the sorted caps.
         """
         u = np.asarray(uplift, dtype=float)
-        c = self._caps
-        t = np.abs(u)
-        out_n = np.empty_like(t)
-        out_s = np.empty_like(t)
-        for side, mask, sign in (("up", u >= 0, 1.0), ("down", u < 0, -1.0)):
-            if not np.any(mask):
-                continue
-            tm = t[mask]
-            k = np.searchsorted(c[side], tm, side="right")
-            out_n[mask] = sign * (c[f"{side}_wcap"][k] + tm * (c[f"{side}_w"][-1] - c[f"{side}_w"][k]))
-            out_s[mask] = sign * (c[f"{side}_scap"][k] + tm * (c[f"{side}_s"][-1] - c[f"{side}_s"][k]))
+        out_n = np.empty_like(u)
+        out_s = np.empty_like(u)
+        up = u >= 0
+        if np.all(up):
+            return self._up(u)
+        for mask, sums, sign in ((up, self._up, 1.0), (~up, self._down, -1.0)):
+            if np.any(mask):
+                n_sum, s_sum = sums(np.abs(u[mask]))
+                out_n[mask], out_s[mask] = sign * n_sum, sign * s_sum
         return out_n, out_s
 
     def net_profit(self, levers: Levers, uplift: Any = None, redemption: Any = None) -> np.ndarray:
@@ -247,17 +268,14 @@ class PreparedAudience:
         if k <= 0:
             return float("nan")
         target = b / k
-        c = self._caps
-        caps = c["up"]
-        s_at_caps = c["up_scap"][1:] + caps * (c["up_s"][-1] - c["up_s"][1:])
-        # ties in caps: the last of equal caps carries the right value; searchsorted needs non-decreasing
-        s_at_caps = np.maximum.accumulate(s_at_caps)
+        up = self._up
+        s_at_caps = up.spend_at_caps
         if target > s_at_caps[-1] * (1 + 1e-12):
             return float("nan")
         j = int(np.searchsorted(s_at_caps, target, side="left"))
-        u_prev = float(caps[j - 1]) if j > 0 else 0.0
-        s_prev = float(self.lift(u_prev)[1])
-        slope = c["up_s"][-1] - c["up_s"][np.searchsorted(caps, u_prev, side="right")]
+        u_prev = float(up.caps[j - 1]) if j > 0 else 0.0
+        s_prev = float(up(u_prev)[1])
+        slope = up.spend_above(u_prev)
         return u_prev if slope <= 0 else min(1.0, u_prev + (target - s_prev) / slope)
 
     def incremental_values(self, levers: Levers) -> np.ndarray:
@@ -271,7 +289,7 @@ class PreparedAudience:
 
     def subset(self, positions: np.ndarray) -> PreparedAudience:
         """The audience restricted to these positions (e.g. the top-ranked customers)."""
-        return PreparedAudience(self.p0[positions], self.spend[positions], self.ids[positions])
+        return PreparedAudience(self.p0[positions], self.spend[positions], self.ids.take(positions))
 
 
 def rescale_horizon(p: Any, from_months: float, to_months: float) -> np.ndarray:
@@ -289,6 +307,8 @@ def baseline_probability(
     """Baseline purchase probability over the campaign horizon for each row of ``table``.
 
     p0: a column name or a callable ``f(table, horizon_months) -> probabilities`` (e.g. rebuilt BG/NBD).
+    The default column ``p_purchase`` falls back to ``1 - p_no_purchase`` (the CLV table's column, over the
+    CLV horizon: pass that horizon as ``p0_horizon_months``).
     p0_horizon_months: the horizon the column was computed for; when given and different from
     ``horizon_months`` the column is rescaled by :func:`rescale_horizon`. When None the column is taken
     as already being for the campaign horizon.
@@ -298,12 +318,15 @@ def baseline_probability(
         if values.size != len(table):
             raise DataError(f"the p0 function returned {values.size} values for {len(table)} customers")
         return values
-    if p0 not in table.columns:
+    if p0 in table.columns:
+        values = pd.to_numeric(table[p0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    elif p0 == P0_COLUMN and NO_PURCHASE_COLUMN in table.columns:
+        values = 1.0 - pd.to_numeric(table[NO_PURCHASE_COLUMN], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    else:
         raise DataError(
             f"the customer table has no column {p0!r} (baseline purchase probability over the horizon); "
             f"columns are: {', '.join(map(str, table.columns))}"
         )
-    values = pd.to_numeric(table[p0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     if p0_horizon_months is not None and p0_horizon_months != horizon_months:
         if p0_horizon_months <= 0:
             raise DataError(f"p0 horizon must be > 0 months; got {p0_horizon_months}")
@@ -327,4 +350,4 @@ def prepare(
         )
     p0_values = baseline_probability(table, horizon_months, p0, p0_horizon_months)
     spend_values = pd.to_numeric(table[spend], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return PreparedAudience(p0_values, spend_values, table.index.to_numpy(dtype=object))
+    return PreparedAudience(p0_values, spend_values, table.index)

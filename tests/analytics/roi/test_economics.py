@@ -187,6 +187,13 @@ def test_prepare_from_table_and_horizon():
     assert seen["horizon"] == 2
 
 
+def test_p0_from_the_clv_no_purchase_column():
+    clv_table = table().drop(columns="p_purchase").assign(p_no_purchase=[0.75, 1.0])
+    assert prepare(clv_table, 12).p0 == pytest.approx([0.25, 0.0])
+    # over 12 months 1 - 0.75 = 0.25; over 3: 1 - 0.75 ** (3/12)
+    assert prepare(clv_table, 3, p0_horizon_months=12).p0 == pytest.approx([1 - 0.75**0.25, 0.0])
+
+
 def test_prepare_names_missing_columns():
     with pytest.raises(DataError, match="no column 'expected_spend'"):
         prepare(table().drop(columns="expected_spend"), 3)
