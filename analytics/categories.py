@@ -102,23 +102,29 @@ def category_column(category: str) -> str:
 
 
 def categorise(descriptions: pd.Series, table: pd.DataFrame | None = None) -> pd.Series:
-    """Category of each description (string Series aligned with the input; :data:`OTHER` when none matches).
+    """Category of each description (string Series aligned with the input; :data:`OTHER` when none matches)."""
+    codes, names = category_codes(descriptions, table)
+    return pd.Series(np.asarray(names, dtype=object)[codes], index=descriptions.index, dtype="string", name="category")
+
+
+def category_codes(descriptions: pd.Series, table: pd.DataFrame | None = None) -> tuple[np.ndarray, list[str]]:
+    """Category number of each description and the category names (table order, :data:`OTHER` last).
 
     Only the unique descriptions are matched, so a million lines over a few thousand products stay cheap.
     """
     rules = validate_categories(DEFAULT_CATEGORIES if table is None else table)
+    names = [*rules["category"], OTHER]
     codes, uniques = pd.factorize(descriptions, use_na_sentinel=True)
     text = pd.Series(np.asarray(uniques, dtype=object)).astype("string").str.upper()
     text = text.str.replace(r"\s+", " ", regex=True)
-    labels = pd.Series(OTHER, index=text.index, dtype=object)
-    unassigned = pd.Series(True, index=text.index)
-    for category, keywords in zip(rules["category"], rules["keywords"]):
+    per_unique = np.full(len(text) + 1, len(names) - 1, dtype=np.int64)  # last slot: missing description
+    unassigned = np.ones(len(text), dtype=bool)
+    for number, keywords in enumerate(rules["keywords"]):
         pattern = r"\b(?:" + "|".join(re.escape(k.upper()) for k in _keywords(keywords)) + r")(?:S|ES)?\b"
-        hit = unassigned & text.str.contains(pattern, regex=True, na=False)
-        labels[hit] = category
+        hit = unassigned & text.str.contains(pattern, regex=True, na=False).to_numpy(dtype=bool)
+        per_unique[:-1][hit] = number
         unassigned &= ~hit
-    per_unique = np.append(labels.to_numpy(dtype=object), OTHER)  # last slot for missing descriptions
-    return pd.Series(per_unique[codes], index=descriptions.index, dtype="string", name="category")
+    return per_unique[codes], names
 
 
 def _keywords(cell: object) -> list[str]:

@@ -148,13 +148,13 @@ def clean(
     revenue = qty * price
     as_of_ts = _resolve_as_of(as_of, dates)
 
-    is_cancel = invoice.str.upper().str.startswith("C").fillna(False).to_numpy(dtype=bool)
+    is_cancel = invoice.str.startswith(("C", "c")).to_numpy(dtype=bool, na_value=False)
     is_return = is_cancel | (qty < 0)
     source_cols = [c for c in S.CANONICAL_COLUMNS if c in df.columns]
     flags: dict[str, np.ndarray] = {
         "after_as_of": (dates >= as_of_ts).to_numpy(dtype=bool, na_value=False),
         "missing_date": dates.isna().to_numpy(),
-        "duplicate": df.duplicated(subset=source_cols, keep="first").to_numpy(),
+        "duplicate": _exact_duplicates(df, source_cols),
         "missing_customer": cust.isna().to_numpy(),
         "non_positive_price": ~(price > 0),
         "zero_quantity": ~(np.abs(qty) > 0),
@@ -175,16 +175,20 @@ def clean(
             removed |= taken
         rows.append(_rule_row(rule, action, flag, taken, rev0))
 
+    # Customers as numbers 0..k-1 (-1 = missing), so per-customer sums are bincounts, not string groupbys.
+    code, ids = pd.factorize(cust)
+    k = len(ids)
     kept = ~removed
-    net = pd.Series(rev0[kept]).groupby(cust.to_numpy()[kept]).sum()
-    bad_customers = net.index[net <= _NET_TOLERANCE]
-    cust_kept_bad = kept & cust.isin(bad_customers).to_numpy(dtype=bool, na_value=False)
+    has_lines = np.bincount(code[kept], minlength=k) > 0
+    net = np.bincount(code[kept], weights=rev0[kept], minlength=k)
+    bad = np.append(has_lines & (net <= _NET_TOLERANCE), False)  # last slot: code -1
+    cust_kept_bad = kept & bad[code]
     rows.append(_rule_row("non_positive_customer", "removed", cust_kept_bad, cust_kept_bad, rev0))
     removed |= cust_kept_bad
     kept = ~removed
 
     rules = pd.DataFrame(rows).merge(RULES, on="rule", how="left")
-    excluded = _excluded_detail(cust, rev0, is_return, cust_kept_bad)
+    excluded = _excluded_detail(cust[cust_kept_bad], rev0[cust_kept_bad], is_return[cust_kept_bad])
 
     out_cols = source_cols
     lines = df.loc[kept, out_cols].copy()
@@ -200,10 +204,10 @@ def clean(
         net_returns=net_returns,
         rows_in=n,
         rows_out=len(lines),
-        customers_in=int(cust.nunique()),
-        customers_out=int(lines[S.CUSTOMER_ID].nunique()),
+        customers_in=k,
+        customers_out=int(np.unique(code[kept]).size),
         invoices_in=int(invoice.nunique()),
-        invoices_out=int(lines[S.INVOICE_ID].nunique()),
+        invoices_out=int(invoice[kept].nunique()),
         revenue_in=round(float(rev0.sum()), 6),
         revenue_out=round(float(lines[S.REVENUE].sum()), 6),
         date_min_in=_ts(dates.min()),
@@ -294,15 +298,15 @@ def _rule_row(rule: str, action: str, flag: np.ndarray, taken: np.ndarray, reven
     }
 
 
-def _excluded_detail(cust: pd.Series, revenue: np.ndarray, is_return: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
-    """Per excluded customer: value bought, value returned (negative), net value, lines of each kind."""
+def _excluded_detail(cust: pd.Series, revenue: np.ndarray, is_return: np.ndarray) -> pd.DataFrame:
+    """Per excluded customer (lines given): value bought, value returned (negative), net value, lines of each kind."""
     part = pd.DataFrame(
         {
-            S.CUSTOMER_ID: cust.to_numpy()[rows],
-            "purchase_value": np.where(is_return[rows], 0.0, revenue[rows]),
-            "returned_value": np.where(is_return[rows], revenue[rows], 0.0),
-            "purchase_lines": (~is_return[rows]).astype(int),
-            "return_lines": is_return[rows].astype(int),
+            S.CUSTOMER_ID: cust.to_numpy(),
+            "purchase_value": np.where(is_return, 0.0, revenue),
+            "returned_value": np.where(is_return, revenue, 0.0),
+            "purchase_lines": (~is_return).astype(int),
+            "return_lines": is_return.astype(int),
         }
     )
     out = part.groupby(S.CUSTOMER_ID, sort=True).sum().reset_index()
@@ -310,6 +314,25 @@ def _excluded_detail(cust: pd.Series, revenue: np.ndarray, is_return: np.ndarray
     money = ["purchase_value", "returned_value", "net_value"]
     out[money] = out[money].round(6)  # hide float noise such as 4.5e-13 left by netting
     out[S.CUSTOMER_ID] = out[S.CUSTOMER_ID].astype("string")
+    return out
+
+
+def _exact_duplicates(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """``df.duplicated(subset=cols)``, about twice as fast on big logs.
+
+    Exact duplicates share invoice, quantity, price (and stock code), so only rows that repeat on those
+    cheap keys are compared on every column.
+    """
+    key = pd.DataFrame(
+        {
+            c: pd.factorize(df[c])[0] if c in (S.INVOICE_ID, S.STOCK_CODE) else df[c].to_numpy()
+            for c in (S.INVOICE_ID, S.STOCK_CODE, S.QUANTITY, S.UNIT_PRICE)
+            if c in cols
+        }
+    )
+    maybe = key.duplicated(keep=False).to_numpy()
+    out = np.zeros(len(df), dtype=bool)
+    out[maybe] = df.loc[maybe, cols].duplicated().to_numpy()
     return out
 
 

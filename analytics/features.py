@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as S
-from analytics.categories import DEFAULT_CATEGORIES, OTHER, categorise, category_column, validate_categories
+from analytics.categories import DEFAULT_CATEGORIES, category_codes, category_column, validate_categories
 from analytics.errors import DataError
 
 DAY = pd.Timedelta(days=1)
@@ -54,70 +54,94 @@ def customer_features(
     months = sorted({int(m) for m in peak_months})
     if any(m < 1 or m > 12 for m in months):
         raise DataError(f"peak months must be between 1 and 12, got {months}")
-    lines = lines[(lines[S.INVOICE_DATE] < as_of).to_numpy(dtype=bool, na_value=False)]
+    dates = lines[S.INVOICE_DATE].to_numpy(dtype="datetime64[ns]")
+    before = dates < as_of.to_datetime64()  # NaT compares False
     is_return = lines[S.IS_RETURN].to_numpy(dtype=bool)
-    buys = lines[~is_return]
-    if buys.empty:
+    buy = before & ~is_return
+    if not buy.any():
         raise DataError(f"no purchases before the as-of date {as_of:%Y-%m-%d}, so there are no customers to describe")
 
-    by = buys.groupby(S.CUSTOMER_ID, sort=True)
-    dates = buys[S.INVOICE_DATE]
-    revenue = buys[S.REVENUE]
-    first = by[S.INVOICE_DATE].min()
-    last = by[S.INVOICE_DATE].max()
-    gross = by[S.REVENUE].sum()
-    frequency = by[S.INVOICE_ID].nunique()
-    returned = lines.loc[is_return, S.REVENUE].groupby(lines.loc[is_return, S.CUSTOMER_ID]).sum()
+    # Everything below works on integer customer numbers 0..n-1 (sorted IDs), so IDs are hashed once.
+    cust, ids = pd.factorize(lines[S.CUSTOMER_ID][buy], sort=True)
+    if (cust < 0).any():
+        raise DataError("lines without a customer_id: pass the cleaned lines (CleanResult.lines)")
+    n = len(ids)
+    when = dates[buy]
+    revenue = lines[S.REVENUE].to_numpy(dtype="float64")
+    spend = revenue[buy]
+    gross = np.bincount(cust, weights=spend, minlength=n)
+    span = pd.DataFrame({"c": cust, "d": when}).groupby("c")["d"].agg(["min", "max"])
+    first, last = span["min"].to_numpy(), span["max"].to_numpy()
 
-    days = buys[[S.CUSTOMER_ID]].assign(day=dates.dt.normalize()).drop_duplicates()
-    n_days = days.groupby(S.CUSTOMER_ID, sort=True).size()
-    span = (last.dt.normalize() - first.dt.normalize()) / DAY
-    peak = revenue.where(dates.dt.month.isin(months), 0.0).groupby(buys[S.CUSTOMER_ID], sort=True).sum()
+    back = before & is_return
+    rcust = ids.get_indexer(lines[S.CUSTOMER_ID][back])
+    known = rcust >= 0  # returns by customers with no purchase before as_of are not described
+    returned = np.bincount(rcust[known], weights=revenue[back][known], minlength=n)
 
-    out = pd.DataFrame(
-        {
-            "recency_days": (as_of - last) / DAY,
-            "frequency": frequency.astype("int64"),
-            "monetary": gross.add(returned, fill_value=0.0).reindex(gross.index),
-            "first_purchase": first,
-            "last_purchase": last,
-            "tenure_days": (as_of - first) / DAY,
-            "avg_order_value": gross / frequency,
-            "unique_products": _unique_products(buys, by),
-            "mean_days_between": (span / (n_days - 1)).where(n_days > 1),
-            "peak_share": peak / gross,
-        }
-    )
-    if S.COUNTRY in buys.columns:
-        out[S.COUNTRY] = _mode(buys, S.COUNTRY).reindex(out.index)
-    if S.DESCRIPTION in buys.columns:
+    frequency = _distinct_per_customer(cust, pd.factorize(lines[S.INVOICE_ID][buy])[0], n)
+    day = when.astype("datetime64[D]").astype(np.int64)
+    n_days = _distinct_per_customer(cust, day - day.min(), n)
+    first_day = first.astype("datetime64[D]").astype(np.int64)
+    last_day = last.astype("datetime64[D]").astype(np.int64)
+    in_peak = pd.DatetimeIndex(when).month.isin(months)
+    peak = np.bincount(cust, weights=np.where(in_peak, spend, 0.0), minlength=n)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame(
+            {
+                "recency_days": (as_of.to_datetime64() - last) / DAY,
+                "frequency": frequency,
+                "monetary": gross + returned,
+                "first_purchase": first,
+                "last_purchase": last,
+                "tenure_days": (as_of.to_datetime64() - first) / DAY,
+                "avg_order_value": gross / frequency,
+                "unique_products": _unique_products(lines, buy, cust, n),
+                "mean_days_between": np.where(n_days > 1, (last_day - first_day) / (n_days - 1), np.nan),
+                "peak_share": peak / gross,
+            },
+            index=pd.Index(ids, dtype="string", name=S.CUSTOMER_ID),
+        )
+    if S.COUNTRY in lines.columns:
+        out[S.COUNTRY] = _mode(cust, lines[S.COUNTRY][buy], n)
+    if S.DESCRIPTION in lines.columns:
         table = DEFAULT_CATEGORIES if categories is None else validate_categories(categories)
         if len(table):
-            out = out.join(_category_shares(buys, table, gross))
-    out.index = out.index.astype("string")
-    out.index.name = S.CUSTOMER_ID
+            codes, names = category_codes(lines[S.DESCRIPTION][buy], table)
+            k = len(names)
+            by_cat = np.bincount(cust * k + codes, weights=spend, minlength=n * k).reshape(n, k)
+            for j, name in enumerate(names):
+                out[category_column(name)] = by_cat[:, j] / gross
     return out
 
 
-def _unique_products(buys: pd.DataFrame, by) -> pd.Series:
+def _distinct_per_customer(cust: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Number of distinct non-negative ``values`` per customer number (int64 array of length n)."""
+    ok = values >= 0
+    width = int(values.max(initial=0)) + 1
+    pairs = pd.unique(cust[ok].astype(np.int64) * width + values[ok])
+    return np.bincount(pairs // width, minlength=n).astype(np.int64)
+
+
+def _unique_products(lines: pd.DataFrame, buy: np.ndarray, cust: np.ndarray, n: int) -> np.ndarray:
     for col in (S.STOCK_CODE, S.DESCRIPTION):
-        if col in buys.columns:
-            return by[col].nunique().astype("int64")
-    return pd.Series(np.nan, index=by.size().index)
+        if col in lines.columns:
+            return _distinct_per_customer(cust, pd.factorize(lines[col][buy])[0], n)
+    return np.full(n, np.nan)
 
 
-def _mode(buys: pd.DataFrame, col: str) -> pd.Series:
-    """Most frequent value per customer; ties go to the alphabetically first value."""
-    counts = buys.groupby([S.CUSTOMER_ID, col], sort=False, observed=True).size().rename("n").reset_index()
-    counts = counts.sort_values(["n", col], ascending=[False, True], kind="stable")
-    return counts.drop_duplicates(S.CUSTOMER_ID).set_index(S.CUSTOMER_ID)[col].astype("string")
-
-
-def _category_shares(buys: pd.DataFrame, table: pd.DataFrame, gross: pd.Series) -> pd.DataFrame:
-    """Share of each customer's purchase revenue per category; columns in table order, ``cat_other`` last."""
-    names = list(table["category"]) + [OTHER]
-    category = pd.Categorical(categorise(buys[S.DESCRIPTION], table), categories=names)
-    spend = buys[S.REVENUE].groupby([buys[S.CUSTOMER_ID], category], sort=True, observed=False).sum().unstack()
-    shares = spend.reindex(columns=names, fill_value=0.0).div(gross, axis=0).reindex(gross.index)
-    shares.columns = [category_column(c) for c in names]
-    return shares.astype("float64")
+def _mode(cust: np.ndarray, values: pd.Series, n: int) -> pd.api.extensions.ExtensionArray:
+    """Most frequent value per customer number; ties go to the alphabetically first; <NA> when none."""
+    codes, uniques = pd.factorize(values, sort=True)
+    ok = codes >= 0
+    m = len(uniques) + 1
+    counts = pd.Series(cust[ok].astype(np.int64) * m + codes[ok]).value_counts()
+    pair = counts.index.to_numpy()
+    who, what, times = pair // m, pair % m, counts.to_numpy()
+    order = np.lexsort((what, -times, who))
+    who, what = who[order], what[order]
+    head = np.r_[True, who[1:] != who[:-1]]
+    out = np.full(n, -1, dtype=np.int64)
+    out[who[head]] = what[head]
+    labels = np.append(np.asarray(uniques, dtype=object), None)  # -1 -> None
+    return pd.array(labels[out], dtype="string")

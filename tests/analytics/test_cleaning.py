@@ -242,3 +242,20 @@ def test_report_to_dict_is_json_safe():
     assert [row["rule"] for row in d["rules"]] == list(RULES["rule"])
     assert d["excluded_detail"][0]["customer_id"] == "3"
     assert d["rows_in"] == 12
+
+
+def test_duplicate_rule_agrees_with_pandas_on_near_duplicates():
+    rng = np.random.default_rng(1)
+    n = 2000
+    df = log(
+        [
+            (str(rng.integers(3)), str(rng.integers(20)), f"2011-01-0{rng.integers(1, 3)}", int(rng.integers(1, 3)),
+             float(rng.choice([1.0, 2.0])), str(rng.choice(["A", "B"])))
+            for _ in range(n)
+        ]
+    )
+    df.loc[rng.choice(n, 50, replace=False), "description"] = "changed"  # same keys, one column differs
+    expected = df.duplicated()
+    r = clean(df).report
+    assert rule(r, "duplicate")["rows_flagged"] == expected.sum()
+    assert r.rows_out == (~expected).sum()

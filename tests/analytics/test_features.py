@@ -169,3 +169,22 @@ def test_default_categories_are_valid_and_named():
     table = validate_categories(DEFAULT_CATEGORIES)
     assert len(table) == len(DEFAULT_CATEGORIES)
     assert category_column("Home & Decor") == "cat_home_decor"
+
+
+def test_country_ties_go_to_the_alphabetically_first_and_missing_stays_missing():
+    rows = lines(
+        [
+            ("A", "1", "2011-01-01", 1, 1.0, "X", "THING", "Spain"),
+            ("A", "2", "2011-01-02", 1, 1.0, "X", "THING", "France"),
+            ("B", "3", "2011-01-02", 1, 1.0, "X", "THING", None),
+        ]
+    )
+    f = customer_features(rows, AS_OF)
+    assert f.loc["A", "country"] == "France"
+    assert pd.isna(f.loc["B", "country"])
+    assert pd.api.types.is_string_dtype(f["country"])
+
+
+def test_lines_without_customer_are_refused():
+    with pytest.raises(DataError, match="customer_id"):
+        customer_features(LINES.assign(customer_id=pd.Series([None] * len(LINES), dtype="string")), AS_OF)
