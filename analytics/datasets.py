@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics import schema
 from analytics.errors import DataError
+from analytics.loading import to_canonical
 
 _CDNOW_MASTER = "CDNOW_master.txt"
 _CDNOW_SAMPLE = "CDNOW_sample.txt"
@@ -37,49 +37,34 @@ def _lifetimes_file(name: str):
     try:
         path = importlib.resources.files("lifetimes") / "datasets" / name
     except ModuleNotFoundError as exc:  # pragma: no cover - lifetimes is a hard requirement
-        raise DataError(f"the embedded dataset needs the 'lifetimes' package, which is not installed") from exc
+        raise DataError("the embedded dataset needs the 'lifetimes' package, which is not installed") from exc
     if not path.is_file():
         raise DataError(f"embedded data file {name} not found in the installed 'lifetimes' package")
     return path
 
 
-def _cdnow_frame(customer: pd.Series, date: pd.Series, amount: pd.Series) -> pd.DataFrame:
-    """Canonical frame for an amount-only log: one invoice per row, quantity = sign, unit_price = |amount|."""
-    customer = customer.astype(np.int64).astype(str)
-    occurrence = customer.groupby([customer, date]).cumcount().astype(str)
-    amount = amount.astype(np.float64)
-    frame = pd.DataFrame(
-        {
-            schema.CUSTOMER_ID: customer.astype("string"),
-            # invoice ids must be unique per row: a customer can buy more than once on the same day
-            schema.INVOICE_ID: (customer + "-" + date + "-" + occurrence).astype("string"),
-            schema.INVOICE_DATE: pd.to_datetime(date, format="%Y%m%d").astype("datetime64[ns]"),
-            schema.QUANTITY: np.where(amount < 0, -1.0, 1.0),
-            schema.UNIT_PRICE: amount.abs().to_numpy(),
-        }
-    )
-    return frame.reset_index(drop=True)
+def _read_cdnow(name: str, columns: list[str], header: int | None) -> pd.DataFrame:
+    """A whitespace-separated CDNOW file, mapped like an uploaded amount-only log (one invoice per row)."""
+    with _lifetimes_file(name).open("rb") as handle:
+        raw = pd.read_csv(handle, sep=r"\s+", header=header, names=columns,
+                          dtype={"date": str, "customer_id": np.int64})
+    frame = to_canonical(raw[["customer_id", "date", "dollar_value"]])
+    frame.attrs["loading"]["format"] = f"lifetimes/datasets/{name}"
+    return frame
 
 
 def _load_cdnow() -> pd.DataFrame:
-    """Full CDNOW master file: columns customer id, date YYYYMMDD, number of CDs, dollar value."""
-    with _lifetimes_file(_CDNOW_MASTER).open("rb") as handle:
-        raw = pd.read_csv(handle, sep=r"\s+", dtype=str, header=0,
-                          names=["customer", "date", "cds", "dollars"])
-    return _cdnow_frame(raw["customer"], raw["date"], raw["dollars"])
+    """Full CDNOW master file: customer id, date YYYYMMDD, number of CDs, dollar value."""
+    return _read_cdnow(_CDNOW_MASTER, ["customer_id", "date", "cds", "dollar_value"], 0)
 
 
 def _load_cdnow_sample() -> pd.DataFrame:
-    """CDNOW 1/10 sample: columns id in the full set, id in the sample (used here), date, CDs, dollar value."""
-    with _lifetimes_file(_CDNOW_SAMPLE).open("rb") as handle:
-        raw = pd.read_csv(handle, sep=r"\s+", dtype=str, header=None,
-                          names=["master_id", "customer", "date", "cds", "dollars"])
-    return _cdnow_frame(raw["customer"], raw["date"], raw["dollars"])
+    """CDNOW 1/10 sample: id in the full set, id in the sample (used here), date, CDs, dollar value."""
+    return _read_cdnow(_CDNOW_SAMPLE, ["master_id", "customer_id", "date", "cds", "dollar_value"], None)
 
 
 def _load_synthetic(**kw) -> pd.DataFrame:
     """Synthetic retailer, written by ``generate_retail`` in raw UCI columns and read like an uploaded file."""
-    from analytics.loading import to_canonical
     from analytics.synthetic import generate_retail
 
     raw = generate_retail(**kw)

@@ -395,8 +395,10 @@ def _read_csv_pandas(data: bytes, encoding: str, delimiter: str, columns: list[s
                      label: str) -> pd.DataFrame:
     """pandas' C parser: more lenient than pyarrow, and its errors name the offending line."""
     try:
-        return pd.read_csv(io.BytesIO(data), sep=delimiter, encoding=encoding, dtype=dict.fromkeys(text, str),
-                           usecols=columns, low_memory=False)
+        # no usecols: with it pandas silently accepts rows with too many fields
+        frame = pd.read_csv(io.BytesIO(data), sep=delimiter, encoding=encoding, dtype=dict.fromkeys(text, str),
+                            low_memory=False)
+        return frame[columns]
     except pd.errors.ParserError as exc:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if found:
@@ -413,9 +415,9 @@ def _read_csv_pandas(data: bytes, encoding: str, delimiter: str, columns: list[s
 
 def _check_required(mapping: Mapping[str, str], columns, label: str) -> None:
     amount_only = schema.UNIT_PRICE not in mapping and schema.AMOUNT in mapping
-    needed = [schema.CUSTOMER_ID, schema.INVOICE_ID, schema.INVOICE_DATE]
+    needed = [schema.CUSTOMER_ID, schema.INVOICE_DATE]
     if not amount_only:
-        needed += [schema.QUANTITY, schema.UNIT_PRICE]
+        needed += [schema.INVOICE_ID, schema.QUANTITY, schema.UNIT_PRICE]
     missing = [c for c in needed if c not in mapping]
     if not missing:
         return
@@ -447,8 +449,12 @@ def _canonical(frame: pd.DataFrame, mapping: dict[str, str], *, date_format, day
 
     out: dict[str, object] = {}
     out[schema.CUSTOMER_ID] = _ids(*col(schema.CUSTOMER_ID), required=False)
-    out[schema.INVOICE_ID] = _ids(*col(schema.INVOICE_ID), required=True)
-    out[schema.INVOICE_DATE] = _dates(*col(schema.INVOICE_DATE), date_format=date_format, dayfirst=dayfirst)
+    dates = _dates(*col(schema.INVOICE_DATE), date_format=date_format, dayfirst=dayfirst)
+    if schema.INVOICE_ID in mapping:
+        out[schema.INVOICE_ID] = _ids(*col(schema.INVOICE_ID), required=True)
+    else:  # an amount-only log without invoice numbers: every row is one purchase
+        out[schema.INVOICE_ID] = _row_invoices(out[schema.CUSTOMER_ID], dates)
+    out[schema.INVOICE_DATE] = dates
     amount_only = schema.UNIT_PRICE not in mapping
     if amount_only:
         amount = _numbers(*col(schema.AMOUNT), **context)
@@ -466,6 +472,15 @@ def _canonical(frame: pd.DataFrame, mapping: dict[str, str], *, date_format, day
     info.update(mapping=used, amount_only=amount_only, rows=len(result))
     result.attrs["loading"] = info
     return result
+
+
+def _row_invoices(customers: pd.Series, dates: pd.Series) -> pd.Series:
+    """Invoice ids ``{customer}-{YYYYMMDD}-{n}``, unique per row (n counts a customer's rows on one day)."""
+    day_codes, days = pd.factorize(dates.dt.normalize())
+    day_text = pd.Series(pd.DatetimeIndex(days).strftime("%Y%m%d"), dtype="string").array.take(day_codes)
+    who = customers.fillna("guest")
+    nth = who.groupby([who.to_numpy(), day_codes]).cumcount().astype("string")
+    return (who + "-" + pd.Series(day_text, dtype="string") + "-" + nth).reset_index(drop=True)
 
 
 def _row_list(positions: np.ndarray, values: list) -> str:
@@ -573,16 +588,17 @@ def _infer_dayfirst(texts: pd.Series, what: str) -> bool:
     if parts.empty:
         return False  # month names or year-first layouts: nothing to decide
     first, second = parts[0].astype(int), parts[1].astype(int)
-    day_first, month_first = first > 12, second > 12
+    day_first, month_first = (first > 12) & (second <= 12), (second > 12) & (first <= 12)
     if day_first.any() and month_first.any():
         a, b = texts[day_first[day_first].index[0]], texts[month_first[month_first].index[0]]
         raise DataError(f"{what} mixes day-first and month-first dates (e.g. {a!r} and {b!r}); "
                         f"pass date_format= to say which layout the file uses")
     if day_first.any():
         return True
-    if month_first.any():
-        return False
-    examples = ", ".join(repr(v) for v in texts[parts.index[:3]])
+    undecided = (first <= 12) & (second <= 12)
+    if month_first.any() or not undecided.any():
+        return False  # (values with both parts above 12 are not dates and are reported as such)
+    examples = ", ".join(repr(v) for v in texts[undecided[undecided].index[:3]])
     raise DataError(
         f"{what} has ambiguous dates: no day is above 12, so values such as {examples} read both as "
         f"day/month and as month/day. Say which: dayfirst=True for DD/MM/YYYY, dayfirst=False for "
