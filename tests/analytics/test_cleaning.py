@@ -250,7 +250,7 @@ def test_duplicate_rule_agrees_with_pandas_on_near_duplicates():
     df = log(
         [
             (str(rng.integers(3)), str(rng.integers(20)), f"2011-01-0{rng.integers(1, 3)}", int(rng.integers(1, 3)),
-             float(rng.choice([1.0, 2.0])), str(rng.choice(["A", "B"])))
+             float(rng.choice([1.0, 2.0])), str(rng.choice(["A1", "B1"])))
             for _ in range(n)
         ]
     )
