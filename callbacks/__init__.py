@@ -7,7 +7,7 @@ import dash
 
 def register_all(app: dash.Dash) -> None:
     """Register every tab's callbacks on this app (never module-level, so tests can build many apps)."""
-    from callbacks import data, explorer, run, uploads
+    from callbacks import data, explorer, methodology, run, tower, uploads
 
-    for module in (run, uploads, data, explorer):
+    for module in (run, uploads, data, explorer, tower, methodology):
         module.register(app)

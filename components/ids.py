@@ -64,3 +64,9 @@ EVIDENCE_ROC = "evidence-roc"
 EVIDENCE_CALIBRATION = "evidence-calibration"
 EVIDENCE_PARAMS = "evidence-params"
 EVIDENCE_METRICS = "evidence-metrics"
+
+# Executive tower and Methodology & evidence (tower/methodology helper)
+TOWER_KPI = "tower-kpi"  # prefix of each KPI card's id: f"{TOWER_KPI}-{kpi key}" (tooltip targets)
+EVIDENCE_CLUSTERING = "evidence-clustering"
+EVIDENCE_REFERENCE = "evidence-reference"
+EVIDENCE_KPI_DEFINITIONS = "evidence-kpi-definitions"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components import data_tab, explorer_tab, ids, placeholder_tab
+from components import data_tab, explorer_tab, ids, methodology_tab, placeholder_tab, tower_tab
 
 TAB_LABELS = {
     "data": "Data",
@@ -44,11 +44,11 @@ def tab_bodies(settings) -> dict:
     return {
         "data": data_tab.layout({name: d.description for name, d in DATASETS.items()}, settings.default_dataset,
                                 settings.upload_limit_mb),
-        "tower": placeholder_tab.layout("journeys"),
+        "tower": tower_tab.layout(),
         "explorer": explorer_tab.layout(),
         "journeys": placeholder_tab.layout("journeys"),
         "roi": placeholder_tab.layout("roi"),
-        "methodology": placeholder_tab.layout("journeys"),
+        "methodology": methodology_tab.layout(),
     }
 
 

@@ -1,0 +1,79 @@
+"""Methodology & evidence: model evidence figures and tables, KPI definitions, the CDNOW reference refit."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import dash
+from dash import Input, Output
+
+from analytics import insights
+from analytics.errors import DataError
+from analytics.results import Results
+from callbacks import common
+from components import ids
+from components import methodology_tab as tab
+from components.figures import evidence
+
+
+def _baselines(churn: dict[str, Any]) -> set[str] | None:
+    """Names of the churn baselines (a dict name -> description, or a list), None when not reported."""
+    named = churn.get("baselines")
+    return set(named) if isinstance(named, (dict, list, tuple, set)) else None
+
+
+def evidence_outputs(results: Results) -> tuple:
+    """Everything the evidence panels show, in the callback's output order (a plain function tests can call)."""
+    clv = results.models.get("clv") or {}
+    churn = results.models.get("churn") or {}
+    validation = clv.get("validation") or {}
+    curves = churn.get("curves") or {}
+    baselines = _baselines(churn)
+    return (
+        evidence.tracking_figure(tab.as_frame(validation.get("tracking")), validation.get("calibration_end")),
+        evidence.holdout_figure(tab.as_frame(validation.get("per_customer"))),
+        evidence.roc_figure(tab.as_frame(curves.get("roc")), tab.as_frame(churn.get("metrics")), baselines),
+        evidence.calibration_figure(tab.as_frame(curves.get("calibration")), baselines),
+        tab.clv_evidence(clv),
+        tab.churn_evidence(churn),
+        tab.clustering_evidence(results.models.get("clustering")),
+        tab.kpi_definitions(insights.kpis(results)),
+    )
+
+
+@lru_cache(maxsize=1)
+def _reference():
+    return insights.cdnow_reference()
+
+
+def reference_output():
+    """The published-vs-refitted CDNOW table (fitted once per process), or why it could not be made."""
+    try:
+        return tab.reference_table(_reference())
+    except DataError as error:
+        return tab.unavailable(f"CDNOW reference refit ({error})")
+
+
+def register(app: dash.Dash) -> None:
+    settings = app.server.config["RCT_SETTINGS"]
+
+    @app.callback(
+        Output(ids.EVIDENCE_TRACKING, "figure"),
+        Output(ids.EVIDENCE_SCATTER, "figure"),
+        Output(ids.EVIDENCE_ROC, "figure"),
+        Output(ids.EVIDENCE_CALIBRATION, "figure"),
+        Output(ids.EVIDENCE_PARAMS, "children"),
+        Output(ids.EVIDENCE_METRICS, "children"),
+        Output(ids.EVIDENCE_CLUSTERING, "children"),
+        Output(ids.EVIDENCE_KPI_DEFINITIONS, "children"),
+        Input(ids.RESULTS_KEY, "data"),
+    )
+    def show_evidence(key):
+        return evidence_outputs(common.load_results(settings, key))
+
+    @app.callback(Output(ids.EVIDENCE_REFERENCE, "children"), Input(ids.TABS, "active_tab"))
+    def show_reference(active_tab):
+        if active_tab != "methodology":
+            raise dash.exceptions.PreventUpdate
+        return reference_output()

@@ -1,0 +1,356 @@
+"""Methodology & evidence: how every number is made, and the evidence for trusting the models.
+
+The evidence panels (figures and tables) are filled by callbacks.methodology from ``Results.models``; the
+text is static except the KPI definitions (analytics.insights, written for the current results) and the
+reproduction of the published CDNOW estimates (refitted by analytics.insights.cdnow_reference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import dcc, html
+
+from analytics.segments import DEFAULT_SEGMENT_RULES
+from components import formatting as fmt
+from components import ids
+from components.tower_tab import graph
+
+NOT_AVAILABLE = "model not available in these results"
+
+# Column label and formatter for the metric and parameter tables the models report.
+_COLUMNS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "mae": ("MAE", lambda v: f"{v:.3f}"),
+    "rmse": ("RMSE", lambda v: f"{v:.3f}"),
+    "correlation": ("Correlation", lambda v: f"{v:.3f}"),
+    "actual_total": ("Actual total", fmt.count),
+    "predicted_total": ("Predicted total", fmt.count),
+    "aggregate_pct_error": ("Aggregate error", lambda v: f"{v:+.1f} %"),
+    "aggregate_error_pct": ("Aggregate error", lambda v: f"{v:+.1f} %"),
+    "n": ("Customers", fmt.count),
+    "n_churned": ("Churned", fmt.count),
+    "churn_rate": ("Churn rate", fmt.percent),
+    "mean_predicted": ("Mean predicted", fmt.percent),
+    "roc_auc": ("ROC AUC", lambda v: f"{v:.3f}"),
+    "pr_auc": ("PR AUC", lambda v: f"{v:.3f}"),
+    "brier": ("Brier", lambda v: f"{v:.3f}"),
+    "brier_skill": ("Brier skill", lambda v: f"{v:.3f}"),
+    "odds_ratio": ("Odds ratio", lambda v: f"{v:.2f}"),
+    "inertia": ("Inertia", lambda v: f"{v:,.0f}"),
+    "silhouette": ("Silhouette", lambda v: f"{v:.3f}"),
+    "davies_bouldin": ("Davies-Bouldin", lambda v: f"{v:.3f}"),
+    "calinski_harabasz": ("Calinski-Harabasz", lambda v: f"{v:,.0f}"),
+    "bic": ("BIC", lambda v: f"{v:,.0f}"),
+    "published": ("Published", lambda v: f"{v:.4g}"),
+    "reproduced": ("This code", lambda v: f"{v:.4g}"),
+}
+
+
+def as_frame(value: Any) -> pd.DataFrame | None:
+    """A stored table as a DataFrame: DataFrames as they are, lists of records converted, else None."""
+    if isinstance(value, pd.DataFrame):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        return pd.DataFrame(value)
+    return None
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if column in _COLUMNS:
+        try:
+            return _COLUMNS[column][1](value)
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def frame_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, max_rows: int = 30) -> dbc.Table:
+    """A compact table of a model's metrics or parameters (index shown when it is named)."""
+    table = frame.reset_index() if frame.index.name is not None else frame
+    columns = [c for c in (columns or table.columns) if c in table.columns]
+    header = html.Thead(html.Tr([html.Th(_COLUMNS.get(c, (c.replace("_", " ").capitalize(),))[0]) for c in columns]))
+    body = html.Tbody(
+        [
+            html.Tr([html.Td(_cell(c, row[c]), className="text-end" if pd.api.types.is_number(row[c]) else "")
+                     for c in columns])
+            for _, row in table.head(max_rows).iterrows()
+        ]
+    )
+    return dbc.Table([header, body], size="sm", hover=True, responsive=True, className="mb-2 small")
+
+
+def params_table(rows: Sequence[tuple[str, str, Any]]) -> dbc.Table:
+    """Parameter | meaning | value rows."""
+    body = html.Tbody([html.Tr([html.Td(html.Code(name)), html.Td(meaning, className="small"),
+                                html.Td(_cell("", value), className="text-end")]) for name, meaning, value in rows])
+    header = html.Thead(html.Tr([html.Th("Parameter"), html.Th("Meaning"), html.Th("Estimate", className="text-end")]))
+    return dbc.Table([header, body], size="sm", responsive=True, className="mb-2")
+
+
+def unavailable(what: str) -> dbc.Alert:
+    """The note shown in place of a model's evidence when the results do not carry that model."""
+    return dbc.Alert([html.I(className="bi bi-info-circle me-2"), f"{what}: {NOT_AVAILABLE}."], color="light",
+                     className="border small mb-2")
+
+
+_BGNBD_MEANING = {
+    "r": "shape of the purchase-rate distribution (Gamma)",
+    "alpha": "scale of the purchase-rate distribution, in the model's time unit",
+    "a": "Beta parameter of the drop-out probability after each purchase",
+    "b": "Beta parameter of the drop-out probability after each purchase",
+}
+_GG_MEANING = {
+    "p": "shape of each purchase's spend around the customer's mean",
+    "q": "shape of the customers' mean-spend distribution",
+    "v": "scale of the customers' mean-spend distribution (currency)",
+}
+
+
+def clv_evidence(clv: Mapping[str, Any] | None) -> list:
+    """Fitted BG/NBD and Gamma-Gamma parameters and the holdout metrics (or the not-available note)."""
+    if not clv:
+        return [unavailable("CLV (BG/NBD + Gamma-Gamma)")]
+    out: list = []
+    unit = clv.get("unit", "")
+    settings = [f"time unit {unit}" if unit else None,
+                f"horizon {clv['horizon_months']} months" if clv.get("horizon_months") else None,
+                f"margin {clv['margin']:.0%}" if clv.get("margin") is not None else None]
+    out.append(html.P(" · ".join(s for s in settings if s), className="small-muted mb-2"))
+    bgnbd = clv.get("bgnbd") or {}
+    if bgnbd.get("params"):
+        out.append(html.H6("BG/NBD (purchases)"))
+        out.append(params_table([(k, _BGNBD_MEANING.get(k, ""), v) for k, v in bgnbd["params"].items()]))
+        facts = [f"log-likelihood {bgnbd['log_likelihood']:,.1f}" if bgnbd.get("log_likelihood") is not None else None,
+                 ("converged" if bgnbd.get("converged") else "did NOT converge") if "converged" in bgnbd else None,
+                 f"penalizer {bgnbd['penalizer']}" if bgnbd.get("penalizer") is not None else None]
+        out.append(html.P(" · ".join(f for f in facts if f), className="small-muted"))
+    gamma = clv.get("gamma_gamma") or {}
+    if gamma.get("params"):
+        out.append(html.H6("Gamma-Gamma (spend per purchase)"))
+        out.append(params_table([(k, _GG_MEANING.get(k, ""), v) for k, v in gamma["params"].items()]))
+        facts = [f"{gamma['n_repeat']:,} repeat buyers" if gamma.get("n_repeat") is not None else None,
+                 (f"frequency/spend correlation {gamma['frequency_spend_corr']:.2f} (the model assumes none)"
+                  if gamma.get("frequency_spend_corr") is not None else None)]
+        out.append(html.P(" · ".join(f for f in facts if f), className="small-muted"))
+    validation = clv.get("validation") or {}
+    metrics = as_frame(validation.get("metrics"))
+    if metrics is not None:
+        period = (f" (calibration to {str(validation['calibration_end'])[:10]}, holdout to "
+                  f"{str(validation['observation_end'])[:10]})" if validation.get("calibration_end") else "")
+        out.append(html.H6(f"Holdout accuracy, per customer{period}"))
+        out.append(frame_table(metrics))
+    return out
+
+
+def churn_evidence(churn: Mapping[str, Any] | None) -> list:
+    """The churn model's held-out metrics against its baselines, a heuristic warning, top odds ratios."""
+    if not churn:
+        return [unavailable("Churn")]
+    out: list = []
+    if churn.get("heuristic"):
+        out.append(dbc.Alert([html.Strong("Heuristic, not a fitted model: "), churn.get("reason") or ""],
+                             color="warning", className="small mb-2"))
+    facts = [f"window {churn['window_days']} days" if churn.get("window_days") else None,
+             f"label cutoff {str(churn['cutoff'])[:10]}" if churn.get("cutoff") else None,
+             f"{churn['n_test']:,} held-out customers" if churn.get("n_test") else None]
+    out.append(html.P(" · ".join(f for f in facts if f), className="small-muted mb-2"))
+    metrics = as_frame(churn.get("metrics"))
+    if metrics is not None:
+        out.append(html.H6("Held-out metrics (same customers for every scorer)"))
+        out.append(frame_table(metrics, ["model", "n", "churn_rate", "roc_auc", "pr_auc", "brier", "brier_skill"]))
+    odds = as_frame(churn.get("odds_ratios"))
+    if odds is not None and not odds.empty:
+        out.append(html.H6("Odds ratios (logistic regression, per standardised feature)"))
+        out.append(frame_table(odds, ["feature", "odds_ratio"], max_rows=12))
+    return out
+
+
+def clustering_evidence(clustering: Mapping[str, Any] | None) -> list:
+    """Chosen method and k with the reason, and the selection diagnostics over k."""
+    if not clustering:
+        return [unavailable("Clustering")]
+    out = [html.P([html.Strong(f"{clustering.get('method', '')}, k = {clustering.get('k', '–')}. "),
+                   clustering.get("k_reason") or ""], className="small mb-2")]
+    selection = as_frame(clustering.get("selection"))
+    if selection is not None:
+        out.append(frame_table(selection, ["k", "silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "bic"]))
+    return out
+
+
+def kpi_definitions(kpis: Sequence[Mapping[str, Any]]) -> html.Dl:
+    """Each KPI's name and its definition, as written by analytics.insights for the current results."""
+    items: list = []
+    for kpi in kpis:
+        items += [html.Dt(kpi["name"], className="col-sm-3"), html.Dd(kpi["definition"], className="col-sm-9")]
+    return html.Dl(items, className="row mb-0 small")
+
+
+def reference_table(table: pd.DataFrame) -> html.Div:
+    """Published Fader-Hardie-Lee (2005) CDNOW estimates next to this code's refit."""
+    note = (f"Refitted on the embedded CDNOW 1/10 sample after cleaning: {table.attrs.get('n_customers', 0):,} "
+            f"customers, {table.attrs.get('n_repeat_buyers', 0):,} repeat buyers, weeks, calibration to 30 Sep 1997.")
+    return html.Div([frame_table(table, ["model", "parameter", "published", "reproduced"]),
+                     html.Div(note, className="small-muted")])
+
+
+def _range(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def rules_table(rules: pd.DataFrame = DEFAULT_SEGMENT_RULES) -> dbc.Table:
+    """The segment rule table as read: score ranges and the recommended action, first match wins."""
+    header = html.Thead(html.Tr([html.Th("#"), html.Th("Segment"), html.Th("R"), html.Th("F"), html.Th("M"),
+                                 html.Th("Recommended action")]))
+    body = html.Tbody(
+        [
+            html.Tr([
+                html.Td(i + 1, className="text-muted"),
+                html.Td(row["segment"], className="fw-semibold text-nowrap"),
+                html.Td(_range(row["r_min"], row["r_max"])),
+                html.Td(_range(row["f_min"], row["f_max"])),
+                html.Td(_range(row.get("m_min", 1), row.get("m_max", 5))),
+                html.Td(row["action"], className="small"),
+            ])
+            for i, (_, row) in enumerate(rules.iterrows())
+        ]
+    )
+    return dbc.Table([header, body], size="sm", hover=True, responsive=True, className="mb-0")
+
+
+def _panel(title: str, icon: str, *children, lead: str | None = None) -> html.Div:
+    head = [html.H5([html.I(className=f"bi {icon} me-2"), title])]
+    if lead:
+        head.append(html.P(lead, className="text-muted small"))
+    return html.Div(head + list(children), className="panel")
+
+
+def _section(title: str, *children) -> html.Div:
+    return html.Div([html.H6(title, className="mt-3 fw-semibold"), *children])
+
+
+def _evidence() -> list:
+    return [
+        _panel(
+            "Customer lifetime value: does the model predict out of sample?", "bi-graph-up-arrow",
+            dbc.Row([
+                dbc.Col(dcc.Loading(graph(ids.EVIDENCE_TRACKING, 340), type="dot", color="#0f766e"), lg=7),
+                dbc.Col(dcc.Loading(graph(ids.EVIDENCE_SCATTER, 340), type="dot", color="#0f766e"), lg=5),
+            ], className="g-3"),
+            html.Div(id=ids.EVIDENCE_PARAMS, className="mt-2"),
+            lead="The purchase model is fitted on a calibration period and asked to predict the following holdout "
+                 "period it has not seen; the lines should stay together after the dotted line.",
+        ),
+        _panel(
+            "Churn: does the model beat simple rules on customers it has not seen?", "bi-bullseye",
+            dbc.Row([
+                dbc.Col(dcc.Loading(graph(ids.EVIDENCE_ROC, 380), type="dot", color="#0f766e"), lg=6),
+                dbc.Col(dcc.Loading(graph(ids.EVIDENCE_CALIBRATION, 380), type="dot", color="#0f766e"), lg=6),
+            ], className="g-3"),
+            html.Div(id=ids.EVIDENCE_METRICS, className="mt-2"),
+            lead="Curves above the diagonal (ROC) and points near it (calibration) are what to look for; the dashed "
+                 "lines are the baselines the model has to beat.",
+        ),
+        _panel("Clusters: how k was chosen", "bi-diagram-3", html.Div(id=ids.EVIDENCE_CLUSTERING)),
+    ]
+
+
+def _methodology() -> html.Div:
+    return _panel(
+        "Methodology", "bi-journal-text",
+        _section(
+            "Data and the as-of date",
+            html.P("Everything is computed from the transaction log loaded on the Data tab, up to the as-of date "
+                   "(default: the day after the last transaction). Cancellations are returns: they never count as "
+                   "purchases and their value is netted from the customer's spend. Rows without a customer, with a "
+                   "non-positive price, exact duplicates and non-product codes (postage, fees...) are removed; the "
+                   "data-quality report counts each rule."),
+        ),
+        _section(
+            "RFM scores",
+            html.Ul([
+                html.Li([html.Strong("Recency"), ": days from the customer's last purchase to the as-of date."]),
+                html.Li([html.Strong("Frequency"), ": number of distinct purchase invoices."]),
+                html.Li([html.Strong("Monetary"), ": net revenue, purchases minus returns, in the data's currency."]),
+            ]),
+            html.P("Each becomes a score from 1 to 5 by quintiles of ranks: customers are ranked (ties broken by "
+                   "order) and cut into five equal groups, so each score holds a fifth of the customers. Recency is "
+                   "reversed, so 5 means the most recent buyers."),
+        ),
+        _section(
+            "Named segments",
+            html.P("A rule table over the R, F and M scores assigns every customer exactly one segment: rules are "
+                   "tried from the top and the first match wins; the last row catches everyone left. The table is "
+                   "data, so it can be replaced without touching code."),
+            rules_table(),
+        ),
+        _section(
+            "Customer lifetime value: BG/NBD and Gamma-Gamma",
+            html.P(["The ", html.Strong("BG/NBD"), " model (Fader, Hardie & Lee 2005) describes purchases: while a "
+                    "customer is active they buy at their own steady random (Poisson) rate, the rates varying across "
+                    "customers as a Gamma(r, α) distribution; after each purchase a customer may drop out for good "
+                    "with their own probability, which varies across customers as a Beta(a, b). Each customer is "
+                    "summarised by frequency (repeat purchase days: distinct purchase days minus one), recency "
+                    "(first to last purchase) and T (first purchase to the end of the data), in days or weeks as "
+                    "stated with the parameters."]),
+            html.P([html.Strong("P(alive)"), " is the probability that a customer has not dropped out yet, given "
+                    "their history. A frequent buyer who has gone quiet gets a low P(alive); a customer with a "
+                    "single purchase long ago is not necessarily gone, because they may simply buy rarely. "
+                    "P(no purchase) is the probability of no purchase at all over the CLV horizon."]),
+            html.P(["The ", html.Strong("Gamma-Gamma"), " model describes spend per purchase: it varies around each "
+                    "customer's own mean, and those means vary across customers; a customer's expected spend is "
+                    "their average shrunk towards the population's, more so when they bought few times. It assumes "
+                    "spend does not depend on how often a customer buys (the frequency/spend correlation is "
+                    "reported with the parameters) and is fitted on repeat buyers only."]),
+            html.P(["CLV over a horizon of H months = Σ", html.Sub("m=1..H"), " (expected purchases in month m) × "
+                    "(expected spend per purchase) × margin ÷ (1 + monthly discount rate)", html.Sup("m"),
+                    ", in the data's currency. The models are validated by fitting on a calibration period and "
+                    "comparing predictions with the holdout period (above)."]),
+            html.P("Reference check: the code refits the published CDNOW example and compares with the paper.",
+                   className="mb-1"),
+            dcc.Loading(html.Div(id=ids.EVIDENCE_REFERENCE), type="dot", color="#0f766e"),
+        ),
+        _section(
+            "Churn label and model",
+            html.P("A label that cannot leak: the cutoff is the as-of date minus the churn window. Features are "
+                   "computed only from transactions before the cutoff; a customer who bought before the cutoff is "
+                   "labelled churned when they made no purchase between the cutoff and the as-of date. The model "
+                   "is fitted on part of these customers and evaluated on customers it has not seen (ROC AUC, PR "
+                   "AUC, Brier score, calibration) against baselines: a recency rule and 1 − P(alive) from BG/NBD. "
+                   "It is then refitted with features as of the as-of date to score the coming window. Logistic "
+                   "regression is the default because it explains itself (odds ratios, each customer's top "
+                   "drivers); with too little data a clearly flagged heuristic is used instead."),
+        ),
+        _section(
+            "Clusters",
+            html.P("Behavioural features are log-transformed (spend and counts are heavily skewed) and standardised "
+                   "so that no feature dominates by its scale. K-means, a Gaussian mixture, agglomerative (Ward) "
+                   "clustering or DBSCAN group the customers; k is chosen over a range by the silhouette score "
+                   "(on a sample for large data), with Davies-Bouldin, Calinski-Harabasz and inertia/BIC shown "
+                   "alongside. Each cluster is named from its profile of z-scores; DBSCAN's noise points form their "
+                   "own group."),
+        ),
+        _section("KPI definitions (for the current results)", html.Div(id=ids.EVIDENCE_KPI_DEFINITIONS)),
+    )
+
+
+def layout() -> html.Div:
+    """Evidence panels first (what a sceptical reader checks), then the methodology text."""
+    return html.Div(
+        [
+            html.Div(
+                [html.H4("Model evidence", className="mb-1"),
+                 html.P("How far to trust the numbers on the other tabs: each model judged on data it was not "
+                        "fitted on.", className="text-muted mb-3")],
+                className="pt-1",
+            ),
+            *_evidence(),
+            _methodology(),
+        ]
+    )
