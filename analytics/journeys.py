@@ -232,10 +232,10 @@ def state_order(rules: pd.DataFrame = DEFAULT_SEGMENT_RULES) -> list[str]:
 def snapshots(history: pd.DataFrame) -> pd.DataFrame:
     """The snapshots of a history, in order: snapshot (Timestamp), label, customers (having purchased)."""
     _check_history(history)
-    known = history["state"] != NOT_YET
-    table = history.assign(known=known).groupby("snapshot", sort=True).agg(label=("label", "first"),
-                                                                           customers=("known", "sum"))
-    return table.reset_index()
+    dates, first, which = np.unique(history["snapshot"].to_numpy(), return_index=True, return_inverse=True)
+    known = (history["state"] != NOT_YET).to_numpy()
+    return pd.DataFrame({"snapshot": pd.DatetimeIndex(dates), "label": history["label"].to_numpy()[first],
+                         "customers": np.bincount(which, weights=known, minlength=len(dates)).astype("int64")})
 
 
 def state_counts(history: pd.DataFrame) -> pd.DataFrame:
@@ -266,12 +266,11 @@ def transitions(
     exactly one row (state pairs with nobody are left out), so ``customers`` sums to the customer count.
     """
     pair = _pair(history, from_date, to_date)
-    money = pair["revenue_from"] if _revenue_kind(revenue) == "from" else pair["revenue_to"]
-    table = (pair.assign(revenue=money).groupby(["source", "target"], observed=True, sort=True)
-             .agg(customers=("revenue", "size"), revenue=("revenue", "sum")).reset_index())
-    table.insert(0, "to_label", pair.attrs["to_label"])
-    table.insert(0, "from_label", pair.attrs["from_label"])
-    return table
+    money = "revenue_from" if _revenue_kind(revenue) == "from" else "revenue_to"
+    flows = _flows(pair, [money]).rename(columns={money: "revenue"})
+    flows.insert(0, "to_label", pair.attrs["to_label"])
+    flows.insert(0, "from_label", pair.attrs["from_label"])
+    return flows
 
 
 def chain(history: pd.DataFrame, *, revenue: Revenue = "from") -> pd.DataFrame:
@@ -286,17 +285,14 @@ def chain(history: pd.DataFrame, *, revenue: Revenue = "from") -> pd.DataFrame:
 def transition_matrix(history: pd.DataFrame, from_date: SnapshotKey, to_date: SnapshotKey) -> pd.DataFrame:
     """Share of the customers in each state at ``from_date`` (rows) who are in each state at ``to_date``
     (columns); fractions 0-1, each row sums to 1. States in order; states nobody is in are left out."""
-    table = transitions(history, from_date, to_date)
-    counts = table.pivot_table(index="source", columns="target", values="customers", aggfunc="sum",
-                               observed=True, fill_value=0)
-    order = list(history["state"].cat.categories)
-    rows = [s for s in order if s in counts.index]
-    cols = [s for s in order if s in counts.columns]
-    counts = counts.reindex(index=rows, columns=cols, fill_value=0)
-    shares = counts.div(counts.sum(axis=1), axis=0).astype("float64")
-    shares.index = pd.Index(rows, name="source")
-    shares.columns = pd.Index(cols, name="target")
-    return shares
+    pair = _pair(history, from_date, to_date)
+    order = list(pair["source"].cat.categories)
+    counts = np.zeros((len(order), len(order)))
+    np.add.at(counts, (pair["source"].cat.codes.to_numpy(), pair["target"].cat.codes.to_numpy()), 1)
+    rows, cols = counts.sum(axis=1) > 0, counts.sum(axis=0) > 0
+    shares = counts[rows][:, cols] / counts[rows].sum(axis=1, keepdims=True)
+    return pd.DataFrame(shares, index=pd.Index(np.array(order)[rows], name="source"),
+                        columns=pd.Index(np.array(order)[cols], name="target"))
 
 
 def flow_customers(
@@ -322,7 +318,7 @@ def flow_customers(
         keep &= (pair["source"] == source).to_numpy()
     if target is not None:
         keep &= (pair["target"] == target).to_numpy()
-    out = pair.loc[keep].drop(columns=["snapshot", "label", "state", "segment", "period_revenue"])
+    out = pair.loc[keep]
     return out.sort_values(["revenue_from", S.CUSTOMER_ID], ascending=[False, True], kind="stable")
 
 
@@ -398,9 +394,7 @@ def headline_facts(
     median_r = pair.groupby("target", observed=True)["r_score"].median()
     lapsing = {INACTIVE, *median_r.index[median_r <= 2]}
 
-    flows = (pair.groupby(["source", "target"], observed=True)
-             .agg(customers=("revenue_from", "size"), revenue_from=("revenue_from", "sum"),
-                  revenue_to=("revenue_to", "sum"), monetary=("monetary", "sum")).reset_index())
+    flows = _flows(pair, ["revenue_from", "revenue_to", "monetary"])
     src, dst = flows["source"].map(rank).astype(int), flows["target"].map(rank).astype(int)
     known = (flows["source"] != NOT_YET).to_numpy()
     facts: list[dict] = []
@@ -496,25 +490,40 @@ def _fixed_scorer(reference: pd.DataFrame):
 
 def _pair(history: pd.DataFrame, from_date: SnapshotKey, to_date: SnapshotKey) -> pd.DataFrame:
     """One row per customer: state at both snapshots, revenue_from / revenue_to and the later RFM values."""
-    _check_history(history)
     table = snapshots(history)
     dates, labels = table["snapshot"].tolist(), table["label"].tolist()
     i = _resolve_position(from_date, dates, labels)
     j = _resolve_position(to_date, dates, labels)
     if i >= j:
         raise DataError(f"the first snapshot ({labels[i]}) must be earlier than the second ({labels[j]})")
-    by = history.set_index(S.CUSTOMER_ID)
-    at_from = by.loc[by["snapshot"] == dates[i]]
-    at_to = by.loc[by["snapshot"] == dates[j]]
-    between = by.loc[(by["snapshot"] > dates[i]) & (by["snapshot"] <= dates[j])]
-    out = at_to.rename(columns={"state": "target"})
-    out.insert(0, "source", at_from["state"].reindex(out.index))
-    out.insert(2, "revenue_from", at_from["period_revenue"].reindex(out.index))
-    out.insert(3, "revenue_to", between.groupby(level=0)["period_revenue"].sum().reindex(out.index).fillna(0.0))
-    cols = ["source", "target", "revenue_from", "revenue_to", "snapshot", "label", "state", "segment",
-            "period_revenue", *_RFM, *SCORE_COLUMNS]
-    out = out.assign(state=out["target"])[cols]
+    stamps = history["snapshot"].to_numpy()
+    blocks = [history.iloc[np.flatnonzero(stamps == np.datetime64(d))].set_index(S.CUSTOMER_ID)
+              for d in dates[i: j + 1]]
+    out = blocks[-1].rename(columns={"state": "target"})
+    customers = out.index
+    aligned = [b if b.index.equals(customers) else b.reindex(customers) for b in blocks]
+    out.insert(0, "source", aligned[0]["state"])
+    out.insert(2, "revenue_from", aligned[0]["period_revenue"].fillna(0.0))
+    out.insert(3, "revenue_to", sum(b["period_revenue"].fillna(0.0) for b in aligned[1:]))
+    cols = ["source", "target", "revenue_from", "revenue_to", *_RFM, *SCORE_COLUMNS]
+    out = out[cols]
     out.attrs = {"from_label": labels[i], "to_label": labels[j], "consecutive": j == i + 1}
+    return out
+
+
+def _flows(pair: pd.DataFrame, sums: Sequence[str]) -> pd.DataFrame:
+    """Customers and the sum of each ``sums`` column per (source, target), non-empty pairs in state order."""
+    dtype = pair["source"].dtype
+    k = len(dtype.categories)
+    code = pair["source"].cat.codes.to_numpy(dtype="int64") * k + pair["target"].cat.codes.to_numpy(dtype="int64")
+    counts = np.bincount(code, minlength=k * k)
+    hit = np.flatnonzero(counts)
+    out = pd.DataFrame({"source": pd.Categorical.from_codes(hit // k, dtype=dtype),
+                        "target": pd.Categorical.from_codes(hit % k, dtype=dtype),
+                        "customers": counts[hit].astype("int64")})
+    for col in sums:
+        weights = pair[col].to_numpy(dtype="float64", na_value=0.0)
+        out[col] = np.bincount(code, weights=weights, minlength=k * k)[hit]
     return out
 
 
