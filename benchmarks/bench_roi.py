@@ -33,7 +33,15 @@ from analytics.roi.targeting import profit_curve, ranked_customers, value_warnin
 from analytics.roi.uncertainty import monte_carlo, scenario_table, tornado  # noqa: E402
 
 ONLINE_RETAIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail.csv.xz"
-SEGMENTS = ["Champions", "Loyal Customers", "Potential Loyalist", "At Risk", "Can't Lose Them", "Hibernating", "Lost"]
+SEGMENTS = [
+    "Champions",
+    "Loyal Customers",
+    "Potential Loyalist",
+    "At Risk",
+    "Can't Lose Them",
+    "Hibernating",
+    "Lost",
+]
 CLV_HORIZON_MONTHS = 12
 
 
@@ -45,7 +53,9 @@ def synthetic_customers(n: int, seed: int = 0) -> pd.DataFrame:
             "cluster_name": rng.choice(["big spenders", "lapsing", "one-off", "regulars"], n),
             "churn_probability": rng.beta(2, 2, n),
             "clv": rng.gamma(1.5, 400, n),
-            "country": rng.choice(["United Kingdom", "Germany", "France", "EIRE"], n, p=[0.9, 0.04, 0.04, 0.02]),
+            "country": rng.choice(
+                ["United Kingdom", "Germany", "France", "EIRE"], n, p=[0.9, 0.04, 0.04, 0.02]
+            ),
             "p_no_purchase": rng.beta(2, 1.5, n),
             "expected_spend": rng.gamma(2.0, 200, n),
         },
@@ -85,8 +95,16 @@ def timed(fn, repeats: int) -> tuple[list[float], list[float]]:
 
 def bench(label: str, table: pd.DataFrame, repeats: int, target_ms: float, audience: AudienceFilter) -> None:
     scenario = Scenario(
-        discount_pct=15, redemption_pct=80, redemption_sd_pct=10, uplift_pp=5, uplift_sd_pp=2,
-        gross_margin_pct=40, contact_cost=0.5, fixed_cost=1000, horizon_months=3, audience=audience,
+        discount_pct=15,
+        redemption_pct=80,
+        redemption_sd_pct=10,
+        uplift_pp=5,
+        uplift_sd_pp=2,
+        gross_margin_pct=40,
+        contact_cost=0.5,
+        fixed_cost=1000,
+        horizon_months=3,
+        audience=audience,
     )
     levers = scenario.levers()
 
@@ -128,13 +146,17 @@ def bench(label: str, table: pd.DataFrame, repeats: int, target_ms: float, audie
     tracemalloc.stop()
     median = statistics.median(wall)
     verdict = "OK" if median < target_ms else "OVER TARGET"
-    print(f"  end to end wall median {median:.1f} ms vs target {target_ms:.0f} ms: {verdict}; "
-          f"peak Python memory {peak:.1f} MiB")
+    print(
+        f"  end to end wall median {median:.1f} ms vs target {target_ms:.0f} ms: {verdict}; "
+        f"peak Python memory {peak:.1f} MiB"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--online-retail", action="store_true", help="also time the real Online Retail customers")
+    parser.add_argument(
+        "--online-retail", action="store_true", help="also time the real Online Retail customers"
+    )
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with load)")
@@ -143,7 +165,9 @@ def main() -> None:
             sys.exit(f"{ONLINE_RETAIL} not found")
         start = time.perf_counter()
         customers = online_retail_customers()
-        print(f"Online Retail pipeline run: {time.perf_counter() - start:.1f} s (not part of a recomputation)")
+        print(
+            f"Online Retail pipeline run: {time.perf_counter() - start:.1f} s (not part of a recomputation)"
+        )
         bench("Online Retail, everyone", customers, args.repeats, 100, AudienceFilter())
     small, large = synthetic_customers(4_338), synthetic_customers(200_000)
     at_risk = AudienceFilter(segments=SEGMENTS[3:])

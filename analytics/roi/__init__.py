@@ -62,15 +62,19 @@ __all__ = [
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-safe rows: NaN -> None, numpy scalars -> Python."""
     clean = frame.astype(object).where(frame.notna(), None)
-    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()} for row in clean.to_dict("records")]
+    return [
+        {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+        for row in clean.to_dict("records")
+    ]
 
 
 @dataclass(frozen=True)
 class RoiReport:
     """Everything the ROI tab shows for one scenario.
 
-    selection: the filtered audience; selected: its economics inputs; curve: profit over audience size
-    within it (ranked); targeted_size: how many of the ranked customers the scenario targets; totals: of those;
+    selection: the filtered audience; selected: its economics inputs; curve: profit over audience
+    size within it (ranked); targeted_size: how many of the ranked customers the scenario targets;
+    totals: of those targeted;
     customers (built on first use, for export): the ranked selection with a ``targeted`` flag;
     warnings: value-destruction and data remarks; scenarios: pessimistic/base/optimistic totals;
     tornado: lever swings; monte_carlo: simulated net profit of the targeted customers.
@@ -96,7 +100,7 @@ class RoiReport:
         return frame
 
     def to_dict(self, curve_points: int = 400, histogram_bins: int = 40) -> dict[str, Any]:
-        """JSON-safe summary (no per-customer rows): scenario, audience, totals, curve, tornado, Monte Carlo."""
+        """JSON-safe summary (no per-customer rows): scenario, audience, totals, curve, tornado, MC."""
         return {
             "scenario": self.scenario.to_dict(),
             "audience": self.selection.to_dict(),
@@ -147,7 +151,9 @@ def evaluate(
         funnel = "; ".join(f"{label}: {count:,}" for label, count in selection.steps)
         raise DataError(f"the campaign audience is empty ({funnel})")
     levers = scenario.levers()
-    selected = prepare(selection.customers, scenario.horizon_months, p0=p0, spend=spend, p0_horizon_months=p0_horizon_months)
+    selected = prepare(
+        selection.customers, scenario.horizon_months, p0=p0, spend=spend, p0_horizon_months=p0_horizon_months
+    )
     curve = profit_curve(selected, levers)
     size, notes = _targeted_size(scenario, curve, selected.n)
     targeted = selected if size == selected.n else selected.subset(curve.order[:size])

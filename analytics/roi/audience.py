@@ -129,7 +129,10 @@ class AudienceFilter:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(values) - known)
         if unknown:
-            raise DataError(f"unknown audience field(s): {', '.join(unknown)}; expected some of {', '.join(sorted(known))}")
+            raise DataError(
+                f"unknown audience field(s): {', '.join(unknown)}; "
+                f"expected some of {', '.join(sorted(known))}"
+            )
         return cls(**values)
 
 
@@ -219,7 +222,9 @@ def select_audience(table: pd.DataFrame, audience: AudienceFilter | None = None)
         churn = _numeric(table, CHURN_COLUMN, "churn probability")
         low = 0.0 if audience.churn_min is None else audience.churn_min
         high = 1.0 if audience.churn_max is None else audience.churn_max
-        apply(churn.between(low, high).fillna(False).to_numpy(dtype=bool), f"churn probability {low:g}-{high:g}")
+        apply(
+            churn.between(low, high).fillna(False).to_numpy(dtype=bool), f"churn probability {low:g}-{high:g}"
+        )
 
     if audience.clv_min is not None:
         clv = _numeric(table, CLV_COLUMN, "CLV")
@@ -235,10 +240,13 @@ def select_audience(table: pd.DataFrame, audience: AudienceFilter | None = None)
         unknown = tuple(wanted[~wanted.isin(index)])
         if unknown:
             notes.append(
-                f"{len(unknown)} of {len(wanted)} uploaded customer IDs are not in the data: {_short_list(list(unknown))}"
+                f"{len(unknown)} of {len(wanted)} uploaded customer IDs are not in the data: "
+                f"{_short_list(list(unknown))}"
             )
         if duplicates:
-            notes.append(f"{len(duplicates)} uploaded IDs appear more than once: {_short_list(list(duplicates))}")
+            notes.append(
+                f"{len(duplicates)} uploaded IDs appear more than once: {_short_list(list(duplicates))}"
+            )
         apply(np.asarray(index.isin(wanted), dtype=bool), f"uploaded list ({len(wanted)} IDs)")
 
     if not keep.any():

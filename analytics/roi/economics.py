@@ -157,14 +157,14 @@ class PreparedAudience:
         bad_p0 = ~((p0 >= 0) & (p0 <= 1))  # also catches NaN
         if bad_p0.any():
             raise DataError(
-                f"baseline purchase probability must be in 0-1 for every customer; {int(bad_p0.sum())} are not "
-                f"(first: {_first_bad(ids, p0, bad_p0)})"
+                "baseline purchase probability must be in 0-1 for every customer; "
+                f"{int(bad_p0.sum())} are not (first: {_first_bad(ids, p0, bad_p0)})"
             )
         bad_spend = ~((spend >= 0) & np.isfinite(spend))
         if bad_spend.any():
             raise DataError(
-                f"expected order value must be a finite amount >= 0 for every customer; {int(bad_spend.sum())} "
-                f"are not (first: {_first_bad(ids, spend, bad_spend)})"
+                "expected order value must be a finite amount >= 0 for every customer; "
+                f"{int(bad_spend.sum())} are not (first: {_first_bad(ids, spend, bad_spend)})"
             )
         self.p0 = p0
         self.spend = spend
@@ -208,7 +208,7 @@ class PreparedAudience:
         return out_n, out_s
 
     def net_profit(self, levers: Levers, uplift: Any = None, redemption: Any = None) -> np.ndarray:
-        """Net profit (currency) for arrays of uplift and redemption that broadcast; others from ``levers``."""
+        """Net profit (currency) for arrays of uplift and redemption that broadcast; the rest from levers."""
         u = levers.uplift if uplift is None else uplift
         r = np.asarray(levers.redemption if redemption is None else redemption, dtype=float)
         _, lift_spend = self.lift(u)
@@ -262,7 +262,11 @@ class PreparedAudience:
         if self.n == 0:
             return float("nan")
         k = levers.gross_margin - levers.redemption * levers.discount
-        b = levers.redemption * levers.discount * self.p0_spend + self.n * levers.contact_cost + levers.fixed_cost
+        b = (
+            levers.redemption * levers.discount * self.p0_spend
+            + self.n * levers.contact_cost
+            + levers.fixed_cost
+        )
         if b <= 0:
             return 0.0
         if k <= 0:
@@ -302,7 +306,10 @@ def rescale_horizon(p: Any, from_months: float, to_months: float) -> np.ndarray:
 
 
 def baseline_probability(
-    table: pd.DataFrame, horizon_months: float, p0: P0Source = P0_COLUMN, p0_horizon_months: float | None = None
+    table: pd.DataFrame,
+    horizon_months: float,
+    p0: P0Source = P0_COLUMN,
+    p0_horizon_months: float | None = None,
 ) -> np.ndarray:
     """Baseline purchase probability over the campaign horizon for each row of ``table``.
 
@@ -321,7 +328,9 @@ def baseline_probability(
     if p0 in table.columns:
         values = pd.to_numeric(table[p0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     elif p0 == P0_COLUMN and NO_PURCHASE_COLUMN in table.columns:
-        values = 1.0 - pd.to_numeric(table[NO_PURCHASE_COLUMN], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        values = 1.0 - pd.to_numeric(table[NO_PURCHASE_COLUMN], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
     else:
         raise DataError(
             f"the customer table has no column {p0!r} (baseline purchase probability over the horizon); "

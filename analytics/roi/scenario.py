@@ -19,7 +19,12 @@ UPLIFT_SOURCES = ("given", "test")
 OPTIMAL = "optimal"
 
 # URL keys of the audience filter (repeated keys for lists).
-_AUDIENCE_LIST_KEYS = {"segment": "segments", "cluster": "clusters", "country": "countries", "id": "customer_ids"}
+_AUDIENCE_LIST_KEYS = {
+    "segment": "segments",
+    "cluster": "clusters",
+    "country": "countries",
+    "id": "customer_ids",
+}
 _AUDIENCE_NUMBER_KEYS = ("churn_min", "churn_max", "clv_min")
 
 # (field, lowest, highest, what it is) for the numeric levers.
@@ -130,9 +135,13 @@ class Scenario:
             check(name)
         object.__setattr__(self, "name", str(self.name).strip() or "Scenario")
         if self.uplift_source not in UPLIFT_SOURCES:
-            problems.append(f"uplift_source must be one of {', '.join(UPLIFT_SOURCES)}; got {self.uplift_source!r}")
+            problems.append(
+                f"uplift_source must be one of {', '.join(UPLIFT_SOURCES)}; got {self.uplift_source!r}"
+            )
         elif self.uplift_source == "test":
-            missing = [n for n in ("test_treated_pct", "test_control_pct", *_COUNTS) if getattr(self, n) is None]
+            missing = [
+                n for n in ("test_treated_pct", "test_control_pct", *_COUNTS) if getattr(self, n) is None
+            ]
             if missing:
                 problems.append(f"uplift from a test needs {', '.join(missing)}")
         problems.extend(self._check_audience_size())
@@ -192,7 +201,10 @@ class Scenario:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise DataError(f"unknown scenario field(s): {', '.join(unknown)}; expected some of {', '.join(sorted(known))}")
+            raise DataError(
+                f"unknown scenario field(s): {', '.join(unknown)}; "
+                f"expected some of {', '.join(sorted(known))}"
+            )
         return cls(**values)
 
     def to_query(self) -> str:
@@ -223,6 +235,8 @@ class Scenario:
         parsed = parse_qs(query.lstrip("?"), keep_blank_values=True)
         lever_names = {f.name for f in fields(cls)} - {"audience"}
         values: dict[str, Any] = {k: v[-1] for k, v in parsed.items() if k in lever_names}
-        audience: dict[str, Any] = {attr: parsed[key] for key, attr in _AUDIENCE_LIST_KEYS.items() if key in parsed}
+        audience: dict[str, Any] = {
+            attr: parsed[key] for key, attr in _AUDIENCE_LIST_KEYS.items() if key in parsed
+        }
         audience.update({key: parsed[key][-1] for key in _AUDIENCE_NUMBER_KEYS if key in parsed})
         return cls(**values, audience=AudienceFilter(**audience))

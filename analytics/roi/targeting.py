@@ -44,7 +44,9 @@ class ProfitCurve:
         n = len(self.frame)
         if n <= max_points:
             return self.frame
-        keep = np.unique(np.concatenate([np.linspace(0, n - 1, max_points).round().astype(int), [self.optimal_size]]))
+        keep = np.unique(
+            np.concatenate([np.linspace(0, n - 1, max_points).round().astype(int), [self.optimal_size]])
+        )
         return self.frame.iloc[keep].reset_index(drop=True)
 
 
@@ -115,9 +117,9 @@ def value_warnings(
     warnings: list[str] = []
     if levers.redemption * levers.discount >= levers.gross_margin and levers.discount > 0:
         warnings.append(
-            f"The discount ({levers.discount:.0%}) times redemption ({levers.redemption:.0%}) is at least the "
-            f"gross margin ({levers.gross_margin:.0%}): every sale made with the offer loses money, so no uplift "
-            "can pay for the campaign."
+            f"The discount ({levers.discount:.0%}) times redemption ({levers.redemption:.0%}) is at "
+            f"least the gross margin ({levers.gross_margin:.0%}): every sale made with the offer loses "
+            "money, so no uplift can pay for the campaign."
         )
     if curve.optimal_size == 0 and len(curve.values):
         warnings.append(
@@ -142,7 +144,7 @@ def value_warnings(
             cost = levers.redemption * levers.discount * float(targeted.p0[sure] @ targeted.spend[sure])
             warnings.append(
                 f"{share:.0%} of the targeted customers ({int(sure.sum()):,}) would buy anyway "
-                f"(baseline probability above {sure_thing_p0:.0%}); the discount on purchases they would have "
-                f"made anyway costs about {_money(cost)}."
+                f"(baseline probability above {sure_thing_p0:.0%}); the discount on purchases they "
+                f"would have made anyway costs about {_money(cost)}."
             )
     return warnings

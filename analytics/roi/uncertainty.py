@@ -31,7 +31,9 @@ UNCERTAIN = ("uplift", "redemption")
 _SD = {"uplift": "uplift_sd", "redemption": "redemption_sd"}
 
 
-def lever_ranges(levers: Levers, *, z: float = Z_90, relative: float = RELATIVE) -> dict[str, tuple[float, float]]:
+def lever_ranges(
+    levers: Levers, *, z: float = Z_90, relative: float = RELATIVE
+) -> dict[str, tuple[float, float]]:
     """(low, high) of each lever in Levers units, clipped to the lever's valid range."""
     ranges = {}
     for name, (_, _, _, lowest, highest) in LEVERS.items():
@@ -99,8 +101,10 @@ def scenario_table(audience: PreparedAudience, levers: Levers, ranges: dict | No
     rows = []
     for name, lv in scenario_levers(audience, levers, ranges).items():
         totals = audience.totals(lv)
-        rows.append({"scenario": name, "uplift_pp": lv.uplift * 100, "redemption_pct": lv.redemption * 100}
-                    | totals.to_dict())
+        rows.append(
+            {"scenario": name, "uplift_pp": lv.uplift * 100, "redemption_pct": lv.redemption * 100}
+            | totals.to_dict()
+        )
     return pd.DataFrame(rows)
 
 
@@ -120,7 +124,7 @@ class MonteCarloResult:
 
     def percentiles(self, q: tuple[float, ...] = (5, 50, 95)) -> dict[str, float]:
         values = np.percentile(self.net_profit, q)
-        return {f"p{q_:g}": float(v) for q_, v in zip(q, values)}
+        return {f"p{q_:g}": float(v) for q_, v in zip(q, values, strict=True)}
 
     def histogram(self, bins: int = 40) -> pd.DataFrame:
         """Counts of net profit per bin: left, right (currency), count."""
@@ -148,7 +152,9 @@ def draw_redemption(rng: np.random.Generator, mean: float, sd: float, size: int)
     return rng.beta(mean * concentration, (1 - mean) * concentration, size)
 
 
-def monte_carlo(audience: PreparedAudience, levers: Levers, *, n_sims: int = 2000, seed: int = 0) -> MonteCarloResult:
+def monte_carlo(
+    audience: PreparedAudience, levers: Levers, *, n_sims: int = 2000, seed: int = 0
+) -> MonteCarloResult:
     """Net profit over uplift ~ Normal(uplift, uplift_sd) clipped to [-1, 1] and redemption ~ Beta(mean,
     sd), independent; exact per draw (clip at p1 = 1 included) in O(n_sims log n)."""
     rng = np.random.default_rng(seed)

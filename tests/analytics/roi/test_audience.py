@@ -18,7 +18,9 @@ def customers() -> pd.DataFrame:
             "clv": [900.0, 300.0, 50.0, 5.0, 1200.0, 400.0],
             "country": ["United Kingdom", "France", "United Kingdom", "Germany", "France", "United Kingdom"],
         },
-        index=pd.Index(["12346", "12347", "12348", "12349", "12350", "12351"], name="customer_id", dtype="string"),
+        index=pd.Index(
+            ["12346", "12347", "12348", "12349", "12350", "12351"], name="customer_id", dtype="string"
+        ),
     )
 
 
@@ -33,7 +35,9 @@ def test_no_filter_selects_everyone(customers):
 
 
 def test_segments_are_ored_and_filters_anded(customers):
-    selection = select_audience(customers, AudienceFilter(segments=("At Risk", "Can't Lose Them"), countries=("France",)))
+    selection = select_audience(
+        customers, AudienceFilter(segments=("At Risk", "Can't Lose Them"), countries=("France",))
+    )
     assert ids(selection) == ["12347", "12350"]
     assert [count for _, count in selection.steps] == [6, 3, 2]
 
@@ -58,12 +62,16 @@ def test_uploaded_ids_unknown_reported_not_dropped_silently(customers):
     assert ids(selection) == ["12347", "12350"]  # "12350.0" read as 12350
     assert selection.unknown_ids == ("99999", "ABC")
     assert selection.duplicate_ids == ("12347",)
-    assert any("2 of 4 uploaded customer IDs are not in the data: 99999, ABC" in note for note in selection.notes)
+    assert any(
+        "2 of 4 uploaded customer IDs are not in the data: 99999, ABC" in note for note in selection.notes
+    )
     assert selection.to_dict()["unknown_ids"] == ["99999", "ABC"]
 
 
 def test_uploaded_ids_combine_with_filters(customers):
-    selection = select_audience(customers, AudienceFilter(customer_ids=["12346", "12347"], segments=["Champions"]))
+    selection = select_audience(
+        customers, AudienceFilter(customer_ids=["12346", "12347"], segments=["Champions"])
+    )
     assert ids(selection) == ["12346"]
 
 

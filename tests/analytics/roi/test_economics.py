@@ -66,7 +66,8 @@ def test_three_customers_with_clip_by_hand():
     assert t.net_profit == pytest.approx(-12.75)  # 16.25 - 29
     assert t.roi == pytest.approx(-12.75 / 29)
     assert t.cost_per_incremental_customer == pytest.approx(116.0)  # 29 / 0.25
-    # per customer: a 0.1*100 - 0.5*0.1*40 - 2 = 6; b 0.1*50 - 0.5*0.6*20 - 2 = -3; c 0.05*25 - 0.5*1*10 - 2 = -5.75
+    # per customer: a 0.1*100 - 0.5*0.1*40 - 2 = 6; b 0.1*50 - 0.5*0.6*20 - 2 = -3;
+    # c 0.05*25 - 0.5*1*10 - 2 = -5.75
     assert audience.incremental_values(levers) == pytest.approx([6.0, -3.0, -5.75])
     # break-even: k = 0.5 - 0.5*0.2 = 0.4; B = 0.1 * (0*200 + 0.5*100 + 0.95*50) + 3*2 + 10 = 25.75
     # S(u) = sum s min(u, 1 - p0) = 50*0.05 + 300 u on [0.05, 0.5]; S(u*) = 25.75 / 0.4 = 64.375
@@ -80,14 +81,18 @@ def test_break_even_beyond_a_cap_and_impossible():
     # F = 100: S needed 289.375 > S(1) = 2.5 + 50 + 200 = 252.5: even certain purchase does not pay
     assert np.isnan(audience.break_even_uplift(replace(levers, fixed_cost=100.0)))
     # discount x redemption above the margin: every offer sale loses money
-    assert np.isnan(audience.break_even_uplift(replace(levers, discount=0.9, redemption=1.0, gross_margin=0.5)))
+    assert np.isnan(
+        audience.break_even_uplift(replace(levers, discount=0.9, redemption=1.0, gross_margin=0.5))
+    )
 
 
 @pytest.mark.parametrize("discount", [0.01, 0.10, 0.50, 1.0])
 @pytest.mark.parametrize("uplift", [0.0, 0.2, 1.0])
 def test_sure_things_always_lose(discount, uplift):
     audience = PreparedAudience([1.0, 1.0, 1.0], [80.0, 120.0, 40.0])
-    levers = Levers(discount=discount, redemption=0.3, uplift=uplift, gross_margin=0.6)  # no contact/fixed cost
+    levers = Levers(
+        discount=discount, redemption=0.3, uplift=uplift, gross_margin=0.6
+    )  # no contact/fixed cost
     t = audience.totals(levers)
     # they buy anyway: no incremental margin; loss = 0.3 * discount * (80 + 120 + 40)
     assert t.incremental_margin == 0
@@ -98,7 +103,9 @@ def test_sure_things_always_lose(discount, uplift):
 
 def test_zero_uplift_loses_exactly_the_costs():
     audience = PreparedAudience([0.3, 0.6], [100.0, 50.0])
-    levers = Levers(discount=0.1, redemption=1.0, uplift=0.0, gross_margin=0.4, contact_cost=1.0, fixed_cost=5.0)
+    levers = Levers(
+        discount=0.1, redemption=1.0, uplift=0.0, gross_margin=0.4, contact_cost=1.0, fixed_cost=5.0
+    )
     # discount on baseline buyers 0.1 * (0.3*100 + 0.6*50) = 6; contact 2 * 1; fixed 5
     assert audience.totals(levers).net_profit == pytest.approx(-(6.0 + 2.0 + 5.0))
     no_discount = audience.totals(replace(levers, discount=0.0))
@@ -115,16 +122,24 @@ def test_break_even_uplift_gives_zero_net_on_random_audiences():
         spend = rng.gamma(2.0, 40.0, n)
         audience = PreparedAudience(p0, spend)
         levers = Levers(
-            discount=rng.uniform(0, 0.3), redemption=rng.uniform(0.1, 1), uplift=0.05,
-            gross_margin=rng.uniform(0.35, 0.7), contact_cost=rng.uniform(0, 2), fixed_cost=rng.uniform(0, 500),
+            discount=rng.uniform(0, 0.3),
+            redemption=rng.uniform(0.1, 1),
+            uplift=0.05,
+            gross_margin=rng.uniform(0.35, 0.7),
+            contact_cost=rng.uniform(0, 2),
+            fixed_cost=rng.uniform(0, 500),
         )
         be = audience.break_even_uplift(levers)
         if np.isnan(be):  # then even u = 1 must lose money
             assert direct_net(p0, spend, replace(levers, uplift=1.0)) < 0
             continue
         assert direct_net(p0, spend, replace(levers, uplift=be)) == pytest.approx(0.0, abs=1e-6 * spend.sum())
-        # net is increasing in uplift here (margin > discount x redemption): a bit less loses, a bit more earns
-        assert direct_net(p0, spend, replace(levers, uplift=be - 1e-3)) < 0 <= direct_net(p0, spend, replace(levers, uplift=min(1, be + 1e-3))) + 1e-9
+        # net increases with uplift here (margin > discount x redemption): a bit less loses, a bit more earns
+        assert (
+            direct_net(p0, spend, replace(levers, uplift=be - 1e-3))
+            < 0
+            <= direct_net(p0, spend, replace(levers, uplift=min(1, be + 1e-3))) + 1e-9
+        )
 
 
 def test_fast_totals_match_the_direct_formula_for_any_uplift():
@@ -132,14 +147,18 @@ def test_fast_totals_match_the_direct_formula_for_any_uplift():
     p0 = np.concatenate([rng.uniform(0, 1, 200), [0.0, 1.0, 0.5, 0.5]])
     spend = rng.gamma(2.0, 30.0, p0.size)
     audience = PreparedAudience(p0, spend)
-    base = Levers(discount=0.15, redemption=0.7, uplift=0.0, gross_margin=0.45, contact_cost=0.8, fixed_cost=20)
+    base = Levers(
+        discount=0.15, redemption=0.7, uplift=0.0, gross_margin=0.45, contact_cost=0.8, fixed_cost=20
+    )
     uplifts = np.array([-1.0, -0.6, -0.5, -0.05, 0.0, 0.03, 0.5, 0.77, 1.0])
     vectorised = audience.net_profit(base, uplift=uplifts)
-    for u, net in zip(uplifts, vectorised):
+    for u, net in zip(uplifts, vectorised, strict=True):
         lv = replace(base, uplift=u)
         assert net == pytest.approx(direct_net(p0, spend, lv))
         assert audience.totals(lv).net_profit == pytest.approx(direct_net(p0, spend, lv))
-        assert audience.incremental_values(lv).sum() - lv.fixed_cost == pytest.approx(direct_net(p0, spend, lv))
+        assert audience.incremental_values(lv).sum() - lv.fixed_cost == pytest.approx(
+            direct_net(p0, spend, lv)
+        )
 
 
 def test_empty_audience_has_no_campaign():
@@ -149,7 +168,11 @@ def test_empty_audience_has_no_campaign():
 
 @pytest.mark.parametrize(
     ("p0", "spend", "message"),
-    [([0.2, 1.5], [10, 10], "first: y=1.5"), ([0.2, np.nan], [10, 10], "1 are not"), ([0.2, 0.3], [10, -5], "y=-5")],
+    [
+        ([0.2, 1.5], [10, 10], "first: y=1.5"),
+        ([0.2, np.nan], [10, 10], "1 are not"),
+        ([0.2, 0.3], [10, -5], "y=-5"),
+    ],
 )
 def test_bad_inputs_are_named(p0, spend, message):
     with pytest.raises(DataError, match=message):

@@ -12,7 +12,8 @@ from analytics.roi import AudienceFilter, Scenario, compare, evaluate
 
 @pytest.fixture
 def table() -> pd.DataFrame:
-    # customers a, b, c as in test_economics (values a 6, b -3, c -5.75 with the levers below), plus d in France
+    # customers a, b, c as in test_economics (values a 6, b -3, c -5.75 with the levers below);
+    # d is in France
     return pd.DataFrame(
         {
             "segment": ["At Risk", "At Risk", "Champions", "Lost"],
@@ -25,8 +26,17 @@ def table() -> pd.DataFrame:
 
 
 def uk(**changes) -> Scenario:
-    levers = dict(discount_pct=20, redemption_pct=50, redemption_sd_pct=0, uplift_pp=10, uplift_sd_pp=0,
-                  gross_margin_pct=50, contact_cost=2, fixed_cost=0, audience=AudienceFilter(countries=["UK"]))
+    levers = dict(
+        discount_pct=20,
+        redemption_pct=50,
+        redemption_sd_pct=0,
+        uplift_pp=10,
+        uplift_sd_pp=0,
+        gross_margin_pct=50,
+        contact_cost=2,
+        fixed_cost=0,
+        audience=AudienceFilter(countries=["UK"]),
+    )
     return Scenario(**(levers | changes))
 
 
@@ -86,7 +96,10 @@ def test_horizon_reaches_a_p0_model(table):
 
 
 def test_compare_side_by_side(table):
-    reports = [evaluate(table, uk(name="10 %", discount_pct=10)), evaluate(table, uk(name="30 %", discount_pct=30))]
+    reports = [
+        evaluate(table, uk(name="10 %", discount_pct=10)),
+        evaluate(table, uk(name="30 %", discount_pct=30)),
+    ]
     frame = compare(reports)
     assert frame["name"].tolist() == ["10 %", "30 %"]
     # a bigger discount on the same audience costs more and earns less

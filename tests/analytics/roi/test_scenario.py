@@ -42,16 +42,30 @@ def full_scenario() -> Scenario:
 
 
 def test_levers_in_fractions():
-    levers = Scenario(discount_pct=15, redemption_pct=80, uplift_pp=5, uplift_sd_pp=2, gross_margin_pct=40,
-                      contact_cost=1.5, fixed_cost=300).levers()
-    assert (levers.discount, levers.redemption, levers.uplift, levers.gross_margin) == pytest.approx((0.15, 0.8, 0.05, 0.4))
+    levers = Scenario(
+        discount_pct=15,
+        redemption_pct=80,
+        uplift_pp=5,
+        uplift_sd_pp=2,
+        gross_margin_pct=40,
+        contact_cost=1.5,
+        fixed_cost=300,
+    ).levers()
+    assert (levers.discount, levers.redemption, levers.uplift, levers.gross_margin) == pytest.approx(
+        (0.15, 0.8, 0.05, 0.4)
+    )
     assert (levers.uplift_sd, levers.redemption_sd) == pytest.approx((0.02, 0.1))
     assert (levers.contact_cost, levers.fixed_cost) == (1.5, 300)
 
 
 def test_uplift_from_a_past_test():
-    scenario = Scenario(uplift_source="test", test_treated_pct=12, test_control_pct=10, test_treated_n=1000,
-                        test_control_n=1000)
+    scenario = Scenario(
+        uplift_source="test",
+        test_treated_pct=12,
+        test_control_pct=10,
+        test_treated_n=1000,
+        test_control_n=1000,
+    )
     uplift, se = scenario.uplift_estimate()
     assert uplift == pytest.approx(0.02)  # 12 % - 10 %
     # sqrt(0.12*0.88/1000 + 0.10*0.90/1000) = sqrt(0.0001056 + 0.00009) = sqrt(0.0001956)
@@ -68,7 +82,9 @@ def test_url_round_trip_default_and_full():
 
 def test_url_is_readable_and_ignores_other_keys():
     query = full_scenario().to_query()
-    assert "discount_pct=12.5" in query and "segment=At+Risk" in query and "segment=Can%27t+Lose+Them" in query
+    assert (
+        "discount_pct=12.5" in query and "segment=At+Risk" in query and "segment=Can%27t+Lose+Them" in query
+    )
     restored = Scenario.from_query("tab=roi&" + query + "&theme=dark")
     assert restored == full_scenario()
     partial = Scenario.from_query("discount_pct=20&segment=Lost")
@@ -90,7 +106,10 @@ def test_strings_from_inputs_are_coerced():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"discount_pct": 150}, r"discount_pct must be between 0 and 100 \(percent of the order value\); got 150"),
+        (
+            {"discount_pct": 150},
+            r"discount_pct must be between 0 and 100 \(percent of the order value\); got 150",
+        ),
         ({"contact_cost": -1}, r"contact_cost must be >= 0 \(currency per targeted customer\); got -1"),
         ({"fixed_cost": -0.01}, r"fixed_cost must be >= 0"),
         ({"redemption_pct": -5}, r"redemption_pct must be between 0 and 100"),
@@ -101,9 +120,20 @@ def test_strings_from_inputs_are_coerced():
         ({"contact_cost": "inf"}, r"contact_cost must be a finite number"),
         ({"horizon_months": 0}, r"horizon_months must be between"),
         ({"uplift_source": "guess"}, r"uplift_source must be one of given, test; got 'guess'"),
-        ({"uplift_source": "test", "test_treated_pct": 12}, r"uplift from a test needs test_control_pct, test_treated_n"),
-        ({"uplift_source": "test", "test_treated_pct": 12, "test_control_pct": 10, "test_treated_n": 2.5,
-          "test_control_n": 10}, r"test_treated_n must be a whole number of customers >= 1; got 2.5"),
+        (
+            {"uplift_source": "test", "test_treated_pct": 12},
+            r"uplift from a test needs test_control_pct, test_treated_n",
+        ),
+        (
+            {
+                "uplift_source": "test",
+                "test_treated_pct": 12,
+                "test_control_pct": 10,
+                "test_treated_n": 2.5,
+                "test_control_n": 10,
+            },
+            r"test_treated_n must be a whole number of customers >= 1; got 2.5",
+        ),
         ({"audience_size": -3}, r"audience_size must be a whole number of customers >= 0"),
         ({"audience_size": "most"}, r"audience_size must be a number of customers, 'optimal' or empty"),
     ],

@@ -13,7 +13,9 @@ from analytics.roi.targeting import profit_curve, rank, ranked_customers, value_
 def three_customers(fixed_cost: float) -> tuple[PreparedAudience, Levers]:
     # same audience as in test_economics: incremental values a 6, b -3, c -5.75 (worked out there)
     audience = PreparedAudience([0.0, 0.5, 0.95], [200.0, 100.0, 50.0], ["a", "b", "c"])
-    levers = Levers(discount=0.2, redemption=0.5, uplift=0.1, gross_margin=0.5, contact_cost=2.0, fixed_cost=fixed_cost)
+    levers = Levers(
+        discount=0.2, redemption=0.5, uplift=0.1, gross_margin=0.5, contact_cost=2.0, fixed_cost=fixed_cost
+    )
     return audience, levers
 
 
@@ -30,7 +32,8 @@ def test_curve_by_hand_without_fixed_cost():
     assert curve.frame["net_profit"].tolist() == pytest.approx([0.0, 6.0, 3.0, -2.75])
     # incremental customers 0.1, 0.1, 0.05 cumulated
     assert curve.frame["incremental_customers"].tolist() == pytest.approx([0, 0.1, 0.2, 0.25])
-    # cost per customer: 0.5 * 0.2 * p1 * s + 2 = 0.5*0.2*0.1*200 + 2 = 4; 0.1*0.6*100 + 2 = 8; 0.1*1*50 + 2 = 7
+    # cost per customer = 0.5 * 0.2 * p1 * s + 2: a 0.1*0.1*200 + 2 = 4; b 0.1*0.6*100 + 2 = 8;
+    # c 0.1*1*50 + 2 = 7
     assert curve.frame["total_cost"].tolist() == pytest.approx([0, 4, 12, 19])
     assert curve.optimal_size == 1 and curve.optimal_net_profit == pytest.approx(6.0)
 
@@ -53,8 +56,12 @@ def test_curve_maximum_is_the_best_subset_by_brute_force(seed):
     spend = rng.gamma(2, 50, n)
     audience = PreparedAudience(p0, spend)
     levers = Levers(
-        discount=rng.uniform(0, 0.3), redemption=rng.uniform(0.3, 1), uplift=rng.uniform(0, 0.3),
-        gross_margin=0.4, contact_cost=rng.uniform(0, 3), fixed_cost=rng.uniform(0, 30),
+        discount=rng.uniform(0, 0.3),
+        redemption=rng.uniform(0.3, 1),
+        uplift=rng.uniform(0, 0.3),
+        gross_margin=0.4,
+        contact_cost=rng.uniform(0, 3),
+        fixed_cost=rng.uniform(0, 30),
     )
     # each customer's incremental value, written out independently of the code under test
     p1 = np.clip(p0 + levers.uplift, 0, 1)
@@ -67,7 +74,9 @@ def test_curve_maximum_is_the_best_subset_by_brute_force(seed):
     assert curve.optimal_net_profit == pytest.approx(best)
     # every prefix of the curve is an actual audience's net profit
     k = max(curve.optimal_size, 1)
-    assert curve.frame["net_profit"][k] == pytest.approx(audience.subset(curve.order[:k]).totals(levers).net_profit)
+    assert curve.frame["net_profit"][k] == pytest.approx(
+        audience.subset(curve.order[:k]).totals(levers).net_profit
+    )
 
 
 def test_ranked_customers_export():
@@ -87,9 +96,13 @@ def test_sure_thing_warning():
     levers = Levers(discount=0.1, redemption=1.0, uplift=0.05, gross_margin=0.5)
     warnings = value_warnings(audience.totals(levers), profit_curve(audience, levers), audience, levers)
     # 2 of 3 = 67 % would buy anyway; their discount on baseline purchases: 0.1 * (0.9 + 0.95) * 100 = 18.5
-    assert any("67% of the targeted customers (2) would buy anyway" in w and "about 18" in w for w in warnings)
+    assert any(
+        "67% of the targeted customers (2) would buy anyway" in w and "about 18" in w for w in warnings
+    )
     few = PreparedAudience([0.9, 0.1, 0.1, 0.1, 0.1], [100.0] * 5)
-    assert not any("buy anyway" in w for w in value_warnings(few.totals(levers), profit_curve(few, levers), few, levers))
+    assert not any(
+        "buy anyway" in w for w in value_warnings(few.totals(levers), profit_curve(few, levers), few, levers)
+    )
 
 
 def test_discount_above_margin_warning_and_clean_case():

@@ -18,9 +18,16 @@ from analytics.roi.uncertainty import (
 
 
 def one_customer() -> tuple[PreparedAudience, Levers]:
-    # p0 0.2, spend 100, 10 % discount, redemption 1, +10 pp, margin 40 %, contact 0.5: net 0.5 (test_economics)
+    # p0 0.2, spend 100, 10 % discount, redemption 1, +10 pp, margin 40 %, contact 0.5:
+    # net 0.5 (worked out in test_economics)
     return PreparedAudience([0.2], [100.0]), Levers(
-        discount=0.1, redemption=1.0, uplift=0.1, gross_margin=0.4, contact_cost=0.5, uplift_sd=0.02, redemption_sd=0.1
+        discount=0.1,
+        redemption=1.0,
+        uplift=0.1,
+        gross_margin=0.4,
+        contact_cost=0.5,
+        uplift_sd=0.02,
+        redemption_sd=0.1,
     )
 
 
@@ -31,8 +38,16 @@ def test_z_is_the_90_percent_quantile():
 
 
 def test_lever_ranges():
-    levers = Levers(discount=0.15, redemption=0.95, uplift=0.05, gross_margin=0.4, contact_cost=2.0, fixed_cost=0.0,
-                    uplift_sd=0.02, redemption_sd=0.1)
+    levers = Levers(
+        discount=0.15,
+        redemption=0.95,
+        uplift=0.05,
+        gross_margin=0.4,
+        contact_cost=2.0,
+        fixed_cost=0.0,
+        uplift_sd=0.02,
+        redemption_sd=0.1,
+    )
     ranges = lever_ranges(levers)
     assert ranges["uplift"] == pytest.approx((0.05 - 1.6449 * 0.02, 0.05 + 1.6449 * 0.02), abs=1e-5)
     assert ranges["redemption"] == pytest.approx((0.95 - 0.16449, 1.0), abs=1e-5)  # clipped at 100 %
@@ -62,7 +77,14 @@ def test_tornado_by_hand():
 def test_default_tornado_covers_every_lever_sorted():
     audience, levers = one_customer()
     frame = tornado(audience, levers)
-    assert set(frame["lever"]) == {"uplift", "redemption", "discount", "gross_margin", "contact_cost", "fixed_cost"}
+    assert set(frame["lever"]) == {
+        "uplift",
+        "redemption",
+        "discount",
+        "gross_margin",
+        "contact_cost",
+        "fixed_cost",
+    }
     assert frame["swing"].is_monotonic_decreasing
 
 
@@ -88,8 +110,16 @@ def test_monte_carlo_is_exact_per_draw_and_seeded():
     rng = np.random.default_rng(1)
     p0, spend = rng.uniform(0, 1, 300), rng.gamma(2, 40, 300)
     audience = PreparedAudience(p0, spend)
-    levers = Levers(discount=0.15, redemption=0.7, uplift=0.1, gross_margin=0.4, contact_cost=1.0, fixed_cost=50,
-                    uplift_sd=0.3, redemption_sd=0.15)
+    levers = Levers(
+        discount=0.15,
+        redemption=0.7,
+        uplift=0.1,
+        gross_margin=0.4,
+        contact_cost=1.0,
+        fixed_cost=50,
+        uplift_sd=0.3,
+        redemption_sd=0.15,
+    )
     mc = monte_carlo(audience, levers, n_sims=500, seed=42)
     for i in range(0, 500, 50):
         u, r = mc.uplift[i], mc.redemption[i]
@@ -105,8 +135,16 @@ def test_monte_carlo_is_exact_per_draw_and_seeded():
 
 def test_monte_carlo_probability_of_profit_extremes():
     audience = PreparedAudience([0.05, 0.1, 0.2], [100.0, 80.0, 120.0])
-    huge = Levers(discount=0.1, redemption=0.8, uplift=0.7, gross_margin=0.5, contact_cost=1.0, fixed_cost=10.0,
-                  uplift_sd=0.05, redemption_sd=0.1)
+    huge = Levers(
+        discount=0.1,
+        redemption=0.8,
+        uplift=0.7,
+        gross_margin=0.5,
+        contact_cost=1.0,
+        fixed_cost=10.0,
+        uplift_sd=0.05,
+        redemption_sd=0.1,
+    )
     assert monte_carlo(audience, huge, n_sims=2000).prob_profit > 0.99
     zero = replace(huge, uplift=0.0, uplift_sd=0.005)
     assert monte_carlo(audience, zero, n_sims=2000).prob_profit < 0.01
