@@ -117,6 +117,16 @@ class RoiReport:
         }
 
 
+def _missing_note(dropped: pd.Index, limit: int = 10) -> list[str]:
+    if len(dropped) == 0:
+        return []
+    shown = ", ".join(map(str, dropped[:limit])) + (" ..." if len(dropped) > limit else "")
+    return [
+        f"{len(dropped):,} selected customers have no baseline purchase probability or expected order "
+        f"value and are left out: {shown}"
+    ]
+
+
 def _targeted_size(scenario: Scenario, curve: ProfitCurve, n: int) -> tuple[int, list[str]]:
     size = scenario.audience_size
     if size is None:
@@ -144,7 +154,8 @@ def evaluate(
     table: customer table indexed by customer_id with the p0 and spend columns (and the filter columns the
     audience uses). p0, p0_horizon_months: where the baseline purchase probability over
     ``scenario.horizon_months`` comes from (see :func:`analytics.roi.economics.baseline_probability`).
-    spend: column of expected order value (currency). Raises DataError when no customer is selected.
+    spend: column of expected order value (currency). Selected customers missing p0 or spend are left out
+    and listed in the warnings. Raises DataError when no customer is left.
     """
     selection = select_audience(table, scenario.audience)
     if selection.n == 0:
@@ -152,10 +163,18 @@ def evaluate(
         raise DataError(f"the campaign audience is empty ({funnel})")
     levers = scenario.levers()
     selected = prepare(
-        selection.customers, scenario.horizon_months, p0=p0, spend=spend, p0_horizon_months=p0_horizon_months
+        selection.customers,
+        scenario.horizon_months,
+        p0=p0,
+        spend=spend,
+        p0_horizon_months=p0_horizon_months,
+        drop_missing=True,
     )
+    notes = _missing_note(selected.dropped)
+    if selected.n == 0:
+        raise DataError(f"no selected customer has model inputs: {notes[0]}")
     curve = profit_curve(selected, levers)
-    size, notes = _targeted_size(scenario, curve, selected.n)
+    size, size_notes = _targeted_size(scenario, curve, selected.n)
     targeted = selected if size == selected.n else selected.subset(curve.order[:size])
     totals = targeted.totals(levers)
     return RoiReport(
@@ -166,7 +185,7 @@ def evaluate(
         curve=curve,
         targeted_size=size,
         totals=totals,
-        warnings=notes + value_warnings(totals, curve, targeted, levers),
+        warnings=notes + size_notes + value_warnings(totals, curve, targeted, levers),
         scenarios=scenario_table(targeted, levers),
         tornado=tornado(targeted, levers),
         monte_carlo=monte_carlo(targeted, levers, n_sims=n_sims, seed=seed),
@@ -185,7 +204,7 @@ def compare(reports: list[RoiReport]) -> pd.DataFrame:
         rows.append(
             levers
             | {
-                "selected_customers": report.selection.n,
+                "selected_customers": report.selected.n,
                 "targeted_customers": report.targeted_size,
                 "net_profit": totals.net_profit,
                 "roi": totals.roi,

@@ -104,7 +104,7 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else float("nan")
 
 
-def _first_bad(ids: np.ndarray, values: np.ndarray, bad: np.ndarray, limit: int = 5) -> str:
+def _first_bad(ids: pd.Index, values: np.ndarray, bad: np.ndarray, limit: int = 5) -> str:
     where = np.flatnonzero(bad)[:limit]
     return ", ".join(f"{ids[i]}={float(values[i]):g}" for i in where)
 
@@ -171,7 +171,7 @@ class PreparedAudience:
         self.ids = ids
         self.n = int(p0.size)
         self.p0_spend = float(p0 @ spend)
-        self.total_spend = float(spend.sum())
+        self.dropped: pd.Index = pd.Index([])  # set by prepare(drop_missing=True)
 
     @cached_property
     def _p0_order(self) -> np.ndarray:
@@ -350,8 +350,13 @@ def prepare(
     p0: P0Source = P0_COLUMN,
     spend: str = SPEND_COLUMN,
     p0_horizon_months: float | None = None,
+    drop_missing: bool = False,
 ) -> PreparedAudience:
-    """PreparedAudience from a customer table indexed by customer_id (see :func:`baseline_probability`)."""
+    """PreparedAudience from a customer table indexed by customer_id (see :func:`baseline_probability`).
+
+    drop_missing: leave out customers whose p0 or spend is missing (NaN), listing them in ``.dropped``;
+    by default they are a DataError like any other bad value.
+    """
     if spend not in table.columns:
         raise DataError(
             f"the customer table has no column {spend!r} (expected order value); "
@@ -359,4 +364,10 @@ def prepare(
         )
     p0_values = baseline_probability(table, horizon_months, p0, p0_horizon_months)
     spend_values = pd.to_numeric(table[spend], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return PreparedAudience(p0_values, spend_values, table.index)
+    if not drop_missing:
+        return PreparedAudience(p0_values, spend_values, table.index)
+    missing = np.isnan(p0_values) | np.isnan(spend_values)
+    keep = ~missing
+    audience = PreparedAudience(p0_values[keep], spend_values[keep], table.index[keep])
+    audience.dropped = table.index[missing]
+    return audience

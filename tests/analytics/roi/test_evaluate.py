@@ -106,3 +106,23 @@ def test_compare_side_by_side(table):
     assert frame["discount_cost"][1] > frame["discount_cost"][0]
     assert frame["net_profit"][1] < frame["net_profit"][0]
     assert "prob_profit" in frame and frame.to_csv(index=False).startswith("name,")
+
+
+def test_customers_without_model_inputs_are_left_out_and_listed(table):
+    table.loc["b", "expected_spend"] = np.nan
+    report = evaluate(table, uk())
+    assert list(report.customers.index) == ["a", "c"]
+    assert report.totals.net_profit == pytest.approx(6.0 - 5.75)  # a and c as before
+    assert any(
+        "1 selected customers have no baseline purchase probability" in w and ": b" in w
+        for w in report.warnings
+    )
+    table["expected_spend"] = np.nan
+    with pytest.raises(DataError, match="no selected customer has model inputs"):
+        evaluate(table, uk())
+
+
+def test_out_of_range_model_inputs_are_errors(table):
+    table.loc["c", "p_purchase"] = 1.2
+    with pytest.raises(DataError, match="first: c=1.2"):
+        evaluate(table, uk())
