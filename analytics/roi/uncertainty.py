@@ -17,6 +17,7 @@ from analytics.roi.economics import Levers, PreparedAudience
 
 Z_90 = 1.6448536269514722  # two-sided 90 % normal quantile
 RELATIVE = 0.2
+N_SIMS = 2000
 
 # lever -> (label, display unit, factor from Levers units to display units, lowest, highest)
 LEVERS: dict[str, tuple[str, str, float, float, float]] = {
@@ -153,7 +154,7 @@ def draw_redemption(rng: np.random.Generator, mean: float, sd: float, size: int)
 
 
 def monte_carlo(
-    audience: PreparedAudience, levers: Levers, *, n_sims: int = 2000, seed: int = 0
+    audience: PreparedAudience, levers: Levers, *, n_sims: int = N_SIMS, seed: int = 0
 ) -> MonteCarloResult:
     """Net profit over uplift ~ Normal(uplift, uplift_sd) clipped to [-1, 1] and redemption ~ Beta(mean,
     sd), independent; exact per draw (clip at p1 = 1 included) in O(n_sims log n)."""
