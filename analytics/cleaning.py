@@ -190,13 +190,11 @@ def clean(
     rules = pd.DataFrame(rows).merge(RULES, on="rule", how="left")
     excluded = _excluded_detail(cust[cust_kept_bad], rev0[cust_kept_bad], is_return[cust_kept_bad])
 
-    out_cols = source_cols
-    lines = df.loc[kept, out_cols].copy()
-    lines[S.CUSTOMER_ID] = cust[kept]
-    lines[S.INVOICE_ID] = invoice[kept]
+    lines = df.loc[kept, source_cols].reset_index(drop=True)
+    lines[S.CUSTOMER_ID] = cust[kept].array  # positional: the caller's index may repeat labels
+    lines[S.INVOICE_ID] = invoice[kept].array
     lines[S.REVENUE] = revenue[kept]
     lines[S.IS_RETURN] = is_return[kept]
-    lines = lines.reset_index(drop=True)
 
     report = QualityReport(
         rules=rules,

@@ -140,7 +140,8 @@ def _mode(cust: np.ndarray, values: pd.Series, n: int) -> pd.api.extensions.Exte
     who, what, times = pair // m, pair % m, counts.to_numpy()
     order = np.lexsort((what, -times, who))
     who, what = who[order], what[order]
-    head = np.r_[True, who[1:] != who[:-1]]
+    head = np.ones(len(who), dtype=bool)
+    head[1:] = who[1:] != who[:-1]
     out = np.full(n, -1, dtype=np.int64)
     out[who[head]] = what[head]
     labels = np.append(np.asarray(uniques, dtype=object), None)  # -1 -> None

@@ -259,3 +259,16 @@ def test_duplicate_rule_agrees_with_pandas_on_near_duplicates():
     r = clean(df).report
     assert rule(r, "duplicate")["rows_flagged"] == expected.sum()
     assert r.rows_out == (~expected).sum()
+
+
+def test_any_index_on_the_input_is_fine():
+    df = MIXED.set_axis([7] * len(MIXED))  # repeated labels
+    result = clean(df, as_of="2011-04-01")
+    assert list(result.lines.index) == list(range(3))
+    assert sorted(result.lines["customer_id"]) == ["1", "1", "2"]
+    assert list(MIXED.index) == list(range(len(MIXED)))  # the input is not modified
+
+
+def test_integer_customer_ids_become_strings():
+    df = log([("1", "1", "2011-01-01", 1, 2.0, "A")]).assign(customer_id=[17850])
+    assert clean(df).lines["customer_id"].tolist() == ["17850"]

@@ -188,3 +188,8 @@ def test_country_ties_go_to_the_alphabetically_first_and_missing_stays_missing()
 def test_lines_without_customer_are_refused():
     with pytest.raises(DataError, match="customer_id"):
         customer_features(LINES.assign(customer_id=pd.Series([None] * len(LINES), dtype="string")), AS_OF)
+
+
+def test_all_countries_missing():
+    f = customer_features(LINES.assign(country=pd.Series([None] * len(LINES), dtype="string")), AS_OF)
+    assert f["country"].isna().all()
