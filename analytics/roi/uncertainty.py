@@ -82,8 +82,9 @@ def scenario_levers(
     audience: PreparedAudience, levers: Levers, ranges: dict[str, tuple[float, float]] | None = None
 ) -> dict[str, Levers]:
     """Pessimistic / base / optimistic levers: each uncertain lever at the end of its range that gives
-    the lower (pessimistic) or higher (optimistic) net profit, the other levers at base."""
-    ranges = ranges or lever_ranges(levers)
+    the lower (pessimistic) or higher (optimistic) net profit, the other levers at base. ``ranges`` may
+    override some levers' ranges; the others come from :func:`lever_ranges`."""
+    ranges = lever_ranges(levers) | (ranges or {})
     worst, best = {}, {}
     for name in UNCERTAIN:
         low, high = ranges[name]

@@ -104,6 +104,10 @@ def test_scenarios_bracket_the_base():
     # optimistic: u = 0.1329, redemption 1 - 0.1645 -> 40u - 0.1 r (20 + 100u) - 0.5
     u, r = 0.1 + Z_90 * 0.02, 1 - Z_90 * 0.1
     assert net["optimistic"] == pytest.approx(40 * u - 0.1 * r * (20 + 100 * u) - 0.5)
+    # a given uplift range overrides the default; redemption keeps its default range
+    custom = scenario_levers(audience, levers, {"uplift": (0.0, 0.3)})
+    assert (custom["pessimistic"].uplift, custom["optimistic"].uplift) == (0.0, 0.3)
+    assert custom["optimistic"].redemption == pytest.approx(r)
 
 
 def test_monte_carlo_is_exact_per_draw_and_seeded():
