@@ -48,7 +48,8 @@ METHODOLOGY = """\
 customer's RFM segment is computed again from the transactions *before that date only*: the data are cut
 at the snapshot before anything is calculated, so a snapshot can never use later purchases. Two extra
 states complete the picture: *Not yet a customer* (first purchase after the snapshot) and *Inactive* (no
-purchase for longer than the inactivity window at that snapshot, 180 days unless changed).
+purchase for longer than the inactivity window at that snapshot, 180 days by default). The last snapshot
+is the as-of date, so the last period may be shorter than the others; its label says where it ends.
 
 **Comparable scores.** By default the R, F and M scores are recomputed at every snapshot as quintiles of
 the customers known at that date (*per-snapshot scoring*, the usual RFM convention). A score therefore
@@ -58,14 +59,19 @@ weaker at early snapshots simply because less history exists, and customers drif
 buying more than their peers. The price of relative scores is that a customer can change segment because
 others changed, and segment sizes stay roughly stable by construction; a shrinking or growing base shows
 in the *Not yet a customer* and *Inactive* states instead. The alternative, *fixed scoring*, freezes the
-score thresholds of a reference snapshot (the last one by default) and applies them to every snapshot:
-it shows absolute change, but early snapshots are biased low for the reason above.
+score thresholds of a reference snapshot (the last one by default) and applies them to every snapshot
+(a value scores where it would have ranked among the reference customers; tied values share one score).
+It shows absolute change, but early snapshots are biased low for the reason above; and with a later
+reference the yardstick, though never a customer's own later purchases, comes from a later date.
 
 **Flows and revenue.** A flow counts the customers in one state at the first snapshot and another at the
 second. Its revenue is, by choice, the net revenue (purchases minus returns) those customers brought in
 the period ending at the first snapshot ("revenue at stake"), or between the two snapshots ("revenue
 since"). Each customer's previous and current state and the date of their last change are exported with
-the customer table.
+the customer table. The headline sentences pick, between two snapshots, the move into a lapsing state
+(Inactive, or a segment whose customers mostly have an R score of 1-2) holding the most revenue at stake,
+the upward move bringing the most revenue since, the newcomers, those who went inactive, and how many of
+the best segment stayed there.
 """
 
 _LINE_COLUMNS = (S.CUSTOMER_ID, S.INVOICE_ID, S.INVOICE_DATE, S.REVENUE, S.IS_RETURN)
