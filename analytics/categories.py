@@ -19,45 +19,31 @@ OTHER = "other"
 
 # Tuned on a UK gift retailer's catalogue (UCI Online Retail): order matters, seasonal first, then the
 # container-like words ("LUNCH BAG" is a bag, "CAKE TIN" is kitchen) before the broader decor words.
+_DEFAULT_RULES: dict[str, str] = {
+    "christmas": "CHRISTMAS, XMAS, ADVENT, SANTA, REINDEER, SNOWFLAKE, SNOWMAN, BAUBLE, NATIVITY, TINSEL, "
+    "SLEIGH, JINGLE BELL",
+    "bags": "BAG, SHOPPER, TOTE",
+    "kitchen_dining": "MUG, CUP, TEACUP, SAUCER, PLATE, BOWL, JUG, TEAPOT, CAKESTAND, CAKE CASE, CAKE TIN, "
+    "CUTLERY, BAKING, KITCHEN, APRON, LUNCH BOX, JAR, PANTRY, RECIPE, TEA TOWEL, TOWEL, TRAY, SPOON, "
+    "COASTER, PLACEMAT, GLASS, BEAKER, TUMBLER, STRAW, COOKIE CUTTER, CAKE, TEA, COFFEE, SUGAR, MILK, "
+    "BREAD, JAM, SNACK, POPCORN, PICNIC, DINER",
+    "home_decor": "HOLDER, T-LIGHT, LANTERN, CANDLE, FRAME, CLOCK, CUSHION, DOORMAT, SIGN, MIRROR, DRAWER, "
+    "CABINET, HOOK, KNOB, LIGHT, ORNAMENT, DECORATION, GARLAND, WICKER, BASKET, STORAGE, HOT WATER BOTTLE, "
+    "VASE, PLAQUE, THROW, BLANKET, CHALKBOARD, BIN, DOORSTOP, WALL ART, SHELF, COAT HANGER, COAT RACK, "
+    "MEMO BOARD, MEMOBOARD, BLACK BOARD, TRINKET BOX, KEEPSAKE BOX, SEWING BOX, CHEST, CRATE, HOTTIE, "
+    "CLOTHES PEG, TIN",
+    "party_stationery": "CARD, PAPER, WRAP, PARTY, BUNTING, BALLOON, NOTEBOOK, PEN, PENCIL, STICKER, RIBBON, "
+    "NAPKIN, ENVELOPE, GIFT TAG, TAPE, STAMP, CRACKER, CONFETTI, BIRTHDAY",
+    "toys_kids": "TOY, GAME, DOLL, DOLLY, CHILDRENS, CHILDREN, KIDS, SPACEBOY, JIGSAW, PLAYHOUSE, HARMONICA, "
+    "CRAYON, PUZZLE, SKIPPING ROPE, FELTCRAFT, DOMINO, BLOCK WORD, TEDDY, ALPHABET BLOCK, SKITTLE, "
+    "SNAKES & LADDERS, GLIDER, PIGGY BANK, RULER, PAINT SET, COLOURING, MODELLING, KNITTING, SEWING KIT",
+    "garden": "GARDEN, PLANT, PLANTER, FLOWER POT, WATERING CAN, BIRD FEEDER, BIRD HOUSE, GNOME",
+    "accessories": "NECKLACE, EARRING, BRACELET, RING, HAIR, CLIP, PURSE, UMBRELLA, WALLET, SCARF, BROOCH, "
+    "BANGLE, KEYRING, KEY RING, HANDBAG, JEWEL, JEWELLERY, PASSPORT COVER, BADGE, PARASOL, HAND WARMER, "
+    "LIP GLOSS, PONCHO",
+}
 DEFAULT_CATEGORIES: pd.DataFrame = pd.DataFrame(
-    [
-        ("christmas", "CHRISTMAS, XMAS, ADVENT, SANTA, REINDEER, SNOWFLAKE, SNOWMAN, BAUBLE, NATIVITY, TINSEL, "
-            "SLEIGH, JINGLE BELL"),
-        ("bags", "BAG, SHOPPER, TOTE"),
-        (
-            "kitchen_dining",
-            "MUG, CUP, TEACUP, SAUCER, PLATE, BOWL, JUG, TEAPOT, CAKESTAND, CAKE CASE, CAKE TIN, CUTLERY, "
-            "BAKING, KITCHEN, APRON, LUNCH BOX, JAR, PANTRY, RECIPE, TEA TOWEL, TOWEL, TRAY, SPOON, COASTER, "
-            "PLACEMAT, GLASS, BEAKER, TUMBLER, STRAW, COOKIE CUTTER, CAKE, TEA, COFFEE, SUGAR, MILK, BREAD, "
-            "JAM, SNACK, POPCORN, PICNIC, DINER",
-        ),
-        (
-            "home_decor",
-            "HOLDER, T-LIGHT, LANTERN, CANDLE, FRAME, CLOCK, CUSHION, DOORMAT, SIGN, MIRROR, DRAWER, CABINET, "
-            "HOOK, KNOB, LIGHT, ORNAMENT, DECORATION, GARLAND, WICKER, BASKET, STORAGE, HOT WATER BOTTLE, "
-            "VASE, PLAQUE, THROW, BLANKET, CHALKBOARD, BIN, DOORSTOP, WALL ART, SHELF, COAT HANGER, COAT RACK, MEMO BOARD, "
-            "MEMOBOARD, BLACK BOARD, TRINKET BOX, KEEPSAKE BOX, SEWING BOX, CHEST, CRATE, HOTTIE, CLOTHES PEG, TIN",
-        ),
-        (
-            "party_stationery",
-            "CARD, PAPER, WRAP, PARTY, BUNTING, BALLOON, NOTEBOOK, PEN, PENCIL, STICKER, RIBBON, NAPKIN, "
-            "ENVELOPE, GIFT TAG, TAPE, STAMP, CRACKER, CONFETTI, BIRTHDAY",
-        ),
-        (
-            "toys_kids",
-            "TOY, GAME, DOLL, DOLLY, CHILDRENS, CHILDREN, KIDS, SPACEBOY, JIGSAW, PLAYHOUSE, HARMONICA, CRAYON, "
-            "PUZZLE, SKIPPING ROPE, FELTCRAFT, DOMINO, BLOCK WORD, TEDDY, ALPHABET BLOCK, SKITTLE, SNAKES & LADDERS, "
-            "GLIDER, PIGGY BANK, RULER, PAINT SET, COLOURING, MODELLING, KNITTING, SEWING KIT",
-        ),
-        ("garden", "GARDEN, PLANT, PLANTER, FLOWER POT, WATERING CAN, BIRD FEEDER, BIRD HOUSE, GNOME"),
-        (
-            "accessories",
-            "NECKLACE, EARRING, BRACELET, RING, HAIR, CLIP, PURSE, UMBRELLA, WALLET, SCARF, BROOCH, BANGLE, "
-            "KEYRING, KEY RING, HANDBAG, JEWEL, JEWELLERY, PASSPORT COVER, BADGE, PARASOL, HAND WARMER, LIP GLOSS, "
-            "PONCHO",
-        ),
-    ],
-    columns=["category", "keywords"],
+    {"category": list(_DEFAULT_RULES), "keywords": list(_DEFAULT_RULES.values())}
 )
 
 
@@ -68,7 +54,9 @@ def validate_categories(table: pd.DataFrame) -> pd.DataFrame:
     rows without keywords, or a category named like the catch-all :data:`OTHER`.
     """
     if not isinstance(table, pd.DataFrame):
-        raise DataError(f"category rules must be a table with columns category, keywords; got {type(table).__name__}")
+        raise DataError(
+            f"category rules must be a table with columns category, keywords; got {type(table).__name__}"
+        )
     missing = [c for c in ("category", "keywords") if c not in table.columns]
     if missing:
         raise DataError(
@@ -102,12 +90,15 @@ def category_column(category: str) -> str:
 
 
 def categorise(descriptions: pd.Series, table: pd.DataFrame | None = None) -> pd.Series:
-    """Category of each description (string Series aligned with the input; :data:`OTHER` when none matches)."""
+    """Category of each description (string Series aligned with the input; :data:`OTHER` if none matches)."""
     codes, names = category_codes(descriptions, table)
-    return pd.Series(np.asarray(names, dtype=object)[codes], index=descriptions.index, dtype="string", name="category")
+    labels = np.asarray(names, dtype=object)[codes]
+    return pd.Series(labels, index=descriptions.index, dtype="string", name="category")
 
 
-def category_codes(descriptions: pd.Series, table: pd.DataFrame | None = None) -> tuple[np.ndarray, list[str]]:
+def category_codes(
+    descriptions: pd.Series, table: pd.DataFrame | None = None
+) -> tuple[np.ndarray, list[str]]:
     """Category number of each description and the category names (table order, :data:`OTHER` last).
 
     Only the unique descriptions are matched, so a million lines over a few thousand products stay cheap.

@@ -241,7 +241,8 @@ def _checked(transactions: pd.DataFrame) -> pd.DataFrame:
             f"(first values {transactions[S.INVOICE_DATE].head(3).tolist()})"
         )
     for col in (S.QUANTITY, S.UNIT_PRICE):
-        if not pd.api.types.is_numeric_dtype(transactions[col]) or pd.api.types.is_bool_dtype(transactions[col]):
+        dtype = transactions[col].dtype
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             raise DataError(
                 f"column {col} must be numeric, found dtype {transactions[col].dtype} "
                 f"(first values {transactions[col].head(3).tolist()})"
@@ -286,7 +287,9 @@ def _non_product_mask(df: pd.DataFrame, codes: Iterable[str]) -> np.ndarray:
     return np.append(np.asarray(hit, dtype=bool), False)[idx]
 
 
-def _rule_row(rule: str, action: str, flag: np.ndarray, taken: np.ndarray, revenue: np.ndarray) -> dict[str, Any]:
+def _rule_row(
+    rule: str, action: str, flag: np.ndarray, taken: np.ndarray, revenue: np.ndarray
+) -> dict[str, Any]:
     return {
         "rule": rule,
         "action": action,
@@ -297,7 +300,7 @@ def _rule_row(rule: str, action: str, flag: np.ndarray, taken: np.ndarray, reven
 
 
 def _excluded_detail(cust: pd.Series, revenue: np.ndarray, is_return: np.ndarray) -> pd.DataFrame:
-    """Per excluded customer (lines given): value bought, value returned (negative), net value, lines of each kind."""
+    """Per excluded customer (their lines given): value bought, returned (negative), net; line counts."""
     part = pd.DataFrame(
         {
             S.CUSTOMER_ID: cust.to_numpy(),

@@ -59,7 +59,9 @@ def customer_features(
     is_return = lines[S.IS_RETURN].to_numpy(dtype=bool)
     buy = before & ~is_return
     if not buy.any():
-        raise DataError(f"no purchases before the as-of date {as_of:%Y-%m-%d}, so there are no customers to describe")
+        raise DataError(
+            f"no purchases before the as-of date {as_of:%Y-%m-%d}, so there are no customers to describe"
+        )
 
     # Everything below works on integer customer numbers 0..n-1 (sorted IDs), so IDs are hashed once.
     cust, ids = pd.factorize(lines[S.CUSTOMER_ID][buy], sort=True)

@@ -131,7 +131,8 @@ def validate_rules(rules: pd.DataFrame) -> pd.DataFrame:
     out["action"] = out["action"].astype("string").fillna("")
     for col in _BOUNDS:
         numbers = pd.to_numeric(out[col], errors="coerce")
-        bad = out.index[numbers.isna() | (numbers != numbers.round()) | (numbers < 1) | (numbers > 5)].tolist()
+        wrong = numbers.isna() | (numbers != numbers.round()) | (numbers < 1) | (numbers > 5)
+        bad = out.index[wrong].tolist()
         if bad:
             raise DataError(
                 f"segment rules: {col} must be a whole score from 1 to 5; bad value(s) "
@@ -141,7 +142,8 @@ def validate_rules(rules: pd.DataFrame) -> pd.DataFrame:
     for lo, hi in (("r_min", "r_max"), ("f_min", "f_max"), ("m_min", "m_max")):
         bad = out.index[out[lo] > out[hi]].tolist()
         if bad:
-            raise DataError(f"segment rules: {lo} > {hi} in row(s) {bad[:5]} (segments {list(out.loc[bad[:5], 'segment'])})")
+            names = list(out.loc[bad[:5], "segment"])
+            raise DataError(f"segment rules: {lo} > {hi} in row(s) {bad[:5]} (segments {names})")
     actions = out.groupby("segment")["action"].nunique()
     clash = actions.index[actions > 1].tolist()
     if clash:
@@ -158,7 +160,7 @@ def validate_rules(rules: pd.DataFrame) -> pd.DataFrame:
 
 
 def assign_segments(scores: pd.DataFrame, rules: pd.DataFrame = DEFAULT_SEGMENT_RULES) -> pd.Series:
-    """Segment name per customer (string Series named ``segment``, same index): the first rule that matches."""
+    """Segment per customer (string Series named ``segment``, same index): the first rule that matches."""
     table = validate_rules(rules)
     missing = [c for c in SCORE_COLUMNS if c not in scores.columns]
     if missing:
@@ -166,7 +168,9 @@ def assign_segments(scores: pd.DataFrame, rules: pd.DataFrame = DEFAULT_SEGMENT_
     which = _first_match(scores, table)
     if (which < 0).any():
         bad = scores.index[which < 0][:5].tolist()
-        raise DataError(f"segments: scores must be whole numbers from 1 to 5; customers {bad} have other values")
+        raise DataError(
+            f"segments: scores must be whole numbers from 1 to 5; customers {bad} have other values"
+        )
     names = table["segment"].to_numpy(dtype=object)
     return pd.Series(names[which], index=scores.index, name="segment", dtype="string")
 

@@ -9,7 +9,10 @@ import pytest
 from analytics.cleaning import DEFAULT_NON_PRODUCT_CODES, RULES, clean
 from analytics.errors import DataError
 
-COLUMNS = ["customer_id", "invoice_id", "invoice_date", "quantity", "unit_price", "stock_code", "description", "country"]
+COLUMNS = [
+    "customer_id", "invoice_id", "invoice_date", "quantity", "unit_price",
+    "stock_code", "description", "country",
+]
 
 
 def log(rows: list[tuple]) -> pd.DataFrame:
@@ -118,7 +121,8 @@ def test_net_returns_false_drops_returns_and_keeps_gross_value():
     assert not lines["is_return"].any()
     assert rule(r, "returns")["action"] == "dropped"
     # without netting, customer 3 keeps their purchase and customer 4 has nothing left to exclude
-    assert lines.groupby("customer_id")["revenue"].sum().to_dict() == pytest.approx({"1": 20.0, "2": 15.0, "3": 8.0})
+    by_customer = lines.groupby("customer_id")["revenue"].sum().to_dict()
+    assert by_customer == pytest.approx({"1": 20.0, "2": 15.0, "3": 8.0})
     assert r.customers_excluded == []
 
 
@@ -249,8 +253,10 @@ def test_duplicate_rule_agrees_with_pandas_on_near_duplicates():
     n = 2000
     df = log(
         [
-            (str(rng.integers(3)), str(rng.integers(20)), f"2011-01-0{rng.integers(1, 3)}", int(rng.integers(1, 3)),
-             float(rng.choice([1.0, 2.0])), str(rng.choice(["A1", "B1"])))
+            (
+                str(rng.integers(3)), str(rng.integers(20)), f"2011-01-0{rng.integers(1, 3)}",
+                int(rng.integers(1, 3)), float(rng.choice([1.0, 2.0])), str(rng.choice(["A1", "B1"])),
+            )
             for _ in range(n)
         ]
     )

@@ -39,7 +39,8 @@ def test_text_cells_are_neutralised_numbers_are_not():
         }
     )
     text = to_safe_csv(df)
-    back = pd.read_csv(io.StringIO(text), dtype={"name": str, "note": str, "segment": str}, keep_default_na=False)
+    text_columns = {"name": str, "note": str, "segment": str}
+    back = pd.read_csv(io.StringIO(text), dtype=text_columns, keep_default_na=False)
     assert back["name"].tolist() == ["'=1+1", "ok", "", "'-x"]
     assert back["note"].tolist() == ["'@me", "5", "", "'+y"]
     assert back["segment"].tolist() == ["'-Lost", "Lost", "Lost", ""]

@@ -16,7 +16,9 @@ from analytics.segments import (
     validate_rules,
 )
 
-ALL_SCORES = pd.DataFrame(list(itertools.product(range(1, 6), repeat=3)), columns=["r_score", "f_score", "m_score"])
+ALL_SCORES = pd.DataFrame(
+    list(itertools.product(range(1, 6), repeat=3)), columns=["r_score", "f_score", "m_score"]
+)
 
 
 def features(recency, frequency, monetary) -> pd.DataFrame:
@@ -25,7 +27,7 @@ def features(recency, frequency, monetary) -> pd.DataFrame:
 
 
 def test_quintiles_of_ranks_with_recency_reversed():
-    f = features(recency=list(range(10, 0, -1)), frequency=list(range(1, 11)), monetary=[float(v) for v in range(10)])
+    f = features(recency=list(range(10, 0, -1)), frequency=list(range(1, 11)), monetary=list(range(10)))
     s = rfm_scores(f)
     # ten customers: two per quintile, in rank order
     expected = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
@@ -149,7 +151,10 @@ def _broken(**changes) -> pd.DataFrame:
         (_broken(r_min=5, r_max=4), "r_min > r_max"),
         (DEFAULT_SEGMENT_RULES.astype({"m_min": object}).assign(m_min="low"), "m_min must be a whole score"),
         (_broken(segment=" "), "empty segment name"),
-        (pd.concat([DEFAULT_SEGMENT_RULES.iloc[[0]].assign(action="other"), DEFAULT_SEGMENT_RULES]), "different actions"),
+        (
+            pd.concat([DEFAULT_SEGMENT_RULES.iloc[[0]].assign(action="other"), DEFAULT_SEGMENT_RULES]),
+            "different actions",
+        ),
         ("not a table", "must be a table"),
     ],
 )
