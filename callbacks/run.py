@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import dash
 from dash import ALL, Input, Output, State
 
@@ -12,6 +14,8 @@ from analytics.loading import read_transactions
 from analytics.params import AnalysisParams
 from callbacks import common, uploads
 from components import ids
+
+logger = logging.getLogger(__name__)
 
 
 def params_from_inputs(as_of, horizon, margin_pct, discount_pct, churn_window, method, k, k_range) -> AnalysisParams:
@@ -92,4 +96,9 @@ def register(app: dash.Dash) -> None:
                                       source_name=source_name, progress=progress)
         except DataError as error:
             return dash.no_update, common.error_alert(error)
+        except Exception:  # a bug must not leave the user with a silent spinner or a traceback
+            logger.exception("analysis failed")
+            return dash.no_update, common.error_alert(
+                "the analysis failed unexpectedly; the previous results are still shown. The server log has "
+                "the details.", title="Something went wrong")
         return key, None

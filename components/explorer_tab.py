@@ -104,15 +104,17 @@ def layout() -> dbc.Row:
                     ),
                     dbc.Row(
                         [
-                            dbc.Col(html.Div([html.H5("Segment profiles (percentile of the segment mean)"),
+                            dbc.Col(html.Div([html.H5("Segment profiles"),
+                                              html.Div("Each axis: percentile of the segment's mean among all "
+                                                       "customers (recency and churn reversed: out = better).",
+                                                       className="small-muted"),
                                               dcc.Graph(id=ids.EXPLORER_RADAR, config={"displaylogo": False})],
                                              className="panel"), xl=5),
-                            dbc.Col(html.Div([html.H5("Segment summary"), html.Div(id=ids.EXPLORER_SUMMARY)],
-                                             className="panel"), xl=7),
+                            dbc.Col(html.Div([html.H5("Clusters: how k was chosen"),
+                                              html.Div(id=ids.EXPLORER_DIAGNOSTICS)], className="panel"), xl=7),
                         ]
                     ),
-                    html.Div([html.H5("Clusters: how k was chosen"), html.Div(id=ids.EXPLORER_DIAGNOSTICS)],
-                             className="panel"),
+                    html.Div([html.H5("Segment summary"), html.Div(id=ids.EXPLORER_SUMMARY)], className="panel"),
                     html.Div([html.H5("Customers in the selection"), grid()], className="panel"),
                 ],
                 lg=9,

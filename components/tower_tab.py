@@ -9,8 +9,10 @@ from dash import dcc, html
 
 from components import ids
 
+# an executive view: keep "download as PNG" and "reset axes", drop the analyst's zoom/pan/select tools
 _GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
-                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+                 "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d",
+                                            "autoScale2d"]}
 
 
 def graph(graph_id: str, height: int = 360) -> dcc.Graph:
@@ -42,20 +44,17 @@ def layout() -> html.Div:
                             className="panel h-100 mb-0",
                         ),
                         lg=4,
-                        className="mb-3",
                     ),
-                    dbc.Col(html.Div(graph(ids.TOWER_TREND), className="panel h-100 mb-0"), lg=8, className="mb-3"),
+                    dbc.Col(html.Div(graph(ids.TOWER_TREND), className="panel h-100 mb-0"), lg=8),
                 ],
-                className="g-3",
+                className="g-3 mb-3",
             ),
             dbc.Row(
                 [
-                    dbc.Col(html.Div(graph(ids.TOWER_SEGMENTS, 420), className="panel h-100 mb-0"), lg=5,
-                            className="mb-3"),
-                    dbc.Col(html.Div(graph(ids.TOWER_COHORTS, 420), className="panel h-100 mb-0"), lg=7,
-                            className="mb-3"),
+                    dbc.Col(html.Div(graph(ids.TOWER_SEGMENTS, 420), className="panel h-100 mb-0"), lg=5),
+                    dbc.Col(html.Div(graph(ids.TOWER_COHORTS, 420), className="panel h-100 mb-0"), lg=7),
                 ],
-                className="g-3",
+                className="g-3 mb-3",
             ),
         ],
         className="pt-1",

@@ -78,8 +78,9 @@ def radar(profile: pd.DataFrame, highlight: list[str] | None = None) -> go.Figur
                 hovertemplate="%{theta}: %{r:.0%} percentile<extra>%{fullData.name}</extra>",
             )
         )
-    fig.update_layout(template=TEMPLATE_NAME, height=420, margin=dict(l=40, r=40, t=30, b=30),
-                      polar=dict(radialaxis=dict(range=[0, 1], tickformat=".0%")))
+    fig.update_layout(template=TEMPLATE_NAME, height=420, margin=dict(l=60, r=60, t=30, b=30),
+                      legend=dict(orientation="h", y=-0.1),
+                      polar=dict(radialaxis=dict(range=[0, 1], tickformat=".0%", angle=90, tickfont=dict(size=9))))
     return fig
 
 

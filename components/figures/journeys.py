@@ -23,6 +23,8 @@ INACTIVE_COLOR = "#9ca3af"
 _EDGE = 0.001
 _MARGIN = dict(l=10, r=10, t=70, b=20)
 NODE_PAD = 12  # px between nodes of a column
+_LINK_HOVER = ("%{customdata[2]} (%{customdata[0]}) → %{customdata[3]} (%{customdata[1]})<br>"
+               "%{customdata[4]:,} customers, net revenue %{customdata[5]:,.0f}<extra></extra>")
 
 
 def segment_colors(states: Sequence[str] | None = None) -> dict[str, str]:
@@ -43,8 +45,8 @@ def sankey_figure(
     height: int = 560,
     title: str | None = None,
 ) -> go.Figure:
-    """Sankey of ``flows`` (from ``transitions`` or ``chain``: from_label, to_label, source, target, customers,
-    revenue), one column per snapshot in time order, states in a fixed order top to bottom.
+    """Sankey of ``flows`` (from ``transitions`` or ``chain``: from_label, to_label, source, target,
+    customers, revenue), one column per snapshot in time order, states in a fixed order top to bottom.
 
     ``weight``: "customers" or "revenue" (negative revenue, i.e. net returns, cannot be drawn and is left
     out). Zero links are removed. Customers not yet customers at both ends are hidden unless
@@ -106,8 +108,7 @@ def sankey_figure(
                 customdata=[[a, b, s, t, int(n), float(r)] for a, b, s, t, n, r in
                             table[["from_label", "to_label", "source", "target", "customers", "revenue"]]
                             .itertuples(index=False)],
-                hovertemplate=("%{customdata[2]} (%{customdata[0]}) → %{customdata[3]} (%{customdata[1]})<br>"
-                               "%{customdata[4]:,} customers, net revenue %{customdata[5]:,.0f}<extra></extra>"),
+                hovertemplate=_LINK_HOVER,
             ),
         )
     )

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components import formatting as fmt
-from components.theme import GRID, INK, MUTED, PALETTE, SEQUENTIAL, TEAL, TEMPLATE_NAME, empty_figure
+from components.theme import GRID, PALETTE, SEQUENTIAL, TEAL, TEMPLATE_NAME, empty_figure
 
 _LEGEND_TOP = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1)
 
@@ -57,12 +57,14 @@ def trend_figure(monthly: pd.DataFrame, as_of: pd.Timestamp | None = None) -> go
         legend=_LEGEND_TOP,
         hovermode="x unified",
         bargap=0.25,
-        margin=dict(l=60, r=60, t=70, b=40),
+        margin=dict(l=60, r=70, t=70, b=40),
         height=360,
         xaxis=dict(type="date", tickformat="%b %Y", showgrid=False),
         yaxis=dict(title="Net revenue", tickformat="~s", rangemode="tozero"),
-        yaxis2=dict(title="Active customers", overlaying="y", side="right", rangemode="tozero", showgrid=False,
-                    tickformat="~s", linecolor=GRID, ticks="outside", tickcolor=GRID),
+        # auto ticks (not synced to the revenue grid, which gives fractional customer counts)
+        yaxis2=dict(title=dict(text="Active customers", standoff=8), overlaying="y", side="right",
+                    rangemode="tozero", showgrid=False, tickmode="auto", nticks=6, tickformat=",~r",
+                    linecolor=GRID, ticks="outside", tickcolor=GRID, automargin=True),
     )
     return fig
 
@@ -84,14 +86,15 @@ def segment_figure(customers: pd.DataFrame, order: list[str] | None = None) -> g
     table = table.reindex(present[::-1])  # plotly draws the first category at the bottom
     fig = go.Figure()
     colors = [TEAL, PALETTE[1], PALETTE[2]]
-    for (column, label, formatter), color in zip(measures, colors):
+    # horizontal groups stack upwards: add the measures last-first so customers is each group's top bar
+    for (column, label, formatter), color in reversed(list(zip(measures, colors))):
         total = table[column].sum()
         share = table[column] / total if total else table[column] * 0
         fig.add_trace(
             go.Bar(
                 y=table.index.astype(str),
                 x=share,
-                name=f"Share of {label.lower()}",
+                name=label,
                 orientation="h",
                 marker_color=color,
                 customdata=[[formatter(v)] for v in table[column]],
@@ -104,11 +107,11 @@ def segment_figure(customers: pd.DataFrame, order: list[str] | None = None) -> g
         barmode="group",
         bargap=0.25,
         bargroupgap=0.05,
-        legend=dict(_LEGEND_TOP, traceorder="normal"),
-        margin=dict(l=130, r=20, t=70, b=40),
+        legend=dict(orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0, traceorder="reversed"),
+        margin=dict(l=20, r=20, t=50, b=40),
         height=max(360, 34 * len(table) + 120),
-        xaxis=dict(tickformat=".0%", rangemode="tozero"),
-        yaxis=dict(showgrid=False, ticks=""),
+        xaxis=dict(tickformat=".0%", rangemode="tozero", side="top"),
+        yaxis=dict(showgrid=False, ticks="", automargin=True),
     )
     return fig
 
@@ -147,19 +150,17 @@ def cohort_figure(cohorts: pd.DataFrame, sizes: pd.Series | None = None, max_mon
             texttemplate="%{z:.0%}" if show_text else None,
             textfont=dict(size=10),
             colorbar=dict(title=dict(text="Bought again", side="right"), tickformat=".0%", thickness=12),
-            hovertemplate="Cohort %{y}<br>%{x} month(s) after the first purchase: %{z:.1%} bought<extra></extra>",
+            hovertemplate="Cohort %{y}" + (" customers" if sizes is not None else "")
+            + "<br>%{x} month(s) after the first purchase: %{z:.1%} bought<extra></extra>",
             hoverongaps=False,
         )
     )
     fig.update_layout(
         template=TEMPLATE_NAME,
-        title="Cohort retention: share buying again, by months since first purchase",
-        margin=dict(l=110, r=20, t=60, b=50),
+        title="Cohort retention: share of each first-purchase cohort buying again",
+        margin=dict(l=20, r=20, t=50, b=50),
         height=max(320, 24 * len(labels) + 140),
         xaxis=dict(title="Months since first purchase", dtick=1, showgrid=False, ticks=""),
-        yaxis=dict(autorange="reversed", showgrid=False, ticks="", type="category",
-                   title=dict(text="First-purchase month · customers" if sizes is not None else "First-purchase month",
-                              font=dict(color=MUTED, size=12))),
-        font=dict(color=INK),
+        yaxis=dict(autorange="reversed", showgrid=False, ticks="", type="category", automargin=True),
     )
     return fig

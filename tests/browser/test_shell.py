@@ -4,7 +4,7 @@ from tests.browser.conftest import LOAD_TIMEOUT_S, console_errors, external_requ
 
 
 def test_app_loads_default_results_without_errors(dash_duo, make_app):
-    app = make_app()
+    app = make_app(default_dataset="cdnow_sample")
     dash_duo.start_server(app)
     dash_duo.wait_for_text_to_equal("#tabs .nav-link.active", "Executive tower", timeout=10)
     # the default dataset's analysis arrives on its own, without pressing a button
