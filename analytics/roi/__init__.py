@@ -22,6 +22,7 @@ import pandas as pd
 from analytics.errors import DataError
 from analytics.roi.audience import AudienceFilter, AudienceSelection, read_id_list, select_audience
 from analytics.roi.economics import (
+    NO_PURCHASE_COLUMN,
     P0_COLUMN,
     SPEND_COLUMN,
     Levers,
@@ -168,6 +169,19 @@ class RoiReport:
         }
 
 
+def _economics_rows(selection: AudienceSelection, p0: P0Source, spend: str) -> pd.DataFrame:
+    """Selected rows with just the columns the economics read (all columns for a p0 function, or when
+    one is missing so that prepare's error lists the table's real columns)."""
+    columns = selection.table.columns
+    if callable(p0) or spend not in columns:
+        return selection.customers
+    if p0 in columns:
+        return selection.rows([p0, spend])
+    if p0 == P0_COLUMN and NO_PURCHASE_COLUMN in columns:
+        return selection.rows([NO_PURCHASE_COLUMN, spend])
+    return selection.customers
+
+
 def _missing_note(dropped: pd.Index, limit: int = 10) -> list[str]:
     if len(dropped) == 0:
         return []
@@ -214,7 +228,7 @@ def evaluate(
         raise DataError(f"the campaign audience is empty ({funnel})")
     levers = scenario.levers()
     selected = prepare(
-        selection.customers,
+        _economics_rows(selection, p0, spend),
         scenario.horizon_months,
         p0=p0,
         spend=spend,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -140,13 +141,15 @@ class AudienceFilter:
 class AudienceSelection:
     """Result of applying an AudienceFilter.
 
-    customers: the selected rows of the customer table (same columns, same index).
+    table: the whole customer table; mask: which of its rows are selected (bool array).
+    customers: the selected rows (same columns, same index), built on first use.
     steps: (description, customers left) after each filter, starting with the whole table.
     unknown_ids: uploaded IDs not in the table, in upload order. duplicate_ids: IDs uploaded more than once.
     notes: human-readable remarks (unknown IDs, filter values absent from the table, empty result).
     """
 
-    customers: pd.DataFrame
+    table: pd.DataFrame
+    mask: np.ndarray
     steps: list[tuple[str, int]]
     unknown_ids: tuple[str, ...] = ()
     duplicate_ids: tuple[str, ...] = ()
@@ -154,7 +157,17 @@ class AudienceSelection:
 
     @property
     def n(self) -> int:
-        return len(self.customers)
+        return int(self.mask.sum())
+
+    @cached_property
+    def customers(self) -> pd.DataFrame:
+        return self.rows()
+
+    def rows(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Selected rows, all columns or only ``columns`` (cheaper on a wide table); no copy when every
+        row and column is selected."""
+        frame = self.table if columns is None else self.table[columns]
+        return frame if self.mask.all() else frame.loc[self.mask]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (not the rows)."""
@@ -251,5 +264,4 @@ def select_audience(table: pd.DataFrame, audience: AudienceFilter | None = None)
 
     if not keep.any():
         notes.append("no customer matches the audience filters")
-    customers = table if keep.all() else table.loc[keep]  # no copy when nothing is filtered out
-    return AudienceSelection(customers, steps, unknown, duplicates, notes)
+    return AudienceSelection(table, keep, steps, unknown, duplicates, notes)

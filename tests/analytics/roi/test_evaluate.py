@@ -122,6 +122,17 @@ def test_customers_without_model_inputs_are_left_out_and_listed(table):
         evaluate(table, uk())
 
 
+def test_missing_model_columns_are_named_with_the_real_columns(table):
+    with pytest.raises(DataError, match="no column 'p_buy'.*columns are: segment, country, p_purchase"):
+        evaluate(table, uk(), p0="p_buy")
+    with pytest.raises(DataError, match="no column 'expected_spend'.*columns are: segment, country"):
+        evaluate(table.drop(columns="expected_spend"), uk())
+    clv_style = table.drop(columns="p_purchase").assign(p_no_purchase=1 - table["p_purchase"])
+    assert evaluate(clv_style, uk()).totals.net_profit == pytest.approx(
+        evaluate(table, uk()).totals.net_profit
+    )
+
+
 def test_out_of_range_model_inputs_are_errors(table):
     table.loc["c", "p_purchase"] = 1.2
     with pytest.raises(DataError, match="first: c=1.2"):
