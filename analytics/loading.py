@@ -33,6 +33,7 @@ from typing import IO, Union
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from analytics import schema
@@ -91,7 +92,7 @@ def read_transactions(
         raise
     except Exception as exc:  # a parser failure on odd input must reach the user as a DataError
         label = filename or _source_name(source) or "the data"
-        raise DataError(f"could not read {label}: {type(exc).__name__}: {exc}") from exc
+        raise DataError(f"could not read {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
 
 
 def source_columns(source: Source, *, filename: str | None = None) -> list[str]:
@@ -108,7 +109,8 @@ def source_columns(source: Source, *, filename: str | None = None) -> list[str]:
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as exc:
-        raise DataError(f"could not read the columns of {filename or _source_name(source) or 'the data'}: {exc}") from exc
+        label = filename or _source_name(source) or "the data"
+        raise DataError(f"could not read the columns of {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
 
 
 def to_canonical(
@@ -497,27 +499,35 @@ def _missing_error(what: str, positions: np.ndarray) -> DataError:
     return DataError(f"{what} is empty in {len(positions):,} row(s) (rows {shown}; header = row 1)")
 
 
+_ARROW_STRING = pd.StringDtype("pyarrow")
+
+
 def _ids(series: pd.Series, what: str, required: bool) -> pd.Series:
-    """Identifiers as strings: stripped, ``17850.0`` -> ``17850``, empty -> <NA>."""
-    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
-        codes, uniques = pd.factorize(series)
-        texts = pd.Series(uniques, dtype="object").astype("string").str.strip()
-        texts = texts.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-        texts = texts.mask(texts == "")
-        empty = texts.isna().to_numpy()
-        result = pd.Series(texts.array.take(codes, allow_fill=True), dtype="string")
-        missing = (codes < 0) | np.isin(codes, np.flatnonzero(empty))
-    else:
-        values = series.astype("float64")
-        finite = values.dropna()
-        if (finite == np.round(finite)).all():
-            result = values.astype("Int64").astype("string")
+    """Identifiers as strings: stripped, ``17850.0`` -> ``17850``, empty -> <NA> (vectorised in Arrow)."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy("float64", na_value=np.nan)
+        absent = np.isnan(values)
+        whole = np.where(absent, 0.0, values)
+        if (whole == np.rint(whole)).all() and np.abs(whole).max(initial=0) < 2**53:
+            strings = pc.cast(pa.array(whole.astype(np.int64), mask=absent), pa.string())
         else:
-            result = values.astype("string")
-        missing = values.isna().to_numpy()
-    if required and missing.any():
-        raise _missing_error(what, np.flatnonzero(missing))
-    return result.reset_index(drop=True)
+            strings = pc.cast(pa.array(values, mask=absent), pa.string())
+    else:
+        strings = pa.array(series.astype(_ARROW_STRING).array)
+        if isinstance(strings, pa.ChunkedArray):
+            strings = strings.combine_chunks()
+        strings = pc.utf8_trim_whitespace(strings)
+        floaty = pc.fill_null(pc.ends_with(strings, ".0"), False)  # "17850.0" from a float column
+        if pc.any(floaty).as_py():
+            fixed = pc.replace_substring_regex(pc.filter(strings, floaty), r"^(-?\d+)\.0+$", r"\1")
+            strings = pc.replace_with_mask(strings, floaty, fixed)
+        strings = pc.if_else(pc.equal(strings, ""), pa.scalar(None, strings.type), strings)
+    result = pd.Series(pd.arrays.ArrowStringArray(strings))
+    if required:
+        missing = result.isna().to_numpy()
+        if missing.any():
+            raise _missing_error(what, np.flatnonzero(missing))
+    return result
 
 
 def _numbers(series: pd.Series, what: str, *, delimiter: str | None = None) -> np.ndarray:
