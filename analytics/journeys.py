@@ -31,7 +31,13 @@ import pandas as pd
 from analytics import schema as S
 from analytics.errors import DataError
 from analytics.features import customer_features
-from analytics.segments import DEFAULT_SEGMENT_RULES, SCORE_COLUMNS, SEGMENT_ORDER, assign_segments, rfm_scores
+from analytics.segments import (
+    DEFAULT_SEGMENT_RULES,
+    SCORE_COLUMNS,
+    SEGMENT_ORDER,
+    assign_segments,
+    rfm_scores,
+)
 
 NOT_YET = "Not yet a customer"
 INACTIVE = "Inactive"
@@ -174,11 +180,12 @@ def segment_history(
         raise DataError(f"no purchases before the last snapshot {snaps[-1]:%Y-%m-%d}; nothing to follow")
 
     features = [_rfm_features(ordered.iloc[:cut], snap) for cut, snap in zip(cuts, snaps)]
-    scorer = _per_snapshot_scores
+    scorer = rfm_scores
     if scoring == "fixed":
         ref = _resolve_position(reference, snaps, labels) if reference is not None else len(snaps) - 1
         if features[ref] is None:
-            raise DataError(f"reference snapshot {labels[ref]} has no customers to take score thresholds from")
+            raise DataError(f"reference snapshot {labels[ref]} has no customers to take score thresholds "
+                            "from; pick a later reference")
         scorer = _fixed_scorer(features[ref])
 
     scored = [scorer(f).join(f).assign(snapshot=snap) for f, snap in zip(features, snaps) if f is not None]
@@ -224,7 +231,8 @@ def journey_history(
 ) -> pd.DataFrame:
     """:func:`segment_history` at :func:`snapshot_dates` (the one call a pipeline needs)."""
     dates = snapshot_dates(lines, as_of, period, last=last)
-    return segment_history(lines, dates, inactive_days=inactive_days, scoring=scoring, rules=rules, period=period)
+    return segment_history(lines, dates, inactive_days=inactive_days, scoring=scoring, rules=rules,
+                           period=period)
 
 
 def state_order(rules: pd.DataFrame = DEFAULT_SEGMENT_RULES) -> list[str]:
@@ -240,8 +248,9 @@ def snapshots(history: pd.DataFrame) -> pd.DataFrame:
     _check_history(history)
     dates, first, which = np.unique(history["snapshot"].to_numpy(), return_index=True, return_inverse=True)
     known = (history["state"] != NOT_YET).to_numpy()
+    customers = np.bincount(which, weights=known, minlength=len(dates)).astype("int64")
     return pd.DataFrame({"snapshot": pd.DatetimeIndex(dates), "label": history["label"].to_numpy()[first],
-                         "customers": np.bincount(which, weights=known, minlength=len(dates)).astype("int64")})
+                         "customers": customers})
 
 
 def state_counts(history: pd.DataFrame) -> pd.DataFrame:
@@ -339,10 +348,10 @@ def customer_journey(history: pd.DataFrame) -> pd.DataFrame:
     cats = history["state"].cat.categories
     dates = wide.columns.to_numpy()
     labels = snapshots(history)["label"].to_numpy()
-    moved = codes[:, 1:] != codes[:, :-1]
+    # moved[:, k]: the state at snapshot k differs from k-1 (never at the first snapshot)
+    moved = np.column_stack([np.zeros(len(codes), dtype=bool), codes[:, 1:] != codes[:, :-1]])
     any_move = moved.any(axis=1)
-    # position of the last change (column index of the new state), via the first hit from the right
-    last = codes.shape[1] - 1 - np.argmax(moved[:, ::-1], axis=1)
+    last = codes.shape[1] - 1 - np.argmax(moved[:, ::-1], axis=1)  # the last True, from the right
     prev_code = codes[:, -2] if codes.shape[1] > 1 else codes[:, -1]
     before = codes[np.arange(len(codes)), np.maximum(last - 1, 0)]
     state_dtype = history["state"].dtype
@@ -422,15 +431,16 @@ def headline_facts(
         f = up.sort_values(["revenue_to", "customers"], ascending=False).iloc[0]
         share = f["revenue_to"] / total_to
         add("up", f["source"], f["target"], f["customers"], f["revenue_to"], share,
-            f"{f['customers']:,} {f['source']} of {la} are {f['target']} in {lb}, bringing {_pct(share)} of {since}.")
+            f"{f['customers']:,} {f['source']} of {la} are {f['target']} in {lb}, "
+            f"bringing {_pct(share)} of {since}.")
     new = flows.loc[~known & (flows["target"] != NOT_YET)]
     if len(new):
         top = new.sort_values(["customers", "revenue_to"], ascending=False).iloc[0]
         money = new["revenue_to"].sum()
         share = money / total_to if total_to else np.nan
         add("new", NOT_YET, None, new["customers"].sum(), money, share,
-            f"{new['customers'].sum():,} customers bought for the first time after {la}, bringing {_pct(share)} of "
-            f"{since}; {top['customers']:,} of them are {top['target']} in {lb}.")
+            f"{new['customers'].sum():,} customers bought for the first time after {la}, "
+            f"bringing {_pct(share)} of {since}; {top['customers']:,} of them are {top['target']} in {lb}.")
     gone = flows.loc[known & (flows["source"] != INACTIVE) & (flows["target"] == INACTIVE)]
     if len(gone):
         money = gone["monetary"].sum()
@@ -470,10 +480,6 @@ def _rfm_features(past: pd.DataFrame, snap: pd.Timestamp) -> pd.DataFrame | None
     if not (~past[S.IS_RETURN].to_numpy(dtype=bool)).any():
         return None
     return customer_features(past, snap, categories=pd.DataFrame())[list(_RFM)]
-
-
-def _per_snapshot_scores(feats: pd.DataFrame) -> pd.DataFrame:
-    return rfm_scores(feats)
 
 
 def _fixed_scorer(reference: pd.DataFrame):
@@ -521,7 +527,8 @@ def _flows(pair: pd.DataFrame, sums: Sequence[str]) -> pd.DataFrame:
     """Customers and the sum of each ``sums`` column per (source, target), non-empty pairs in state order."""
     dtype = pair["source"].dtype
     k = len(dtype.categories)
-    code = pair["source"].cat.codes.to_numpy(dtype="int64") * k + pair["target"].cat.codes.to_numpy(dtype="int64")
+    source = pair["source"].cat.codes.to_numpy(dtype="int64")
+    code = source * k + pair["target"].cat.codes.to_numpy(dtype="int64")
     counts = np.bincount(code, minlength=k * k)
     hit = np.flatnonzero(counts)
     out = pd.DataFrame({"source": pd.Categorical.from_codes(hit // k, dtype=dtype),
@@ -548,7 +555,8 @@ def _resolve_position(key: SnapshotKey, dates: Sequence[pd.Timestamp], labels: S
 
 def _period_freq(period: str | None) -> str:
     if period not in PERIODS:
-        raise DataError(f"snapshot period {period!r} is not one of {', '.join(PERIODS)} ({', '.join(PERIODS.values())})")
+        choices = ", ".join(f"{k} ({v})" for k, v in PERIODS.items())
+        raise DataError(f"snapshot period {period!r} is not one of {choices}")
     return {"Q": "QS", "M": "MS"}[period]
 
 
@@ -570,23 +578,24 @@ def _timestamp(value, what: str) -> pd.Timestamp:
 
 def _revenue_kind(revenue: str) -> str:
     if revenue not in ("from", "to"):
-        raise DataError(f"flow revenue must be 'from' (period ending at the first snapshot) or 'to' (between the "
-                        f"snapshots), got {revenue!r}")
+        raise DataError(f"flow revenue must be 'from' (period ending at the first snapshot) or 'to' "
+                        f"(between the snapshots), got {revenue!r}")
     return revenue
 
 
 def _check_lines(lines: pd.DataFrame) -> None:
     missing = [c for c in _LINE_COLUMNS if c not in lines.columns]
     if missing:
-        raise DataError(f"journeys need cleaned lines with column(s) {missing} (from analytics.cleaning.clean); "
-                        f"found {list(lines.columns)}")
+        raise DataError(f"journeys need cleaned lines with column(s) {missing} (from "
+                        f"analytics.cleaning.clean); found {list(lines.columns)}")
 
 
 def _check_history(history: pd.DataFrame) -> None:
     needed = [S.CUSTOMER_ID, "snapshot", "label", "state", "period_revenue"]
     missing = [c for c in needed if c not in history.columns]
     if missing or not isinstance(history["state"].dtype, pd.CategoricalDtype):
-        raise DataError(f"not a segment history (from segment_history): missing {missing or ['categorical state']}")
+        what = missing or ["categorical state"]
+        raise DataError(f"not a segment history (from segment_history): missing {what}")
 
 
 def _pct(share: float) -> str:

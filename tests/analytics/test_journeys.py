@@ -1,4 +1,4 @@
-"""Segment journeys on a hand-made log whose states are known by construction, plus properties on a random log."""
+"""Segment journeys: a hand-made log whose states are known by construction; properties on a random log."""
 
 import re
 
@@ -17,6 +17,7 @@ RULES = pd.DataFrame(
     columns=["segment", "r_min", "r_max", "f_min", "f_max", "action"],
 )
 INACTIVE_DAYS = 120
+COLUMNS = ["customer_id", "invoice_id", "invoice_date", "quantity", "unit_price"]
 AS_OF = pd.Timestamp("2021-01-01")
 S1, S2, S3, S4 = (pd.Timestamp(d) for d in ("2020-04-01", "2020-07-01", "2020-10-01", "2021-01-01"))
 
@@ -59,10 +60,11 @@ def _log(purchases=PURCHASES, returns=RETURNS, price=PRICE) -> pd.DataFrame:
             # two lines per invoice: period revenue must add lines, frequency must count invoices once
             half = price[cust] / 2
             for line in range(2):
-                rows.append((cust, f"{cust}{k}", pd.Timestamp(day) + pd.Timedelta(hours=10 + line), 1.0, half))
+                when = pd.Timestamp(day) + pd.Timedelta(hours=10 + line)
+                rows.append((cust, f"{cust}{k}", when, 1.0, half))
     for n, (cust, day, value) in enumerate(returns):
         rows.append((cust, f"C{n}", pd.Timestamp(day) + pd.Timedelta(hours=12), -1.0, -value))
-    lines = pd.DataFrame(rows, columns=["customer_id", "invoice_id", "invoice_date", "quantity", "unit_price"])
+    lines = pd.DataFrame(rows, columns=COLUMNS)
     lines["customer_id"] = lines["customer_id"].astype("string")
     lines["invoice_id"] = lines["invoice_id"].astype("string")
     lines["revenue"] = lines["quantity"] * lines["unit_price"]
@@ -91,7 +93,7 @@ def _random_log(seed=0, n_customers=150, start="2019-01-01", days=730) -> pd.Dat
             rows.append((f"c{c:03d}", f"i{c}-{k}", when, 1.0, value))
             if rng.random() < 0.1:
                 rows.append((f"c{c:03d}", f"C{c}-{k}", when + pd.Timedelta(days=5), -1.0, value / 2))
-    lines = pd.DataFrame(rows, columns=["customer_id", "invoice_id", "invoice_date", "quantity", "unit_price"])
+    lines = pd.DataFrame(rows, columns=COLUMNS)
     lines = lines.astype({"customer_id": "string", "invoice_id": "string"})
     lines["revenue"] = lines["quantity"] * lines["unit_price"]
     lines["is_return"] = lines["quantity"] < 0
@@ -273,6 +275,16 @@ def test_customer_journey_by_hand(history):
         assert journey.loc[customer, "changes"] == sum(x != y for x, y in zip(states, states[1:]))
 
 
+def test_single_snapshot_history():
+    lines = _log()
+    one = J.segment_history(lines, [S2], inactive_days=INACTIVE_DAYS, rules=RULES, period="Q")
+    assert one["state"].astype(str).tolist() == [EXPECTED[c][1] for c in sorted(EXPECTED)]
+    journey = J.customer_journey(one)
+    assert (journey["changes"] == 0).all() and journey["last_change"].isna().all()
+    with pytest.raises(DataError):
+        J.chain(one)
+
+
 def test_customer_journey_without_change_has_no_date():
     stable = _history(_log(purchases={"A": ["2020-01-05", "2020-04-05", "2020-07-05", "2020-10-05"]},
                            returns=[]))
@@ -290,7 +302,8 @@ def test_headlines_by_hand(history):
     leak = facts.loc["leak"]
     assert (leak["source"], leak["target"], leak["customers"]) == ("Warm", J.INACTIVE, 2)
     assert leak["share"] == pytest.approx(450 / q2)
-    assert leak["text"] == f"2 Warm of 2020-Q2 are Inactive in 2020-Q3, holding {450 / q2 * 100:.0f} % of 2020-Q2 revenue."
+    assert leak["text"] == (f"2 Warm of 2020-Q2 are Inactive in 2020-Q3, holding {450 / q2 * 100:.0f} % "
+                            "of 2020-Q2 revenue.")
     new_q2 = J.headline_facts(history, S1, S2).set_index("kind").loc["new"]
     assert new_q2["customers"] == 5 and new_q2["revenue"] == pytest.approx(sum(PRICE[c] for c in "FGHIJ"))
     gone = facts.loc["inactive"]
@@ -339,9 +352,8 @@ def test_snapshot_never_uses_later_transactions():
     edited.loc[later, "unit_price"] *= 7
     edited.loc[later, "invoice_date"] += pd.Timedelta(days=3)
     edited.loc[later & (edited["customer_id"] == "A"), "customer_id"] = "B"
-    extra = pd.DataFrame({"customer_id": ["K"], "invoice_id": ["K0"], "invoice_date": [pd.Timestamp("2020-12-01")],
-                          "quantity": [1.0], "unit_price": [999.0]}).astype({"customer_id": "string",
-                                                                                "invoice_id": "string"})
+    extra = pd.DataFrame([("K", "K0", pd.Timestamp("2020-12-01"), 1.0, 999.0)], columns=COLUMNS)
+    extra = extra.astype({"customer_id": "string", "invoice_id": "string"})
     extra = extra.assign(revenue=999.0, is_return=False)
     edited = pd.concat([edited, extra], ignore_index=True)
     edited["revenue"] = edited["quantity"] * edited["unit_price"]
@@ -380,7 +392,8 @@ def test_flows_sum_to_customers_and_matrix_rows_to_one(random_history):
         assert table["customers"].sum() == n
         assert (table["customers"] > 0).all()
         start = hist.loc[hist["snapshot"] == a, "state"].value_counts()
-        assert table.groupby("source", observed=True)["customers"].sum().to_dict() == start[start > 0].to_dict()
+        by_source = table.groupby("source", observed=True)["customers"].sum()
+        assert by_source.to_dict() == start[start > 0].to_dict()
         assert np.allclose(J.transition_matrix(hist, a, b).sum(axis=1), 1.0)
         flows = J.flow_customers(hist, a, b)
         assert len(flows) == n
@@ -429,3 +442,43 @@ def test_fixed_scoring_uses_the_reference_thresholds(random_history):
 def test_methodology_names_the_choice():
     assert "per-snapshot" in J.METHODOLOGY.lower() and "fixed" in J.METHODOLOGY.lower()
     assert "before that date" in J.METHODOLOGY
+
+
+# ------------------------------------------------------------------------------------ real data
+
+
+@pytest.fixture(scope="module")
+def retail_lines(online_retail_path):
+    from analytics.cleaning import clean
+    from analytics.loading import read_transactions
+
+    return clean(read_transactions(online_retail_path)).lines
+
+
+@pytest.mark.slow
+def test_online_retail_quarterly_journeys(retail_lines):
+    lines = retail_lines
+    dates = J.snapshot_dates(lines, period="Q")
+    assert [f"{d:%Y-%m-%d}" for d in dates] == ["2011-01-01", "2011-04-01", "2011-07-01", "2011-10-01",
+                                                "2011-12-10"]
+    hist = J.segment_history(lines, dates, period="Q")
+    buys = lines.loc[~lines["is_return"]]
+    first = buys.groupby("customer_id")["invoice_date"].min()
+    assert hist["customer_id"].nunique() == len(first)
+    starts = [pd.Timestamp("2010-10-01"), *dates[:-1]]  # the first period is the calendar quarter 2010-Q4
+    for start, snap in zip(starts, dates):
+        rows = hist.loc[hist["snapshot"] == snap].set_index("customer_id")
+        # plain pandas, independently: not yet = first purchase on/after the snapshot; inactive = > 180 days
+        last = buys.loc[buys["invoice_date"] < snap].groupby("customer_id")["invoice_date"].max()
+        assert (rows["state"] == J.NOT_YET).sum() == (first >= snap).sum()
+        assert (rows["state"] == J.INACTIVE).sum() == ((snap - last) > pd.Timedelta(days=180)).sum()
+        in_period = (lines["invoice_date"] >= start) & (lines["invoice_date"] < snap)
+        assert rows["period_revenue"].sum() == pytest.approx(lines.loc[in_period, "revenue"].sum())
+    for a, b in zip(dates, dates[1:]):
+        assert J.transitions(hist, a, b)["customers"].sum() == len(first)
+        assert np.allclose(J.transition_matrix(hist, a, b).sum(axis=1), 1.0)
+    # cutting the log at mid-year leaves the first three quarters exactly as they were
+    part = J.segment_history(lines.loc[lines["invoice_date"] < dates[2]], dates[:3], period="Q")
+    left = hist.loc[(hist["snapshot"] <= dates[2]) & hist["customer_id"].isin(part["customer_id"])]
+    pd.testing.assert_frame_equal(left.reset_index(drop=True), part.reset_index(drop=True))
+    assert len(J.headlines(hist)) == 4

@@ -35,7 +35,8 @@ CHAIN = _flows([
 
 def _nodes(fig):
     node = fig.data[0].node
-    return pd.DataFrame({"state": node.label, "x": node.x, "y": node.y, "column": [c[0] for c in node.customdata]})
+    columns = [c[0] for c in node.customdata]
+    return pd.DataFrame({"state": node.label, "x": node.x, "y": node.y, "column": columns})
 
 
 def test_segment_colors_match_the_app_and_grey_the_extra_states():
@@ -52,7 +53,8 @@ def test_sankey_drops_zero_links_and_unchanged_prospects():
     fig = sankey_figure(CHAIN)
     link = fig.data[0].link
     assert fig.layout.height == 560
-    kept = CHAIN.loc[(CHAIN["customers"] > 0) & ~((CHAIN["source"] == J.NOT_YET) & (CHAIN["target"] == J.NOT_YET))]
+    prospects = (CHAIN["source"] == J.NOT_YET) & (CHAIN["target"] == J.NOT_YET)
+    kept = CHAIN.loc[(CHAIN["customers"] > 0) & ~prospects]
     assert len(link.value) == len(kept)
     assert sum(link.value) == kept["customers"].sum()
     labels = fig.data[0].node.label
@@ -115,7 +117,8 @@ def test_sankey_of_real_flows_between_two_snapshots():
     rows = []
     for c in range(40):
         rows.append((f"c{c}", f"i{c}", pd.Timestamp("2020-01-05") + pd.Timedelta(days=c * 4), 1.0, 10.0 + c))
-    lines = pd.DataFrame(rows, columns=["customer_id", "invoice_id", "invoice_date", "quantity", "unit_price"])
+    columns = ["customer_id", "invoice_id", "invoice_date", "quantity", "unit_price"]
+    lines = pd.DataFrame(rows, columns=columns)
     lines = lines.assign(revenue=lines["unit_price"], is_return=False)
     history = J.journey_history(lines, "2020-07-01", inactive_days=60)
     flows = J.transitions(history, "2020-Q1", "2020-Q2")
