@@ -18,9 +18,17 @@ from components.figures import evidence
 
 
 def _baselines(churn: dict[str, Any]) -> set[str] | None:
-    """Names of the churn baselines (a dict name -> description, or a list), None when not reported."""
+    """Names of the churn baselines: the ``baselines`` entry (names or name -> description), else the metrics'
+    ``role`` column; None when neither says (the figures then treat every curve after the first as one)."""
     named = churn.get("baselines")
-    return set(named) if isinstance(named, (dict, list, tuple, set)) else None
+    if isinstance(named, (dict, list, tuple, set)):
+        return set(named)
+    metrics = tab.as_frame(churn.get("metrics"))
+    if metrics is not None:
+        metrics = metrics.reset_index() if metrics.index.name is not None else metrics
+        if {"model", "role"} <= set(metrics.columns):
+            return set(metrics.loc[metrics["role"] == "baseline", "model"].astype(str))
+    return None
 
 
 def evidence_outputs(results: Results) -> tuple:

@@ -71,27 +71,33 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
-def frame_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, max_rows: int = 30) -> dbc.Table:
-    """A compact table of a model's metrics or parameters (index shown when it is named)."""
+def frame_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, max_rows: int = 30,
+                highlight: tuple[str, Any] | None = None) -> dbc.Table:
+    """A compact table of a model's metrics or parameters (index shown when it is named).
+
+    Columns with no value at all are left out; numbers are right-aligned; ``highlight`` = (column, value)
+    marks the matching rows (e.g. the chosen k).
+    """
     table = frame.reset_index() if frame.index.name is not None else frame
-    columns = [c for c in (columns or table.columns) if c in table.columns]
-    header = html.Thead(html.Tr([html.Th(_COLUMNS.get(c, (c.replace("_", " ").capitalize(),))[0]) for c in columns]))
-    body = html.Tbody(
-        [
-            html.Tr([html.Td(_cell(c, row[c]), className="text-end" if pd.api.types.is_number(row[c]) else "")
-                     for c in columns])
-            for _, row in table.head(max_rows).iterrows()
-        ]
-    )
-    return dbc.Table([header, body], size="sm", hover=True, responsive=True, className="mb-2 small")
+    columns = [c for c in (columns or table.columns) if c in table.columns and table[c].notna().any()]
+    numeric = {c: pd.api.types.is_numeric_dtype(table[c]) for c in columns}
+    label = lambda c: _COLUMNS[c][0] if c in _COLUMNS else ("k" if c == "k" else c.replace("_", " ").capitalize())  # noqa: E731
+    header = html.Thead(html.Tr([html.Th(label(c), className="text-end" if numeric[c] else "") for c in columns]))
+    rows = []
+    for _, row in table.head(max_rows).iterrows():
+        marked = highlight is not None and row.get(highlight[0]) == highlight[1]
+        rows.append(html.Tr([html.Td(_cell(c, row[c]), className="text-end" if numeric[c] else "") for c in columns],
+                            className="table-active fw-semibold" if marked else ""))
+    return dbc.Table([header, html.Tbody(rows)], size="sm", hover=True, responsive=True,
+                     className="mb-2 small w-auto")
 
 
 def params_table(rows: Sequence[tuple[str, str, Any]]) -> dbc.Table:
     """Parameter | meaning | value rows."""
-    body = html.Tbody([html.Tr([html.Td(html.Code(name)), html.Td(meaning, className="small"),
+    body = html.Tbody([html.Tr([html.Td(html.Code(name)), html.Td(meaning),
                                 html.Td(_cell("", value), className="text-end")]) for name, meaning, value in rows])
     header = html.Thead(html.Tr([html.Th("Parameter"), html.Th("Meaning"), html.Th("Estimate", className="text-end")]))
-    return dbc.Table([header, body], size="sm", responsive=True, className="mb-2")
+    return dbc.Table([header, body], size="sm", responsive=True, className="mb-2 small")
 
 
 def unavailable(what: str) -> dbc.Alert:
@@ -123,22 +129,28 @@ def clv_evidence(clv: Mapping[str, Any] | None) -> list:
                 f"horizon {clv['horizon_months']} months" if clv.get("horizon_months") else None,
                 f"margin {clv['margin']:.0%}" if clv.get("margin") is not None else None]
     out.append(html.P(" · ".join(s for s in settings if s), className="small-muted mb-2"))
+    models = []
     bgnbd = clv.get("bgnbd") or {}
     if bgnbd.get("params"):
-        out.append(html.H6("BG/NBD (purchases)"))
-        out.append(params_table([(k, _BGNBD_MEANING.get(k, ""), v) for k, v in bgnbd["params"].items()]))
         facts = [f"log-likelihood {bgnbd['log_likelihood']:,.1f}" if bgnbd.get("log_likelihood") is not None else None,
                  ("converged" if bgnbd.get("converged") else "did NOT converge") if "converged" in bgnbd else None,
                  f"penalizer {bgnbd['penalizer']}" if bgnbd.get("penalizer") is not None else None]
-        out.append(html.P(" · ".join(f for f in facts if f), className="small-muted"))
+        models.append(dbc.Col([
+            html.H6("BG/NBD (purchases)"),
+            params_table([(k, _BGNBD_MEANING.get(k, ""), v) for k, v in bgnbd["params"].items()]),
+            html.P(" · ".join(f for f in facts if f), className="small-muted"),
+        ], lg=6))
     gamma = clv.get("gamma_gamma") or {}
     if gamma.get("params"):
-        out.append(html.H6("Gamma-Gamma (spend per purchase)"))
-        out.append(params_table([(k, _GG_MEANING.get(k, ""), v) for k, v in gamma["params"].items()]))
         facts = [f"{gamma['n_repeat']:,} repeat buyers" if gamma.get("n_repeat") is not None else None,
                  (f"frequency/spend correlation {gamma['frequency_spend_corr']:.2f} (the model assumes none)"
                   if gamma.get("frequency_spend_corr") is not None else None)]
-        out.append(html.P(" · ".join(f for f in facts if f), className="small-muted"))
+        models.append(dbc.Col([
+            html.H6("Gamma-Gamma (spend per purchase)"),
+            params_table([(k, _GG_MEANING.get(k, ""), v) for k, v in gamma["params"].items()]),
+            html.P(" · ".join(f for f in facts if f), className="small-muted"),
+        ], lg=6))
+    out.append(dbc.Row(models, className="g-3"))
     validation = clv.get("validation") or {}
     metrics = as_frame(validation.get("metrics"))
     if metrics is not None:
@@ -164,7 +176,8 @@ def churn_evidence(churn: Mapping[str, Any] | None) -> list:
     metrics = as_frame(churn.get("metrics"))
     if metrics is not None:
         out.append(html.H6("Held-out metrics (same customers for every scorer)"))
-        out.append(frame_table(metrics, ["model", "n", "churn_rate", "roc_auc", "pr_auc", "brier", "brier_skill"]))
+        out.append(frame_table(metrics, ["model", "role", "n", "churn_rate", "roc_auc", "pr_auc", "brier",
+                                         "brier_skill"]))
     odds = as_frame(churn.get("odds_ratios"))
     if odds is not None and not odds.empty:
         out.append(html.H6("Odds ratios (logistic regression, per standardised feature)"))
@@ -180,7 +193,8 @@ def clustering_evidence(clustering: Mapping[str, Any] | None) -> list:
                    clustering.get("k_reason") or ""], className="small mb-2")]
     selection = as_frame(clustering.get("selection"))
     if selection is not None:
-        out.append(frame_table(selection, ["k", "silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "bic"]))
+        out.append(frame_table(selection, ["k", "silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "bic"],
+                               highlight=("k", clustering.get("k"))))
     return out
 
 
@@ -224,11 +238,13 @@ def rules_table(rules: pd.DataFrame = DEFAULT_SEGMENT_RULES) -> dbc.Table:
     return dbc.Table([header, body], size="sm", hover=True, responsive=True, className="mb-0")
 
 
-def _panel(title: str, icon: str, *children, lead: str | None = None) -> html.Div:
+def _panel(title: str, icon: str, *children, lead: str | None = None, measure: bool = False) -> html.Div:
+    """A white panel; ``measure`` keeps long text to a readable line length."""
     head = [html.H5([html.I(className=f"bi {icon} me-2"), title])]
     if lead:
         head.append(html.P(lead, className="text-muted small"))
-    return html.Div(head + list(children), className="panel")
+    body = html.Div(head + list(children), style={"maxWidth": "1100px"} if measure else None)
+    return html.Div(body, className="panel")
 
 
 def _section(title: str, *children) -> html.Div:
@@ -337,6 +353,7 @@ def _methodology() -> html.Div:
                    "own group."),
         ),
         _section("KPI definitions (for the current results)", html.Div(id=ids.EVIDENCE_KPI_DEFINITIONS)),
+        measure=True,
     )
 
 

@@ -107,10 +107,10 @@ def segment_figure(customers: pd.DataFrame, order: list[str] | None = None) -> g
         barmode="group",
         bargap=0.25,
         bargroupgap=0.05,
-        legend=dict(orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0, traceorder="reversed"),
-        margin=dict(l=20, r=20, t=50, b=40),
-        height=max(360, 34 * len(table) + 120),
-        xaxis=dict(tickformat=".0%", rangemode="tozero", side="top"),
+        legend=dict(orientation="h", yanchor="top", y=-0.1, xanchor="left", x=0, traceorder="reversed"),
+        margin=dict(l=20, r=20, t=50, b=70),
+        height=max(400, 34 * len(table) + 150),
+        xaxis=dict(tickformat=".0%", rangemode="tozero"),
         yaxis=dict(showgrid=False, ticks="", automargin=True),
     )
     return fig
