@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from threadpoolctl import threadpool_limits
 
 from analytics.clustering.methods import NOISE, Fit, cut_ward, fit_gmm, fit_kmeans, gmm_bic, ward_tree
 
@@ -88,19 +89,22 @@ def score_range(
     Returns the selection table (index k, SELECTION_COLUMNS; bic only for gmm, NaN otherwise) and the
     fits by k, so the chosen one can be extended to all customers without refitting from scratch.
     """
+    if method not in ("kmeans", "gmm", "agglomerative"):
+        raise ValueError(f"k is not scanned for method {method!r}")
     ks = sorted(set(int(k) for k in ks))
-    tree = ward_tree(X) if method == "agglomerative" else None
-    fits: dict[int, Fit] = {}
-    for k in ks:
-        if method == "kmeans":
-            fits[k] = fit_kmeans(X, k, random_state)
-        elif method == "gmm":
-            fits[k] = fit_gmm(X, k, random_state)
-        elif method == "agglomerative":
-            fits[k] = cut_ward(X, tree, k)
-        else:
-            raise ValueError(f"k is not scanned for method {method!r}")
-    silhouettes = silhouette_scores(X, [fits[k].labels for k in ks])
+    # single-threaded: fits on a sample are too small to gain from threads, and spinning OpenMP threads
+    # on a busy machine made them many times slower
+    with threadpool_limits(limits=1):
+        tree = ward_tree(X) if method == "agglomerative" else None
+        fits: dict[int, Fit] = {}
+        for k in ks:
+            if method == "kmeans":
+                fits[k] = fit_kmeans(X, k, random_state)
+            elif method == "gmm":
+                fits[k] = fit_gmm(X, k, random_state)
+            else:
+                fits[k] = cut_ward(X, tree, k)
+        silhouettes = silhouette_scores(X, [fits[k].labels for k in ks])
     rows = []
     for k, silhouette in zip(ks, silhouettes):
         labels = fits[k].labels
