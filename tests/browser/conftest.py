@@ -49,3 +49,31 @@ def external_requests(dash_duo) -> list[str]:
         "return performance.getEntriesByType('resource').map(e => e.name)"
     )
     return [n for n in names if not n.startswith(dash_duo.server_url) and not n.startswith("data:")]
+
+
+def open_app(dash_duo, app, timeout: float = LOAD_TIMEOUT_S) -> None:
+    """Start the app and wait until the default dataset's results are on screen."""
+    dash_duo.start_server(app)
+    dash_duo.driver.set_window_size(1440, 1000)  # a laptop screen, so the page lays out as people see it
+    dash_duo.wait_for_contains_text("#dataset-summary", "customers", timeout=timeout)
+
+
+def switch_tab(dash_duo, label: str) -> None:
+    """Click a tab by its visible label, as a person would."""
+    from selenium.webdriver.common.by import By
+
+    dash_duo.driver.find_element(By.LINK_TEXT, label).click()
+    dash_duo.wait_for_text_to_equal("#tabs .nav-link.active", label, timeout=10)
+
+
+def wait_for_download(dash_duo, name: str, timeout: float = 20):
+    """Path of a finished download in the browser's download folder."""
+    import time
+
+    path = Path(dash_duo.download_path) / name
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and path.stat().st_size > 0 and not Path(str(path) + ".crdownload").exists():
+            return path
+        time.sleep(0.2)
+    raise AssertionError(f"{name} was not downloaded within {timeout} s")

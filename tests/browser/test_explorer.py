@@ -1,0 +1,39 @@
+"""Segment explorer as marketing uses it: filter, read the table, export the selection."""
+
+import re
+
+import pandas as pd
+from dash.testing.wait import until
+
+from tests.browser.conftest import console_errors, open_app, switch_tab, wait_for_download
+
+
+def _count(dash_duo) -> tuple[int, int]:
+    text = dash_duo.find_element("#explorer-count").text
+    selected, total = re.match(r"([\d,]+) of ([\d,]+) customers", text).groups()
+    return int(selected.replace(",", "")), int(total.replace(",", ""))
+
+
+def test_filter_by_segment_changes_table_and_export(dash_duo, make_app):
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    switch_tab(dash_duo, "Segment explorer")
+    dash_duo.wait_for_contains_text("#explorer-count", "customers selected", timeout=30)
+    selected, total = _count(dash_duo)
+    assert selected == total > 0
+    dash_duo.wait_for_element("#explorer-scatter .js-plotly-plot", timeout=20)
+
+    dash_duo.select_dcc_dropdown("#explorer-segments", value="Champions")
+    dash_duo.wait_for_contains_text("#explorer-count", "customers selected", timeout=10)
+    until(lambda: _count(dash_duo)[0] < total, timeout=10)
+    champions, _ = _count(dash_duo)
+    # every visible row of the grid belongs to the chosen segment
+    until(
+        lambda: {c.get_attribute("textContent") for c in dash_duo.find_elements("#explorer-grid .ag-cell[col-id='segment']")} == {"Champions"},
+        timeout=10,
+    )
+
+    dash_duo.find_element("#export-selection").click()
+    exported = pd.read_csv(wait_for_download(dash_duo, "customer_selection.csv"), dtype={"customer_id": str})
+    assert len(exported) == champions
+    assert set(exported["segment"]) == {"Champions"}
+    assert console_errors(dash_duo) == []
