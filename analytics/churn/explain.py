@@ -116,6 +116,17 @@ def template(feature: str, high: bool, context: Mapping[str, str] | None = None)
     return lambda v, t: f"{feature.replace('_', ' ')} {word} typical ({v:,.3g} vs {t:,.3g})"
 
 
+def display_digits(feature: str) -> int | None:
+    """Decimals a phrase shows of the customer's value (shares as whole percents); None = as given."""
+    if feature == "overdue_ratio":
+        return 1
+    if feature == "peak_share" or feature.startswith("cat_"):
+        return 2
+    if feature in TEMPLATES or feature == "main_country":
+        return 0
+    return None
+
+
 def describe(feature: str) -> str:
     """A short description of a model feature for tables."""
     if feature.startswith("cat_"):
@@ -163,19 +174,22 @@ def top_drivers(
     if n == 0 or k == 0:
         return out
     top = np.argsort(-contributions, axis=1, kind="stable")[:, :k]
-    top_contrib = np.take_along_axis(contributions, top, axis=1)
+    shown = np.take_along_axis(contributions, top, axis=1) >= min_contribution
+    top_values = np.take_along_axis(values, top, axis=1)
     # a positive contribution means the value lies on the side of typical that the coefficient penalises
-    high = np.take_along_axis(values, top, axis=1) > np.asarray(typical, dtype=float)[top]
-    for slot in range(k):
-        phrases = np.full(n, "", dtype=object)
-        for j in np.unique(top[:, slot]):
-            for direction in (True, False):
-                rows = np.flatnonzero((top[:, slot] == j) & (top_contrib[:, slot] >= min_contribution) & (high[:, slot] == direction))
-                if rows.size:
-                    build = template(features[j], direction, context)
-                    t = float(typical[j])
-                    phrases[rows] = [build(v, t) for v in values[rows, j].tolist()]
-        present = phrases != ""
-        sep = np.where((out != "") & present, "; ", "")
-        out = np.where(present, out + sep + phrases, out)
+    high = top_values > np.asarray(typical, dtype=float)[top]
+    phrases = np.full((n, k), "", dtype=object)
+    for j in np.unique(top[shown]):
+        digits = display_digits(features[j])
+        for direction in (True, False):
+            where = shown & (top == j) & (high == direction)
+            if not where.any():
+                continue
+            build = template(features[j], direction, context)
+            t = float(typical[j])
+            v = top_values[where]
+            # phrase each distinct displayed value once: days, counts and percents repeat a lot
+            unique, inverse = np.unique(v if digits is None else np.round(v, digits), return_inverse=True)
+            phrases[where] = np.array([build(u, t) for u in unique.tolist()], dtype=object)[inverse]
+    out = np.array(["; ".join(filter(None, row)) for row in phrases.tolist()], dtype=object)
     return out

@@ -1,0 +1,172 @@
+"""ChurnModel end to end on simulated logs: predictable churn, pure noise, tiny data, leak-freedom."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.churn import ChurnModel, churn_labels
+from analytics.churn.models import DEAD, HEURISTIC, NO_PURCHASE, RECENCY, heuristic_probability
+from analytics.errors import DataError
+from analytics.features import customer_features
+from tests.analytics.churn.conftest import AS_OF, WINDOW, lines_frame, simulate
+
+
+@pytest.fixture(scope="module")
+def fitted(predictable_lines) -> ChurnModel:
+    return ChurnModel(bgnbd=False).fit(predictable_lines, AS_OF)
+
+
+@pytest.fixture(scope="module")
+def small_with_bgnbd() -> tuple[pd.DataFrame, ChurnModel]:
+    lines = simulate(900, seed=7)
+    return lines, ChurnModel(compare=False).fit(lines, AS_OF)
+
+
+def test_predictable_churn_is_predicted(fitted, predictable_lines):
+    m = fitted.metrics_
+    assert not fitted.heuristic_ and fitted.reason_ == ""
+    assert m.loc["logistic", "roc_auc"] > 0.8
+    assert m.loc["forest", "roc_auc"] > 0.8
+    assert m.loc["logistic", "role"] == "model" and m.loc["forest", "role"] == "comparison"
+    # honest probabilities: on held-out customers the mean prediction is close to the observed churn rate
+    assert abs(m.loc["logistic", "mean_predicted"] - m.loc["logistic", "churn_rate"]) < 0.05
+    assert m.loc["logistic", "brier_skill"] > 0.2
+    y = churn_labels(predictable_lines, AS_OF, WINDOW)
+    assert fitted.n_train_ + fitted.n_test_ == len(y)
+    assert m.loc["logistic", "churn_rate"] == pytest.approx(y.mean(), abs=0.02)  # stratified split
+
+
+def test_pure_noise_is_not_predicted(noise_lines):
+    model = ChurnModel(bgnbd=False).fit(noise_lines, AS_OF)
+    for name in ("logistic", "forest", RECENCY):
+        assert abs(model.metrics_.loc[name, "roc_auc"] - 0.5) < 0.08, name
+    assert model.metrics_.loc["logistic", "brier_skill"] < 0.05
+
+
+def test_every_scorer_is_evaluated_on_the_same_held_out_customers(small_with_bgnbd):
+    _, model = small_with_bgnbd
+    m = model.metrics_
+    assert {"logistic", RECENCY, DEAD, NO_PURCHASE} <= set(m.index)
+    assert (m["n"] == model.n_test_).all()
+    assert m["n_churned"].nunique() == 1
+    for name in m.index:
+        bins = model.curves_["calibration"].query("model == @name")
+        assert bins["count"].sum() == model.n_test_, name
+        assert not model.curves_["roc"].query("model == @name").empty
+    assert model.metrics_.loc[NO_PURCHASE, "roc_auc"] > 0.7
+
+
+def test_window_changes_that_keep_labels_leave_the_evaluation_unchanged(small_with_bgnbd):
+    """End to end: amounts and times inside the label window change, who bought there does not, so the
+    labels are the same and every held-out number (model and baselines) must be exactly the same."""
+    lines, model = small_with_bgnbd
+    cutoff = AS_OF - pd.Timedelta(days=WINDOW)
+    window = (lines["invoice_date"] >= cutoff).to_numpy()
+    changed = lines.copy()
+    changed.loc[window, "quantity"] *= 11
+    changed.loc[window, "invoice_date"] = (cutoff + (changed.loc[window, "invoice_date"] - cutoff) / 3).astype(
+        changed["invoice_date"].dtype)
+    changed["revenue"] = changed["quantity"] * changed["unit_price"]
+    again = ChurnModel(compare=False).fit(changed, AS_OF)
+    pd.testing.assert_frame_equal(model.metrics_, again.metrics_, check_exact=True)
+    pd.testing.assert_frame_equal(model.odds_ratios_, again.odds_ratios_, check_exact=True)
+    # the scores for the coming window do use the window (features as of as_of) and so do change
+    assert not model.scores_["churn_probability"].equals(again.scores_["churn_probability"])
+
+
+def test_scores_cover_current_customers_as_of_the_as_of_date(fitted, predictable_lines):
+    current = customer_features(predictable_lines, AS_OF)
+    scores = fitted.scores_
+    assert scores.index.equals(current.index)  # window-only newcomers are scored too
+    p = scores["churn_probability"]
+    assert p.between(0, 1).all()
+    # recency as of as_of drives the score: the recently active churn less
+    recent = current["recency_days"] < 30
+    assert p[recent].mean() < p[~recent].mean() - 0.3
+
+
+def test_drivers_quote_the_customers_own_days(fitted, predictable_lines):
+    current = customer_features(predictable_lines, AS_OF)
+    drivers = fitted.scores_["churn_drivers"]
+    quoted = drivers[drivers.str.contains("no purchase for ")]
+    assert len(quoted) > 50
+    days = quoted.str.extract(r"no purchase for ([\d,]+) days")[0].str.replace(",", "").astype(int)
+    expected = current.loc[quoted.index, "recency_days"].round().astype(int)
+    assert (days == expected).all()
+    assert drivers.str.count("; ").max() <= 2
+
+
+def test_odds_ratios_and_importance(fitted):
+    table = fitted.odds_ratios_
+    assert set(table["feature"]) == set(fitted.explain_features_)
+    assert np.allclose(table["odds_ratio"], np.exp(table["coefficient"]))
+    coef = fitted.coefficients_
+    assert coef["recency_days"] > 0 and coef["frequency"] < 0  # what the simulation built in
+    imp = fitted.feature_importance_
+    assert set(imp["feature"]) == set(fitted.features_)
+    assert imp["importance"].iloc[0] > 0.01
+
+
+def test_forest_scores_with_logistic_explanations(predictable_lines):
+    model = ChurnModel(model="forest", compare=False, bgnbd=False).fit(predictable_lines, AS_OF)
+    assert list(model.metrics_.index) == ["forest", RECENCY]
+    assert "monetary" in model.features_ and "monetary" not in model.explain_features_
+    assert model.scores_["churn_drivers"].str.len().gt(0).any()
+
+
+@pytest.mark.parametrize("n_customers", [1, 5, 40])
+def test_tiny_data_falls_back_to_a_flagged_heuristic(n_customers):
+    lines = simulate(n_customers, seed=n_customers)
+    model = ChurnModel().fit(lines, AS_OF)
+    assert model.heuristic_
+    assert "too little data" in model.reason_ or "no customer bought" in model.reason_
+    current = customer_features(lines, AS_OF)
+    assert model.scores_.index.equals(current.index)
+    assert model.scores_["churn_probability"].between(0, 1).all()
+    assert model.scores_["churn_drivers"].str.contains("no purchase for").all()
+    assert model.summary_["heuristic"] is True and model.summary_["reason"] == model.reason_
+    json.dumps(model.summary_)
+    if not model.metrics_.empty:
+        assert (model.metrics_["n"] == model.n_labelled_).all()
+
+
+def test_all_history_inside_the_window_is_explained():
+    lines = lines_frame([("a", "1", "2023-12-20", 1, 5.0), ("b", "2", "2023-12-24", 2, 5.0)])
+    model = ChurnModel().fit(lines, AS_OF)
+    assert model.heuristic_ and "no customer bought before the cutoff" in model.reason_
+    assert model.metrics_.empty
+    assert len(model.scores_) == 2
+
+
+def test_min_class_decides_between_model_and_heuristic(predictable_lines):
+    y = churn_labels(predictable_lines, AS_OF, WINDOW)
+    minority = int(min(y.sum(), len(y) - y.sum()))
+    assert ChurnModel(min_class=minority, bgnbd=False, compare=False).fit(predictable_lines, AS_OF).heuristic_ is False
+    high = ChurnModel(min_class=minority + 1, bgnbd=False).fit(predictable_lines, AS_OF)
+    assert high.heuristic_ and f"at least {minority + 1}" in high.reason_
+    assert HEURISTIC in high.metrics_.index and high.metrics_.loc[HEURISTIC, "roc_auc"] > 0.7
+
+
+def test_heuristic_probability_rises_with_overdue_customers():
+    features = pd.DataFrame(
+        {"recency_days": [5.0, 60.0, 200.0, 30.0], "mean_days_between": [30.0, 30.0, 30.0, np.nan]},
+        index=pd.Index(["a", "b", "c", "d"], dtype="string"),
+    )
+    p = heuristic_probability(features, 90)
+    assert p["a"] < p["b"] < p["c"]
+    assert 0 < p.min() and p.max() < 1
+
+
+def test_summary_is_json_safe(fitted):
+    summary = json.loads(json.dumps(fitted.summary_))
+    assert summary["model"] == "logistic" and summary["n_test"] == fitted.n_test_
+    assert {row["model"] for row in summary["metrics"]} == set(fitted.metrics_.index)
+
+
+def test_bad_parameters_are_data_errors(predictable_lines):
+    with pytest.raises(DataError, match="not supported"):
+        ChurnModel(model="svm").fit(predictable_lines, AS_OF)
+    with pytest.raises(DataError, match="test_size"):
+        ChurnModel(test_size=1.5).fit(predictable_lines, AS_OF)
