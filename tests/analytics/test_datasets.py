@@ -67,3 +67,18 @@ def test_registry_describes_every_dataset():
 def test_unknown_dataset_is_a_data_error():
     with pytest.raises(DataError, match="unknown dataset 'nope'.*cdnow"):
         load_dataset("nope")
+
+
+def test_synthetic_goes_through_the_loader():
+    frame = load_dataset("synthetic", n_rows=5_000, seed=1)
+    _assert_canonical(frame)
+    assert abs(len(frame) - 5_000) < 250
+    assert frame.attrs["loading"]["mapping"][schema.CUSTOMER_ID] == "CustomerID"
+    assert frame.attrs["truth"]["bgnbd"]["r"] > 0
+    assert frame[schema.CUSTOMER_ID].dropna().str.fullmatch(r"\d{5}").all()  # 12346.0 -> "12346"
+    assert {schema.STOCK_CODE, schema.DESCRIPTION, schema.COUNTRY} <= set(frame.columns)
+    assert frame[schema.INVOICE_ID].str.startswith("C").any()
+
+
+def test_default_dataset_is_the_synthetic_retailer():
+    assert DEFAULT_DATASET == "synthetic"
