@@ -14,8 +14,12 @@ from collections.abc import Callable
 import pandas as pd
 
 import analytics
-from analytics import cleaning, features, segments, trends
+from analytics import cleaning, features, schema, segments, trends
 from analytics.cache import ResultsCache, fingerprint, fingerprint_frame
+from analytics.churn import ChurnModel
+from analytics.clustering import CustomerClustering, cluster_profile
+from analytics.clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value, holdout_validation, rfm_summary
+from analytics.errors import DataError
 from analytics.params import AnalysisParams
 from analytics.results import Results
 
@@ -45,6 +49,94 @@ def _clean(transactions: pd.DataFrame, params: AnalysisParams) -> cleaning.Clean
     return cleaning.clean(transactions, as_of=params.as_of, net_returns=params.net_returns)
 
 
+# The CLV holdout is the last third of the observed span, at most half a year and at least four weeks.
+HOLDOUT_SHARE = 1 / 3
+HOLDOUT_MAX_DAYS = 182
+HOLDOUT_MIN_DAYS = 28
+
+
+def _clustering(table: pd.DataFrame, params: AnalysisParams) -> tuple[pd.DataFrame, dict]:
+    model = CustomerClustering(method=params.cluster_method, k=params.cluster_k,
+                               k_range=(params.k_min, params.k_max)).fit(table)
+    columns = pd.DataFrame({"cluster": model.labels_, "cluster_name": model.labels_.map(model.names_)})
+    return columns, {
+        "method": params.cluster_method,
+        "k": int(model.k_),
+        "k_reason": model.k_reason_,
+        "selection": model.selection_,
+        "names": model.names_,
+        "centers": model.centers_,
+        "n_sample": int(model.n_sample_),
+    }
+
+
+def holdout_window(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.Timestamp:
+    """Calibration end for the CLV holdout check (see HOLDOUT_* for the rule)."""
+    span = (as_of - lines[schema.INVOICE_DATE].min()).days
+    days = int(min(max(span * HOLDOUT_SHARE, HOLDOUT_MIN_DAYS), HOLDOUT_MAX_DAYS))
+    return as_of - pd.Timedelta(days=days)
+
+
+def _clv(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisParams) -> tuple[pd.DataFrame, dict]:
+    summary = rfm_summary(lines, as_of, unit="D")
+    purchases = BetaGeoModel().fit(summary)
+    spend = GammaGammaModel().fit(summary)
+    columns = customer_lifetime_value(purchases, spend, summary, horizon_months=params.clv_horizon_months,
+                                      margin=params.margin, monthly_discount_rate=params.monthly_discount_rate,
+                                      unit="D")
+    record = {
+        "unit": "days",
+        "horizon_months": params.clv_horizon_months,
+        "margin": params.margin,
+        "monthly_discount_rate": params.monthly_discount_rate,
+        "bgnbd": purchases.to_dict(),
+        "gamma_gamma": spend.to_dict(),
+    }
+    try:
+        validation = holdout_validation(lines, holdout_window(lines, as_of), as_of, unit="D")
+        record["validation"] = {
+            "calibration_end": validation.calibration_end,
+            "observation_end": validation.observation_end,
+            "metrics": validation.metrics,
+            "by_frequency": validation.by_frequency,
+            "tracking": validation.tracking,
+            "model": validation.model,
+        }
+    except DataError as error:
+        record["validation_error"] = str(error)
+    return columns, record
+
+
+def _churn(lines: pd.DataFrame, as_of: pd.Timestamp, table: pd.DataFrame,
+           params: AnalysisParams) -> tuple[pd.DataFrame, dict]:
+    model = ChurnModel(window_days=params.churn_window_days).fit(lines, as_of, current_features=table)
+    return model.scores_, {
+        "model": model.model,
+        "heuristic": model.heuristic_,
+        "reason": model.reason_,
+        "window_days": params.churn_window_days,
+        "cutoff": model.cutoff_,
+        "n_labelled": int(model.n_labelled_),
+        "n_churned": int(model.n_churned_),
+        "metrics": model.metrics_,
+        "curves": model.curves_,
+        "odds_ratios": model.odds_ratios_,
+        "feature_importance": model.feature_importance_,
+        "notes": dict(model.notes_),
+    }
+
+
+def _model_stage(fit, name: str, models: dict) -> pd.DataFrame | None:
+    """Run one model; a model that cannot be fitted on these data is reported, not fatal."""
+    try:
+        columns, record = fit()
+    except DataError as error:
+        models[name] = {"error": str(error)}
+        return None
+    models[name] = record
+    return columns
+
+
 def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, progress: Progress = _silent) -> Results:
     """Every model on cleaned lines. Progress fractions run from 0.1 to 1."""
     timings: dict[str, float] = {}
@@ -61,10 +153,21 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     table = table.join(scores)
     table["segment"] = segments.assign_segments(scores)
     table["action"] = table["segment"].map(segments.segment_actions())
-    stage("trends", 0.3, "Summarising monthly activity and cohorts")
+    models: dict[str, dict] = {}
+    stage("clustering", 0.3, "Clustering customers")
+    found = [_model_stage(lambda: _clustering(table, params), "clustering", models)]
+    stage("clv", 0.45, "Fitting BG/NBD and Gamma-Gamma, checking them on a holdout")
+    found.append(_model_stage(lambda: _clv(lines, as_of, params), "clv", models))
+    stage("churn", 0.7, "Fitting and validating the churn model")
+    found.append(_model_stage(lambda: _churn(lines, as_of, table, params), "churn", models))
+    for columns in found:
+        if columns is not None:
+            table = table.join(columns)
+    if "cluster" in table:
+        models["clustering"]["profile"] = cluster_profile(table, table["cluster"], models["clustering"]["names"])
+    stage("trends", 0.9, "Summarising monthly activity and cohorts")
     monthly = trends.monthly_activity(lines)
     cohorts = trends.cohort_retention(lines)
-    models: dict[str, dict] = {}
     progress(1.0, "Done")
     stamps = list(timings.items()) + [("end", time.perf_counter())]
     durations = {name: round(stamps[i + 1][1] - t, 3) for i, (name, t) in enumerate(stamps[:-1])}
