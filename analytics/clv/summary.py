@@ -5,7 +5,8 @@ calendar days, several purchases on one day being one purchase. A purchase on da
 The observation period ends at ``as_of`` (exclusive, like the project's as-of date: lines strictly before it
 count), so its last observed day is the day before a midnight ``as_of``, and ``T`` runs from the first
 purchase day to that last observed day. A customer whose only purchase is on the last observed day has
-``T = 0``. Times are in days (``unit="D"``) or weeks of 7 days (``unit="W"``).
+``T = 0``. Times are in days (``unit="D"``) or weeks of 7 days (``unit="W"``). Cutoffs are meant to be
+midnights; a time of day is honoured when selecting lines, while T still counts whole days.
 
 - ``frequency``: repeat purchases = distinct purchase days - 1.
 - ``recency``: first to last purchase day.
@@ -60,6 +61,8 @@ def last_observed_day(as_of: pd.Timestamp) -> pd.Timestamp:
 def purchase_days(
     lines: pd.DataFrame,
     *,
+    since: pd.Timestamp | None = None,
+    before: pd.Timestamp | None = None,
     customer_col: str = schema.CUSTOMER_ID,
     date_col: str = schema.INVOICE_DATE,
     value_col: str = schema.REVENUE,
@@ -67,8 +70,8 @@ def purchase_days(
     """One row per (customer, purchase day) with the day's purchase value, sorted by customer then day.
 
     Columns ``customer_id``, ``day`` (midnight Timestamp) and ``value`` (sum of the day's purchase lines,
-    currency units). Returns and lines without a customer are dropped. The value is ``value_col`` when
-    present, otherwise quantity * unit_price.
+    currency units) of lines dated ``since <= date < before`` (either bound optional). Returns and lines
+    without a customer are dropped. The value is ``value_col`` when present, otherwise quantity * unit_price.
     """
     if not isinstance(lines, pd.DataFrame):
         raise DataError(f"expected a DataFrame of invoice lines, got {type(lines).__name__}")
@@ -96,26 +99,32 @@ def purchase_days(
             f"{int(bad.sum())} invoice line(s) have no numeric value (first rows: "
             f"{', '.join(map(str, lines.index[bad][:5]))})"
         )
-    keep = lines[customer_col].notna().to_numpy() & dates.notna().to_numpy() & (value >= 0).to_numpy()
+    # integer codes keep the grouping fast (arrow-backed strings are slow to group)
+    codes, customers = pd.factorize(lines[customer_col].astype("string"), sort=True)
+    keep = (codes >= 0) & dates.notna().to_numpy() & (value >= 0).to_numpy()
     if schema.IS_RETURN in lines.columns:
         keep &= ~lines[schema.IS_RETURN].fillna(False).astype(bool).to_numpy()
     if dates.dt.tz is not None:
         dates = dates.dt.tz_localize(None)
+    if since is not None:
+        keep &= (dates >= since).to_numpy()
+    if before is not None:
+        keep &= (dates < before).to_numpy()
     frame = pd.DataFrame(
         {
-            "customer_id": lines[customer_col].astype("string").to_numpy()[keep],
-            "day": dates.dt.floor("D").to_numpy()[keep],
+            "code": codes[keep],
+            "day": dates.to_numpy()[keep].astype("datetime64[D]").astype("datetime64[ns]"),
             "value": value.to_numpy(dtype=float)[keep],
         }
     )
-    days = frame.groupby(["customer_id", "day"], sort=True, observed=True)["value"].sum()
-    return days.reset_index()
+    days = frame.groupby(["code", "day"], sort=True)["value"].sum().reset_index()
+    days.insert(0, "customer_id", pd.array(customers, dtype="string").take(days.pop("code").to_numpy()))
+    return days
 
 
 def _summarise(days: pd.DataFrame, end_day: pd.Timestamp, unit: str) -> pd.DataFrame:
-    """Summary columns from ``purchase_days`` rows dated on or before ``end_day``."""
+    """Summary columns from ``purchase_days`` rows, with T measured to ``end_day``."""
     scale = unit_days(unit)
-    days = days[days["day"] <= end_day]
     grouped = days.groupby("customer_id", sort=True, observed=True)
     first = grouped["day"].min()
     last = grouped["day"].max()
@@ -154,8 +163,8 @@ def rfm_summary(
     in currency units per repeat purchase. See the module docstring for the exact conventions.
     """
     as_of = to_timestamp(as_of, "as_of")
-    days = purchase_days(lines, customer_col=customer_col, date_col=date_col, value_col=value_col)
-    summary = _summarise(days[days["day"] < as_of], last_observed_day(as_of), unit)
+    columns = {"customer_col": customer_col, "date_col": date_col, "value_col": value_col}
+    summary = _summarise(purchase_days(lines, before=as_of, **columns), last_observed_day(as_of), unit)
     if summary.empty:
         raise DataError(f"no purchases before as_of {as_of:%Y-%m-%d} to summarise ({len(lines)} lines given)")
     return summary
@@ -187,15 +196,15 @@ def calibration_holdout(
             f"observation_end {observation_end:%Y-%m-%d} must be after calibration_end {calibration_end:%Y-%m-%d}"
         )
     scale = unit_days(unit)
-    days = purchase_days(lines, customer_col=customer_col, date_col=date_col, value_col=value_col)
-    calibration = days[days["day"] < calibration_end]
+    columns = {"customer_col": customer_col, "date_col": date_col, "value_col": value_col}
+    calibration = purchase_days(lines, before=calibration_end, **columns)
     summary = _summarise(calibration, last_observed_day(calibration_end), unit)
     if summary.empty:
         raise DataError(
             f"no purchases before calibration_end {calibration_end:%Y-%m-%d} to calibrate on "
             f"({len(lines)} lines given)"
         )
-    holdout = days[(days["day"] >= calibration_end) & (days["day"] < observation_end)]
+    holdout = purchase_days(lines, since=calibration_end, before=observation_end, **columns)
     grouped = holdout.groupby("customer_id", observed=True)["value"]
     count = grouped.size().reindex(summary.index, fill_value=0)
     mean = grouped.mean().reindex(summary.index, fill_value=0.0)

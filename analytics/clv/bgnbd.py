@@ -1,0 +1,303 @@
+"""Purchase-count models on a customer summary: BG/NBD (default) and MBG/NBD, fitted with ``lifetimes``.
+
+Times (``t``, recency, T) are in the unit of the summary the model was fitted on (days or weeks, see
+``analytics.clv.summary``); ``alpha`` is in that unit too.
+
+Fitted ``lifetimes`` objects cannot be pickled, so the model keeps its parameters as a plain dict and
+rebuilds the ``lifetimes`` fitter from them (``from_params`` / ``to_dict`` / ``from_dict``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter
+from lifetimes.utils import ConvergenceError
+from autograd import value_and_grad
+from scipy.optimize import minimize
+from scipy.special import betainc, expit
+
+from analytics.clv.summary import check_summary
+from analytics.errors import DataError
+
+MODELS: dict[str, tuple[str, ...]] = {
+    "bgnbd": ("r", "alpha", "a", "b"),
+    "mbgnbd": ("r", "alpha", "a", "b"),
+}
+"""Supported models and their parameter names."""
+
+FALLBACK_PENALIZERS: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0)
+"""Penalizers tried in turn when the requested fit fails or does not converge."""
+
+_FITTERS = {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter}
+
+
+def _tanh_sinh(step: float = 0.1, reach: float = 3.5) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of tanh-sinh quadrature on (0, 1), which copes with endpoint singularities."""
+    s = np.arange(-reach, reach + step / 2, step)
+    z = np.pi * np.sinh(s)
+    return expit(z), step * np.pi * np.cosh(s) * expit(z) * expit(-z)
+
+
+_TANH_SINH = _tanh_sinh()
+
+
+def _dphi(y: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Derivative of phi(y) = (1 - (1 + y)^-k) / y, by its series where k y is small (cancellation)."""
+    log1p_y = np.log1p(y)
+    survival = np.exp(-k * log1p_y)
+    with np.errstate(all="ignore"):
+        out = (k * y * survival / (1 + y) + np.expm1(-k * log1p_y)) / (y * y)
+    small = k * y < 1e-3
+    if small.any():
+        ys, ks = (np.broadcast_to(v, y.shape)[small] for v in (y, k))
+        out[small] = -ks * (ks + 1) / 2 + ks * (ks + 1) * (ks + 2) / 3 * ys \
+            - ks * (ks + 1) * (ks + 2) * (ks + 3) / 8 * ys**2
+    return out
+
+
+def _expected_if_alive(t, a: float, beta_b, shape, scale) -> np.ndarray:
+    """E[(1 - exp(-lambda p t)) / p], lambda ~ Gamma(shape, scale), p ~ Beta(a, beta_b): expected purchases in
+    the next t of an active BG/NBD customer (FHL 2005 eq. 7 integrated over the posterior).
+
+    The closed form of the paper has a 2F1 whose third argument a + b + x - 1 hits poles (a + b near 0 or 1), so
+    the p-integral is done numerically, by parts against the Beta CDF: E[G] = G(1) - int_0^1 G'(p) F(p) dp with
+    G(p) = (t / scale) phi(p t / scale), which is smooth for any a, b. Array arguments broadcast together.
+    """
+    t, beta_b, shape, scale = (np.ravel(v).astype(float) for v in np.broadcast_arrays(t, beta_b, shape, scale))
+    nodes, weights = _TANH_SINH
+    ratio = np.maximum(t, 0.0) / scale
+    g_one = -np.expm1(-shape * np.log1p(ratio))
+    y = nodes[:, None] * ratio[None, :]
+    slope = ratio[None, :] ** 2 * _dphi(y, shape[None, :])
+    # the Beta CDF depends on the customer only through b + x, which takes few distinct values
+    distinct, which = np.unique(beta_b, return_inverse=True)
+    cdf = betainc(a, distinct[None, :], nodes[:, None])[:, which]
+    return g_one - (weights[:, None] * slope * cdf).sum(axis=0)
+
+
+def _check_model(model: str) -> str:
+    if model not in MODELS:
+        raise DataError(f"purchase model {model!r} is not supported; expected one of {', '.join(MODELS)}")
+    return model
+
+
+def _arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    check_summary(summary, ("frequency", "recency", "T"))
+    return (
+        summary["frequency"].to_numpy(dtype=float),
+        summary["recency"].to_numpy(dtype=float),
+        summary["T"].to_numpy(dtype=float),
+    )
+
+
+def log_likelihood(model: str, params: dict[str, float], frequency, recency, T) -> float:
+    """Unpenalised log-likelihood of the data in its own time unit (comparable with published values)."""
+    values = np.array([params[name] for name in MODELS[_check_model(model)]], dtype=float)
+    x, t_x, age = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    weights = np.ones_like(x)
+    return float(-_FITTERS[model]._negative_log_likelihood(np.log(values), x, t_x, age, weights, 0.0) * len(x))
+
+
+def _fit_lifetimes(model: str, penalizer: float, x, t_x, age) -> tuple[dict[str, float], dict[str, float]]:
+    """Fit with lifetimes' own optimiser (BFGS on log-parameters); raises ConvergenceError when it fails."""
+    fitter = _FITTERS[model](penalizer_coef=penalizer)
+    # lifetimes prints the optimiser output before raising ConvergenceError
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter.fit(x, t_x, age)
+    params = {k: float(v) for k, v in fitter.params_.items()}
+    errors = {k: float(v) for k, v in fitter.standard_errors_.items()}
+    return params, errors
+
+
+def _fit_bounded(model: str, penalizer: float, x, t_x, age) -> tuple[dict[str, float], dict[str, float]]:
+    """Same likelihood, minimised by L-BFGS-B with log-parameters in [-30, 30].
+
+    lifetimes' BFGS fails when the maximum is at the edge of the parameter space (typically a -> 0 or
+    b -> infinity: almost nobody drops out, the model tends to the NBD); bounds let the search stop there.
+    Standard errors are not reported for such fits (NaN): the Hessian is singular at the edge.
+    """
+    scale = 1.0 / float(age.max())
+    args = (x, t_x * scale, age * scale, np.ones_like(x), penalizer)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        result = minimize(value_and_grad(_FITTERS[model]._negative_log_likelihood), np.full(4, 0.1), args=args,
+                          jac=True, method="L-BFGS-B", bounds=[(-30.0, 30.0)] * 4)
+    if not result.success:
+        raise ConvergenceError(f"bounded L-BFGS-B did not converge: {result.message}")
+    params = dict(zip(MODELS[model], (float(v) for v in np.exp(result.x))))
+    params["alpha"] /= scale
+    return params, {name: float("nan") for name in MODELS[model]}
+
+
+_OPTIMISERS = {"lifetimes BFGS": _fit_lifetimes, "bounded L-BFGS-B": _fit_bounded}
+
+
+class BetaGeoModel:
+    """Repeat-purchase model per customer: BG/NBD by default, or ``model="mbgnbd"`` (Batislam et al. 2007).
+
+    Fitted attributes: ``params_`` (dict r, alpha, a, b; alpha in the summary's time unit),
+    ``standard_errors_`` (dict, delta method from lifetimes' Hessian), ``log_likelihood_``
+    (unpenalised), ``converged_``, ``penalizer_used_`` (the requested penalizer, or the fallback that first
+    converged), ``fit_attempts_`` (penalizer, optimiser and outcome of each try) and ``n_customers_``.
+    Each penalizer is tried first with lifetimes' optimiser, then with bounded L-BFGS-B on the same
+    likelihood (see ``_fit_bounded``), before moving to the next larger penalizer.
+    The penalizer adds ``penalizer * sum(params**2)`` to the mean negative log-likelihood, with time scaled
+    so the oldest customer's T is 1 (lifetimes' convention).
+    """
+
+    def __init__(self, penalizer: float = 0.0, model: str = "bgnbd") -> None:
+        self.penalizer = penalizer
+        self.model = model
+
+    def fit(self, summary: pd.DataFrame) -> "BetaGeoModel":
+        """Fit on a summary with frequency, recency, T (see ``rfm_summary``); returns self."""
+        _check_model(self.model)
+        if not (isinstance(self.penalizer, (int, float)) and self.penalizer >= 0):
+            raise DataError(f"penalizer must be a number >= 0, got {self.penalizer!r}")
+        x, t_x, age = _arrays(summary)
+        repeaters = int((x > 0).sum())
+        if repeaters == 0 or age.max() <= 0:
+            raise DataError(
+                f"cannot fit {self.model}: {len(x)} customer(s) but {repeaters} with a repeat purchase and "
+                f"longest observed age {age.max():g}; the model needs repeat purchases to learn from"
+            )
+        attempts: list[dict[str, Any]] = []
+        penalizers = [float(self.penalizer)] + [p for p in FALLBACK_PENALIZERS if p > self.penalizer]
+        for penalizer, (method, fit) in itertools.product(penalizers, _OPTIMISERS.items()):
+            try:
+                params, errors = fit(self.model, penalizer, x, t_x, age)
+                ll = log_likelihood(self.model, params, x, t_x, age)
+                if not (np.isfinite(list(params.values())).all() and np.isfinite(ll)):
+                    raise ConvergenceError("non-finite parameters or log-likelihood")
+            except (ConvergenceError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+                attempts.append({"penalizer": penalizer, "method": method, "converged": False,
+                                 "message": " ".join(str(exc).split())})
+                continue
+            attempts.append({"penalizer": penalizer, "method": method, "converged": True, "message": ""})
+            self.params_ = params
+            self.standard_errors_ = errors
+            self.log_likelihood_ = ll
+            self.converged_ = True
+            self.penalizer_used_ = penalizer
+            self.fit_attempts_ = attempts
+            self.n_customers_ = len(x)
+            return self
+        raise DataError(
+            f"{self.model} did not converge on {len(x)} customers ({repeaters} repeat buyers) with any "
+            f"penalizer in {[a['penalizer'] for a in attempts]}: last error {attempts[-1]['message']!r}"
+        )
+
+    # -- rebuilding ------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_params(cls, params: dict[str, float], model: str = "bgnbd") -> "BetaGeoModel":
+        """A model that predicts from ``params`` alone (e.g. read back from the results cache)."""
+        names = MODELS[_check_model(model)]
+        missing = [n for n in names if n not in params]
+        if missing:
+            raise DataError(f"{model} parameters lack {', '.join(missing)}; expected {', '.join(names)}")
+        values = {n: float(params[n]) for n in names}
+        if not all(math.isfinite(v) and v > 0 for v in values.values()):
+            raise DataError(f"{model} parameters must be positive numbers, got {values}")
+        self = cls(model=model)
+        self.params_ = values
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe record of the fit (parameters, diagnostics), enough for ``from_dict``."""
+        self._check_fitted()
+        return {
+            "model": self.model,
+            "params": dict(self.params_),
+            "standard_errors": dict(getattr(self, "standard_errors_", {})),
+            "log_likelihood": getattr(self, "log_likelihood_", None),
+            "converged": getattr(self, "converged_", None),
+            "penalizer_requested": self.penalizer,
+            "penalizer_used": getattr(self, "penalizer_used_", None),
+            "fit_attempts": list(getattr(self, "fit_attempts_", [])),
+            "n_customers": getattr(self, "n_customers_", None),
+        }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> "BetaGeoModel":
+        """Inverse of ``to_dict``."""
+        self = cls.from_params(record["params"], model=record["model"])
+        self.penalizer = record.get("penalizer_requested", 0.0)
+        self.standard_errors_ = dict(record.get("standard_errors") or {})
+        self.log_likelihood_ = record.get("log_likelihood")
+        self.converged_ = record.get("converged")
+        self.penalizer_used_ = record.get("penalizer_used")
+        self.fit_attempts_ = list(record.get("fit_attempts") or [])
+        self.n_customers_ = record.get("n_customers")
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise DataError("the purchase model is not fitted yet: call fit(summary) or from_params(params)")
+
+    def _fitter(self):
+        """A lifetimes fitter carrying ``params_`` (its prediction methods only read ``params_``)."""
+        self._check_fitted()
+        fitter = _FITTERS[self.model]()
+        fitter.params_ = pd.Series(self.params_)[list(MODELS[self.model])]
+        return fitter
+
+    # -- predictions -----------------------------------------------------------------------------------------
+
+    def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series:
+        """Expected repeat purchases of each customer in (T, T + t]; ``t`` in the summary's unit.
+
+        P(alive) times the expectation for an active customer, integrated numerically over the dropout
+        probability (``_expected_if_alive``) because the paper's closed form breaks down for some parameters.
+        """
+        x, _, age = _arrays(summary)
+        p = self.params_
+        # given activity at T, p ~ Beta(a, b + x) in BG/NBD; MBG/NBD also survived the first purchase
+        beta_b = p["b"] + x + (1.0 if self.model == "mbgnbd" else 0.0)
+        values = self.p_alive(summary).to_numpy() * _expected_if_alive(
+            float(t), p["a"], beta_b, p["r"] + x, p["alpha"] + age
+        )
+        return pd.Series(values, index=summary.index, name="expected_purchases")
+
+    def expected_purchases_new(self, t) -> np.ndarray:
+        """Expected repeat purchases in (0, t] of a new customer whose first purchase is at 0 (unconditional)."""
+        t = np.atleast_1d(np.asarray(t, dtype=float))
+        p = self.params_
+        if self.model == "mbgnbd":
+            # MBG/NBD customers may drop out right at their first purchase (probability a / (a + b))
+            alive, beta_b = p["b"] / (p["a"] + p["b"]), p["b"] + 1.0
+        else:
+            alive, beta_b = 1.0, p["b"]
+        return alive * _expected_if_alive(t, p["a"], beta_b, p["r"], p["alpha"])
+
+    def p_alive(self, summary: pd.DataFrame) -> pd.Series:
+        """Probability that each customer is still active at T."""
+        x, t_x, age = _arrays(summary)
+        with np.errstate(all="ignore"):
+            values = self._fitter().conditional_probability_alive(x, t_x, age)
+        return pd.Series(np.asarray(values, dtype=float), index=summary.index, name="p_alive")
+
+    def p_no_purchase(self, t: float, summary: pd.DataFrame) -> pd.Series:
+        """Probability that each customer makes no purchase in (T, T + t]; ``t`` in the summary's unit.
+
+        A dead customer never buys. An active one buys at rate lambda, and given activity at T,
+        lambda ~ Gamma(r + x, alpha + T). Dropout happens only right after a purchase, so
+        P(none | active) = E[exp(-lambda t)] = ((alpha + T) / (alpha + T + t))^(r + x).
+        """
+        x, _, age = _arrays(summary)
+        alive = self.p_alive(summary).to_numpy()
+        p = self.params_
+        scale = p["alpha"] + age
+        none_if_alive = (scale / (scale + float(t))) ** (p["r"] + x)
+        values = np.clip(1.0 - alive + alive * none_if_alive, 0.0, 1.0)
+        return pd.Series(values, index=summary.index, name="p_no_purchase")
+

@@ -1,0 +1,169 @@
+"""Gamma-Gamma model of spend per purchase (Fader & Hardie 2013), fitted with ``lifetimes``.
+
+Fitted on repeat buyers only (frequency > 0): ``monetary_value`` in the summary is the mean value of the
+repeat purchases, currency units. The model assumes spend per purchase is independent of purchase frequency;
+the Pearson correlation between the two among the repeat buyers is reported so that the assumption can be
+judged. Parameters are kept as a plain dict (``from_params`` rebuilds the model).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from lifetimes import GammaGammaFitter
+from lifetimes.utils import ConvergenceError
+
+from analytics.clv.bgnbd import FALLBACK_PENALIZERS
+from analytics.clv.summary import check_summary
+from analytics.errors import DataError
+
+PARAMS = ("p", "q", "v")
+MIN_REPEAT_BUYERS = 2
+
+
+def _log_likelihood(params: dict[str, float], frequency: np.ndarray, monetary: np.ndarray) -> float:
+    """Unpenalised log-likelihood of the repeat buyers' mean spend."""
+    log_params = np.log([params[name] for name in PARAMS])
+    weights = np.ones_like(frequency)
+    return float(-GammaGammaFitter._negative_log_likelihood(log_params, frequency, monetary, weights, 0.0)
+                 * len(frequency))
+
+
+class GammaGammaModel:
+    """Expected spend per purchase, shrinking each repeat buyer's mean spend towards the population mean.
+
+    Fitted attributes: ``params_`` (dict p, q, v; v in currency units), ``standard_errors_``,
+    ``log_likelihood_`` (unpenalised), ``converged_``, ``penalizer_used_``, ``fit_attempts_``,
+    ``n_customers_`` (repeat buyers used), ``n_excluded_`` (repeat buyers left out because their mean
+    spend is not positive), ``frequency_spend_correlation_`` (Pearson r of frequency and monetary_value
+    among the repeat buyers used) and ``population_mean_`` (expected spend of a customer with no repeat
+    purchase, v p / (q - 1)).
+    """
+
+    def __init__(self, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
+    def fit(self, summary: pd.DataFrame) -> "GammaGammaModel":
+        """Fit on the repeat buyers of a summary with frequency and monetary_value; returns self."""
+        check_summary(summary, ("frequency", "monetary_value"))
+        if not (isinstance(self.penalizer, (int, float)) and self.penalizer >= 0):
+            raise DataError(f"penalizer must be a number >= 0, got {self.penalizer!r}")
+        repeat = summary[summary["frequency"] > 0]
+        usable = repeat[repeat["monetary_value"] > 0]
+        if len(usable) < MIN_REPEAT_BUYERS:
+            raise DataError(
+                f"Gamma-Gamma needs at least {MIN_REPEAT_BUYERS} repeat buyers with positive spend; found "
+                f"{len(usable)} of {len(summary)} customers"
+            )
+        x = usable["frequency"].to_numpy(dtype=float)
+        m = usable["monetary_value"].to_numpy(dtype=float)
+        attempts: list[dict[str, Any]] = []
+        for penalizer in [float(self.penalizer)] + [p for p in FALLBACK_PENALIZERS if p > self.penalizer]:
+            fitter = GammaGammaFitter(penalizer_coef=penalizer)
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fitter.fit(x, m)
+                params = {k: float(fitter.params_[k]) for k in PARAMS}
+                ll = _log_likelihood(params, x, m)
+                if not (np.isfinite(list(params.values())).all() and np.isfinite(ll)):
+                    raise ConvergenceError("non-finite parameters or log-likelihood")
+                if params["q"] <= 1:
+                    # the population mean spend v p / (q - 1) would be infinite
+                    raise ConvergenceError(f"q = {params['q']:.3g} <= 1: mean spend is not finite")
+            except (ConvergenceError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+                attempts.append({"penalizer": penalizer, "converged": False, "message": str(exc).strip()})
+                continue
+            attempts.append({"penalizer": penalizer, "converged": True, "message": ""})
+            self._set_params(params)
+            self.standard_errors_ = {k: float(v) for k, v in fitter.standard_errors_.items()}
+            self.log_likelihood_ = ll
+            self.converged_ = True
+            self.penalizer_used_ = penalizer
+            self.fit_attempts_ = attempts
+            self.n_customers_ = len(usable)
+            self.n_excluded_ = len(repeat) - len(usable)
+            self.frequency_spend_correlation_ = (
+                float(np.corrcoef(x, m)[0, 1]) if x.std() > 0 and m.std() > 0 else float("nan")
+            )
+            return self
+        raise DataError(
+            f"Gamma-Gamma did not converge on {len(usable)} repeat buyers with any penalizer in "
+            f"{[a['penalizer'] for a in attempts]}: last error {attempts[-1]['message']!r}"
+        )
+
+    @classmethod
+    def from_params(cls, params: dict[str, float]) -> "GammaGammaModel":
+        """A model that predicts from ``params`` alone (p, q, v)."""
+        missing = [k for k in PARAMS if k not in params]
+        if missing:
+            raise DataError(f"Gamma-Gamma parameters lack {', '.join(missing)}; expected p, q, v")
+        values = {k: float(params[k]) for k in PARAMS}
+        if not all(math.isfinite(v) and v > 0 for v in values.values()) or values["q"] <= 1:
+            raise DataError(f"Gamma-Gamma parameters must be positive with q > 1, got {values}")
+        self = cls()
+        self._set_params(values)
+        return self
+
+    def _set_params(self, params: dict[str, float]) -> None:
+        self.params_ = params
+        p, q, v = (params[k] for k in PARAMS)
+        self.population_mean_ = v * p / (q - 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe record of the fit, enough for ``from_dict``."""
+        self._check_fitted()
+        return {
+            "params": dict(self.params_),
+            "standard_errors": dict(getattr(self, "standard_errors_", {})),
+            "log_likelihood": getattr(self, "log_likelihood_", None),
+            "converged": getattr(self, "converged_", None),
+            "penalizer_requested": self.penalizer,
+            "penalizer_used": getattr(self, "penalizer_used_", None),
+            "fit_attempts": list(getattr(self, "fit_attempts_", [])),
+            "n_customers": getattr(self, "n_customers_", None),
+            "n_excluded": getattr(self, "n_excluded_", None),
+            "frequency_spend_correlation": getattr(self, "frequency_spend_correlation_", None),
+            "population_mean": self.population_mean_,
+        }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> "GammaGammaModel":
+        """Inverse of ``to_dict``."""
+        self = cls.from_params(record["params"])
+        self.penalizer = record.get("penalizer_requested", 0.0)
+        self.standard_errors_ = dict(record.get("standard_errors") or {})
+        self.log_likelihood_ = record.get("log_likelihood")
+        self.converged_ = record.get("converged")
+        self.penalizer_used_ = record.get("penalizer_used")
+        self.fit_attempts_ = list(record.get("fit_attempts") or [])
+        self.n_customers_ = record.get("n_customers")
+        self.n_excluded_ = record.get("n_excluded")
+        self.frequency_spend_correlation_ = record.get("frequency_spend_correlation")
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise DataError("the spend model is not fitted yet: call fit(summary) or from_params(params)")
+
+    def expected_spend(self, summary: pd.DataFrame) -> pd.Series:
+        """Expected spend per purchase of each customer (currency units, before margin).
+
+        Repeat buyers: p x / (p x + q - 1) * their mean spend + the rest * population mean (Fader & Hardie's
+        eq. 5). Customers with no repeat purchase, or a non-positive mean spend, get the population mean.
+        """
+        self._check_fitted()
+        check_summary(summary, ("frequency", "monetary_value"))
+        p, q, _ = (self.params_[k] for k in PARAMS)
+        x = summary["frequency"].to_numpy(dtype=float)
+        m = summary["monetary_value"].to_numpy(dtype=float)
+        informative = (x > 0) & (m > 0)
+        weight = np.where(informative, p * x / (p * x + q - 1), 0.0)
+        values = (1 - weight) * self.population_mean_ + weight * np.where(informative, m, 0.0)
+        return pd.Series(values, index=summary.index, name="expected_spend")

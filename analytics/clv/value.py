@@ -1,0 +1,69 @@
+"""Customer lifetime value: discounted expected margin over a horizon in months.
+
+For each customer, month ``m`` (1..horizon) contributes
+``(E[purchases by end of month m] - E[purchases by end of month m-1]) * expected spend * margin / (1 + d)^m``
+with purchases from the purchase model (conditional on the customer's history), spend per purchase from the
+Gamma-Gamma model and ``d`` the monthly discount rate. A month is 365.25 / 12 = 30.4375 days.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analytics.clv.bgnbd import BetaGeoModel
+from analytics.clv.gamma_gamma import GammaGammaModel
+from analytics.clv.summary import unit_days
+from analytics.errors import DataError
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def month_length(unit: str) -> float:
+    """Length of one month in ``unit`` ("D" days or "W" weeks)."""
+    return DAYS_PER_MONTH / unit_days(unit)
+
+
+def customer_lifetime_value(
+    bgnbd: BetaGeoModel,
+    gg: GammaGammaModel,
+    summary: pd.DataFrame,
+    horizon_months: int = 12,
+    margin: float = 0.3,
+    monthly_discount_rate: float = 0.01,
+    unit: str = "D",
+) -> pd.DataFrame:
+    """Per-customer CLV table over the next ``horizon_months`` months from each customer's T.
+
+    ``summary`` is in ``unit`` (the unit both models were fitted in). ``margin`` is the fraction of spend
+    kept as profit; ``monthly_discount_rate`` a fraction per month. Columns: expected_purchases (over the
+    horizon), p_alive (now), p_no_purchase (no purchase within the horizon), expected_spend (per purchase,
+    currency units) and clv (discounted margin, currency units).
+    """
+    if summary.attrs.get("unit", unit) != unit:
+        raise DataError(f"the summary is in unit {summary.attrs['unit']!r} but CLV was asked in unit {unit!r}")
+    if not (isinstance(horizon_months, (int, np.integer)) and horizon_months >= 1):
+        raise DataError(f"CLV horizon must be a whole number of months >= 1, got {horizon_months!r}")
+    if not 0 <= margin <= 1:
+        raise DataError(f"margin {margin!r} must be a fraction between 0 and 1")
+    if not 0 <= monthly_discount_rate < 1:
+        raise DataError(f"monthly discount rate {monthly_discount_rate!r} must be in [0, 1)")
+    month = month_length(unit)
+    cumulative = np.column_stack(
+        [np.zeros(len(summary))]
+        + [bgnbd.expected_purchases(m * month, summary).to_numpy() for m in range(1, horizon_months + 1)]
+    )
+    per_month = np.diff(cumulative, axis=1)
+    discount = (1.0 + monthly_discount_rate) ** -np.arange(1, horizon_months + 1)
+    spend = gg.expected_spend(summary)
+    clv = per_month @ discount * spend.to_numpy() * margin
+    return pd.DataFrame(
+        {
+            "expected_purchases": cumulative[:, -1],
+            "p_alive": bgnbd.p_alive(summary).to_numpy(),
+            "p_no_purchase": bgnbd.p_no_purchase(horizon_months * month, summary).to_numpy(),
+            "expected_spend": spend.to_numpy(),
+            "clv": clv,
+        },
+        index=summary.index,
+    )
