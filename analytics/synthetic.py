@@ -93,7 +93,7 @@ class RetailParams:
     end: str = "2011-12-10"  # exclusive: the default as-of date of the generated log
     line_value: float = 40.0  # GBP of spend per extra line: lines = 1 + Poisson(spend / line_value)
     max_lines: int = 60
-    guest_share: float = 0.20  # share of purchase invoices without a CustomerID
+    guest_share: float = 0.20  # share of product lines on guest invoices (no CustomerID)
     return_rate: float = 0.06  # share of customers' invoices with a later return
     full_return_share: float = 0.15  # of those, the share returned entirely
     mean_return_delay_days: float = 10.0
@@ -267,9 +267,8 @@ class _Simulation:
         customer_ids = _FIRST_CUSTOMER + rng.permutation(n_customers)
 
         # purchase invoices: the customers' and the guests'
-        n_guest = int(round(len(cust["inv_owner"]) * p.guest_share / (1 - p.guest_share)))
-        guest_time = np.searchsorted(self.day_cdf, rng.random(n_guest), side="right") + rng.random(n_guest)
-        guest_spend, guest_lines = self._spend(rng.gamma(p.gg_q, 1.0 / p.gg_v, n_guest))
+        guest_time, guest_spend, guest_lines = self._guests(n_rows * p.guest_share / overhead)
+        n_guest = len(guest_time)
         guest_country = np.where(rng.random(n_guest) < 0.95, 0,
                                  np.searchsorted(self.country_cdf, rng.random(n_guest), side="right"))
         owner = np.concatenate([cust["inv_owner"], np.full(n_guest, -1)])
@@ -312,6 +311,22 @@ class _Simulation:
             "mean_spend": p.gg_p / cust["nu"],
         })
         return SyntheticRetail(frame, customers, truth)
+
+    def _guests(self, target_lines: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Guest invoices (time in days, spend in pence, lines) until their lines reach the target."""
+        rng, p = self.rng, self.p
+        times, spends, lines, done = [np.zeros(0)], [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], 0
+        while done < target_lines:
+            mean_lines = 1 + p.gg_p * p.gg_v / max(p.gg_q - 1, 0.5) / p.line_value
+            n = max(16, int((target_lines - done) / mean_lines * 1.2))
+            time = np.searchsorted(self.day_cdf, rng.random(n), side="right") + rng.random(n)
+            spend, count = self._spend(rng.gamma(p.gg_q, 1.0 / p.gg_v, n))
+            keep = int(np.searchsorted(done + np.cumsum(count), target_lines)) + 1
+            times.append(time[:keep])
+            spends.append(spend[:keep])
+            lines.append(count[:keep])
+            done += int(count[:keep].sum())
+        return np.concatenate(times), np.concatenate(spends), np.concatenate(lines)
 
     def _minute_of_day(self, n: int) -> np.ndarray:
         hour = self.hours[np.searchsorted(self.hour_cdf, self.rng.random(n), side="right")]
