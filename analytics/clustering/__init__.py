@@ -16,10 +16,26 @@ import pandas as pd
 
 from threadpoolctl import threadpool_limits
 
-from analytics.clustering.methods import METHODS, NOISE, WARD_MAX_SAMPLE, Fit, assign, cluster_means, extend_to_all
-from analytics.clustering.methods import fit_dbscan, kdistance_knee, relabel
+from analytics.clustering.methods import (
+    METHODS,
+    NOISE,
+    WARD_MAX_SAMPLE,
+    Fit,
+    assign,
+    cluster_means,
+    extend_to_all,
+    fit_dbscan,
+    kdistance_knee,
+    relabel,
+)
 from analytics.clustering.naming import NOISE_NAME, cluster_zscores, name_clusters
-from analytics.clustering.preprocessing import RFM_FEATURES, SCALERS, FeatureTransform, fit_transform, rfm_zscores
+from analytics.clustering.preprocessing import (
+    RFM_FEATURES,
+    SCALERS,
+    FeatureTransform,
+    fit_transform,
+    rfm_zscores,
+)
 from analytics.clustering.profile import cluster_profile
 from analytics.clustering.selection import choose_k, dbscan_reason, dbscan_table, sample_indices, score_range
 from analytics.errors import DataError
@@ -50,7 +66,9 @@ class CustomerClustering:
     eps, min_samples: DBSCAN only; None = eps at the k-distance knee, min_samples = 2 x number of features.
 
     Fitted: labels_ (Series per customer, NOISE = -1 for DBSCAN noise), names_ {label: name}, k_,
-    k_reason_, selection_ (per k: inertia, silhouette, davies_bouldin, calinski_harabasz, bic),
+    k_reason_, selection_ (index k; inertia, silhouette, davies_bouldin, calinski_harabasz, bic - NaN
+    unless gmm; DBSCAN: one row for the clusters found, scored without noise, plus eps, min_samples,
+    noise_share),
     centers_ (per cluster, original units: the back-transformed centre in log-scaled space, i.e. a
     "typical" customer rather than the arithmetic mean), profile_ (see cluster_profile), params_
     (the model as arrays), transform_, n_sample_ (rows used for selection).
@@ -90,6 +108,8 @@ class CustomerClustering:
     def _fit(self, features_df: pd.DataFrame) -> "CustomerClustering":
         X, self.transform_ = fit_transform(features_df, self.features, self.scaler)
         n = len(X)
+        if n < 3:
+            raise DataError(f"clustering needs at least 3 customers; the customer table has {n}")
         size = min(self.sample_size, WARD_MAX_SAMPLE) if self.method == "agglomerative" else self.sample_size
         sample = sample_indices(n, size, self.random_state)
         self.n_sample_ = len(sample)
@@ -109,7 +129,8 @@ class CustomerClustering:
             columns=list(self.transform_.features),
         )
         median_frequency = features_df["frequency"].groupby(fit.labels).median()
-        self.names_ = name_clusters(cluster_zscores(rfm_zscores(features_df), self.labels_), median_frequency)
+        names = name_clusters(cluster_zscores(rfm_zscores(features_df), self.labels_), median_frequency)
+        self.names_ = {int(label): name for label, name in names.items()}
         self.profile_ = cluster_profile(features_df, self.labels_, self.names_)
         return self
 
@@ -150,7 +171,8 @@ class CustomerClustering:
             )
         if self.k is not None and self.k > k_max:
             raise DataError(
-                f"cannot form {self.k} clusters from {len(X_sample)} customers with {distinct} distinct profiles"
+                f"cannot form {self.k} clusters from {len(X_sample)} customers "
+                f"with {distinct} distinct profiles"
             )
         ks = set(range(min(self.k_range[0], k_max), k_max + 1))
         if self.k is not None:

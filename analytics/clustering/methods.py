@@ -66,7 +66,11 @@ def fit_gmm(X: np.ndarray, k: int, random_state: int, init: dict | None = None) 
             precisions_init=np.linalg.inv(init["covariances"]),
         )
     model.fit(X)
-    params = {"weights": model.weights_.copy(), "means": model.means_.copy(), "covariances": model.covariances_.copy()}
+    params = {
+        "weights": model.weights_.copy(),
+        "means": model.means_.copy(),
+        "covariances": model.covariances_.copy(),
+    }
     return Fit(assign("gmm", params, X), params)
 
 

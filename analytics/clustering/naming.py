@@ -36,7 +36,10 @@ _FREQUENCY_WORD = {"high": "regulars", "mid": "occasional", "low": "infrequent",
 # Qualifier words, ordered from the low to the high end of each dimension's score.
 _QUALIFIERS = {
     "recency": {2: ("less recent", "more recent"), 3: ("least recent", "mid recency", "most recent")},
-    "frequency": {2: ("less frequent", "more frequent"), 3: ("least frequent", "mid frequency", "most frequent")},
+    "frequency": {
+        2: ("less frequent", "more frequent"),
+        3: ("least frequent", "mid frequency", "most frequent"),
+    },
     "monetary": {2: ("lower spend", "higher spend"), 3: ("lowest spend", "mid spend", "highest spend")},
 }
 
@@ -78,8 +81,9 @@ def base_name(recent_z: float, frequency_z: float, monetary_z: float, one_time: 
     frequent = _level(frequency_z)
     if one_time and frequent != "high":
         frequent = "one"
-    for rule_recent, rule_frequent, rule_spend, name in NAME_RULES:
-        if all(rule in ("*", level) for rule, level in zip((rule_recent, rule_frequent, rule_spend), (recent, frequent, spend))):
+    levels = (recent, frequent, spend)
+    for *rule, name in NAME_RULES:
+        if all(wanted in ("*", level) for wanted, level in zip(rule, levels)):
             return name
     words = [_RECENCY_WORD[recent], _VALUE_WORD[spend], _FREQUENCY_WORD[frequent]]
     text = " ".join(word for word in words if word)
@@ -111,8 +115,9 @@ def _qualify(labels: list[int], scores: pd.DataFrame, dims: tuple[str, ...]) -> 
     """Qualifier words telling ``labels`` apart, splitting on the dimension where they differ most."""
     if len(labels) == 1:
         return {labels[0]: []}
-    spread = (scores.loc[labels, list(dims)].max() - scores.loc[labels, list(dims)].min()) if dims else pd.Series()
-    if spread.empty or spread.max() <= 0:
+    values = scores.loc[labels, list(dims)]
+    spread = values.max() - values.min()
+    if not dims or spread.max() <= 0:
         # identical profiles: nothing meaningful left to say, so number them
         return {label: [f"group {i + 1}"] for i, label in enumerate(labels)}
     dim = str(spread.idxmax())

@@ -78,7 +78,9 @@ def fit_transform(
     fitted = StandardScaler() if scaler == "standard" else RobustScaler()
     fitted.fit(logged)
     center = fitted.mean_ if scaler == "standard" else fitted.center_
-    transform = FeatureTransform(features, log, np.asarray(center, float), np.asarray(fitted.scale_, float), fill)
+    transform = FeatureTransform(
+        features, log, np.asarray(center, dtype=float), np.asarray(fitted.scale_, dtype=float), fill
+    )
     return (logged - transform.center) / transform.scale, transform
 
 
@@ -121,7 +123,9 @@ def _numeric(features_df: pd.DataFrame, name: str) -> np.ndarray:
     """The column as float64 with NaN for missing; DataError when it is not numeric."""
     column = features_df[name]
     if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-        raise DataError(f"clustering feature {name!r} is not numeric (dtype {column.dtype}); pick a numeric column")
+        raise DataError(
+            f"clustering feature {name!r} is not numeric (dtype {column.dtype}); pick a numeric column"
+        )
     return column.to_numpy(dtype="float64", na_value=np.nan)
 
 

@@ -39,7 +39,8 @@ def cluster_profile(features_df: pd.DataFrame, labels: pd.Series, names: Mapping
     if aligned.isna().any():
         absent = features_df.index[aligned.isna().to_numpy()][:5]
         raise DataError(
-            f"{int(aligned.isna().sum())} customer(s) have no cluster label (first: {', '.join(map(str, absent))})"
+            f"{int(aligned.isna().sum())} customer(s) have no cluster label "
+            f"(first: {', '.join(map(str, absent))})"
         )
     frame = pd.DataFrame(
         {

@@ -30,9 +30,10 @@ def sample_indices(n: int, size: int, random_state: int) -> np.ndarray:
 def silhouette_scores(X: np.ndarray, label_sets: Sequence[np.ndarray], chunk: int = 512) -> np.ndarray:
     """Mean silhouette (Euclidean) of each labelling of the same rows, in one pass over the distances.
 
-    Equal to sklearn's silhouette_score for each labelling (to float32 precision), but the n x n distances are computed once (in
-    row chunks, so memory is chunk x n) and summed per cluster for every labelling by one matrix
-    product. Singletons score 0, as in sklearn; a labelling with fewer than 2 clusters gives NaN.
+    Equal to sklearn's silhouette_score for each labelling (to float32 precision), but the n x n
+    distances are computed once (in row chunks, so memory is chunk x n) and summed per cluster for
+    every labelling by one matrix product. Singletons score 0, as in sklearn; a labelling with fewer
+    than 2 clusters gives NaN.
     """
     n = len(X)
     indicators, offsets = [], [0]
@@ -123,7 +124,11 @@ def score_range(
 
 
 def choose_k(
-    table: pd.DataFrame, method: str, k: int | None = None, n_scored: int | None = None, n_total: int | None = None
+    table: pd.DataFrame,
+    method: str,
+    k: int | None = None,
+    n_scored: int | None = None,
+    n_total: int | None = None,
 ) -> tuple[int, str]:
     """The k with the highest silhouette (ties: the smaller k), or the user's ``k``, and a sentence why.
 
@@ -203,7 +208,8 @@ def dbscan_reason(table: pd.DataFrame, eps_from_knee: bool, n_scored: int, n_tot
         f"min_samples={int(row['min_samples'])}); {row['noise_share']:.1%} of customers are unusual (noise)"
     )
     if np.isfinite(row["silhouette"]):
-        reason += f". Silhouette without noise {row['silhouette']:.2f}: {_structure(row['silhouette']).lower()}"
+        structure = _structure(row["silhouette"]).lower()
+        reason += f". Silhouette without noise {row['silhouette']:.2f}: {structure}"
     else:
         reason += "."
     if n_scored < n_total:

@@ -14,7 +14,9 @@ GROUPS = {
 }
 
 
-def make_customers(sizes: dict[str, int], seed: int = 0, spread: float = 0.15) -> tuple[pd.DataFrame, pd.Series]:
+def make_customers(
+    sizes: dict[str, int], seed: int = 0, spread: float = 0.15
+) -> tuple[pd.DataFrame, pd.Series]:
     """Customer table (index customer_id) and the true group of each customer.
 
     Log-normal scatter of ``spread`` around each centre; frequency is a whole number of invoices (the
@@ -29,7 +31,9 @@ def make_customers(sizes: dict[str, int], seed: int = 0, spread: float = 0.15) -
             pd.DataFrame(
                 {
                     "recency_days": np.exp(rng.normal(np.log(recency), spread, n)),
-                    "frequency": np.maximum(1, np.round(np.exp(rng.normal(np.log(frequency), frequency_spread, n)))),
+                    "frequency": np.maximum(
+                        1, np.round(np.exp(rng.normal(np.log(frequency), frequency_spread, n)))
+                    ),
                     "monetary": np.exp(rng.normal(np.log(monetary), spread, n)),
                 }
             )

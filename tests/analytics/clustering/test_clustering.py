@@ -88,7 +88,7 @@ def test_sample_and_assign_equals_full_fit(customers_factory, method):
 
 @pytest.mark.parametrize("seed", [3, 4])
 def test_dbscan_sample_and_assign_equals_full_fit(customers_factory, seed):
-    customers, truth = customers_factory({"champions": 400, "middle": 700, "lapsed": 900}, seed=seed)
+    customers, _ = customers_factory({"champions": 400, "middle": 700, "lapsed": 900}, seed=seed)
     customers = pd.concat([customers, OUTLIERS])
     full = CustomerClustering(method="dbscan").fit(customers)
     sampled = CustomerClustering(method="dbscan", sample_size=300).fit(customers)
@@ -139,7 +139,7 @@ def test_user_k_and_robust_scaler(three_groups):
 
 
 def test_behaviour_features_can_be_added(three_groups):
-    customers, truth = three_groups
+    customers, _ = three_groups
     rng = np.random.default_rng(0)
     customers = customers.assign(peak_share=rng.uniform(0.0, 1.0, len(customers)))
     features = ("recency_days", "frequency", "monetary", "peak_share")
@@ -168,6 +168,8 @@ def test_bad_input_and_parameters_raise_data_error(three_groups):
         CustomerClustering().fit(pd.concat([customers.iloc[:1]] * 5))
     with pytest.raises(DataError, match="cannot form 50 clusters"):
         CustomerClustering(k=50).fit(customers.iloc[:20])
+    with pytest.raises(DataError, match="at least 3 customers"):
+        CustomerClustering(method="dbscan").fit(customers.iloc[:2])
     with pytest.raises(DataError, match="not fitted"):
         CustomerClustering().predict(customers)
 
@@ -177,3 +179,20 @@ def test_small_table_caps_k_range(customers_factory):
     model = CustomerClustering().fit(customers)
     assert model.selection_.index.max() <= len(customers) - 1
     assert model.k_ == 2
+
+
+def test_dbscan_with_tiny_eps_calls_everyone_unusual(three_groups):
+    customers, _ = three_groups
+    model = CustomerClustering(method="dbscan", eps=1e-9).fit(customers)
+    assert model.k_ == 0 and (model.labels_ == NOISE).all()
+    assert model.names_ == {NOISE: NOISE_NAME}
+    assert model.centers_.empty and model.profile_["customers"].tolist() == [len(customers)]
+    assert "found 0 dense groups" in model.k_reason_ and "set by hand" in model.k_reason_
+    assert (model.predict(customers) == NOISE).all()
+
+
+def test_names_are_plain_ints_for_the_cache(three_groups):
+    customers, _ = three_groups
+    model = CustomerClustering().fit(customers)
+    assert all(type(label) is int for label in model.names_)
+    assert model.labels_.map(model.names_).notna().all()

@@ -71,7 +71,7 @@ def test_knee_eps_separates_within_blob_distances_from_outliers():
 
 
 def test_dbscan_assignment_uses_core_points_within_eps():
-    X, truth = blobs(scale=0.3)
+    X, _ = blobs(scale=0.3)
     fit = fit_dbscan(X, 0.6, 6)
     far = np.array([[3.0, 3.0, 30.0]])
     assert assign("dbscan", fit.params, far)[0] == NOISE
@@ -123,4 +123,5 @@ def test_nearest_and_cluster_means():
     brute = np.argmin(((X[:, None, :] - centers[None]) ** 2).sum(axis=2), axis=1)
     np.testing.assert_array_equal(nearest(X, centers, chunk=97), brute)
     labels = np.array([0, 0, 1, NOISE])
-    np.testing.assert_allclose(cluster_means(np.array([[1.0], [3.0], [5.0], [100.0]]), labels), [[2.0], [5.0]])
+    values = np.array([[1.0], [3.0], [5.0], [100.0]])
+    np.testing.assert_allclose(cluster_means(values, labels), [[2.0], [5.0]])

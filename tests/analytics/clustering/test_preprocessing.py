@@ -51,7 +51,8 @@ def test_zero_and_negative_monetary_are_clipped_not_nan():
 
 def test_optional_features_gaps_filled_with_median_and_shares_not_logged():
     table = small_table()
-    X, transform = fit_transform(table, features=("recency_days", "frequency", "monetary", "peak_share", "mean_days_between"))
+    features = ("recency_days", "frequency", "monetary", "peak_share", "mean_days_between")
+    X, transform = fit_transform(table, features=features)
     assert transform.log == (True, True, True, False, True)
     assert transform.fill[4] == pytest.approx(40.0)
     assert np.isfinite(X).all()

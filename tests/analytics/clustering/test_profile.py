@@ -38,7 +38,9 @@ def test_sizes_shares_and_means():
 
 
 def test_clv_and_churn_are_averaged_when_present():
-    table = customers().assign(clv=[100.0, 300.0, 1.0, 2.0, 3.0, 50.0], churn_probability=[0.1, 0.3, 0.9, 0.8, np.nan, 0.5])
+    table = customers().assign(
+        clv=[100.0, 300.0, 1.0, 2.0, 3.0, 50.0], churn_probability=[0.1, 0.3, 0.9, 0.8, np.nan, 0.5]
+    )
     profile = cluster_profile(table, LABELS, NAMES)
     assert profile.loc[0, "mean_clv"] == pytest.approx(200.0)
     assert profile.loc[1, "mean_churn_probability"] == pytest.approx(0.85)  # NaN skipped
