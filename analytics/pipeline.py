@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pandas as pd
 
 import analytics
-from analytics import cleaning, features, schema, segments, trends
+from analytics import cleaning, features, journeys, schema, segments, trends
 from analytics.cache import ResultsCache, fingerprint, fingerprint_frame
 from analytics.churn import ChurnModel
 from analytics.clustering import CustomerClustering, cluster_profile
@@ -165,6 +165,10 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
             table = table.join(columns)
     if "cluster" in table:
         models["clustering"]["profile"] = cluster_profile(table, table["cluster"], models["clustering"]["names"])
+    stage("journeys", 0.85, "Tracing segment journeys quarter by quarter")
+    history = journeys.journey_history(lines, as_of, period="Q")
+    models["journeys"] = {"period": "Q", "inactive_days": journeys.DEFAULT_INACTIVE_DAYS, "history": history}
+    table = table.join(journeys.customer_journey(history)[["previous_segment", "last_change"]])
     stage("trends", 0.9, "Summarising monthly activity and cohorts")
     monthly = trends.monthly_activity(lines)
     cohorts = trends.cohort_retention(lines)
