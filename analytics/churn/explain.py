@@ -38,6 +38,11 @@ def _n(v: float, unit: str) -> str:
     return f"{v:,.0f} {unit}" + ("" if round(v) == 1 else "s")
 
 
+def days(v: float) -> str:
+    """'1 day', '140 days'."""
+    return _n(v, "day")
+
+
 def _how(v: float, t: float, below: bool) -> str:
     """'well below' when at most half (or above when at least double) the typical value."""
     if below:
@@ -50,15 +55,15 @@ def _money(v: float) -> str:
 
 
 def _typ(t: float) -> str:
-    """A typical count: one decimal when small, so "2 orders vs 2.4 typical" does not read "vs 2"."""
+    """One decimal when small, so "2 orders vs 2.4 typical" does not read "vs 2"; whole numbers from 10."""
     return f"{t:,.1f}" if abs(t) < 10 else f"{t:,.0f}"
 
 
 # feature -> (phrase when the value is high, phrase when it is low); v = customer's value, t = typical
 TEMPLATES: dict[str, tuple[Template, Template]] = {
     "recency_days": (
-        lambda v, t: f"no purchase for {v:,.0f} days",
-        lambda v, t: f"last purchase only {v:,.0f} days ago",
+        lambda v, t: f"no purchase for {_n(v, 'day')}",
+        lambda v, t: f"last purchase only {_n(v, 'day')} ago",
     ),
     "frequency": (
         lambda v, t: f"frequency {_how(v, t, False)} typical ({_n(v, 'order')} vs {_typ(t)} typical)",
@@ -69,8 +74,8 @@ TEMPLATES: dict[str, tuple[Template, Template]] = {
         lambda v, t: f"low spend ({_money(v)} vs {_money(t)} typical)",
     ),
     "tenure_days": (
-        lambda v, t: f"first purchase {v:,.0f} days ago",
-        lambda v, t: f"new customer (first purchase {v:,.0f} days ago)",
+        lambda v, t: f"first purchase {_n(v, 'day')} ago",
+        lambda v, t: f"new customer (first purchase {_n(v, 'day')} ago)",
     ),
     "avg_order_value": (
         lambda v, t: f"large orders ({_money(v)} per order vs {_money(t)} typical)",
@@ -89,8 +94,8 @@ TEMPLATES: dict[str, tuple[Template, Template]] = {
         lambda v, t: f"little peak-month buying ({v:.0%} of spend vs {t:.0%} typical)",
     ),
     "overdue_ratio": (
-        lambda v, t: f"overdue: {v:,.1f}x their usual gap since the last purchase ({t:,.1f}x typical)",
-        lambda v, t: f"within their usual rhythm ({v:,.1f}x their usual gap since the last purchase)",
+        lambda v, t: f"overdue: {_typ(v)}x their usual gap since the last purchase",
+        lambda v, t: f"within their usual rhythm ({_typ(v)}x their usual gap since the last purchase)",
     ),
     "is_one_timer": (lambda v, t: "one-time buyer", lambda v, t: "repeat buyer"),
 }

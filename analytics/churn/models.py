@@ -178,11 +178,11 @@ def heuristic_drivers(features: pd.DataFrame, window_days: int) -> np.ndarray:
     gap = features["mean_days_between"].to_numpy(dtype=float) if has_gap else np.full(len(features), np.nan)
     out = []
     for r, g in zip(recency.tolist(), gap.tolist()):
-        parts = [f"no purchase for {r:,.0f} days" + (f" (usually every {g:,.0f} days)" if g == g else "")]
+        parts = [f"no purchase for {explain.days(r)}" + (f" (usually every {explain.days(g)})" if g == g else "")]
         if g != g and has_gap:
             parts.append("one-time buyer")
         elif g > window_days:
-            parts.append(f"long gaps between purchases (every {g:,.0f} days)")
+            parts.append(f"long gaps between purchases (every {explain.days(g)})")
         out.append("; ".join(parts))
     return np.array(out, dtype=object)
 
@@ -283,7 +283,8 @@ class ChurnModel:
             return None
         try:
             return compute()
-        except DataError as exc:
+        except (DataError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            # a baseline that cannot be fitted is reported, never fatal
             self.notes_[f"BG/NBD {when}"] = str(exc)
             return None
 
