@@ -30,7 +30,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "invoicedate", "orderdate", "transactiondate", "purchasedate", "saledate", "txndate", "date",
         "datetime", "timestamp", "invoicedatetime", "orderdatetime", "createdat", "time",
     ),
-    schema.QUANTITY: ("quantity", "qty", "units", "quantityordered", "unitssold", "numberofunits", "quantitysold"),
+    schema.QUANTITY: (
+        "quantity", "qty", "units", "quantityordered", "unitssold", "numberofunits", "quantitysold",
+    ),
     schema.UNIT_PRICE: (
         "unitprice", "price", "priceeach", "priceperunit", "itemprice", "unitcost", "saleprice", "rate",
     ),
@@ -38,7 +40,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "amount", "dollarvalue", "sales", "revenue", "total", "totalamount", "salesamount", "linetotal",
         "totalprice", "value", "spend", "amountspent", "ordervalue", "netamount", "totalsales",
     ),
-    schema.STOCK_CODE: ("stockcode", "sku", "productid", "productcode", "itemid", "itemcode", "productno", "article"),
+    schema.STOCK_CODE: (
+        "stockcode", "sku", "productid", "productcode", "itemid", "itemcode", "productno", "article",
+    ),
     schema.DESCRIPTION: (
         "description", "productdescription", "itemdescription", "productname", "itemname", "product", "item",
     ),
@@ -75,7 +79,9 @@ def detect_mapping(columns: Iterable[object]) -> dict[str, str]:
     return mapping
 
 
-def resolve_mapping(columns: Iterable[object], override: Mapping[str, str | None] | None = None) -> dict[str, str]:
+def resolve_mapping(
+    columns: Iterable[object], override: Mapping[str, str | None] | None = None
+) -> dict[str, str]:
     """Detected mapping updated by the caller's ``override`` (``None`` as a value drops that column).
 
     Raises DataError naming any unknown canonical name or a source column that does not exist, with the

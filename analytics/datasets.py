@@ -2,7 +2,7 @@
 
 - ``cdnow``: the full CDNOW master file shipped by ``lifetimes`` (23,570 customers, 69,659 purchases,
   1997-01-01 to 1998-06-30, US dollars).
-- ``cdnow_sample``: its 1/10 sample (2,357 customers, 6,919 purchases), the file of Fader, Hardie & Lee (2005).
+- ``cdnow_sample``: its 1/10 sample (2,357 customers, 6,919 purchases) used by Fader, Hardie & Lee (2005).
 - ``synthetic``: a generated UK-style gift retailer (see ``analytics.synthetic``), read through the same
   column-mapping and parsing path as an uploaded file.
 
@@ -64,7 +64,7 @@ def _load_cdnow_sample() -> pd.DataFrame:
 
 
 def _load_synthetic(**kw) -> pd.DataFrame:
-    """Synthetic retailer, written by ``generate_retail`` in raw UCI columns and read like an uploaded file."""
+    """Synthetic retailer: ``generate_retail`` writes raw UCI columns, mapped like an uploaded file."""
     from analytics.synthetic import generate_retail
 
     raw = generate_retail(**kw)

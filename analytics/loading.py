@@ -52,6 +52,7 @@ _PARQUET_EXTENSIONS = {".parquet", ".pq"}
 _COMPRESSED_EXTENSIONS = {".gz": "gzip", ".gzip": "gzip", ".xz": "xz", ".bz2": "bz2", ".zip": "zip"}
 _DECOMPRESS = {"gzip": gzip.decompress, "xz": lzma.decompress, "bz2": bz2.decompress}
 _DELIMITERS = (",", ";", "\t", "|")
+_CONTROL_BYTES = bytes(range(0, 9)) + b"\x0b\x0e\x0f" + bytes(range(16, 32))  # not tab, newline, form feed
 _TEXT_CANONICAL = (schema.CUSTOMER_ID, schema.INVOICE_ID, schema.INVOICE_DATE, schema.STOCK_CODE,
                    schema.DESCRIPTION, schema.COUNTRY)
 _SHOWN = 5  # bad rows quoted in a message
@@ -75,7 +76,7 @@ def read_transactions(
     date_format: str | None = None,
     dayfirst: bool | None = None,
 ) -> pd.DataFrame:
-    """Canonical transactions from a path, bytes (name the format with ``filename=``), a file-like or a DataFrame.
+    """Canonical transactions from a path, bytes (``filename=`` names the format), a file-like or a DataFrame.
 
     ``mapping`` overrides detected columns: ``{canonical: source_column}`` (``None`` ignores a column).
     ``date_format`` (strptime, e.g. ``"%d/%m/%Y %H:%M"``) or ``dayfirst`` settle ambiguous dates.
@@ -110,7 +111,8 @@ def source_columns(source: Source, *, filename: str | None = None) -> list[str]:
         raise
     except Exception as exc:
         label = filename or _source_name(source) or "the data"
-        raise DataError(f"could not read the columns of {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+        detail = f"{type(exc).__name__}: {str(exc)[:300]}"
+        raise DataError(f"could not read the columns of {label}: {detail}") from exc
 
 
 def to_canonical(
@@ -201,7 +203,7 @@ def _unzip(data: bytes, label: str) -> tuple[str, bytes | None, str]:
 
 
 def _unwrap(data: bytes, name: str, label: str) -> tuple[str, bytes, str, dict]:
-    """(format 'csv' | 'xlsx' | 'parquet', the decompressed bytes, their file name, info) by magic bytes, then name."""
+    """(format csv | xlsx | parquet, decompressed bytes, their file name, info): by magic bytes, then name."""
     if not data:
         raise DataError(f"{label} is empty (0 bytes)")
     info: dict[str, object] = {"compression": None}
@@ -223,13 +225,14 @@ def _unwrap(data: bytes, name: str, label: str) -> tuple[str, bytes, str, dict]:
             return "parquet", data, name, info
         else:
             if suffix:
-                raise DataError(f"{label} is named {suffix} but is not {_COMPRESSED_EXTENSIONS[suffix]}-compressed")
+                kind_named = _COMPRESSED_EXTENSIONS[suffix]
+                raise DataError(f"{label} is named {suffix} but is not {kind_named}-compressed")
             break
         if not data:
             raise DataError(f"{label} holds an empty file (0 bytes)")
     extension = Path(name).suffix.lower()
     if extension in _EXCEL_EXTENSIONS:
-        raise DataError(f"{label} is named {extension} but is not an Excel workbook (it is not a zip archive)")
+        raise DataError(f"{label} is named {extension} but is not an Excel workbook (not a zip archive)")
     if extension == ".xls":
         raise DataError(f"{label} is an old Excel .xls file, which is not supported: save it as .xlsx or CSV")
     if extension in _PARQUET_EXTENSIONS:
@@ -262,7 +265,7 @@ def _header(data: bytes, kind: str, label: str) -> list[str]:
 
 
 def _excel_frame(data: bytes, label: str, info: dict, nrows: int | None = None) -> pd.DataFrame:
-    """Every sheet whose header equals the first sheet's, stacked (Online Retail II keeps a year per sheet)."""
+    """Every sheet with the first sheet's header, stacked (Online Retail II keeps a year per sheet)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles it does not know
@@ -294,7 +297,8 @@ def _flatten_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _finish_frame(frame: pd.DataFrame, label: str, info: dict, *, mapping, date_format, dayfirst) -> pd.DataFrame:
+def _finish_frame(frame: pd.DataFrame, label: str, info: dict, *, mapping, date_format,
+                  dayfirst) -> pd.DataFrame:
     frame = frame.copy(deep=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     resolved = resolve_mapping(frame.columns, mapping)
@@ -310,9 +314,10 @@ def _text_encoding(data: bytes, label: str) -> str:
         return "utf-16"
     head = data[: 1 << 16]
     nul = head.find(b"\x00")
-    controls = len(head) - len(head.translate(None, bytes(range(0, 9)) + b"\x0b\x0e\x0f" + bytes(range(16, 32))))
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if nul >= 0 or controls > len(head) // 100:
-        where = f" (a NUL byte at offset {nul})" if nul >= 0 else f" ({controls} control bytes in the first {len(head)})"
+        where = (f" (a NUL byte at offset {nul})" if nul >= 0
+                 else f" ({controls} control bytes in the first {len(head)})")
         raise DataError(f"{label} does not look like a text table: it contains binary data{where}; "
                         f"expected {SUPPORTED_FORMATS}")
     try:
@@ -338,7 +343,7 @@ def _text_encoding(data: bytes, label: str) -> str:
 
 
 def _sniff(data: bytes, encoding: str) -> tuple[str, list[str]]:
-    """(delimiter, raw header names) from the first lines: the delimiter giving the most consistent columns."""
+    """(delimiter, raw header names) from the first lines: the delimiter giving the steadiest columns."""
     sample = data[: 1 << 16].decode(encoding, errors="ignore")
     lines = [line for line in sample.splitlines() if line.strip()]
     if len(data) > 1 << 16 and len(lines) > 1:
@@ -384,7 +389,9 @@ def _read_csv_arrow(data: bytes, encoding: str, delimiter: str, columns: list[st
             read_options=pa_csv.ReadOptions(encoding="utf8" if encoding.startswith("utf-8") else encoding),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter),
             convert_options=pa_csv.ConvertOptions(
-                include_columns=columns, column_types={c: pa.string() for c in text}, strings_can_be_null=True,
+                include_columns=columns,
+                column_types={c: pa.string() for c in text},
+                strings_can_be_null=True,
             ),
         )
     except (pa.ArrowException, ValueError, UnicodeDecodeError):
@@ -398,8 +405,8 @@ def _read_csv_pandas(data: bytes, encoding: str, delimiter: str, columns: list[s
     """pandas' C parser: more lenient than pyarrow, and its errors name the offending line."""
     try:
         # no usecols: with it pandas silently accepts rows with too many fields
-        frame = pd.read_csv(io.BytesIO(data), sep=delimiter, encoding=encoding, dtype=dict.fromkeys(text, str),
-                            low_memory=False)
+        frame = pd.read_csv(io.BytesIO(data), sep=delimiter, encoding=encoding,
+                            dtype=dict.fromkeys(text, str), low_memory=False)
         return frame[columns]
     except pd.errors.ParserError as exc:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
@@ -427,7 +434,7 @@ def _check_required(mapping: Mapping[str, str], columns, label: str) -> None:
     for canonical in missing:
         examples = ", ".join(ALIASES[canonical][:3])
         if canonical == schema.UNIT_PRICE:
-            examples += "; or instead of quantity and price an amount column such as amount, dollar_value, sales"
+            examples += "; or, instead of quantity and price, an amount column (amount, dollar_value, sales)"
         described.append(f"{canonical} (e.g. {examples})")
     found = ", ".join(repr(str(c)) for c in columns) or "none"
     raise DataError(
@@ -468,7 +475,8 @@ def _canonical(frame: pd.DataFrame, mapping: dict[str, str], *, date_format, day
     for canonical in (schema.STOCK_CODE, schema.DESCRIPTION, schema.COUNTRY):
         if canonical in mapping:
             series, _ = col(canonical)
-            out[canonical] = series.astype("string") if canonical == schema.DESCRIPTION else _ids(series, "", False)
+            is_text = canonical == schema.DESCRIPTION  # free text keeps its spacing
+            out[canonical] = series.astype("string") if is_text else _ids(series, "", False)
     result = pd.DataFrame(out)
     used = {k: v for k, v in mapping.items() if k in out or (amount_only and k == schema.AMOUNT)}
     info.update(mapping=used, amount_only=amount_only, rows=len(result))
@@ -622,9 +630,10 @@ def _dates(series: pd.Series, what: str, *, date_format: str | None, dayfirst: b
         result = _naive(series)
     elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         finite = series.dropna()
-        if not ((finite == np.round(finite)) & finite.between(19000101, 21001231)).all():
-            raise DataError(f"{what} holds numbers (e.g. {finite.iloc[0]!r}), not dates; expected dates such "
-                            f"as 2011-12-09 or 20111209")
+        compact = (finite == np.round(finite)) & finite.between(19000101, 21001231)  # YYYYMMDD
+        if not compact.all():
+            raise DataError(f"{what} holds numbers (e.g. {finite[~compact].iloc[0]!r}), not dates; expected "
+                            f"dates such as 2011-12-09 or 20111209")
         result = _to_datetime(series.astype("Int64").astype("string"), format="%Y%m%d")
     else:
         codes, uniques = pd.factorize(series)
@@ -649,7 +658,8 @@ def _dates(series: pd.Series, what: str, *, date_format: str | None, dayfirst: b
         if bad.any():
             rows = _first_rows(codes, np.flatnonzero(bad))
             shown = _row_list(rows, [uniques[c] for c in codes[rows[:_SHOWN]]])
-            hint = f"the format {date_format!r}" if date_format else "dates such as 2011-12-09 08:26, 12/9/2011 8:26 or 09.12.2011"
+            hint = (f"the format {date_format!r}" if date_format
+                    else "dates such as 2011-12-09 08:26, 12/9/2011 8:26 or 09.12.2011")
             raise DataError(f"{what}: {len(rows):,} row(s) are not dates (header = row 1): {shown}. "
                             f"Expected {hint}; pass date_format= (e.g. '%d/%m/%Y %H:%M') for another layout")
         values = parsed.to_numpy("datetime64[ns]")[codes]

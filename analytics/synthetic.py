@@ -55,8 +55,8 @@ _CATEGORIES = {
                                      "METAL LANTERN", "HANGING T-LIGHT")),
     "stationery": (0.15, (0.19, 2.10), ("NOTEBOOK", "GREETING CARD", "WRAPPING PAPER", "PENCIL SET",
                                         "STICKER SHEET", "GIFT TAG SET", "PARTY BUNTING")),
-    "home_decor": (0.17, (0.85, 12.75), ("PHOTO FRAME", "WALL CLOCK", "DOORMAT", "CUSHION COVER", "METAL SIGN",
-                                         "WICKER HEART", "STORAGE BASKET")),
+    "home_decor": (0.17, (0.85, 12.75), ("PHOTO FRAME", "WALL CLOCK", "DOORMAT", "CUSHION COVER",
+                                         "METAL SIGN", "WICKER HEART", "STORAGE BASKET")),
 }
 _PATTERNS = ("RED RETROSPOT", "PINK POLKADOT", "VINTAGE DOILY", "REGENCY", "PAISLEY", "WOODLAND", "SKULL",
              "FLORAL", "BLUE SPOTTY", "WHITE HEART", "IVORY", "GREEN")
@@ -67,7 +67,8 @@ _NON_PRODUCT = (
     ("M", "Manual", 0.004, 0.004, (0.5, 60.0)),
     ("BANK CHARGES", "Bank Charges", 0.001, 0.003, (15.0, 15.0)),
 )
-_HOUR_WEIGHTS = {7: 0.5, 8: 3, 9: 6, 10: 9, 11: 11, 12: 12, 13: 11, 14: 10, 15: 8, 16: 5, 17: 2, 18: 1, 19: 0.5, 20: 0.3}
+_HOUR_WEIGHTS = {7: 0.5, 8: 3, 9: 6, 10: 9, 11: 11, 12: 12, 13: 11, 14: 10, 15: 8, 16: 5, 17: 2, 18: 1,
+                 19: 0.5, 20: 0.3}
 _PACK_SIZES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 25, 30, 32, 36, 48, 50, 72, 96, 100, 144)
 _FIRST_INVOICE = 536365
 _FIRST_CUSTOMER = 12346
@@ -75,7 +76,8 @@ _CATALOGUE_SEED = 20101201  # the catalogue is the same for every seed
 # Line product codes: >= 0 a catalogue product, -1 - k the k-th non-product line, <= _ADJUSTMENT a
 # zero-price adjustment of catalogue product _ADJUSTMENT - code (written without description).
 _ADJUSTMENT = -1_000_000
-UCI_COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
+UCI_COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID",
+               "Country"]
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ class SyntheticRetail:
     truth: dict
 
 
-def generate_retail(n_rows: int = 100_000, seed: int = 0, *, params: RetailParams | None = None) -> pd.DataFrame:
+def generate_retail(n_rows: int = 100_000, seed: int = 0, *,
+                    params: RetailParams | None = None) -> pd.DataFrame:
     """About ``n_rows`` invoice lines in UCI columns; deterministic per (n_rows, seed, params).
 
     ``attrs["truth"]`` holds the generating parameters; ``simulate_retail`` also returns per-customer truth.
@@ -138,7 +141,8 @@ def generate_retail(n_rows: int = 100_000, seed: int = 0, *, params: RetailParam
     return simulate_retail(n_rows, seed, params=params).transactions
 
 
-def simulate_retail(n_rows: int = 100_000, seed: int = 0, *, params: RetailParams | None = None) -> SyntheticRetail:
+def simulate_retail(n_rows: int = 100_000, seed: int = 0, *,
+                    params: RetailParams | None = None) -> SyntheticRetail:
     """The log and its truth. The number of customers grows with ``n_rows``."""
     params = params or RetailParams()
     if n_rows < 1:
@@ -168,7 +172,7 @@ def _catalogue() -> pd.DataFrame:
 
 
 def _pack_size(pence: np.ndarray, list_price: np.ndarray) -> np.ndarray:
-    """The pack size dividing ``pence`` exactly whose unit price is nearest the list price (1 always divides)."""
+    """The pack size that divides ``pence`` with a unit price nearest the list price (1 always divides)."""
     sizes = np.array(_PACK_SIZES)
     unit = pence[:, None] / sizes[None, :]
     distance = np.abs(np.log(unit / list_price[:, None]))
@@ -286,7 +290,8 @@ class _Simulation:
 
         inv_owner = np.concatenate([owner, owner[ret_invoices["source"]], np.full(len(adj_invoices), -1)])
         inv_when = np.concatenate([when, ret_invoices["when"], adj_invoices])
-        inv_country = np.concatenate([country, country[ret_invoices["source"]], np.zeros(len(adj_invoices), int)])
+        inv_country = np.concatenate([country, country[ret_invoices["source"]],
+                                      np.zeros(len(adj_invoices), int)])
         inv_cancel = np.concatenate([np.zeros(len(when), bool), np.ones(len(ret_invoices["when"]), bool),
                                      np.zeros(len(adj_invoices), bool)])
         n_purchase, n_return = len(when), len(ret_invoices["when"])
@@ -332,7 +337,8 @@ class _Simulation:
         hour = self.hours[np.searchsorted(self.hour_cdf, self.rng.random(n), side="right")]
         return hour * 60 + self.rng.integers(0, 60, n)
 
-    def _product_lines(self, spend: np.ndarray, n_lines: np.ndarray, month: np.ndarray) -> dict[str, np.ndarray]:
+    def _product_lines(self, spend: np.ndarray, n_lines: np.ndarray,
+                       month: np.ndarray) -> dict[str, np.ndarray]:
         """Lines whose quantity x price (pence) add up to each invoice's spend; the last line takes the rest
         in a pack size that divides it exactly."""
         rng, products = self.rng, self.products
@@ -351,10 +357,14 @@ class _Simulation:
         order = np.argsort(cat_of_product, kind="stable")
         popularity = products["popularity"].to_numpy()[order]
         sizes = np.bincount(cat_of_product, minlength=len(names))
-        within = _grouped_cumsum(popularity, sizes) / np.repeat(np.add.reduceat(popularity, np.cumsum(sizes) - sizes), sizes)
+        totals = np.add.reduceat(popularity, np.cumsum(sizes) - sizes)
+        within = _grouped_cumsum(popularity, sizes) / np.repeat(totals, sizes)
         keys = np.repeat(np.arange(len(names)), sizes) + np.minimum(within, 1.0)
-        product = order[np.minimum(np.searchsorted(keys, category + rng.random(len(invoice))), len(order) - 1)]
-        product = np.where(cat_of_product[product] == category, product, order[np.cumsum(sizes)[category] - 1])
+        found = np.searchsorted(keys, category + rng.random(len(invoice)))
+        product = order[np.minimum(found, len(order) - 1)]
+        # rounding can step past a category's last product: take that last product instead
+        last_of_category = order[np.cumsum(sizes)[category] - 1]
+        product = np.where(cat_of_product[product] == category, product, last_of_category)
         # split the spend: every line gets at least half of an equal share
         g = rng.gamma(2.0, 1.0, len(invoice))
         share = 0.5 / n_lines[invoice] + 0.5 * g / np.bincount(invoice, weights=g)[invoice]
@@ -429,14 +439,15 @@ class _Simulation:
 
     def _duplicate(self, rows: dict) -> dict:
         """Write a few product lines twice, the copy right after the original."""
-        copy = np.flatnonzero(rows["duplicable"] & (self.rng.random(len(rows["invoice"])) < self.p.duplicate_rate))
+        drawn = self.rng.random(len(rows["invoice"])) < self.p.duplicate_rate
+        copy = np.flatnonzero(rows["duplicable"] & drawn)
         order = np.concatenate([np.arange(len(rows["invoice"])), copy])
         out = {k: v[order] for k, v in rows.items()}
         out["is_copy"] = np.arange(len(order)) >= len(rows["invoice"])
         return out
 
     def _frame(self, rows: dict, inv_owner, inv_when, inv_country, inv_cancel, customer_ids) -> pd.DataFrame:
-        """Raw UCI columns, invoices numbered in time order, lines in invoice order (copies after originals)."""
+        """Raw UCI columns; invoices numbered in time order, lines in invoice order, copies last."""
         rank = np.empty(len(inv_when), np.int64)
         rank[np.lexsort((inv_cancel, inv_when))] = np.arange(len(inv_when))
         numbers = pc.cast(pa.array(_FIRST_INVOICE + rank), pa.string())
