@@ -122,3 +122,22 @@ ROI_COPY = "roi-copy"
 ROI_EXPORT = "roi-export"
 ROI_EXPORT_TARGETS = "roi-export-targets"
 ROI_DOWNLOAD = "roi-download"
+ROI_LINK_ERROR = "roi-link-error"
+
+# Journeys
+JOURNEYS_PERIOD = "journeys-period"
+JOURNEYS_INACTIVE = "journeys-inactive"  # inactivity window, days
+JOURNEYS_FROM = "journeys-from"  # snapshot labels, e.g. "2011-Q3"
+JOURNEYS_TO = "journeys-to"
+JOURNEYS_CHAIN = "journeys-chain"
+JOURNEYS_WEIGHT = "journeys-weight"
+JOURNEYS_STATUS = "journeys-status"
+JOURNEYS_HEADLINES = "journeys-headlines"
+JOURNEYS_SANKEY = "journeys-sankey"
+JOURNEYS_MATRIX = "journeys-matrix"
+JOURNEYS_FLOW_SOURCE = "journeys-flow-source"  # state at the from-snapshot (None = any)
+JOURNEYS_FLOW_TARGET = "journeys-flow-target"
+JOURNEYS_FLOW_COUNT = "journeys-flow-count"
+JOURNEYS_FLOW_GRID = "journeys-flow-grid"
+JOURNEYS_EXPORT = "journeys-export"
+JOURNEYS_DOWNLOAD = "journeys-download"
