@@ -58,8 +58,10 @@ def load(args, clock: Clock) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path", default=str(ONLINE_RETAIL), help="transaction file (default: shared Online Retail)")
-    parser.add_argument("--synthetic", type=int, default=0, help="use a synthetic log of this many rows instead")
+    parser.add_argument("--path", default=str(ONLINE_RETAIL),
+                        help="transaction file (default: the shared Online Retail file)")
+    parser.add_argument("--synthetic", type=int, default=0,
+                        help="use a synthetic log of this many rows instead")
     parser.add_argument("--window", type=int, default=90, help="churn window, days")
     parser.add_argument("--model", default="logistic", choices=["logistic", "forest"])
     args = parser.parse_args()
@@ -83,7 +85,8 @@ def main() -> None:
     else:
         print(f"  trained on {model.n_train_:,}, evaluated on {model.n_test_:,} held-out customers")
     print()
-    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.float_format", "{:.3f}".format):
+    display = ("display.width", 160, "display.max_columns", 20, "display.float_format", "{:.3f}".format)
+    with pd.option_context(*display):
         print(model.metrics_.to_string())
     for name, note in model.notes_.items():
         print(f"  note ({name}): {note}")

@@ -11,9 +11,17 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, precision_recall_curve, roc_auc_score, roc_curve
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
-METRIC_COLUMNS = ("n", "n_churned", "churn_rate", "mean_predicted", "roc_auc", "pr_auc", "brier", "brier_skill")
+METRIC_COLUMNS = (
+    "n", "n_churned", "churn_rate", "mean_predicted", "roc_auc", "pr_auc", "brier", "brier_skill",
+)
 MAX_CURVE_POINTS = 400
 
 

@@ -139,7 +139,9 @@ def describe(feature: str) -> str:
     return DESCRIPTIONS.get(feature, feature.replace("_", " "))
 
 
-def odds_ratio_table(features: Sequence[str], coefficients: np.ndarray, transforms: Mapping[str, str]) -> pd.DataFrame:
+def odds_ratio_table(
+    features: Sequence[str], coefficients: np.ndarray, transforms: Mapping[str, str]
+) -> pd.DataFrame:
     """Odds ratio of churn per +1 standard deviation of each feature (on the model's scale), largest effect
     first. ``transforms`` names the scale (e.g. "log1p") per feature."""
     coef = np.asarray(coefficients, dtype=float)

@@ -44,7 +44,8 @@ def canonical_lines(lines: pd.DataFrame) -> pd.DataFrame:
             f"invoice lines lack column(s) {', '.join(missing)}; found {', '.join(map(str, lines.columns))}"
         )
     if not pd.api.types.is_datetime64_any_dtype(lines[S.INVOICE_DATE]):
-        raise DataError(f"column {S.INVOICE_DATE!r} must hold dates (datetime64), found {lines[S.INVOICE_DATE].dtype}")
+        found = lines[S.INVOICE_DATE].dtype
+        raise DataError(f"column {S.INVOICE_DATE!r} must hold dates (datetime64), found {found}")
     extra = {}
     if S.REVENUE not in lines.columns:
         extra[S.REVENUE] = lines[S.QUANTITY].astype("float64") * lines[S.UNIT_PRICE].astype("float64")
@@ -126,7 +127,10 @@ def bgnbd_scores(lines: pd.DataFrame, as_of, horizon_days: float) -> pd.DataFram
     summary = rfm_summary(canonical_lines(lines), pd.Timestamp(as_of), unit="D")
     model = BetaGeoModel().fit(summary)
     out = pd.DataFrame(
-        {"p_alive": model.p_alive(summary), "p_no_purchase": model.p_no_purchase(float(horizon_days), summary)}
+        {
+            "p_alive": model.p_alive(summary),
+            "p_no_purchase": model.p_no_purchase(float(horizon_days), summary),
+        }
     )
     out.index = out.index.astype("string")
     return out

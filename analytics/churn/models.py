@@ -178,7 +178,8 @@ def heuristic_drivers(features: pd.DataFrame, window_days: int) -> np.ndarray:
     gap = features["mean_days_between"].to_numpy(dtype=float) if has_gap else np.full(len(features), np.nan)
     out = []
     for r, g in zip(recency.tolist(), gap.tolist()):
-        parts = [f"no purchase for {explain.days(r)}" + (f" (usually every {explain.days(g)})" if g == g else "")]
+        usual = f" (usually every {explain.days(g)})" if g == g else ""
+        parts = [f"no purchase for {explain.days(r)}{usual}"]
         if g != g and has_gap:
             parts.append("one-time buyer")
         elif g > window_days:
@@ -234,7 +235,9 @@ class ChurnModel:
         """Fit, evaluate and score. ``lines``: cleaned invoice lines; ``as_of``: exclusive end of the data;
         ``current_features``: the feature table as of ``as_of`` when the caller already has it."""
         if self.model not in MODELS:
-            raise DataError(f"churn model {self.model!r} is not supported; expected one of {', '.join(MODELS)}")
+            raise DataError(
+                f"churn model {self.model!r} is not supported; expected one of {', '.join(MODELS)}"
+            )
         if not 0 < self.test_size < 1:
             raise DataError(f"test_size must be a fraction in (0, 1), got {self.test_size!r}")
         if not (isinstance(self.min_class, (int, np.integer)) and self.min_class >= 2):
@@ -256,8 +259,8 @@ class ChurnModel:
         self.n_churned_ = int(y.sum())
         self.reason_ = self._fallback_reason(y)
         self.heuristic_ = bool(self.reason_)
-        # one OpenMP thread: the app runs several workers at once, and oversubscribed OpenMP made the tree
-        # ensemble ten times slower on a busy machine, while one thread fits these sizes in well under a second
+        # one OpenMP thread: the app runs several workers at once, and oversubscribed OpenMP made the
+        # tree ensemble ten times slower on a busy machine; one thread fits these sizes in under a second
         with threadpool_limits(limits=1, user_api="openmp"):
             if self.heuristic_:
                 self._fit_heuristic(X, y, current, bg_cut, lines)
@@ -269,13 +272,13 @@ class ChurnModel:
     def _fallback_reason(self, y: pd.Series) -> str:
         w = self.window_days
         if y.empty:
-            return (f"no customer bought before the cutoff {self.cutoff_:%Y-%m-%d} ({w} days before the as-of "
-                    f"date), so there is no history to learn churn from")
+            return (f"no customer bought before the cutoff {self.cutoff_:%Y-%m-%d} ({w} days before the "
+                    f"as-of date), so there is no history to learn churn from")
         churned, active = int(y.sum()), int(len(y) - y.sum())
         if min(churned, active) < self.min_class:
             return (f"too little data to fit a model: of {len(y):,} customers with a purchase before "
-                    f"{self.cutoff_:%Y-%m-%d}, {churned:,} churned and {active:,} bought again in the next {w} "
-                    f"days; at least {self.min_class} of each are needed")
+                    f"{self.cutoff_:%Y-%m-%d}, {churned:,} churned and {active:,} bought again in the next "
+                    f"{w} days; at least {self.min_class} of each are needed")
         return ""
 
     def _try_bgnbd(self, compute: Callable[[], pd.DataFrame], when: str) -> pd.DataFrame | None:
@@ -320,7 +323,8 @@ class ChurnModel:
             roles[RECENCY] = "baseline"
         self._add_bgnbd(scores, roles, bg_cut, y.index[test])
         self._evaluate(labels[test], scores, roles)
-        self.feature_importance_ = self._importance(fitted[self.model], inputs[self.model][test], labels[test])
+        self.feature_importance_ = self._importance(
+            fitted[self.model], inputs[self.model][test], labels[test])
 
         # refit on every labelled customer; the logistic model explains even when the ensemble scores
         final = make_estimator(self.model, self.random_state).fit(inputs[self.model], labels)
@@ -330,7 +334,8 @@ class ChurnModel:
         now = model_scale(raw_now.reindex(columns=self.features_)).to_numpy()
         probability = final.predict_proba(now)[:, 1] if len(now) else np.array([])
         drivers = self._drivers(explainer, raw_now.reindex(columns=columns["logistic"]))
-        self.scores_ = pd.DataFrame({"churn_probability": probability, "churn_drivers": drivers}, index=current.index)
+        self.scores_ = pd.DataFrame(
+            {"churn_probability": probability, "churn_drivers": drivers}, index=current.index)
 
     def _fit_heuristic(self, X, y, current, bg_cut, lines):
         self.n_train_, self.n_test_ = 0, len(y)
@@ -340,7 +345,8 @@ class ChurnModel:
         self.coefficients_ = pd.Series(dtype=float, name="coefficient")
         self.odds_ratios_ = explain.odds_ratio_table([], np.array([]), {})
         self.feature_importance_ = pd.DataFrame(columns=["feature", "importance", "importance_std"])
-        bg_now = self._try_bgnbd(lambda: bgnbd_scores(lines, self.as_of_, self.window_days), "at the as-of date")
+        bg_now = self._try_bgnbd(
+            lambda: bgnbd_scores(lines, self.as_of_, self.window_days), "at the as-of date")
         self.heuristic_source_ = "BG/NBD P(no purchase)" if bg_now is not None else "recency vs usual gap"
         # nothing is fitted to labels here, so every labelled customer is a fair test case
         scores, roles = {}, {}
@@ -361,7 +367,10 @@ class ChurnModel:
         if bg_now is not None:
             probability = bg_now["p_no_purchase"].reindex(current.index).fillna(probability)
         self.scores_ = pd.DataFrame(
-            {"churn_probability": probability.to_numpy(), "churn_drivers": heuristic_drivers(current, self.window_days)},
+            {
+                "churn_probability": probability.to_numpy(),
+                "churn_drivers": heuristic_drivers(current, self.window_days),
+            },
             index=current.index,
         )
 
@@ -370,7 +379,8 @@ class ChurnModel:
             return
         aligned = bg.reindex(ids)
         if aligned.isna().any().any():
-            self.notes_["BG/NBD baseline"] = f"{int(aligned.isna().any(axis=1).sum())} held-out customers lack a BG/NBD score"
+            missing = int(aligned.isna().any(axis=1).sum())
+            self.notes_["BG/NBD baseline"] = f"{missing} held-out customers lack a BG/NBD score"
             return
         scores[DEAD] = 1 - aligned["p_alive"].to_numpy()
         scores[NO_PURCHASE] = aligned["p_no_purchase"].to_numpy()
@@ -430,7 +440,7 @@ class ChurnModel:
         metrics = metrics.where(metrics.notna(), None)
         return {
             "model": HEURISTIC if self.heuristic_ else self.model,
-            "model_label": (f"heuristic ({self.heuristic_source_})" if self.heuristic_ else MODELS[self.model]),
+            "model_label": f"heuristic ({self.heuristic_source_})" if self.heuristic_ else MODELS[self.model],
             "heuristic": self.heuristic_,
             "reason": self.reason_,
             "window_days": int(self.window_days),

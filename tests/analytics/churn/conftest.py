@@ -12,7 +12,7 @@ WINDOW = 90
 
 
 def lines_frame(rows: list[tuple[str, str, str, float, float]]) -> pd.DataFrame:
-    """Canonical lines from (customer, invoice, date, quantity, unit_price) tuples; negative quantity = return."""
+    """Canonical lines from (customer, invoice, date, quantity, unit_price); negative quantity = return."""
     df = pd.DataFrame(rows, columns=["customer_id", "invoice_id", "invoice_date", "quantity", "unit_price"])
     df["invoice_date"] = pd.to_datetime(df["invoice_date"], format="mixed")
     return _complete(df)
@@ -28,7 +28,9 @@ def _complete(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def simulate(n_customers: int, seed: int = 0, predictable: bool = True, as_of: pd.Timestamp = AS_OF) -> pd.DataFrame:
+def simulate(
+    n_customers: int, seed: int = 0, predictable: bool = True, as_of: pd.Timestamp = AS_OF
+) -> pd.DataFrame:
     """A retailer's invoice lines up to ``as_of``.
 
     predictable: each customer buys as a Poisson process (own rate) until an exponential lifetime ends, so

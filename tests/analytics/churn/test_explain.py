@@ -3,7 +3,6 @@
 import time
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from analytics.churn.explain import MIN_CONTRIBUTION, odds_ratio_table, template, top_drivers
@@ -75,7 +74,8 @@ def test_drivers_scale_to_a_hundred_thousand_customers():
 
 
 def test_odds_ratio_table_orders_by_effect_size():
-    table = odds_ratio_table(["a", "frequency", "recency_days"], np.array([0.1, -1.0, 0.5]), {"frequency": "log1p"})
+    coef = np.array([0.1, -1.0, 0.5])
+    table = odds_ratio_table(["a", "frequency", "recency_days"], coef, {"frequency": "log1p"})
     assert list(table["feature"]) == ["frequency", "recency_days", "a"]
     assert table["odds_ratio"].tolist() == pytest.approx(np.exp([-1.0, 0.5, 0.1]).tolist())
     assert list(table["effect"]) == ["lowers churn", "raises churn", "raises churn"]

@@ -131,7 +131,7 @@ def careless_features(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 
 def test_even_a_careless_feature_function_cannot_leak(predictable_lines):
-    """Leak-freedom is by construction (the frame is truncated), not by the feature function's good manners."""
+    """Leak-freedom is by construction (the frame is truncated), not by the feature function's manners."""
     as_of = pd.Timestamp("2024-01-01")
     X, _ = churn_training_frame(predictable_lines, as_of, WINDOW, careless_features)
     X2, _ = churn_training_frame(_tamper_window(predictable_lines, as_of), as_of, WINDOW, careless_features)

@@ -66,8 +66,8 @@ def test_window_changes_that_keep_labels_leave_the_evaluation_unchanged(small_wi
     window = (lines["invoice_date"] >= cutoff).to_numpy()
     changed = lines.copy()
     changed.loc[window, "quantity"] *= 11
-    changed.loc[window, "invoice_date"] = (cutoff + (changed.loc[window, "invoice_date"] - cutoff) / 3).astype(
-        changed["invoice_date"].dtype)
+    squeezed = cutoff + (changed.loc[window, "invoice_date"] - cutoff) / 3
+    changed.loc[window, "invoice_date"] = squeezed.astype(changed["invoice_date"].dtype)
     changed["revenue"] = changed["quantity"] * changed["unit_price"]
     again = ChurnModel(compare=False).fit(changed, AS_OF)
     pd.testing.assert_frame_equal(model.metrics_, again.metrics_, check_exact=True)
@@ -143,7 +143,8 @@ def test_all_history_inside_the_window_is_explained():
 def test_min_class_decides_between_model_and_heuristic(predictable_lines):
     y = churn_labels(predictable_lines, AS_OF, WINDOW)
     minority = int(min(y.sum(), len(y) - y.sum()))
-    assert ChurnModel(min_class=minority, bgnbd=False, compare=False).fit(predictable_lines, AS_OF).heuristic_ is False
+    at_limit = ChurnModel(min_class=minority, bgnbd=False, compare=False).fit(predictable_lines, AS_OF)
+    assert at_limit.heuristic_ is False
     high = ChurnModel(min_class=minority + 1, bgnbd=False).fit(predictable_lines, AS_OF)
     assert high.heuristic_ and f"at least {minority + 1}" in high.reason_
     assert HEURISTIC in high.metrics_.index and high.metrics_.loc[HEURISTIC, "roc_auc"] > 0.7
