@@ -66,18 +66,16 @@ def simulate(params: dict, T, horizon: float, seed: int, model: str = "bgnbd", k
                       [np.array(ts) for ts in times] if keep_times else [])
 
 
-def to_lines(population: Population, start: str, unit_days: float, value: float = 10.0) -> pd.DataFrame:
-    """Canonical invoice lines, one per purchase, dated start + time (in units of ``unit_days`` days)."""
-    rows = [
-        (str(i), pd.Timestamp(start) + pd.to_timedelta(ts * unit_days, unit="D"))
-        for i, ts in enumerate(population.purchases)
-        for ts in ts
-    ]
-    customers, dates = zip(*rows)
+def to_lines(population: Population, start: str, unit_days: float, births=None, value: float = 10.0) -> pd.DataFrame:
+    """Canonical invoice lines, one per purchase, dated start + birth + time (times in ``unit_days`` days)."""
+    births = np.zeros(len(population.purchases)) if births is None else np.asarray(births, dtype=float)
+    customers = np.repeat([str(i) for i in range(len(births))], [len(ts) for ts in population.purchases])
+    offsets = np.concatenate([birth + ts for birth, ts in zip(births, population.purchases)])
+    dates = pd.Timestamp(start) + pd.to_timedelta(offsets * unit_days, unit="D")
     return pd.DataFrame(
         {
             "customer_id": pd.array(customers, dtype="string"),
-            "invoice_id": pd.array([f"inv{k}" for k in range(len(rows))], dtype="string"),
+            "invoice_id": pd.array([f"inv{k}" for k in range(len(customers))], dtype="string"),
             "invoice_date": pd.DatetimeIndex(dates).astype("datetime64[ns]"),
             "quantity": 1.0,
             "unit_price": value,
