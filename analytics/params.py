@@ -9,7 +9,7 @@ import pandas as pd
 
 from analytics.errors import DataError
 
-CLUSTER_METHODS = ("kmeans", "gmm", "agglomerative", "dbscan")
+from analytics.clustering.methods import METHODS as CLUSTER_METHODS
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def _clustering(table: pd.DataFrame, params: AnalysisParams) -> tuple[pd.DataFra
         "method": params.cluster_method,
         "k": int(model.k_),
         "k_reason": model.k_reason_,
-        "selection": model.selection_,
+        "selection": model.selection_.reset_index(),
         "names": model.names_,
         "centers": model.centers_,
         "n_sample": int(model.n_sample_),

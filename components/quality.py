@@ -20,7 +20,7 @@ def _stat(label: str, value: str) -> dbc.Col:
 def quality_report(report: dict[str, Any], source: str = "") -> html.Div:
     """Headline counts, one table row per cleaning rule, and the customers left out of the models."""
     rules = report["rules"]
-    header = html.Thead(html.Tr([html.Th(h) for h in ("Rule", "What it catches", "Action", "Rows", "Revenue")]))
+    header = html.Thead(html.Tr([html.Th(h) for h in ("Rule", "What it catches", "Action", "Rows matching", "Rows taken", "Revenue")]))
     body = html.Tbody(
         [
             html.Tr(
@@ -28,6 +28,7 @@ def quality_report(report: dict[str, Any], source: str = "") -> html.Div:
                     html.Td(rule["rule"].replace("_", " ")),
                     html.Td(rule.get("description") or "", className="small"),
                     html.Td(dbc.Badge(rule["action"], color=ACTION_COLORS.get(rule["action"], "secondary"))),
+                    html.Td(fmt.count(rule["rows_flagged"]), className="text-end"),
                     html.Td(fmt.count(rule["rows_removed"]), className="text-end"),
                     html.Td(fmt.money(rule["revenue_removed"]), className="text-end"),
                 ]
@@ -61,6 +62,8 @@ def quality_report(report: dict[str, Any], source: str = "") -> html.Div:
                 ]
             ),
             dbc.Table([header, body], size="sm", hover=True, responsive=True, className="mt-2"),
+            html.P("Rules apply in this order; \"rows matching\" counts every input row a rule matches on its own, "
+                   "\"rows taken\" those it removed (or netted) after the rules above it.", className="small-muted"),
             html.P(excluded_note, className="small"),
         ],
         id="quality-report-body",
