@@ -154,6 +154,8 @@ def heuristic_probability(features: pd.DataFrame, window_days: int) -> pd.Series
     probability exp(-max(0, recency - g) / g) - overdue by one more gap, e^-1 as likely - and an active
     customer buys within the window with probability 1 - exp(-window / g).
     """
+    if "recency_days" not in features.columns:
+        raise DataError(f"the churn heuristic needs a recency_days feature; got {', '.join(features.columns)}")
     recency = features["recency_days"].to_numpy(dtype=float)
     gap = _gaps(features, window_days)
     alive = np.exp(-np.maximum(0.0, recency - gap) / gap)
@@ -240,8 +242,9 @@ class ChurnModel:
             )
         if not 0 < self.test_size < 1:
             raise DataError(f"test_size must be a fraction in (0, 1), got {self.test_size!r}")
-        if not (isinstance(self.min_class, (int, np.integer)) and self.min_class >= 2):
-            raise DataError(f"min_class must be a whole number >= 2, got {self.min_class!r}")
+        # fewer than 10 per class cannot be split into training, held-out and early-stopping parts
+        if not (isinstance(self.min_class, (int, np.integer)) and self.min_class >= 10):
+            raise DataError(f"min_class must be a whole number >= 10, got {self.min_class!r}")
         as_of = pd.Timestamp(as_of)
         lines = canonical_lines(lines)
         lines = lines.loc[(lines[S.INVOICE_DATE] < as_of).to_numpy(dtype=bool, na_value=False)]

@@ -171,3 +171,15 @@ def test_bad_parameters_are_data_errors(predictable_lines):
         ChurnModel(model="svm").fit(predictable_lines, AS_OF)
     with pytest.raises(DataError, match="test_size"):
         ChurnModel(test_size=1.5).fit(predictable_lines, AS_OF)
+    with pytest.raises(DataError, match="min_class"):
+        ChurnModel(min_class=3).fit(predictable_lines, AS_OF)
+
+
+def test_smallest_fittable_data_fits_every_scorer():
+    lines = simulate(45, seed=11)
+    y = churn_labels(lines, AS_OF, WINDOW)
+    assert min(y.sum(), len(y) - y.sum()) >= 10
+    model = ChurnModel(min_class=10).fit(lines, AS_OF)
+    assert not model.heuristic_
+    assert (model.metrics_["n"] == model.n_test_).all() and len(model.metrics_) == 5
+    assert len(model.scores_) == 45
