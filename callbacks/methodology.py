@@ -40,7 +40,7 @@ def evidence_outputs(results: Results) -> tuple:
     baselines = _baselines(churn)
     return (
         evidence.tracking_figure(tab.as_frame(validation.get("tracking")), validation.get("calibration_end")),
-        evidence.holdout_figure(tab.as_frame(validation.get("per_customer"))),
+        evidence.holdout_figure(tab.as_frame(validation.get("per_customer", validation.get("by_frequency")))),
         evidence.roc_figure(tab.as_frame(curves.get("roc")), tab.as_frame(churn.get("metrics")), baselines),
         evidence.calibration_figure(tab.as_frame(curves.get("calibration")), baselines),
         tab.clv_evidence(clv),

@@ -180,7 +180,7 @@ def churn_evidence(churn: Mapping[str, Any] | None) -> list:
                                          "brier_skill"]))
     odds = as_frame(churn.get("odds_ratios"))
     if odds is not None and not odds.empty:
-        out.append(html.H6("Odds ratios (logistic regression, per standardised feature)"))
+        out.append(html.H6("Odds ratios (logistic regression)"))
         out.append(frame_table(odds, ["feature", "odds_ratio"], max_rows=12))
     return out
 
@@ -266,8 +266,8 @@ def _evidence() -> list:
         _panel(
             "Churn: does the model beat simple rules on customers it has not seen?", "bi-bullseye",
             dbc.Row([
-                dbc.Col(dcc.Loading(graph(ids.EVIDENCE_ROC, 380), type="dot", color="#0f766e"), lg=6),
-                dbc.Col(dcc.Loading(graph(ids.EVIDENCE_CALIBRATION, 380), type="dot", color="#0f766e"), lg=6),
+                dbc.Col(dcc.Loading(graph(ids.EVIDENCE_ROC, 470), type="dot", color="#0f766e"), lg=6),
+                dbc.Col(dcc.Loading(graph(ids.EVIDENCE_CALIBRATION, 470), type="dot", color="#0f766e"), lg=6),
             ], className="g-3"),
             html.Div(id=ids.EVIDENCE_METRICS, className="mt-2"),
             lead="Curves above the diagonal (ROC) and points near it (calibration) are what to look for; the dashed "

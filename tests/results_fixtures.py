@@ -23,10 +23,22 @@ def _base() -> tuple[Results, pd.DataFrame]:
     return pipeline.run(transactions), cleaning.clean(transactions).lines
 
 
-def cdnow_results() -> tuple[Results, pd.DataFrame]:
-    """(Results without model outputs, cleaned lines) for the CDNOW 1/10 sample; a fresh copy each call."""
+MODEL_COLUMNS = ("cluster", "cluster_name", "expected_purchases", "p_alive", "p_no_purchase", "expected_spend", "clv",
+                 "churn_probability", "churn_drivers")
+
+
+def pipeline_cdnow() -> tuple[Results, pd.DataFrame]:
+    """(Results as the pipeline makes them today, cleaned lines) for the CDNOW 1/10 sample; a fresh copy."""
     results, lines = _base()
     return copy.deepcopy(results), lines
+
+
+def cdnow_results() -> tuple[Results, pd.DataFrame]:
+    """(Results with every model output removed, cleaned lines) for the CDNOW 1/10 sample; a fresh copy."""
+    results, lines = pipeline_cdnow()
+    results.customers = results.customers.drop(columns=[c for c in MODEL_COLUMNS if c in results.customers.columns])
+    results.models = {}
+    return results, lines
 
 
 def with_models(results: Results) -> Results:

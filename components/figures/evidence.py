@@ -16,6 +16,8 @@ import plotly.graph_objects as go
 from components.theme import INK, MUTED, PALETTE, TEAL, TEMPLATE_NAME, empty_figure
 
 _LEGEND_INSIDE = dict(yanchor="bottom", y=0.02, xanchor="right", x=0.98, bordercolor="#e5e7eb", borderwidth=1)
+# ROC and calibration can carry five scorers: their legends go under the plot, never over the curves
+_LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0)
 FREQUENCY_CAP = 7
 """Per-customer holdout figure: purchase counts at or above this are pooled ("7+"), as in Fader et al."""
 
@@ -67,32 +69,41 @@ def tracking_figure(tracking: pd.DataFrame | None, calibration_end: pd.Timestamp
     return fig
 
 
-def holdout_figure(per_customer: pd.DataFrame | None, cap: int = FREQUENCY_CAP) -> go.Figure:
+def _holdout_groups(table: pd.DataFrame, cap: int) -> tuple[pd.DataFrame, list[str], np.ndarray, str]:
+    """Mean holdout purchases per group, the group labels, group sizes and what the groups are of."""
+    if "n_customers" in table.columns:  # already grouped by calibration frequency (labels "0".."7+")
+        labels = [str(v) for v in (table["frequency"] if "frequency" in table.columns else table.index)]
+        return table, labels, table["n_customers"].to_numpy(), "frequency"
+    by = "frequency" if "frequency" in table.columns else "actual"
+    group = table[by].clip(upper=cap).round().astype(int)
+    columns = [c for c in ("actual", "predicted", "baseline") if c in table.columns]
+    means = table[columns].groupby(group).mean()
+    labels = [f"{k}+" if k >= cap else str(k) for k in means.index]
+    return means, labels, group.value_counts().reindex(means.index).to_numpy(), by
+
+
+def holdout_figure(table: pd.DataFrame | None, cap: int = FREQUENCY_CAP) -> go.Figure:
     """Mean holdout purchases per customer group: actual vs model (and the naive baseline when present).
 
-    Customers are grouped by their calibration-period repeat purchases when the table has ``frequency``
-    (Fader, Hardie & Lee's conditional-expectations plot), otherwise by their actual holdout purchases.
-    Counts at or above ``cap`` are pooled; a point's hover gives the group's size.
+    ``table`` is per customer (actual, predicted, optional baseline and calibration ``frequency``) or already
+    grouped (``n_customers`` per calibration-frequency label). Customers are grouped by their calibration-period
+    repeat purchases when known (Fader, Hardie & Lee's conditional-expectations plot), otherwise by their
+    actual holdout purchases; counts at or above ``cap`` are pooled. A point's hover gives the group's size.
     """
-    if per_customer is None or per_customer.empty or not {"actual", "predicted"} <= set(per_customer.columns):
+    if table is None or table.empty or not {"actual", "predicted"} <= set(table.columns):
         return empty_figure("No per-customer holdout table in these results")
-    by = "frequency" if "frequency" in per_customer.columns else "actual"
-    group = per_customer[by].clip(upper=cap).round().astype(int)
-    columns = [c for c in ("actual", "predicted", "baseline") if c in per_customer.columns]
-    means = per_customer[columns].groupby(group).mean()
-    sizes = group.value_counts().reindex(means.index)
-    labels = [f"{k}+" if k >= cap else str(k) for k in means.index]
+    means, labels, sizes, by = _holdout_groups(table, cap)
     styles = {
         "actual": ("Actual", dict(color=INK, width=2.5), "circle"),
         "predicted": ("BG/NBD", dict(color=TEAL, width=2.5, dash="dash"), "diamond"),
         "baseline": ("Naive baseline", dict(color=PALETTE[1], width=1.5, dash="dot"), "square"),
     }
     fig = go.Figure()
-    for column in columns:
+    for column in (c for c in styles if c in means.columns):
         name, line, symbol = styles[column]
         fig.add_trace(go.Scatter(
             x=labels, y=means[column], name=name, mode="lines+markers", line=line, marker=dict(symbol=symbol, size=7),
-            customdata=sizes.to_numpy()[:, None],
+            customdata=np.asarray(sizes)[:, None],
             hovertemplate=f"{name}: %{{y:.2f}} purchases per customer<br>%{{customdata[0]:,}} customers<extra></extra>",
         ))
     x_title = ("Repeat purchases in the calibration period" if by == "frequency"
@@ -154,9 +165,9 @@ def roc_figure(roc: pd.DataFrame | None, metrics: pd.DataFrame | None = None,
     fig.update_layout(
         template=TEMPLATE_NAME,
         title="Churn: ROC on held-out customers",
-        legend=_LEGEND_INSIDE,
-        margin=dict(l=60, r=20, t=50, b=50),
-        height=380,
+        legend=_LEGEND_BELOW,
+        margin=dict(l=60, r=20, t=50, b=20),
+        height=470,
         xaxis=dict(title="False-positive rate (stayers flagged)", range=[0, 1], tickformat=".0%", constrain="domain"),
         yaxis=dict(title="True-positive rate (churners caught)", range=[0, 1.02], tickformat=".0%"),
     )
@@ -196,9 +207,9 @@ def calibration_figure(calibration: pd.DataFrame | None, baselines: Collection[s
     fig.update_layout(
         template=TEMPLATE_NAME,
         title="Churn: calibration on held-out customers",
-        legend=dict(_LEGEND_INSIDE, yanchor="top", y=0.98, xanchor="left", x=0.02),
-        margin=dict(l=60, r=20, t=50, b=50),
-        height=380,
+        legend=_LEGEND_BELOW,
+        margin=dict(l=60, r=20, t=50, b=20),
+        height=470,
         xaxis=dict(title="Predicted churn probability", range=[0, 1], tickformat=".0%"),
         yaxis=dict(title="Observed churn rate", range=[0, 1.02], tickformat=".0%"),
     )

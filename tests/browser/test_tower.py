@@ -1,0 +1,109 @@
+"""The executive tower and the evidence tab, as a person sees them in headless chromium."""
+
+from __future__ import annotations
+
+from dash.testing.wait import until
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from analytics import insights, pipeline
+from analytics.cache import ResultsCache
+from analytics.params import AnalysisParams
+from app import create_app
+from callbacks import common
+from components import formatting as fmt
+from components.kpis import card_id, format_value
+from components.methodology_tab import NOT_AVAILABLE
+from settings import Settings
+from tests.browser.conftest import LOAD_TIMEOUT_S, console_errors
+from tests.results_fixtures import cdnow_results, with_models
+
+def open_tab(dash_duo, label: str) -> None:
+    link = next(a for a in dash_duo.find_elements("#tabs .nav-link") if a.text.strip() == label)
+    link.click()
+    dash_duo.wait_for_text_to_equal("#tabs .nav-link.active", label, timeout=10)
+
+
+def plots_in_active_tab(dash_duo) -> int:
+    return len(dash_duo.driver.find_elements(By.CSS_SELECTOR, ".tab-pane.active .js-plotly-plot"))
+
+
+def wait_for_plots(dash_duo, at_least: int, timeout: float = 30) -> None:
+    until(lambda: plots_in_active_tab(dash_duo) >= at_least, timeout=timeout)
+
+
+def kpi_values(dash_duo) -> dict[str, str]:
+    cards = dash_duo.find_elements("#tower-kpis [data-kpi]")
+    return {c.get_attribute("data-kpi"): c.find_element(By.CSS_SELECTOR, ".kpi-value").text for c in cards}
+
+
+def test_tower_shows_the_default_results_kpis_narrative_and_charts(dash_duo, make_app):
+    app = make_app()
+    settings = app.server.config["RCT_SETTINGS"]
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#tower-kpis [data-kpi='customers'] .kpi-value", timeout=LOAD_TIMEOUT_S)
+
+    # the numbers on the cards are analytics.insights' for the default dataset's results and lines
+    cache = common.results_cache(settings)
+    key = pipeline.cached_key(cache, f"dataset:{settings.default_dataset}", AnalysisParams())
+    assert key, "the default dataset's results should be in the cache once the tower shows them"
+    results, lines = cache.get(key), cache.get(pipeline.lines_key(key))
+    kpis = insights.kpis(results, lines)
+    assert kpi_values(dash_duo) == {k["key"]: format_value(k) for k in kpis}
+    assert kpi_values(dash_duo)["customers"] == fmt.count(len(results.customers))
+
+    sentences = [li.text for li in dash_duo.find_elements("#tower-narrative li")]
+    assert sentences == insights.narrative(results, lines) and 3 <= len(sentences) <= 5
+
+    wait_for_plots(dash_duo, 3)
+    for graph in ("#tower-trend", "#tower-segments", "#tower-cohorts"):
+        assert dash_duo.find_element(f"{graph} .main-svg")
+
+    # hovering a card shows its definition
+    ActionChains(dash_duo.driver).move_to_element(dash_duo.find_element(f"#{card_id('retention')}")).perform()
+    retention = next(k for k in kpis if k["key"] == "retention")
+    dash_duo.wait_for_text_to_equal(".tooltip .tooltip-inner", retention["definition"], timeout=10)
+    assert console_errors(dash_duo) == []
+
+
+def test_methodology_tab_renders_evidence_and_definitions(dash_duo, make_app):
+    dash_duo.start_server(make_app())
+    dash_duo.wait_for_element("#tower-kpis [data-kpi]", timeout=LOAD_TIMEOUT_S)
+    open_tab(dash_duo, "Methodology & evidence")
+    wait_for_plots(dash_duo, 4)
+    for graph in ("#evidence-tracking", "#evidence-scatter", "#evidence-roc", "#evidence-calibration"):
+        assert dash_duo.find_element(f"{graph} .main-svg")
+    dash_duo.wait_for_contains_text("#evidence-kpi-definitions", "Retention rate", timeout=10)
+    rules = dash_duo.find_elements(".tab-pane.active table tbody tr")
+    assert any("Champions" in r.text for r in rules) and any("Can't Lose Them" in r.text for r in rules)
+    # the CDNOW reference is refitted on first visit
+    dash_duo.wait_for_contains_text("#evidence-reference", "Gamma-Gamma", timeout=120)
+    open_tab(dash_duo, "Executive tower")
+    assert console_errors(dash_duo) == []
+
+
+def test_model_outputs_reach_the_cards_and_the_evidence(dash_duo, tmp_path):
+    """Results carrying every model (hand-made entries on CDNOW) put into a fresh cache as the app would."""
+    results, lines = cdnow_results()
+    results = with_models(results)
+    cache = ResultsCache(tmp_path / "results")
+    cache.set(results.key, results)
+    cache.set(pipeline.lines_key(results.key), lines)
+    cache.set(pipeline.alias_key("dataset:cdnow_sample", AnalysisParams()), results.key)
+    cache.close()
+    dash_duo.start_server(create_app(Settings(cache_dir=tmp_path, default_dataset="cdnow_sample")))
+    dash_duo.wait_for_element("#tower-kpis [data-kpi='clv'] .kpi-value", timeout=LOAD_TIMEOUT_S)
+
+    kpis = {k["key"]: k for k in insights.kpis(results, lines)}
+    values = kpi_values(dash_duo)
+    assert values["clv"] == fmt.money(kpis["clv"]["value"]) != "–"
+    assert values["revenue_at_risk"] == fmt.money(kpis["revenue_at_risk"]["value"])
+    assert insights.NEEDS_CLV not in dash_duo.find_element("#tower-kpis").text
+
+    open_tab(dash_duo, "Methodology & evidence")
+    wait_for_plots(dash_duo, 4)
+    dash_duo.wait_for_contains_text("#evidence-roc", "AUC 0.810", timeout=10)
+    params = dash_duo.find_element("#evidence-params").text
+    assert "0.243" in params and "15.44" in params and NOT_AVAILABLE not in params
+    assert "logistic regression" in dash_duo.find_element("#evidence-metrics").text
+    assert console_errors(dash_duo) == []
