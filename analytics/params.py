@@ -7,9 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.errors import DataError
-
 from analytics.clustering.methods import METHODS as CLUSTER_METHODS
+from analytics.errors import DataError
 
 
 @dataclass(frozen=True)
