@@ -31,6 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analytics.errors import DataError
+
 # Relative density of new customers per calendar day, by month (Jan..Dec): the Q4 peak.
 ACQUISITION_WEIGHTS: tuple[float, ...] = (1.0, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.3, 1.7, 2.3, 1.8)
 # Multiplier of the christmas category's share of lines, by month (Jan..Dec).
@@ -145,9 +147,11 @@ def simulate_retail(n_rows: int = 100_000, seed: int = 0, *,
                     params: RetailParams | None = None) -> SyntheticRetail:
     """The log and its truth. The number of customers grows with ``n_rows``."""
     params = params or RetailParams()
-    if n_rows < 1:
-        raise ValueError("n_rows must be at least 1")
-    return _Simulation(params, np.random.default_rng(seed)).run(n_rows)
+    if int(n_rows) < 1:
+        raise DataError(f"the synthetic log needs at least 1 row; got n_rows={n_rows}")
+    simulated = _Simulation(params, np.random.default_rng(seed)).run(int(n_rows))
+    simulated.truth["seed"] = seed
+    return simulated
 
 
 # ---------------------------------------------------------------------------------------------- internals
@@ -301,7 +305,7 @@ class _Simulation:
         rows = self._duplicate(rows)
 
         frame = self._frame(rows, inv_owner, inv_when, inv_country, inv_cancel, customer_ids)
-        truth = {**p.truth(), "n_customers": int(n_customers), "seed_rows": int(n_rows)}
+        truth = {**p.truth(), "n_customers": int(n_customers), "n_rows_target": int(n_rows)}
         frame.attrs["truth"] = truth
         customers = pd.DataFrame({
             "CustomerID": customer_ids,

@@ -192,3 +192,11 @@ def test_loads_through_the_loader_from_csv(tmp_path):
     assert len(from_file) == len(direct) == len(raw)
     pd.testing.assert_frame_equal(from_file, direct, check_like=False, check_exact=False)
     assert from_file[schema.CUSTOMER_ID].dropna().str.fullmatch(r"\d{5}").all()
+
+
+def test_bad_size_is_a_data_error():
+    from analytics.errors import DataError
+
+    with pytest.raises(DataError, match="at least 1 row"):
+        generate_retail(0)
+    assert generate_retail(50, seed=0).attrs["truth"]["seed"] == 0
