@@ -19,6 +19,7 @@ the removed ``pkg_resources``.
 from __future__ import annotations
 
 import importlib.resources
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ import pandas as pd
 
 from analytics.errors import DataError
 from analytics.loading import to_canonical
+from analytics.synthetic import generate_retail
 
 _CDNOW_MASTER = "CDNOW_master.txt"
 _CDNOW_SAMPLE = "CDNOW_sample.txt"
@@ -63,11 +65,9 @@ def _load_cdnow_sample() -> pd.DataFrame:
     return _read_cdnow(_CDNOW_SAMPLE, ["master_id", "customer_id", "date", "cds", "dollar_value"], None)
 
 
-def _load_synthetic(**kw) -> pd.DataFrame:
+def _load_synthetic(n_rows: int = 100_000, seed: int = 0) -> pd.DataFrame:
     """Synthetic retailer: ``generate_retail`` writes raw UCI columns, mapped like an uploaded file."""
-    from analytics.synthetic import generate_retail
-
-    raw = generate_retail(**kw)
+    raw = generate_retail(n_rows, seed)
     frame = to_canonical(raw)
     frame.attrs.update(raw.attrs)
     return frame
@@ -116,4 +116,8 @@ def load_dataset(name: str = DEFAULT_DATASET, **kw) -> pd.DataFrame:
         dataset = DATASETS[name]
     except KeyError:
         raise DataError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}") from None
+    try:
+        inspect.signature(dataset.load).bind(**kw)
+    except TypeError:
+        raise DataError(f"dataset {name!r} does not take the option(s) {', '.join(sorted(kw))}") from None
     return dataset.load(**kw)

@@ -82,3 +82,8 @@ def test_synthetic_goes_through_the_loader():
 
 def test_default_dataset_is_the_synthetic_retailer():
     assert DEFAULT_DATASET == "synthetic"
+
+
+def test_unknown_options_are_a_data_error():
+    with pytest.raises(DataError, match="'cdnow' does not take the option.*n_rows"):
+        load_dataset("cdnow", n_rows=10)
