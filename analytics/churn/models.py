@@ -387,6 +387,11 @@ class ChurnModel:
             return
         scores[DEAD] = 1 - aligned["p_alive"].to_numpy()
         scores[NO_PURCHASE] = aligned["p_no_purchase"].to_numpy()
+        if scores[DEAD].max() < 1e-3:
+            self.notes_[DEAD] = (
+                "degenerate: the BG/NBD fit puts P(alive) above 0.999 for every held-out customer (its "
+                "dropout probability shrank to 0 on this history), so this baseline's ranking is noise"
+            )
         roles[DEAD] = roles[NO_PURCHASE] = "baseline"
 
     def _evaluate(self, labels: np.ndarray, scores: dict, roles: dict) -> None:
