@@ -1,6 +1,6 @@
 """CLV validation report: the BG/NBD holdout check against a naive baseline, on the shared Online Retail file.
 
-    .venv/bin/python benchmarks/clv_validation_report.py                       # Online Retail, pipeline's split
+    .venv/bin/python benchmarks/clv_validation_report.py                  # Online Retail, pipeline's split
     .venv/bin/python benchmarks/clv_validation_report.py --calibration-end 2011-09-10 --model mbgnbd
     .venv/bin/python benchmarks/clv_validation_report.py --synthetic 1000000     # timing on a synthetic log
 
@@ -84,7 +84,8 @@ def load(args, clock: Clock) -> pd.DataFrame:
 
 def describe_fit(model) -> str:
     errors = getattr(model, "standard_errors_", {})
-    params = ", ".join(f"{k} = {v:.4g} (se {errors.get(k, float('nan')):.2g})" for k, v in model.params_.items())
+    params = ", ".join(f"{k} = {v:.4g} (se {errors.get(k, float('nan')):.2g})"
+                       for k, v in model.params_.items())
     tries = "; ".join(f"penalizer {a['penalizer']:g} {a.get('method', 'lifetimes')}: "
                       f"{'converged' if a['converged'] else 'failed'}" for a in model.fit_attempts_)
     return (f"{params}\n    log-likelihood {model.log_likelihood_:,.1f}, converged {model.converged_}, "
@@ -93,8 +94,10 @@ def describe_fit(model) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path", default=str(ONLINE_RETAIL), help="transaction file (default: Online Retail)")
-    parser.add_argument("--synthetic", type=int, default=0, help="use a synthetic log of this many rows instead")
+    parser.add_argument("--path", default=str(ONLINE_RETAIL),
+                        help="transaction file (default: Online Retail)")
+    parser.add_argument("--synthetic", type=int, default=0,
+                        help="use a synthetic log of this many rows instead")
     parser.add_argument("--calibration-end", default=None,
                         help="exclusive end of the calibration period, YYYY-MM-DD (default: pipeline's rule)")
     parser.add_argument("--model", default="bgnbd", choices=["bgnbd", "mbgnbd"])
@@ -113,7 +116,8 @@ def main() -> None:
     spend = clock("fit Gamma-Gamma", GammaGammaModel().fit, summary)
     table = clock(f"CLV, {args.horizon} months", customer_lifetime_value, purchases, spend, summary,
                   horizon_months=args.horizon, unit="D")
-    calibration_end = pd.Timestamp(args.calibration_end) if args.calibration_end else holdout_window(lines, as_of)
+    calibration_end = (pd.Timestamp(args.calibration_end) if args.calibration_end
+                       else holdout_window(lines, as_of))
     validation = clock("holdout validation", holdout_validation, lines, calibration_end, as_of, unit="D",
                        model=args.model)
 
@@ -123,21 +127,24 @@ def main() -> None:
     print(f"  {len(lines):,} clean lines, {len(summary):,} customers ({repeat:,} repeat buyers), "
           f"as of {as_of:%Y-%m-%d}, time in days")
     print(f"  {args.model} on all data: {describe_fit(purchases)}")
-    print(f"  Gamma-Gamma on {spend.n_customers_:,} repeat buyers ({spend.n_excluded_} left out, spend <= 0): "
+    print(f"  Gamma-Gamma on {spend.n_customers_:,} repeat buyers "
+          f"({spend.n_excluded_} left out, spend <= 0): "
           f"{describe_fit(spend)}")
-    print(f"    frequency/spend correlation among repeat buyers: r = {spend.frequency_spend_correlation_:.3f} "
+    print(f"    frequency/spend correlation among repeat buyers: "
+          f"r = {spend.frequency_spend_correlation_:.3f} "
           f"(the model assumes independence); population mean spend {spend.population_mean_:,.2f}")
     quantiles = table["clv"].quantile([0.1, 0.5, 0.9, 0.99])
     print(f"  CLV over {args.horizon} months (margin 0.3, 1 %/month): total {table['clv'].sum():,.0f}, "
           + ", ".join(f"p{int(q * 100)} {v:,.1f}" for q, v in quantiles.items()))
     print(f"    expected purchases: total {table['expected_purchases'].sum():,.0f}; mean P(alive) "
-          f"{table['p_alive'].mean():.3f}; mean P(no purchase in horizon) {table['p_no_purchase'].mean():.3f}")
+          f"{table['p_alive'].mean():.3f}; "
+          f"mean P(no purchase in horizon) {table['p_no_purchase'].mean():.3f}")
     print()
     model = validation.model
     print(f"Holdout: calibration before {validation.calibration_end:%Y-%m-%d}, holdout "
           f"{validation.calibration_end:%Y-%m-%d} to {validation.observation_end:%Y-%m-%d} "
           f"({validation.duration_holdout:.0f} days), {len(validation.customers):,} calibration customers")
-    print(f"  calibration fit: " + ", ".join(f"{k} = {v:.4g}" for k, v in model["params"].items())
+    print("  calibration fit: " + ", ".join(f"{k} = {v:.4g}" for k, v in model["params"].items())
           + f"; penalizer used {model['penalizer_used']:g}; attempts "
           + "; ".join(f"{a['method']} {'ok' if a['converged'] else 'failed'}" for a in model["fit_attempts"]))
     print(validation.metrics.round(3).to_string())

@@ -67,11 +67,13 @@ def _expected_if_alive(t, a: float, beta_b, shape, scale) -> np.ndarray:
     """E[(1 - exp(-lambda p t)) / p], lambda ~ Gamma(shape, scale), p ~ Beta(a, beta_b): expected purchases in
     the next t of an active BG/NBD customer (FHL 2005 eq. 7 integrated over the posterior).
 
-    The closed form of the paper has a 2F1 whose third argument a + b + x - 1 hits poles (a + b near 0 or 1), so
-    the p-integral is done numerically, by parts against the Beta CDF: E[G] = G(1) - int_0^1 G'(p) F(p) dp with
-    G(p) = (t / scale) phi(p t / scale), which is smooth for any a, b. Array arguments broadcast together.
+    The closed form of the paper has a 2F1 whose third argument a + b + x - 1 hits poles (a + b near 0 or
+    1), so the p-integral is done numerically, by parts against the Beta CDF:
+    E[G] = G(1) - int_0^1 G'(p) F(p) dp with G(p) = (t / scale) phi(p t / scale), which is smooth for any
+    a, b. Array arguments broadcast together.
     """
-    t, beta_b, shape, scale = (np.ravel(v).astype(float) for v in np.broadcast_arrays(t, beta_b, shape, scale))
+    arrays = np.broadcast_arrays(t, beta_b, shape, scale)
+    t, beta_b, shape, scale = (np.ravel(v).astype(float) for v in arrays)
     nodes, weights = _TANH_SINH
     ratio = np.maximum(t, 0.0) / scale
     g_one = -np.expm1(-shape * np.log1p(ratio))
@@ -103,7 +105,8 @@ def log_likelihood(model: str, params: dict[str, float], frequency, recency, T) 
     values = np.array([params[name] for name in MODELS[_check_model(model)]], dtype=float)
     x, t_x, age = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
     weights = np.ones_like(x)
-    return float(-_FITTERS[model]._negative_log_likelihood(np.log(values), x, t_x, age, weights, 0.0) * len(x))
+    mean_nll = _FITTERS[model]._negative_log_likelihood(np.log(values), x, t_x, age, weights, 0.0)
+    return float(-mean_nll * len(x))
 
 
 def _fit_lifetimes(model: str, penalizer: float, x, t_x, age) -> tuple[dict[str, float], dict[str, float]]:
@@ -129,8 +132,9 @@ def _fit_bounded(model: str, penalizer: float, x, t_x, age) -> tuple[dict[str, f
     args = (x, t_x * scale, age * scale, np.ones_like(x), penalizer)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        result = minimize(value_and_grad(_FITTERS[model]._negative_log_likelihood), np.full(4, 0.1), args=args,
-                          jac=True, method="L-BFGS-B", bounds=[(-30.0, 30.0)] * 4)
+        objective = value_and_grad(_FITTERS[model]._negative_log_likelihood)
+        result = minimize(objective, np.full(4, 0.1), args=args, jac=True, method="L-BFGS-B",
+                          bounds=[(-30.0, 30.0)] * 4)
     if not result.success:
         raise ConvergenceError(f"bounded L-BFGS-B did not converge: {result.message}")
     params = dict(zip(MODELS[model], (float(v) for v in np.exp(result.x))))
@@ -269,7 +273,7 @@ class BetaGeoModel:
         return pd.Series(values, index=summary.index, name="expected_purchases")
 
     def expected_purchases_new(self, t) -> np.ndarray:
-        """Expected repeat purchases in (0, t] of a new customer whose first purchase is at 0 (unconditional)."""
+        """Expected repeat purchases in (0, t] of a new customer, first purchase at 0 (unconditional)."""
         t = np.atleast_1d(np.asarray(t, dtype=float))
         p = self.params_
         if self.model == "mbgnbd":

@@ -193,7 +193,8 @@ def calibration_holdout(
     observation_end = to_timestamp(observation_end, "observation_end")
     if observation_end <= calibration_end:
         raise DataError(
-            f"observation_end {observation_end:%Y-%m-%d} must be after calibration_end {calibration_end:%Y-%m-%d}"
+            f"observation_end {observation_end:%Y-%m-%d} must be after "
+            f"calibration_end {calibration_end:%Y-%m-%d}"
         )
     scale = unit_days(unit)
     columns = {"customer_col": customer_col, "date_col": date_col, "value_col": value_col}
@@ -210,7 +211,8 @@ def calibration_holdout(
     mean = grouped.mean().reindex(summary.index, fill_value=0.0)
     summary["frequency_holdout"] = count.astype(np.int64).to_numpy()
     summary["monetary_value_holdout"] = mean.astype(float).to_numpy()
-    summary["duration_holdout"] = (last_observed_day(observation_end) - last_observed_day(calibration_end)).days / scale
+    holdout_days = (last_observed_day(observation_end) - last_observed_day(calibration_end)).days
+    summary["duration_holdout"] = holdout_days / scale
     return summary
 
 
@@ -230,7 +232,8 @@ def check_summary(summary: pd.DataFrame, columns: tuple[str, ...] = ("frequency"
     for col in columns:
         values = pd.to_numeric(summary[col], errors="coerce")
         if values.isna().any() or not np.isfinite(values.to_numpy(dtype=float)).all():
-            problems.append((f"{col} is missing or not finite", values.isna() | ~np.isfinite(values.fillna(0))))
+            bad = values.isna() | ~np.isfinite(values.fillna(0))
+            problems.append((f"{col} is missing or not finite", bad))
         elif (values < 0).any():
             problems.append((f"{col} is negative", values < 0))
     if "frequency" in columns and not problems:
@@ -248,4 +251,6 @@ def check_summary(summary: pd.DataFrame, columns: tuple[str, ...] = ("frequency"
     if problems:
         text, mask = problems[0]
         rows = summary.index[np.asarray(mask, dtype=bool)]
-        raise DataError(f"customer summary: {text} for {len(rows)} customer(s), first: {', '.join(map(str, rows[:5]))}")
+        raise DataError(
+            f"customer summary: {text} for {len(rows)} customer(s), first: {', '.join(map(str, rows[:5]))}"
+        )

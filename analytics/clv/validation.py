@@ -118,7 +118,9 @@ def _tracking(
     days, first = days[cohort], first[cohort]
     start = first.min()
     n_weeks = int(np.ceil((observation_end - start) / pd.Timedelta(days=7)))
-    week_end = pd.DatetimeIndex([min(start + pd.Timedelta(days=7 * k), observation_end) for k in range(1, n_weeks + 1)])
+    week_end = pd.DatetimeIndex(
+        [min(start + pd.Timedelta(days=7 * k), observation_end) for k in range(1, n_weeks + 1)]
+    )
     repeat_days = days.loc[days["day"] > first, "day"].sort_values()
     actual = np.searchsorted(repeat_days.to_numpy(), week_end.to_numpy(), side="left")
     # each customer's model age at a week end, on the summary's day grid (last observed day - first day)
@@ -167,8 +169,12 @@ def holdout_validation(
     rate = np.divide(summary["frequency"].to_numpy(dtype=float), summary["T"].to_numpy(),
                      out=np.zeros(len(summary)), where=summary["T"].to_numpy() > 0)
     baseline = rate * duration
-    customers = summary[["frequency", "recency", "T"]].assign(actual=actual, predicted=predicted, baseline=baseline)
-    metrics = pd.DataFrame([_metrics(actual, predicted), _metrics(actual, baseline)], index=["model", "baseline"])
+    customers = summary[["frequency", "recency", "T"]].assign(
+        actual=actual, predicted=predicted, baseline=baseline
+    )
+    metrics = pd.DataFrame(
+        [_metrics(actual, predicted), _metrics(actual, baseline)], index=["model", "baseline"]
+    )
     metrics.index.name = "method"
     days = purchase_days(lines, before=observation_end, **columns)
     tracking = _tracking(days, fitted, calibration_end, observation_end, unit)

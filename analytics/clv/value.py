@@ -41,7 +41,9 @@ def customer_lifetime_value(
     currency units) and clv (discounted margin, currency units).
     """
     if summary.attrs.get("unit", unit) != unit:
-        raise DataError(f"the summary is in unit {summary.attrs['unit']!r} but CLV was asked in unit {unit!r}")
+        raise DataError(
+            f"the summary is in unit {summary.attrs['unit']!r} but CLV was asked in unit {unit!r}"
+        )
     if not (isinstance(horizon_months, (int, np.integer)) and horizon_months >= 1):
         raise DataError(f"CLV horizon must be a whole number of months >= 1, got {horizon_months!r}")
     if not 0 <= margin <= 1:

@@ -27,8 +27,9 @@ def cdnow_split(cdnow_lines) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def hardie_summary() -> pd.DataFrame:
-    """Hardie's calibration summary of the same sample, shipped with lifetimes: ID, x, t_x, T (weeks), zbar."""
-    path = importlib.resources.files("lifetimes") / "datasets" / "cdnow_customers_summary_with_transactions.csv"
+    """Hardie's calibration summary of the sample, shipped with lifetimes: ID, x, t_x, T (weeks), zbar."""
+    datasets = importlib.resources.files("lifetimes") / "datasets"
+    path = datasets / "cdnow_customers_summary_with_transactions.csv"
     with path.open("rb") as handle:
         frame = pd.read_csv(handle)
     return frame.set_index(frame["ID"].astype(str).rename("customer_id"))

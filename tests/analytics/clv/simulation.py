@@ -27,7 +27,9 @@ class Population:
         )
 
 
-def simulate(params: dict, T, horizon: float, seed: int, model: str = "bgnbd", keep_times: bool = False) -> Population:
+def simulate(
+    params: dict, T, horizon: float, seed: int, model: str = "bgnbd", keep_times: bool = False
+) -> Population:
     """Customers with first purchase at time 0, observed to T, followed for ``horizon`` more time units.
 
     Purchases come at rate lambda ~ Gamma(r, rate alpha); after each repeat purchase (MBG/NBD: also after the
@@ -66,7 +68,9 @@ def simulate(params: dict, T, horizon: float, seed: int, model: str = "bgnbd", k
                       [np.array(ts) for ts in times] if keep_times else [])
 
 
-def to_lines(population: Population, start: str, unit_days: float, births=None, value: float = 10.0) -> pd.DataFrame:
+def to_lines(
+    population: Population, start: str, unit_days: float, births=None, value: float = 10.0
+) -> pd.DataFrame:
     """Canonical invoice lines, one per purchase, dated start + birth + time (times in ``unit_days`` days)."""
     births = np.zeros(len(population.purchases)) if births is None else np.asarray(births, dtype=float)
     customers = np.repeat([str(i) for i in range(len(births))], [len(ts) for ts in population.purchases])

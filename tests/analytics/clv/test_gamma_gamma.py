@@ -107,7 +107,8 @@ def test_round_trip_through_params_and_json(cdnow_gg, cdnow_split):
     restored = GammaGammaModel.from_dict(json.loads(json.dumps(cdnow_gg.to_dict())))
     rebuilt = GammaGammaModel.from_params(cdnow_gg.params_)
     for other in (restored, rebuilt):
-        pd.testing.assert_series_equal(other.expected_spend(cdnow_split), cdnow_gg.expected_spend(cdnow_split))
+        pd.testing.assert_series_equal(other.expected_spend(cdnow_split),
+                                       cdnow_gg.expected_spend(cdnow_split))
     assert restored.to_dict() == cdnow_gg.to_dict()
 
 
