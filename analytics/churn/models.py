@@ -155,7 +155,8 @@ def heuristic_probability(features: pd.DataFrame, window_days: int) -> pd.Series
     customer buys within the window with probability 1 - exp(-window / g).
     """
     if "recency_days" not in features.columns:
-        raise DataError(f"the churn heuristic needs a recency_days feature; got {', '.join(features.columns)}")
+        found = ", ".join(map(str, features.columns))
+        raise DataError(f"the churn heuristic needs a recency_days feature; got {found}")
     recency = features["recency_days"].to_numpy(dtype=float)
     gap = _gaps(features, window_days)
     alive = np.exp(-np.maximum(0.0, recency - gap) / gap)
