@@ -111,7 +111,8 @@ def _churn(lines: pd.DataFrame, as_of: pd.Timestamp, table: pd.DataFrame,
            params: AnalysisParams) -> tuple[pd.DataFrame, dict]:
     model = ChurnModel(window_days=params.churn_window_days).fit(lines, as_of, current_features=table)
     return model.scores_, {
-        "model": model.model,
+        "model": model.summary_["model"],
+        "model_label": model.summary_["model_label"],
         "heuristic": model.heuristic_,
         "reason": model.reason_,
         "window_days": params.churn_window_days,

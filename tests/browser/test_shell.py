@@ -1,15 +1,15 @@
-"""The page opens, shows the default dataset's results, and asks nothing of the internet."""
+"""The page opens on the embedded default dataset, shows its results, and asks nothing of the internet."""
 
-from tests.browser.conftest import LOAD_TIMEOUT_S, console_errors, external_requests
+from components.layout import TAB_LABELS
+from tests.browser.conftest import console_errors, external_requests, open_app, switch_tab
 
 
-def test_app_loads_default_results_without_errors(dash_duo, make_app):
-    app = make_app(default_dataset="cdnow_sample")
-    dash_duo.start_server(app)
-    dash_duo.wait_for_text_to_equal("#tabs .nav-link.active", "Executive tower", timeout=10)
-    # the default dataset's analysis arrives on its own, without pressing a button
-    dash_duo.wait_for_contains_text("#dataset-summary", "customers", timeout=LOAD_TIMEOUT_S)
-    dash_duo.find_element("#tabs a[data-rb-event-key='data'], #tabs .nav-link:nth-child(1)")
-    assert "synthetic" in dash_duo.find_element("#dataset-summary").text
+def test_app_opens_on_default_results_and_every_tab_renders(dash_duo, make_app):
+    open_app(dash_duo, make_app())  # the default dataset (synthetic), as `make run` shows it
+    assert dash_duo.find_element("#tabs .nav-link.active").text == "Executive tower"
+    assert dash_duo.find_element("#dataset-summary").text.startswith("synthetic")
+    for label in TAB_LABELS.values():
+        switch_tab(dash_duo, label)
+        assert dash_duo.find_element(".tab-pane.active").text.strip() != ""
     assert console_errors(dash_duo) == []
     assert external_requests(dash_duo) == []

@@ -1,0 +1,62 @@
+"""Data tab as a new user meets it: upload a file, read its quality report, get a clear message for a bad one."""
+
+import numpy as np
+import pandas as pd
+from dash.testing.wait import until
+
+from tests.browser.conftest import LOAD_TIMEOUT_S, console_errors, open_app, switch_tab
+
+
+def _shop_log(path, customer_column="CustomerID"):
+    """A small UCI-style log: 80 customers, repeat purchases, one cancellation."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for c in range(80):
+        for k in range(1 + c % 4):
+            day = pd.Timestamp("2023-01-01") + pd.Timedelta(days=int(rng.integers(0, 360)))
+            rows.append((f"{c}-{k}", "A1", "RED CANDLE", int(rng.integers(1, 5)), day, 3.5, 10000 + c, "France"))
+    rows.append(("C0-0", "A1", "RED CANDLE", -1, pd.Timestamp("2023-12-30"), 3.5, 10000, "France"))
+    columns = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", customer_column,
+               "Country"]
+    pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
+    return path
+
+
+def _upload(dash_duo, path):
+    dash_duo.find_element("#upload input[type=file]").send_keys(str(path))
+
+
+def test_upload_shows_quality_report_then_bad_file_message(dash_duo, make_app, tmp_path):
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    switch_tab(dash_duo, "Data")
+    dash_duo.wait_for_contains_text("#quality-report", "Source: cdnow_sample", timeout=30)
+
+    _upload(dash_duo, _shop_log(tmp_path / "shop.csv"))
+    dash_duo.wait_for_contains_text("#upload-name", "shop.csv", timeout=30)
+    dash_duo.wait_for_contains_text("#quality-report", "Source: shop.csv", timeout=LOAD_TIMEOUT_S)
+    report = dash_duo.find_element("#quality-report").text
+    assert "Cancellation lines\n1" in report
+    assert "80 customers" in dash_duo.find_element("#dataset-summary").text
+
+    _upload(dash_duo, _shop_log(tmp_path / "no_customers.csv", customer_column="Buyer"))
+    dash_duo.wait_for_contains_text("#upload-error", "customer", timeout=30)
+    # the message names what is missing and what was found; the good results stay on screen
+    assert "Buyer" in dash_duo.find_element("#upload-error").text
+    assert "Source: shop.csv" in dash_duo.find_element("#quality-report").text
+    assert console_errors(dash_duo) == []
+
+
+def test_run_shows_progress_and_then_results(dash_duo, make_app):
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    switch_tab(dash_duo, "Data")
+    churn = dash_duo.find_element("#param-churn-window")
+    churn.clear()
+    churn.send_keys("61")  # new parameters: a real run, not a cache hit
+    dash_duo.find_element("#run-button").click()
+    # while it runs: the cancel button is live and the progress bar names the stage
+    until(lambda: dash_duo.find_element("#cancel-button").is_enabled(), timeout=20)
+    until(lambda: dash_duo.find_element("#run-progress-text").text != "", timeout=60)
+    until(lambda: not dash_duo.find_element("#cancel-button").is_enabled(), timeout=LOAD_TIMEOUT_S)
+    assert dash_duo.find_element("#run-button").is_enabled()
+    assert dash_duo.find_element("#run-error").text == ""
+    assert console_errors(dash_duo) == []
