@@ -85,6 +85,11 @@ def _expected_if_alive(t, a: float, beta_b, shape, scale) -> np.ndarray:
     return g_one - (weights[:, None] * slope * cdf).sum(axis=0)
 
 
+def json_number(value: float | None) -> float | None:
+    """A float for JSON: None for missing, NaN or infinite values (strict JSON has no NaN)."""
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
 def _check_model(model: str) -> str:
     if model not in MODELS:
         raise DataError(f"purchase model {model!r} is not supported; expected one of {', '.join(MODELS)}")
@@ -222,8 +227,8 @@ class BetaGeoModel:
         return {
             "model": self.model,
             "params": dict(self.params_),
-            "standard_errors": dict(getattr(self, "standard_errors_", {})),
-            "log_likelihood": getattr(self, "log_likelihood_", None),
+            "standard_errors": {k: json_number(v) for k, v in getattr(self, "standard_errors_", {}).items()},
+            "log_likelihood": json_number(getattr(self, "log_likelihood_", None)),
             "converged": getattr(self, "converged_", None),
             "penalizer_requested": self.penalizer,
             "penalizer_used": getattr(self, "penalizer_used_", None),
@@ -236,7 +241,8 @@ class BetaGeoModel:
         """Inverse of ``to_dict``."""
         self = cls.from_params(record["params"], model=record["model"])
         self.penalizer = record.get("penalizer_requested", 0.0)
-        self.standard_errors_ = dict(record.get("standard_errors") or {})
+        self.standard_errors_ = {k: float("nan") if v is None else v
+                                 for k, v in (record.get("standard_errors") or {}).items()}
         self.log_likelihood_ = record.get("log_likelihood")
         self.converged_ = record.get("converged")
         self.penalizer_used_ = record.get("penalizer_used")

@@ -19,7 +19,7 @@ import pandas as pd
 from lifetimes import GammaGammaFitter
 from lifetimes.utils import ConvergenceError
 
-from analytics.clv.bgnbd import FALLBACK_PENALIZERS
+from analytics.clv.bgnbd import FALLBACK_PENALIZERS, json_number
 from analytics.clv.summary import check_summary
 from analytics.errors import DataError
 
@@ -121,15 +121,15 @@ class GammaGammaModel:
         self._check_fitted()
         return {
             "params": dict(self.params_),
-            "standard_errors": dict(getattr(self, "standard_errors_", {})),
-            "log_likelihood": getattr(self, "log_likelihood_", None),
+            "standard_errors": {k: json_number(v) for k, v in getattr(self, "standard_errors_", {}).items()},
+            "log_likelihood": json_number(getattr(self, "log_likelihood_", None)),
             "converged": getattr(self, "converged_", None),
             "penalizer_requested": self.penalizer,
             "penalizer_used": getattr(self, "penalizer_used_", None),
             "fit_attempts": list(getattr(self, "fit_attempts_", [])),
             "n_customers": getattr(self, "n_customers_", None),
             "n_excluded": getattr(self, "n_excluded_", None),
-            "frequency_spend_correlation": getattr(self, "frequency_spend_correlation_", None),
+            "frequency_spend_correlation": json_number(getattr(self, "frequency_spend_correlation_", None)),
             "population_mean": self.population_mean_,
         }
 
@@ -138,14 +138,16 @@ class GammaGammaModel:
         """Inverse of ``to_dict``."""
         self = cls.from_params(record["params"])
         self.penalizer = record.get("penalizer_requested", 0.0)
-        self.standard_errors_ = dict(record.get("standard_errors") or {})
+        self.standard_errors_ = {k: float("nan") if v is None else v
+                                 for k, v in (record.get("standard_errors") or {}).items()}
         self.log_likelihood_ = record.get("log_likelihood")
         self.converged_ = record.get("converged")
         self.penalizer_used_ = record.get("penalizer_used")
         self.fit_attempts_ = list(record.get("fit_attempts") or [])
         self.n_customers_ = record.get("n_customers")
         self.n_excluded_ = record.get("n_excluded")
-        self.frequency_spend_correlation_ = record.get("frequency_spend_correlation")
+        correlation = record.get("frequency_spend_correlation")
+        self.frequency_spend_correlation_ = float("nan") if correlation is None else correlation
         return self
 
     def _check_fitted(self) -> None:

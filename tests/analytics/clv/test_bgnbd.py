@@ -148,13 +148,22 @@ def test_recovers_the_synthetic_retailer():
 
 def test_round_trip_through_params_and_json(cdnow_fit, cdnow_split):
     rebuilt = BetaGeoModel.from_params(cdnow_fit.params_)
-    restored = BetaGeoModel.from_dict(json.loads(json.dumps(cdnow_fit.to_dict())))
+    restored = BetaGeoModel.from_dict(json.loads(json.dumps(cdnow_fit.to_dict(), allow_nan=False)))
     for other in (rebuilt, restored):
         for method in ("p_alive", "p_no_purchase", "expected_purchases"):
             args = () if method == "p_alive" else (13.0,)
             pd.testing.assert_series_equal(getattr(other, method)(*args, cdnow_split),
                                            getattr(cdnow_fit, method)(*args, cdnow_split))
     assert restored.to_dict() == cdnow_fit.to_dict()
+
+
+def test_missing_standard_errors_survive_strict_json():
+    """Edge-of-space fits have no standard errors (NaN): written as null, read back as NaN."""
+    model = BetaGeoModel.from_params(CDNOW_PARAMS)
+    model.standard_errors_ = {name: float("nan") for name in CDNOW_PARAMS}
+    record = json.loads(json.dumps(model.to_dict(), allow_nan=False))
+    assert record["standard_errors"]["a"] is None
+    assert np.isnan(BetaGeoModel.from_dict(record).standard_errors_["a"])
 
 
 def test_fallback_tries_the_bounded_optimiser_then_larger_penalizers(monkeypatch, cdnow_split):

@@ -104,7 +104,7 @@ def test_recovers_the_synthetic_retailer():
 
 
 def test_round_trip_through_params_and_json(cdnow_gg, cdnow_split):
-    restored = GammaGammaModel.from_dict(json.loads(json.dumps(cdnow_gg.to_dict())))
+    restored = GammaGammaModel.from_dict(json.loads(json.dumps(cdnow_gg.to_dict(), allow_nan=False)))
     rebuilt = GammaGammaModel.from_params(cdnow_gg.params_)
     for other in (restored, rebuilt):
         pd.testing.assert_series_equal(other.expected_spend(cdnow_split),

@@ -69,7 +69,7 @@ def test_weekly_tracking(cdnow_validation, cdnow_split):
 
 
 def test_to_dict_is_json_safe(cdnow_validation):
-    record = json.loads(json.dumps(cdnow_validation.to_dict()))
+    record = json.loads(json.dumps(cdnow_validation.to_dict(), allow_nan=False))
     assert record["n_customers"] == 2357 and record["calibration_end"] == CALIBRATION_END
     assert [row["method"] for row in record["metrics"]] == ["model", "baseline"]
     assert len(record["tracking"]) == 78 and record["tracking"][0]["week_end"] == "1997-01-08"
