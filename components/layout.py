@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components import data_tab, explorer_tab, ids, methodology_tab, placeholder_tab, tower_tab
+from components import data_tab, explorer_tab, ids, journeys_tab, methodology_tab, placeholder_tab, roi_tab, tower_tab
 
 TAB_LABELS = {
     "data": "Data",
@@ -46,8 +46,8 @@ def tab_bodies(settings) -> dict:
                                 settings.upload_limit_mb),
         "tower": tower_tab.layout(),
         "explorer": explorer_tab.layout(),
-        "journeys": placeholder_tab.layout("journeys"),
-        "roi": placeholder_tab.layout("roi"),
+        "journeys": journeys_tab.layout(),
+        "roi": roi_tab.layout(),
         "methodology": methodology_tab.layout(),
     }
 
