@@ -94,12 +94,11 @@ def _metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
 
 
 def _by_frequency(customers: pd.DataFrame) -> pd.DataFrame:
-    capped = customers["frequency"].clip(upper=_FREQUENCY_CAP)
-    labels = capped.map(lambda f: f"{_FREQUENCY_CAP}+" if f >= _FREQUENCY_CAP else str(int(f)))
-    table = customers.groupby(capped.rename("bucket"))[["actual", "predicted", "baseline"]].mean()
-    table.insert(0, "n_customers", customers.groupby(capped.rename("bucket")).size())
-    table.index = labels.groupby(capped.rename("bucket")).first().reindex(table.index).to_numpy()
-    table.index.name = "frequency"
+    bucket = customers["frequency"].clip(upper=_FREQUENCY_CAP).astype(int)
+    grouped = customers.groupby(bucket)
+    table = grouped[["actual", "predicted", "baseline"]].mean()
+    table.insert(0, "n_customers", grouped.size())
+    table.index = pd.Index([f"{b}+" if b == _FREQUENCY_CAP else str(b) for b in table.index], name="frequency")
     return table
 
 
