@@ -92,12 +92,25 @@ def frame_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, max_r
                      className="mb-2 small w-auto")
 
 
-def params_table(rows: Sequence[tuple[str, str, Any]]) -> dbc.Table:
-    """Parameter | meaning | value rows."""
-    body = html.Tbody([html.Tr([html.Td(html.Code(name)), html.Td(meaning),
-                                html.Td(_cell("", value), className="text-end")]) for name, meaning, value in rows])
-    header = html.Thead(html.Tr([html.Th("Parameter"), html.Th("Meaning"), html.Th("Estimate", className="text-end")]))
-    return dbc.Table([header, body], size="sm", responsive=True, className="mb-2 small")
+def params_table(params: Mapping[str, float], meanings: Mapping[str, str],
+                 errors: Mapping[str, float] | None = None) -> dbc.Table:
+    """Parameter | meaning | estimate (| standard error, when the fit reports them)."""
+    errors = errors or {}
+    header = [html.Th("Parameter"), html.Th("Meaning"), html.Th("Estimate", className="text-end")]
+    if errors:
+        header.append(html.Th("Std. error", className="text-end"))
+    rows = [
+        html.Tr([html.Td(html.Code(name)), html.Td(meanings.get(name, "")),
+                 html.Td(_cell("", value), className="text-end")]
+                + ([html.Td(_cell("", errors.get(name)), className="text-end text-muted")] if errors else []))
+        for name, value in params.items()
+    ]
+    return dbc.Table([html.Thead(html.Tr(header)), html.Tbody(rows)], size="sm", responsive=True, className="mb-2 small")
+
+
+def _first_key(record: Mapping[str, Any], *names: str) -> Any:
+    """The first of ``names`` present in ``record`` (the contract's name, then the model module's)."""
+    return next((record[n] for n in names if record.get(n) is not None), None)
 
 
 def unavailable(what: str) -> dbc.Alert:
@@ -132,22 +145,26 @@ def clv_evidence(clv: Mapping[str, Any] | None) -> list:
     models = []
     bgnbd = clv.get("bgnbd") or {}
     if bgnbd.get("params"):
+        penalizer = _first_key(bgnbd, "penalizer", "penalizer_used")
         facts = [f"log-likelihood {bgnbd['log_likelihood']:,.1f}" if bgnbd.get("log_likelihood") is not None else None,
                  ("converged" if bgnbd.get("converged") else "did NOT converge") if "converged" in bgnbd else None,
-                 f"penalizer {bgnbd['penalizer']}" if bgnbd.get("penalizer") is not None else None]
+                 f"penalizer {penalizer:g}" if penalizer else None,
+                 f"{bgnbd['n_customers']:,} customers" if bgnbd.get("n_customers") else None]
         models.append(dbc.Col([
             html.H6("BG/NBD (purchases)"),
-            params_table([(k, _BGNBD_MEANING.get(k, ""), v) for k, v in bgnbd["params"].items()]),
+            params_table(bgnbd["params"], _BGNBD_MEANING, bgnbd.get("standard_errors")),
             html.P(" · ".join(f for f in facts if f), className="small-muted"),
         ], lg=6))
     gamma = clv.get("gamma_gamma") or {}
     if gamma.get("params"):
-        facts = [f"{gamma['n_repeat']:,} repeat buyers" if gamma.get("n_repeat") is not None else None,
-                 (f"frequency/spend correlation {gamma['frequency_spend_corr']:.2f} (the model assumes none)"
-                  if gamma.get("frequency_spend_corr") is not None else None)]
+        repeat = _first_key(gamma, "n_repeat", "n_customers")
+        correlation = _first_key(gamma, "frequency_spend_corr", "frequency_spend_correlation")
+        facts = [f"{repeat:,} repeat buyers" if repeat is not None else None,
+                 (f"frequency/spend correlation {correlation:.2f} (the model assumes none)"
+                  if correlation is not None else None)]
         models.append(dbc.Col([
             html.H6("Gamma-Gamma (spend per purchase)"),
-            params_table([(k, _GG_MEANING.get(k, ""), v) for k, v in gamma["params"].items()]),
+            params_table(gamma["params"], _GG_MEANING, gamma.get("standard_errors")),
             html.P(" · ".join(f for f in facts if f), className="small-muted"),
         ], lg=6))
     out.append(dbc.Row(models, className="g-3"))
@@ -173,15 +190,17 @@ def churn_evidence(churn: Mapping[str, Any] | None) -> list:
              f"label cutoff {str(churn['cutoff'])[:10]}" if churn.get("cutoff") else None,
              f"{churn['n_test']:,} held-out customers" if churn.get("n_test") else None]
     out.append(html.P(" · ".join(f for f in facts if f), className="small-muted mb-2"))
+    tables = []
     metrics = as_frame(churn.get("metrics"))
     if metrics is not None:
-        out.append(html.H6("Held-out metrics (same customers for every scorer)"))
-        out.append(frame_table(metrics, ["model", "role", "n", "churn_rate", "roc_auc", "pr_auc", "brier",
-                                         "brier_skill"]))
+        tables.append(dbc.Col([html.H6("Held-out metrics (same customers for every scorer)"),
+                               frame_table(metrics, ["model", "role", "n", "churn_rate", "roc_auc", "pr_auc", "brier",
+                                                     "brier_skill"])], lg=8))
     odds = as_frame(churn.get("odds_ratios"))
     if odds is not None and not odds.empty:
-        out.append(html.H6("Odds ratios (logistic regression)"))
-        out.append(frame_table(odds, ["feature", "odds_ratio"], max_rows=12))
+        tables.append(dbc.Col([html.H6("Odds ratios (logistic regression)"),
+                               frame_table(odds, ["feature", "odds_ratio"], max_rows=12)], lg=4))
+    out.append(dbc.Row(tables, className="g-3"))
     return out
 
 

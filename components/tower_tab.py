@@ -30,7 +30,7 @@ def layout() -> html.Div:
     loading = dict(type="dot", color="#0f766e", delay_show=300)
     return html.Div(
         [
-            dcc.Loading(html.Div(id=ids.TOWER_KPIS, className="mb-1"), **loading),
+            dcc.Loading(html.Div(id=ids.TOWER_KPIS), **loading),
             dbc.Row(
                 [
                     dbc.Col(

@@ -45,7 +45,7 @@ def trend_figure(monthly: pd.DataFrame, as_of: pd.Timestamp | None = None) -> go
             yaxis="y2",
             mode="lines+markers",
             line=dict(color=PALETTE[1], width=2.5),
-            marker=dict(size=6),
+            marker=dict(size=7, symbol=["circle-open" if p else "circle" for p in partial]),
             customdata=list(zip(monthly.get("new_customers", pd.Series(0, index=monthly.index)), note)),
             hovertemplate="%{x|%B %Y}%{customdata[1]}<br>Active customers %{y:,.0f}"
             "<br>New customers %{customdata[0]:,.0f}<extra></extra>",
