@@ -86,14 +86,13 @@ def register(app: dash.Dash) -> None:
             color_by = "segment"
         shown = selection.display_sample(chosen, explorer_tab.MAX_SCATTER_POINTS)
         note = (f"Showing a random {len(shown):,} of {len(chosen):,} customers so the 3-D view stays smooth; "
-                "the table and exports hold them all." if len(shown) < len(chosen) else "")
-        table = chosen.nlargest(explorer_tab.MAX_GRID_ROWS, "monetary") if len(chosen) > explorer_tab.MAX_GRID_ROWS \
-            else chosen
-        columns = [c for c, _, _ in explorer_tab.GRID_COLUMNS if c in table.reset_index().columns]
+                "exports hold them all." if len(shown) < len(chosen) else "")
+        rows, shown_rows = explorer_tab.grid_rows(chosen)
+        if shown_rows < len(chosen):
+            note += f" The table lists the {shown_rows:,} highest-value customers of the selection."
         count = f"{len(chosen):,} of {len(customers):,} customers selected"
         order = SEGMENT_ORDER if color_by == "segment" else None
-        return (figures.rfm_scatter(shown, color_by, order=order), note, count,
-                table.reset_index()[columns].to_dict("records"))
+        return figures.rfm_scatter(shown, color_by, order=order), note, count, rows
 
     @app.callback(
         Output(ids.AT_RISK_DEFINITION, "children"),

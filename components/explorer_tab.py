@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import dash_ag_grid as dag
+import pandas as pd
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
 
 MAX_SCATTER_POINTS = 5_000
-MAX_GRID_ROWS = 10_000
+MAX_GRID_ROWS = 2_000
 
 GRID_COLUMNS = [
     ("customer_id", "Customer", None),
@@ -23,6 +26,19 @@ GRID_COLUMNS = [
     ("churn_probability", "Churn prob.", "d3.format('.0%')(params.value)"),
     ("churn_drivers", "Why (churn drivers)", None),
 ]
+
+
+def grid_rows(customers: pd.DataFrame) -> tuple[list[dict], int]:
+    """The grid's rows (the most valuable first, at most MAX_GRID_ROWS) as JSON-ready records, and their count.
+
+    Going through ``to_json`` is about twice as fast as ``to_dict`` on pyarrow-backed strings, and the grid
+    is what makes a filter change slow on large selections.
+    """
+    value = "clv" if "clv" in customers else "monetary"
+    top = customers.nlargest(MAX_GRID_ROWS, value) if len(customers) > MAX_GRID_ROWS else customers
+    table = top.reset_index()
+    columns = [c for c, _, _ in GRID_COLUMNS if c in table.columns]
+    return json.loads(table[columns].to_json(orient="records", date_format="iso")), len(top)
 
 
 def _filter(label: str, control) -> html.Div:

@@ -22,25 +22,31 @@ def rfm_scatter(customers: pd.DataFrame, color_by: str = "segment", order: list[
     """
     if customers.empty:
         return empty_figure("No customer matches these filters")
-    groups = order or sorted(customers[color_by].dropna().unique().tolist())
+    labels = customers[color_by].astype(str).to_numpy()
+    groups = order or sorted(set(labels))
     colors = group_colors(groups)
+    # plain numpy arrays: plotly validates pandas objects through a much slower path
+    recency = customers["recency_days"].to_numpy(dtype=float)
+    frequency = customers["frequency"].to_numpy(dtype=float)
+    monetary = customers["monetary"].to_numpy(dtype=float)
+    xyz = np.log10(np.clip(np.column_stack([recency, frequency, monetary]), 1, None))
+    ids = customers.index.astype(str).to_numpy()
     fig = go.Figure()
     for group in groups:
-        rows = customers.loc[customers[color_by] == group]
-        if rows.empty:
+        rows = np.flatnonzero(labels == group)
+        if rows.size == 0:
             continue
         fig.add_trace(
             go.Scatter3d(
-                x=np.log10(rows["recency_days"].clip(lower=1)),
-                y=np.log10(rows["frequency"].clip(lower=1)),
-                z=np.log10(rows["monetary"].clip(lower=1)),
+                x=xyz[rows, 0], y=xyz[rows, 1], z=xyz[rows, 2],
                 mode="markers",
                 name=str(group),
                 marker=dict(size=3, color=colors[group], opacity=0.75),
-                customdata=np.column_stack([rows.index.astype(str), rows["recency_days"], rows["frequency"],
-                                            rows["monetary"]]),
-                hovertemplate="Customer %{customdata[0]}<br>Recency %{customdata[1]:.0f} days<br>"
-                "Frequency %{customdata[2]} orders<br>Monetary %{customdata[3]:,.0f}<extra>%{fullData.name}</extra>",
+                text=ids[rows],
+                customdata=np.column_stack([recency[rows], frequency[rows], monetary[rows]]),
+                hovertemplate="Customer %{text}<br>Recency %{customdata[0]:.0f} days<br>"
+                "Frequency %{customdata[1]:.0f} orders<br>Monetary %{customdata[2]:,.0f}"
+                "<extra>%{fullData.name}</extra>",
             )
         )
     ticks = [1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000]
