@@ -24,7 +24,7 @@ from analytics.errors import DataError
 from analytics.export import to_safe_csv
 from analytics.loading import read_transactions
 from analytics.params import AnalysisParams
-from analytics.results import Results, json_safe
+from analytics.results import Results, json_safe, model_metrics
 
 EXIT_BAD_INPUT = 2
 
@@ -72,7 +72,7 @@ def summary_of(results: Results, source: str) -> dict[str, Any]:
             "scikit-learn": sklearn.__version__,
             "lifetimes": lifetimes.__version__,
         },
-        "models": json_safe(results.models),
+        "models": json_safe(model_metrics(results.models)),
     }
 
 

@@ -53,3 +53,26 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
+
+
+# What each model's summary keeps: parameters, fit diagnostics and metrics, not per-customer or plot tables.
+_SUMMARY_KEYS = {
+    "clustering": ("method", "k", "k_reason", "selection", "names", "error"),
+    "clv": ("unit", "horizon_months", "margin", "monthly_discount_rate", "bgnbd", "gamma_gamma", "validation",
+            "validation_error", "error"),
+    "churn": ("model", "model_label", "heuristic", "reason", "window_days", "cutoff", "n_labelled", "n_churned",
+              "metrics", "odds_ratios", "notes", "error"),
+    "journeys": ("period", "inactive_days", "error"),
+}
+_VALIDATION_KEYS = ("calibration_end", "observation_end", "metrics", "by_frequency")
+
+
+def model_metrics(models: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The part of ``Results.models`` worth writing to a summary file."""
+    out = {}
+    for name, record in models.items():
+        kept = {k: v for k, v in record.items() if k in _SUMMARY_KEYS.get(name, ())}
+        if isinstance(kept.get("validation"), dict):
+            kept["validation"] = {k: v for k, v in kept["validation"].items() if k in _VALIDATION_KEYS}
+        out[name] = kept
+    return out

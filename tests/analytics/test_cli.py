@@ -15,7 +15,8 @@ def test_run_on_embedded_dataset_writes_three_files(tmp_path):
     assert main(["run", "cdnow_sample", "--out", str(out)]) == 0
     customers = pd.read_csv(out / "customers.csv", dtype={"customer_id": str})
     for column in ("customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
-                   "segment"):
+                   "segment", "cluster", "cluster_name", "expected_purchases", "p_alive", "clv",
+                   "churn_probability", "churn_drivers"):
         assert column in customers.columns
     assert customers["customer_id"].is_unique
     assert customers["segment"].notna().all()
@@ -25,6 +26,11 @@ def test_run_on_embedded_dataset_writes_three_files(tmp_path):
     assert summary["counts"]["customers_modelled"] == len(customers)
     assert sum(summary["counts"]["segments"].values()) == len(customers)
     assert summary["as_of"].startswith("1998-07-01")
+    models = summary["models"]
+    assert models["clv"]["bgnbd"]["converged"] is True
+    assert {row["model"] for row in models["churn"]["metrics"]} >= {"logistic", "recency rule"}
+    assert models["clustering"]["k"] == customers["cluster"].nunique()
+    assert customers["p_alive"].between(0, 1).all() and customers["churn_probability"].between(0, 1).all()
 
 
 def test_as_of_and_mapping_options(tmp_path):
