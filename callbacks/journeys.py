@@ -1,0 +1,303 @@
+"""Journeys callbacks: the journey history for the chosen settings, the Sankey, matrix and headlines between
+two snapshots, and the customers of a flow with their export.
+
+The pipeline stores the default history (quarterly, 180-day inactivity window) with the results. Any other
+setting is computed once from the cleaned lines stored next to the results and kept in the results cache
+under a key of (results key, period, window), so a second visit, or another worker, reads it back.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, dcc, html
+
+import analytics
+from analytics import journeys as J
+from analytics import pipeline
+from analytics.cache import ResultsCache, fingerprint
+from analytics.errors import DataError
+from analytics.export import to_safe_csv
+from callbacks import common
+from components import formatting as fmt
+from components import ids, journeys_tab
+from components.figures import journeys as figures
+from components.theme import empty_figure
+from settings import Settings
+
+# Columns of the customer table joined to a flow's customers: where they stand now (at the as-of date).
+NOW_COLUMNS = ("clv", "churn_probability")
+_SANKEY_TITLES = {
+    "customers": None,
+    "from": "Revenue at stake: each flow's net revenue in the period ending at its first snapshot",
+    "to": "Revenue since: each flow's net revenue between its two snapshots",
+}
+
+
+# ------------------------------------------------------------------------------------ history and cache
+
+
+def history_key(key: str, period: str, inactive_days: int) -> str:
+    """Results-cache key of the journey history of results ``key`` at these settings."""
+    return fingerprint("journeys", key, period, inactive_days, analytics.__version__)
+
+
+def cached_history(cache: ResultsCache, key: str, as_of: pd.Timestamp | str, period: str,
+                   inactive_days: int) -> pd.DataFrame:
+    """Journey history (:func:`analytics.journeys.journey_history`) of results ``key``: computed once from the
+    cleaned lines stored with the results, then read back from ``cache``."""
+
+    def compute() -> pd.DataFrame:
+        lines = cache.get(pipeline.lines_key(key))
+        if lines is None:
+            raise DataError("the cleaned transactions behind these results are no longer in the cache; "
+                            "run the analysis again to change the journey settings")
+        return J.journey_history(lines, as_of, period=period, inactive_days=inactive_days)
+
+    return cache.get_or_compute(history_key(key, period, inactive_days), compute)
+
+
+@lru_cache(maxsize=8)
+def _history(settings: Settings, key: str, period: str, inactive_days: int) -> pd.DataFrame:
+    results = common.load_results(settings, key)
+    stored = results.models.get("journeys") or {}
+    if "history" in stored and stored.get("period") == period and stored.get("inactive_days") == inactive_days:
+        return stored["history"]
+    return cached_history(common.results_cache(settings), key, results.as_of, period, inactive_days)
+
+
+def history_for(settings: Settings, key: str | None, period: str, inactive: object) -> pd.DataFrame:
+    """The history the tab shows: the pipeline's for the default settings, else the cached recomputation;
+    memoised in the process so the tab's callbacks do not unpickle it again."""
+    if not key:
+        raise dash.exceptions.PreventUpdate
+    if period not in J.PERIODS:
+        raise DataError(f"snapshot period {period!r} is not one of {', '.join(J.PERIODS)}")
+    return _history(settings, key, period, inactive_window(inactive))
+
+
+def inactive_window(value: object) -> int:
+    """The inactivity window typed by the user as whole days (1 to 3650), or a DataError saying what is wrong."""
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        days = float("nan")
+    if not (1 <= days <= journeys_tab.MAX_INACTIVE_DAYS and days.is_integer()):
+        raise DataError(f"the inactivity window must be a whole number of days from 1 to "
+                        f"{journeys_tab.MAX_INACTIVE_DAYS:,}; got {value!r}")
+    return int(days)
+
+
+# ---------------------------------------------------------------------------------- what the tab shows
+
+
+def snapshot_choices(history: pd.DataFrame, current_from: str | None, current_to: str | None
+                     ) -> tuple[list[dict], str, str]:
+    """Snapshot options (labels, time order) and the pair to show: the current one while both labels exist
+    and are in order, else the last two snapshots."""
+    labels = J.snapshots(history)["label"].tolist()
+    options = [{"label": label, "value": label} for label in labels]
+    if current_from in labels and current_to in labels and labels.index(current_from) < labels.index(current_to):
+        return options, current_from, current_to
+    return options, labels[max(len(labels) - 2, 0)], labels[-1]
+
+
+def status_text(history: pd.DataFrame, period: str, inactive_days: int) -> str:
+    table = J.snapshots(history)
+    return (f"{len(table)} {J.PERIODS[period]}ly snapshots, {table['label'].iloc[0]} to "
+            f"{table['label'].iloc[-1]}; {fmt.count(table['customers'].iloc[-1])} customers. Inactive: no purchase "
+            f"for over {inactive_days:,} days.")
+
+
+def journey_outputs(history: pd.DataFrame, from_label: str, to_label: str, *, chain: bool, weight: str,
+                    inactive_days: int) -> tuple:
+    """Sankey, transition heatmap and headline list between two snapshots (the Sankey across every
+    snapshot when ``chain``); ``weight`` is "customers", "from" (revenue at stake) or "to" (revenue since)."""
+    revenue = "from" if weight == "customers" else weight
+    flows = J.chain(history, revenue=revenue) if chain else J.transitions(history, from_label, to_label,
+                                                                          revenue=revenue)
+    sankey = figures.sankey_figure(flows, weight="customers" if weight == "customers" else "revenue",
+                                   title=_SANKEY_TITLES[weight])
+    matrix = figures.transition_heatmap(J.transition_matrix(history, from_label, to_label),
+                                        from_label=from_label, to_label=to_label)
+    sentences = J.headlines(history, from_label, to_label, inactive_days=inactive_days)
+    return sankey, matrix, journeys_tab.headlines_list(sentences)
+
+
+def flow_table(history: pd.DataFrame, customers: pd.DataFrame, from_label: str, to_label: str,
+               source: str | None, target: str | None) -> pd.DataFrame:
+    """The customers of a flow (:func:`analytics.journeys.flow_customers`) with their CLV and churn
+    probability at the as-of date when the results hold them."""
+    flow = J.flow_customers(history, from_label, to_label, source, target)
+    now = [c for c in NOW_COLUMNS if c in customers.columns]
+    return flow.join(customers[now]) if now else flow
+
+
+def flow_summary(n: int, from_label: str, to_label: str, source: str | None, target: str | None) -> str:
+    text = (f"{fmt.count(n)} customers: {source or 'any state'} in {from_label} → {target or 'any state'} "
+            f"in {to_label}")
+    if n > journeys_tab.MAX_FLOW_ROWS:
+        text += f" (the {journeys_tab.MAX_FLOW_ROWS} with the most revenue at stake shown; the export holds all)"
+    return text
+
+
+def grid_records(table: pd.DataFrame) -> list[dict]:
+    """Rows for the AG Grid: the grid's columns only, missing values as None (JSON has no <NA>)."""
+    flat = table.reset_index()
+    columns = [c for c, _, _ in journeys_tab.FLOW_COLUMNS if c in flat.columns]
+    flat = flat[columns].astype(object)
+    return flat.where(flat.notna(), None).to_dict("records")
+
+
+def flow_from_click(click: dict | None, figure: dict | None) -> dict | None:
+    """The flow behind a click on the Sankey: {"from", "to", "source", "target"} (labels and states).
+
+    Dash drops array fields from Sankey click points, so a link's customdata ([from_label, to_label, source,
+    target, customers, revenue]) is read from the figure by the clicked link's number. A click on a box lists
+    its customers: everyone leaving it for the next column (the last column: everyone arriving in it).
+    """
+    points = (click or {}).get("points") or []
+    data = (figure or {}).get("data") or []
+    if not points or not data or data[0].get("type") != "sankey":
+        return None
+    point, trace = points[0], data[0]
+    number = point.get("pointNumber")
+    links = trace.get("link", {}).get("customdata") or []
+    if not isinstance(number, int):
+        return None
+    if "group" not in point:  # a link: nodes carry a "group" flag, links do not
+        if number >= len(links):
+            return None
+        from_label, to_label, source, target = links[number][:4]
+        return {"from": from_label, "to": to_label, "source": source, "target": target}
+    labels, node_data = trace.get("node", {}).get("label") or [], trace.get("node", {}).get("customdata") or []
+    if number >= len(labels) or number >= len(node_data):
+        return None
+    state, column = labels[number], node_data[number][0]
+    columns = list(dict.fromkeys([row[0] for row in links] + [row[1] for row in links]))
+    if column not in columns or len(columns) < 2:
+        return None
+    i = columns.index(column)
+    if i < len(columns) - 1:
+        return {"from": column, "to": columns[i + 1], "source": state, "target": None}
+    return {"from": columns[i - 1], "to": column, "source": None, "target": state}
+
+
+def export_filename(from_label: str, to_label: str, source: str | None, target: str | None) -> str:
+    """A file name that says which flow it holds, e.g. journey_Champions_1998-Q1_to_At_Risk_1998-Q2.csv."""
+    parts = [source or "any", from_label, "to", target or "any", to_label]
+    return "journey_" + "_".join(re.sub(r"[^A-Za-z0-9-]+", "-", p).strip("-") for p in parts) + ".csv"
+
+
+# --------------------------------------------------------------------------------------------- register
+
+
+def register(app: dash.Dash) -> None:
+    settings = app.server.config["RCT_SETTINGS"]
+    settings_inputs = [Input(ids.RESULTS_KEY, "data"), Input(ids.JOURNEYS_PERIOD, "value"),
+                       Input(ids.JOURNEYS_INACTIVE, "value")]
+
+    @app.callback(
+        Output(ids.JOURNEYS_FROM, "options"),
+        Output(ids.JOURNEYS_FROM, "value"),
+        Output(ids.JOURNEYS_TO, "options"),
+        Output(ids.JOURNEYS_TO, "value"),
+        Output(ids.JOURNEYS_FLOW_SOURCE, "options"),
+        Output(ids.JOURNEYS_FLOW_TARGET, "options"),
+        Output(ids.JOURNEYS_STATUS, "children"),
+        *settings_inputs,
+        State(ids.JOURNEYS_FROM, "value"),
+        State(ids.JOURNEYS_TO, "value"),
+    )
+    def choose_snapshots(key, period, inactive, current_from, current_to):
+        try:
+            history = history_for(settings, key, period, inactive)
+        except DataError as error:
+            return [], None, [], None, [], [], common.error_alert(error, "Journeys cannot be computed")
+        options, a, b = snapshot_choices(history, current_from, current_to)
+        states = [{"label": s, "value": s} for s in history["state"].cat.categories]
+        return options, a, options, b, states, states, status_text(history, period, inactive_window(inactive))
+
+    @app.callback(
+        Output(ids.JOURNEYS_FROM, "value", allow_duplicate=True),
+        Output(ids.JOURNEYS_TO, "value", allow_duplicate=True),
+        Output(ids.JOURNEYS_FLOW_SOURCE, "value"),
+        Output(ids.JOURNEYS_FLOW_TARGET, "value"),
+        Input(ids.JOURNEYS_SANKEY, "clickData"),
+        State(ids.JOURNEYS_SANKEY, "figure"),
+        prevent_initial_call=True,
+    )
+    def pick_flow(click, figure):
+        flow = flow_from_click(click, figure)
+        if flow is None:
+            raise dash.exceptions.PreventUpdate
+        return flow["from"], flow["to"], flow["source"], flow["target"]
+
+    @app.callback(
+        Output(ids.JOURNEYS_SANKEY, "figure"),
+        Output(ids.JOURNEYS_MATRIX, "figure"),
+        Output(ids.JOURNEYS_HEADLINES, "children"),
+        *settings_inputs,
+        Input(ids.JOURNEYS_FROM, "value"),
+        Input(ids.JOURNEYS_TO, "value"),
+        Input(ids.JOURNEYS_CHAIN, "value"),
+        Input(ids.JOURNEYS_WEIGHT, "value"),
+    )
+    def show_journeys(key, period, inactive, from_label, to_label, chain, weight):
+        if not from_label or not to_label:
+            raise dash.exceptions.PreventUpdate
+        try:
+            history = history_for(settings, key, period, inactive)
+            return journey_outputs(history, from_label, to_label, chain=bool(chain), weight=weight,
+                                   inactive_days=inactive_window(inactive))
+        except DataError as error:
+            blank = empty_figure("Nothing to draw for these settings")
+            return blank, blank, common.error_alert(error, "Cannot compare these snapshots")
+
+    @app.callback(
+        Output(ids.JOURNEYS_FLOW_COUNT, "children"),
+        Output(ids.JOURNEYS_FLOW_GRID, "rowData"),
+        Output(ids.JOURNEYS_EXPORT, "disabled"),
+        *settings_inputs,
+        Input(ids.JOURNEYS_FROM, "value"),
+        Input(ids.JOURNEYS_TO, "value"),
+        Input(ids.JOURNEYS_FLOW_SOURCE, "value"),
+        Input(ids.JOURNEYS_FLOW_TARGET, "value"),
+    )
+    def show_flow(key, period, inactive, from_label, to_label, source, target):
+        if not from_label or not to_label:
+            raise dash.exceptions.PreventUpdate
+        if not source and not target:
+            prompt = "Pick a flow: click one in the Sankey, or choose a from-state and/or a to-state."
+            return html.Span(prompt, className="small-muted fw-normal"), [], True
+        try:
+            history = history_for(settings, key, period, inactive)
+            table = flow_table(history, common.load_results(settings, key).customers, from_label, to_label,
+                               source, target)
+        except DataError as error:
+            return common.error_alert(error, "Cannot list this flow"), [], True
+        summary = flow_summary(len(table), from_label, to_label, source, target)
+        return summary, grid_records(table.head(journeys_tab.MAX_FLOW_ROWS)), table.empty
+
+    @app.callback(
+        Output(ids.JOURNEYS_DOWNLOAD, "data"),
+        Input(ids.JOURNEYS_EXPORT, "n_clicks"),
+        State(ids.RESULTS_KEY, "data"),
+        State(ids.JOURNEYS_PERIOD, "value"),
+        State(ids.JOURNEYS_INACTIVE, "value"),
+        State(ids.JOURNEYS_FROM, "value"),
+        State(ids.JOURNEYS_TO, "value"),
+        State(ids.JOURNEYS_FLOW_SOURCE, "value"),
+        State(ids.JOURNEYS_FLOW_TARGET, "value"),
+        prevent_initial_call=True,
+    )
+    def export_flow(clicks, key, period, inactive, from_label, to_label, source, target):
+        if not clicks or not from_label or not to_label:
+            raise dash.exceptions.PreventUpdate
+        history = history_for(settings, key, period, inactive)
+        table = flow_table(history, common.load_results(settings, key).customers, from_label, to_label, source,
+                           target)
+        return dcc.send_string(to_safe_csv(table), export_filename(from_label, to_label, source, target))

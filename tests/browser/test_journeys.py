@@ -1,0 +1,167 @@
+"""Journeys as marketing uses it: pick two snapshots, pick a flow, read its customers, export them."""
+
+from __future__ import annotations
+
+import re
+
+import diskcache
+import pandas as pd
+from dash.testing.wait import until
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.action_chains import ActionChains
+
+from analytics import journeys as J
+from analytics import pipeline
+from callbacks.journeys import export_filename, history_key
+from tests.browser.conftest import console_errors, open_app, switch_tab, wait_for_download
+
+TIMEOUT = 60  # the machine running the tests may be busy
+
+
+def cached_results(cache_dir, source: str = "cdnow_sample"):
+    """(key, Results) the app computed for an embedded dataset, read from the test session's cache."""
+    cache = diskcache.Cache(str(cache_dir / "results"))
+    try:
+        for name in cache.iterkeys():
+            if isinstance(name, str) and name.startswith("lines:"):
+                key = name.removeprefix("lines:")
+                results = cache.get(key)
+                if results is not None and results.meta.get("source") == source:
+                    return key, results
+    finally:
+        cache.close()
+    raise AssertionError(f"no results for {source} in the test cache")
+
+
+def flow_count(dash_duo) -> int:
+    text = dash_duo.find_element("#journeys-flow-count").text
+    match = re.match(r"([\d,]+) customers", text)
+    assert match, f"unexpected flow summary: {text!r}"
+    return int(match.group(1).replace(",", ""))
+
+
+def grid_values(dash_duo, column: str) -> set[str]:
+    cells = dash_duo.find_elements(f"#journeys-flow-grid .ag-center-cols-container .ag-cell[col-id='{column}']")
+    return {c.get_attribute("textContent") for c in cells}
+
+
+def pick(dash_duo, selector: str, value: str) -> None:
+    """Choose an option of a Dash 4 dropdown by its text, scrolled into view first as a person would; tried
+    again while a panel above is still re-rendering (the click then lands on whatever moved under it)."""
+
+    def attempt() -> bool:
+        try:
+            dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                                           dash_duo.find_element(selector))
+            dash_duo.select_dcc_dropdown(selector, value=value)
+        except WebDriverException:
+            return False
+        return dash_duo.find_element(selector).text.strip() == value
+
+    until(attempt, timeout=TIMEOUT, poll=1)
+
+
+def open_journeys(dash_duo, make_app):
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    switch_tab(dash_duo, "Journeys")
+    dash_duo.wait_for_contains_text("#journeys-status", "snapshots", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#journeys-sankey .js-plotly-plot .sankey", timeout=TIMEOUT)
+
+
+def test_pick_snapshots_and_flow_then_export_its_customers(dash_duo, make_app, browser_cache_dir):
+    open_journeys(dash_duo, make_app)
+    key, results = cached_results(browser_cache_dir)
+    history = results.models["journeys"]["history"]
+    labels = J.snapshots(history)["label"].tolist()
+    assert len(labels) >= 4
+    # the last two snapshots are compared by default
+    until(lambda: dash_duo.find_element("#journeys-from").text.strip() == labels[-2], timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#journeys-headlines", f"of {labels[-2]}", timeout=TIMEOUT)
+
+    # compare an earlier quarter with the last one instead
+    first, last = labels[-4], labels[-1]
+    pick(dash_duo, "#journeys-from", first)
+    dash_duo.wait_for_contains_text("#journeys-headlines", f"of {first}", timeout=TIMEOUT)
+    until(lambda: first in dash_duo.find_element("#journeys-sankey").text, timeout=TIMEOUT)
+    until(lambda: f" in {first}, " in (dash_duo.driver.execute_script(
+        "return document.querySelector('#journeys-matrix .js-plotly-plot').data[0].hovertemplate") or ""),
+        timeout=TIMEOUT)
+
+    # the biggest move between two different segments in that span, from the analytics
+    flows = J.transitions(history, first, last)
+    moves = flows.loc[(flows["source"] != flows["target"]) & (flows["source"] != J.NOT_YET)
+                      & (flows["target"] != J.INACTIVE)]
+    flow = moves.sort_values("customers", ascending=False).iloc[0]
+    source, target, expected = str(flow["source"]), str(flow["target"]), int(flow["customers"])
+    assert expected > 0
+
+    pick(dash_duo, "#journeys-flow-source", source)
+    pick(dash_duo, "#journeys-flow-target", target)
+    until(lambda: dash_duo.find_element("#journeys-flow-count").text.startswith(f"{expected:,} customers: {source}"),
+          timeout=TIMEOUT)
+    assert f"{target} in {last}" in dash_duo.find_element("#journeys-flow-count").text
+    until(lambda: grid_values(dash_duo, "source") == {source} and grid_values(dash_duo, "target") == {target},
+          timeout=TIMEOUT)
+
+    until(lambda: dash_duo.find_element("#journeys-export").is_enabled(), timeout=TIMEOUT)
+    button = dash_duo.find_element("#journeys-export")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    path = wait_for_download(dash_duo, export_filename(first, last, source, target), timeout=TIMEOUT)
+    exported = pd.read_csv(path, dtype={"customer_id": str})
+    assert len(exported) == expected
+    assert set(exported["source"]) == {source} and set(exported["target"]) == {target}
+    assert exported["customer_id"].is_unique
+    behind = J.flow_customers(history, first, last, source, target)
+    assert set(exported["customer_id"]) == set(behind.index)
+    assert console_errors(dash_duo) == []
+
+
+def test_click_a_sankey_link_lists_its_customers(dash_duo, make_app, browser_cache_dir):
+    open_journeys(dash_duo, make_app)
+    _, results = cached_results(browser_cache_dir)
+    history = results.models["journeys"]["history"]
+    labels = J.snapshots(history)["label"].tolist()
+    until(lambda: dash_duo.find_element("#journeys-from").text.strip() == labels[-2], timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#journeys-headlines", f"of {labels[-2]}", timeout=TIMEOUT)
+
+    # the widest link, clicked in the middle of its band as a person would
+    links = dash_duo.find_elements("#journeys-sankey path.sankey-link")
+    assert links
+    widest = max(links, key=lambda el: el.rect["height"] * el.rect["width"])
+    ActionChains(dash_duo.driver).move_to_element(widest).click().perform()
+    until(lambda: re.match(r"[\d,]+ customers", dash_duo.find_element("#journeys-flow-count").text), timeout=TIMEOUT)
+
+    # the listed flow is the one clicked: its count matches the analytics for the states it names
+    source = dash_duo.find_element("#journeys-flow-source").text.strip()
+    target = dash_duo.find_element("#journeys-flow-target").text.strip()
+    flows = J.transitions(history, labels[-2], labels[-1])
+    row = flows.loc[(flows["source"] == source) & (flows["target"] == target)]
+    assert len(row) == 1, (source, target)
+    assert flow_count(dash_duo) == int(row["customers"].iloc[0])
+    assert console_errors(dash_duo) == []
+
+
+def test_monthly_snapshots_are_computed_once_and_cached(dash_duo, make_app, browser_cache_dir):
+    open_journeys(dash_duo, make_app)
+    key, results = cached_results(browser_cache_dir)
+    dash_duo.find_element("label[for='_dbcprivate_radioitems_journeys-period_input_M']").click()
+    inactive = dash_duo.find_element("#journeys-inactive")
+    inactive.clear()
+    inactive.send_keys("90\n")
+    dash_duo.wait_for_contains_text("#journeys-status", "monthly snapshots", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#journeys-status", "over 90 days", timeout=TIMEOUT)
+
+    cache = diskcache.Cache(str(browser_cache_dir / "results"))
+    try:
+        expected = J.journey_history(cache.get(pipeline.lines_key(key)), results.as_of, period="M",
+                                     inactive_days=90)
+        labels = J.snapshots(expected)["label"].tolist()
+        until(lambda: dash_duo.find_element("#journeys-to").text.strip() == labels[-1], timeout=TIMEOUT)
+        dash_duo.wait_for_contains_text("#journeys-headlines", f"of {labels[-2]}", timeout=TIMEOUT)
+        stored = cache.get(history_key(key, "M", 90))
+    finally:
+        cache.close()
+    assert stored is not None
+    pd.testing.assert_frame_equal(stored, expected)
+    assert console_errors(dash_duo) == []

@@ -1,0 +1,279 @@
+"""Journeys tab: the cached history for other settings, what the tab shows, and flows picked by a click."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from analytics import journeys as J
+from analytics import pipeline
+from analytics.cache import ResultsCache
+from analytics.errors import DataError
+from callbacks import common
+from callbacks.journeys import (
+    cached_history,
+    export_filename,
+    flow_from_click,
+    flow_summary,
+    flow_table,
+    grid_records,
+    history_for,
+    history_key,
+    inactive_window,
+    journey_outputs,
+    snapshot_choices,
+)
+from components import ids, journeys_tab
+from settings import Settings
+from tests.results_fixtures import pipeline_cdnow
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    return pipeline_cdnow()
+
+
+@pytest.fixture(scope="module")
+def history(cdnow):
+    return cdnow[0].models["journeys"]["history"]
+
+
+@pytest.fixture
+def stored(cdnow, tmp_path):
+    """Settings whose results cache holds the CDNOW results and their cleaned lines, as after a run."""
+    results, lines = cdnow
+    settings = Settings(cache_dir=tmp_path)
+    cache = common.results_cache(settings)
+    cache.set(results.key, results)
+    cache.set(pipeline.lines_key(results.key), lines)
+    return settings, results
+
+
+def labels_of(history) -> list[str]:
+    return J.snapshots(history)["label"].tolist()
+
+
+def figure_json(fig: go.Figure) -> dict:
+    """The figure as the browser sends it back in a callback's State."""
+    return json.loads(fig.to_json())
+
+
+# ------------------------------------------------------------------------------------------ the cache
+
+
+def test_history_is_computed_once_then_read_from_the_cache(cdnow, tmp_path, monkeypatch):
+    results, lines = cdnow
+    expected = J.journey_history(lines, results.as_of, period="M", inactive_days=90)
+    cache = ResultsCache(tmp_path)
+    cache.set(pipeline.lines_key("k"), lines)
+    calls = []
+    compute = J.journey_history
+    monkeypatch.setattr(J, "journey_history", lambda *a, **kw: calls.append(1) or compute(*a, **kw))
+
+    first = cached_history(cache, "k", results.as_of, "M", 90)
+    second = cached_history(cache, "k", results.as_of, "M", 90)
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(first, expected)
+    pd.testing.assert_frame_equal(second, expected)
+    # another process (a second gunicorn worker) reads the same entry
+    pd.testing.assert_frame_equal(ResultsCache(tmp_path).get(history_key("k", "M", 90)), expected)
+    cached_history(cache, "k", results.as_of, "M", 91)
+    assert len(calls) == 2
+
+
+def test_history_keys_differ_by_results_period_and_window():
+    keys = {history_key("a", "Q", 180), history_key("b", "Q", 180), history_key("a", "M", 180),
+            history_key("a", "Q", 90)}
+    assert len(keys) == 4
+
+
+def test_history_without_the_cleaned_lines_says_what_to_do(tmp_path):
+    with pytest.raises(DataError, match="no longer in the cache; run the analysis again"):
+        cached_history(ResultsCache(tmp_path), "gone", "2011-12-10", "Q", 180)
+
+
+def test_default_settings_use_the_pipeline_history_without_computing(stored):
+    settings, results = stored
+    shown = history_for(settings, results.key, "Q", J.DEFAULT_INACTIVE_DAYS)
+    pd.testing.assert_frame_equal(shown, results.models["journeys"]["history"])
+    assert history_key(results.key, "Q", J.DEFAULT_INACTIVE_DAYS) not in common.results_cache(settings)
+
+
+def test_other_settings_are_computed_from_the_stored_lines(stored, cdnow):
+    settings, results = stored
+    lines = cdnow[1]
+    shown = history_for(settings, results.key, "M", 90)
+    pd.testing.assert_frame_equal(shown, J.journey_history(lines, results.as_of, period="M", inactive_days=90))
+    assert history_key(results.key, "M", 90) in common.results_cache(settings)
+    assert set(shown["state"].unique()) >= {J.INACTIVE}
+
+
+def test_bad_period_is_a_data_error(stored):
+    settings, results = stored
+    with pytest.raises(DataError, match="period"):
+        history_for(settings, results.key, "W", 180)
+
+
+@pytest.mark.parametrize("value", [None, "", "abc", 0, -5, 2.5, journeys_tab.MAX_INACTIVE_DAYS + 1])
+def test_inactivity_window_must_be_whole_days_in_range(value):
+    with pytest.raises(DataError, match="whole number of days"):
+        inactive_window(value)
+
+
+def test_inactivity_window_accepts_whole_numbers():
+    assert inactive_window(90) == 90
+    assert inactive_window(90.0) == 90
+    assert inactive_window("365") == 365
+
+
+# ---------------------------------------------------------------------------------- what the tab shows
+
+
+def test_snapshot_choices_keep_a_valid_pair_else_the_last_two(history):
+    labels = labels_of(history)
+    options, a, b = snapshot_choices(history, labels[1], labels[3])
+    assert [o["value"] for o in options] == labels
+    assert (a, b) == (labels[1], labels[3])
+    assert snapshot_choices(history, labels[3], labels[1])[1:] == (labels[-2], labels[-1])
+    assert snapshot_choices(history, "1999-Q9", labels[1])[1:] == (labels[-2], labels[-1])
+    assert snapshot_choices(history, None, None)[1:] == (labels[-2], labels[-1])
+
+
+def test_sankey_between_two_snapshots_accounts_for_every_customer(history):
+    labels = labels_of(history)
+    a, b = labels[1], labels[-1]
+    sankey, matrix, headlines = journey_outputs(history, a, b, chain=False, weight="customers",
+                                                inactive_days=J.DEFAULT_INACTIVE_DAYS)
+    links = sankey.data[0].link
+    drawn = sum(row[4] for row in links.customdata)
+    flows = J.transitions(history, a, b)
+    hidden = flows.loc[(flows["source"] == J.NOT_YET) & (flows["target"] == J.NOT_YET), "customers"].sum()
+    assert drawn + hidden == history["customer_id"].nunique()
+    assert list(links.value) == [row[4] for row in links.customdata]
+    assert {row[0] for row in links.customdata} == {a} and {row[1] for row in links.customdata} == {b}
+    shares = J.transition_matrix(history, a, b)
+    assert list(matrix.data[0].y) == list(shares.index) and list(matrix.data[0].x) == list(shares.columns)
+    items = [li.children for li in headlines.children]
+    assert items == J.headlines(history, a, b) and len(items) > 0
+
+
+def test_whole_chain_and_revenue_weights(history):
+    labels = labels_of(history)
+    chain, *_ = journey_outputs(history, labels[-2], labels[-1], chain=True, weight="customers",
+                                inactive_days=J.DEFAULT_INACTIVE_DAYS)
+    starts = [row[0] for row in chain.data[0].link.customdata]
+    assert list(dict.fromkeys(starts)) == labels[:-1]
+
+    since, *_ = journey_outputs(history, labels[-2], labels[-1], chain=False, weight="to",
+                                inactive_days=J.DEFAULT_INACTIVE_DAYS)
+    flows = J.transitions(history, labels[-2], labels[-1], revenue="to")
+    positive = flows.loc[(flows["revenue"] > 0) & ~((flows["source"] == J.NOT_YET) & (flows["target"] == J.NOT_YET))]
+    assert sorted(since.data[0].link.value) == pytest.approx(sorted(positive["revenue"]))
+    assert "Revenue since" in since.layout.title.text
+
+
+def test_snapshots_in_the_wrong_order_are_a_data_error(history):
+    labels = labels_of(history)
+    with pytest.raises(DataError, match="must be earlier"):
+        journey_outputs(history, labels[-1], labels[0], chain=False, weight="customers", inactive_days=180)
+
+
+# ------------------------------------------------------------------------------------- flows and clicks
+
+
+def test_flow_table_counts_match_the_transitions_and_add_what_customers_are_worth_now(cdnow, history):
+    results, _ = cdnow
+    labels = labels_of(history)
+    a, b = labels[-3], labels[-1]
+    flows = J.transitions(history, a, b)
+    for row in flows.itertuples():
+        table = flow_table(history, results.customers, a, b, row.source, row.target)
+        assert len(table) == row.customers
+        assert set(table["source"]) == {row.source} and set(table["target"]) == {row.target}
+    everyone_from = flow_table(history, results.customers, a, b, "Champions", None)
+    assert len(everyone_from) == flows.loc[flows["source"] == "Champions", "customers"].sum()
+    for column in ("clv", "churn_probability"):
+        if column in results.customers:
+            joined = everyone_from[column]
+            pd.testing.assert_series_equal(joined, results.customers.loc[joined.index, column], check_names=False)
+
+
+def test_flow_summary_says_when_the_table_is_cut():
+    short = flow_summary(12, "2011-Q3", "2011-Q4", "Champions", None)
+    assert short == "12 customers: Champions in 2011-Q3 → any state in 2011-Q4"
+    long = flow_summary(journeys_tab.MAX_FLOW_ROWS + 1, "2011-Q3", "2011-Q4", None, "At Risk")
+    assert long.startswith(f"{journeys_tab.MAX_FLOW_ROWS + 1:,} customers: any state") and "export holds all" in long
+
+
+def test_grid_records_are_json_safe():
+    table = pd.DataFrame(
+        {"source": pd.Categorical(["Champions", "Not yet a customer"]), "target": ["Lost", "New Customers"],
+         "frequency": pd.array([3, pd.NA], dtype="Int64"), "monetary": [10.5, float("nan")], "other": [1, 2]},
+        index=pd.Index(["c1", "c2"], dtype="string", name="customer_id"),
+    )
+    records = grid_records(table)
+    assert json.loads(json.dumps(records)) == records
+    assert records[1]["frequency"] is None and records[1]["monetary"] is None
+    assert "other" not in records[0] and records[0]["customer_id"] == "c1"
+
+
+def test_a_click_on_a_link_picks_its_flow(history):
+    labels = labels_of(history)
+    sankey, *_ = journey_outputs(history, labels[-2], labels[-1], chain=False, weight="customers",
+                                 inactive_days=180)
+    figure = figure_json(sankey)
+    links = figure["data"][0]["link"]["customdata"]
+    for number in (0, len(links) - 1):
+        # what dcc.Graph passes on for a link click: scalars only, no customdata
+        click = {"points": [{"curveNumber": 0, "pointNumber": number, "value": links[number][4], "index": number}]}
+        a, b, source, target, customers, _ = links[number]
+        assert flow_from_click(click, figure) == {"from": a, "to": b, "source": source, "target": target}
+        assert len(J.flow_customers(history, a, b, source, target)) == customers
+
+
+def test_a_click_on_a_box_lists_who_left_or_arrived(history):
+    labels = labels_of(history)
+    sankey, *_ = journey_outputs(history, labels[-3], labels[-1], chain=True, weight="customers",
+                                 inactive_days=180)
+    figure = figure_json(sankey)
+    nodes = figure["data"][0]["node"]
+    columns = [row[0] for row in nodes["customdata"]]
+    first = columns.index(labels[-3])
+    click = {"points": [{"curveNumber": 0, "pointNumber": first, "group": False}]}
+    assert flow_from_click(click, figure) == {"from": labels[-3], "to": labels[-2],
+                                              "source": nodes["label"][first], "target": None}
+    last = len(columns) - 1
+    assert columns[last] == labels[-1]
+    click = {"points": [{"curveNumber": 0, "pointNumber": last, "group": False}]}
+    assert flow_from_click(click, figure) == {"from": labels[-2], "to": labels[-1], "source": None,
+                                              "target": nodes["label"][last]}
+
+
+def test_clicks_that_are_not_flows_pick_nothing(history):
+    labels = labels_of(history)
+    sankey, matrix, _ = journey_outputs(history, labels[-2], labels[-1], chain=False, weight="customers",
+                                        inactive_days=180)
+    figure = figure_json(sankey)
+    assert flow_from_click(None, figure) is None
+    assert flow_from_click({"points": []}, figure) is None
+    assert flow_from_click({"points": [{"pointNumber": 10_000}]}, figure) is None
+    assert flow_from_click({"points": [{"pointNumber": 0, "x": "Lost", "y": "Champions"}]},
+                           figure_json(matrix)) is None
+
+
+def test_export_file_names_are_safe_and_say_which_flow():
+    name = export_filename("2011-Q3", "2011-Q4 (to 2011-12-09)", "Can't Lose Them", None)
+    assert name == "journey_Can-t-Lose-Them_2011-Q3_to_any_2011-Q4-to-2011-12-09.csv"
+
+
+def test_the_tab_is_in_the_page_with_its_methodology():
+    from components.layout import tab_bodies
+
+    body = tab_bodies(Settings())["journeys"]
+    text = json.dumps(body.to_plotly_json(), default=lambda o: o.to_plotly_json())
+    for component_id in (ids.JOURNEYS_SANKEY, ids.JOURNEYS_MATRIX, ids.JOURNEYS_FLOW_GRID, ids.JOURNEYS_EXPORT):
+        assert f'"{component_id}"' in text
+    assert "How journeys are computed" in text and "Comparable scores" in text
