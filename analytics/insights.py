@@ -42,7 +42,8 @@ class Kpi(TypedDict):
     risk: bool
 
 
-def _kpi(key: str, name: str, value: Any, unit: str, definition: str, caption: str, risk: bool = False) -> Kpi:
+def _kpi(key: str, name: str, value: Any, unit: str, definition: str, caption: str,
+         risk: bool = False) -> Kpi:
     number = None if value is None or pd.isna(value) else float(value)
     return Kpi(key=key, name=name, value=number, unit=unit, definition=definition, caption=caption, risk=risk)
 
@@ -90,7 +91,7 @@ def clv_settings(results: Results) -> dict[str, float]:
     }
 
 
-# -- the computations ------------------------------------------------------------------------------------------
+# -- the computations --------------------------------------------------------------------------------------
 
 
 def at_risk_mask(customers: pd.DataFrame) -> tuple[pd.Series, str]:
@@ -102,7 +103,7 @@ def at_risk_mask(customers: pd.DataFrame) -> tuple[pd.Series, str]:
 
 
 def complete_months(monthly: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Rows of ``monthly`` for calendar months that end before ``as_of``, with months without activity as 0."""
+    """Rows of ``monthly`` for calendar months ending before ``as_of``; months without activity are 0."""
     last = as_of.to_period("M") - 1  # the as-of month itself is never complete: lines stop before as_of
     table = monthly.set_index(monthly["month"].dt.to_period("M")).drop(columns="month")
     if table.empty:
@@ -112,7 +113,8 @@ def complete_months(monthly: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     return table.rename_axis("month").reset_index().assign(month=lambda t: t["month"].dt.to_timestamp())
 
 
-def revenue_in_period(monthly: pd.DataFrame, as_of: pd.Timestamp, months: int = REVENUE_MONTHS) -> dict[str, Any]:
+def revenue_in_period(monthly: pd.DataFrame, as_of: pd.Timestamp,
+                      months: int = REVENUE_MONTHS) -> dict[str, Any]:
     """Net revenue (currency) of the last ``months`` complete calendar months before ``as_of``."""
     table = complete_months(monthly, as_of).tail(months)
     if table.empty:
@@ -127,7 +129,9 @@ def revenue_in_period(monthly: pd.DataFrame, as_of: pd.Timestamp, months: int = 
 
 def window_retention(lines: pd.DataFrame, as_of: pd.Timestamp, window_days: int,
                      customers: pd.Index | None = None) -> dict[str, Any]:
-    """Share of customers who purchased in ``[as_of - 2w, as_of - w)`` and purchased again in ``[as_of - w, as_of)``.
+    """Share of the customers who purchased in ``[as_of - 2w, as_of - w)`` who purchased again in
+    ``[as_of - w, as_of)``, with ``w = window_days``.
+
 
     Purchases only (returns never count); ``customers`` restricts the population (the modelled customers).
     Returns previous (count), retained (count), rate (fraction, None when nobody bought in the previous
@@ -167,13 +171,14 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
     clv = clv_settings(results)
     n = len(customers)
     last_day = as_of - pd.Timedelta(days=1)
-    excluded = int(results.quality.get("n_customers_excluded", len(results.quality.get("customers_excluded", []))))
+    quality = results.quality
+    excluded = int(quality.get("n_customers_excluded", len(quality.get("customers_excluded", []))))
     items = [
         _kpi(
             "customers", "Customers", n, "count",
-            f"Customers with at least one purchase before the as-of date ({_day(as_of)}) and a positive net value "
-            f"(purchases minus returns). {excluded:,} customer(s) with a net value of zero or less are left out "
-            "(see the data-quality report).",
+            f"Customers with at least one purchase before the as-of date ({_day(as_of)}) and a positive net "
+            f"value (purchases minus returns). {excluded:,} customer(s) with a net value of zero or less are "
+            "left out (see the data-quality report).",
             f"as of {_day(last_day)}",
         )
     ]
@@ -183,20 +188,22 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
     items.append(
         _kpi(
             "active", "Active customers", active, "count",
-            f"Customers with at least one purchase in the churn window: the {window} days from {_day(active_since)} "
-            f"up to the as-of date ({_day(as_of)}, exclusive).",
+            f"Customers with at least one purchase in the churn window: the {window} days from "
+            f"{_day(active_since)} up to the as-of date ({_day(as_of)}, exclusive).",
             f"bought in the last {window} days · {_pct(active / n) if n else '–'} of customers",
         )
     )
 
     revenue = revenue_in_period(results.monthly, as_of)
-    period = (f"{_month(revenue['first'])} – {_month(revenue['last'])}" if revenue["months"] else "no complete month")
-    short = "" if revenue["months"] in (0, REVENUE_MONTHS) else f" (only {revenue['months']} complete months of data)"
+    period = (f"{_month(revenue['first'])} – {_month(revenue['last'])}" if revenue["months"]
+              else "no complete month")
+    short = ("" if revenue["months"] in (0, REVENUE_MONTHS)
+             else f" (only {revenue['months']} complete months of data)")
     items.append(
         _kpi(
             "revenue", "Revenue in the period", revenue["value"], "money",
-            f"Net revenue (purchases minus returns) of the modelled customers in the last {REVENUE_MONTHS} complete "
-            f"calendar months before the as-of date: {period}{short}.",
+            f"Net revenue (purchases minus returns) of the modelled customers in the last {REVENUE_MONTHS} "
+            f"complete calendar months before the as-of date: {period}{short}.",
             f"{period}, net of returns",
         )
     )
@@ -206,14 +213,15 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
         caption = NEEDS_LINES
     else:
         retention = window_retention(lines, as_of, window, customers.index)
-        caption = (f"of {retention['previous']:,} buyers in the previous {window} days, share who bought again "
-                   f"in the last {window}" if retention["previous"] else f"nobody bought in the previous {window} days")
+        caption = (f"of {retention['previous']:,} buyers in the previous {window} days, share who bought "
+                   f"again in the last {window}" if retention["previous"]
+                   else f"nobody bought in the previous {window} days")
     items.append(
         _kpi(
             "retention", "Retention rate", retention["rate"], "fraction",
-            f"Of the customers who purchased in the previous window ({window} days before the latest window), "
-            f"the share who purchased again in the latest window (the last {window} days before the as-of date). "
-            "Returns do not count as purchases.",
+            f"Of the customers who purchased in the previous window ({window} days before the latest "
+            f"window), the share who purchased again in the latest window (the last {window} days before the "
+            "as-of date). Returns do not count as purchases.",
             caption,
         )
     )
@@ -222,7 +230,8 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
     count_at_risk = int(at_risk.sum())
     share_at_risk = _pct(count_at_risk / n) if n else "–"
     if basis == "churn":
-        rule = f"a churn probability of at least {CHURN_THRESHOLD * 100:.0f} % for the next {window} days (churn model)"
+        rule = (f"a churn probability of at least {CHURN_THRESHOLD * 100:.0f} % for the next {window} days "
+                "(churn model)")
         risk_caption = f"churn probability ≥ {CHURN_THRESHOLD * 100:.0f} % · {share_at_risk} of customers"
     else:
         rule = (f"an RFM segment of {', '.join(AT_RISK_SEGMENTS[:-1])} or {AT_RISK_SEGMENTS[-1]} "
@@ -234,8 +243,8 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
     has_clv = "clv" in customers.columns and customers["clv"].notna().any()
     clv_values = pd.to_numeric(customers["clv"], errors="coerce") if has_clv else None
     clv_def = (f"predicted customer lifetime value over the next {clv['horizon_months']} months: expected "
-               f"purchases (BG/NBD) × expected spend per purchase (Gamma-Gamma) × margin {clv['margin']:.0%}, "
-               f"discounted at {clv['discount']:.1%} a month")
+               "purchases (BG/NBD) × expected spend per purchase (Gamma-Gamma) × margin "
+               f"{clv['margin']:.0%}, discounted at {clv['discount']:.1%} a month")
     items.append(
         _kpi(
             "revenue_at_risk", "Revenue at risk", clv_values[at_risk].sum() if has_clv else None, "money",
@@ -248,7 +257,8 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
         _kpi(
             "clv", "Predicted CLV", clv_values.sum() if has_clv else None, "money",
             f"Sum over every customer of the {clv_def}.",
-            (f"next {clv['horizon_months']} months, margin {clv['margin']:.0%}, discounted" if has_clv else NEEDS_CLV),
+            (f"next {clv['horizon_months']} months, margin {clv['margin']:.0%}, discounted" if has_clv
+             else NEEDS_CLV),
         )
     )
     return items
@@ -265,8 +275,8 @@ def _segment_sentence(customers: pd.DataFrame) -> str | None:
     by_segment = revenue.groupby(customers["segment"]).sum().sort_values(ascending=False)
     top = by_segment.index[0]
     share_customers = (customers["segment"] == top).mean()
-    return (f"{top} are {_pct(share_customers)} of customers and hold {_pct(by_segment.iloc[0] / total)} of net "
-            "revenue to date.")
+    return (f"{top} are {_pct(share_customers)} of customers and hold {_pct(by_segment.iloc[0] / total)} of "
+            "net revenue to date.")
 
 
 def _concentration_sentence(customers: pd.DataFrame) -> str | None:
@@ -274,7 +284,8 @@ def _concentration_sentence(customers: pd.DataFrame) -> str | None:
     if len(revenue) < 5 or revenue.sum() <= 0:
         return None
     top = int(np.ceil(len(revenue) * 0.2))
-    return f"The top 20 % of customers ({top:,}) bring in {_pct(revenue.iloc[:top].sum() / revenue.sum())} of net revenue."
+    share = revenue.iloc[:top].sum() / revenue.sum()
+    return f"The top 20 % of customers ({top:,}) bring in {_pct(share)} of net revenue."
 
 
 def _risk_sentence(results: Results) -> str | None:
@@ -297,8 +308,8 @@ def _risk_sentence(results: Results) -> str | None:
     revenue = customers["monetary"].clip(lower=0)
     if revenue.sum() <= 0:
         return f"{who}."
-    return (f"{who}; they brought in {_money(revenue[at_risk].sum())} ({_pct(revenue[at_risk].sum() / revenue.sum())}) "
-            "of net revenue to date.")
+    return (f"{who}; they brought in {_money(revenue[at_risk].sum())} "
+            f"({_pct(revenue[at_risk].sum() / revenue.sum())}) of net revenue to date.")
 
 
 def _change(new: float, old: float) -> str:
@@ -335,8 +346,9 @@ def _retention_sentence(results: Results, lines: pd.DataFrame | None) -> str | N
     if not retention["previous"]:
         return None
     end = retention["latest_start"] - pd.Timedelta(days=1)
-    return (f"Of the {retention['previous']:,} customers who bought between {_day(retention['previous_start'])} "
-            f"and {_day(end)}, {_pct(retention['rate'])} bought again in the following {window} days.")
+    return (f"Of the {retention['previous']:,} customers who bought between "
+            f"{_day(retention['previous_start'])} and {_day(end)}, {_pct(retention['rate'])} bought again in "
+            f"the following {window} days.")
 
 
 def narrative(results: Results, lines: pd.DataFrame | None = None) -> list[str]:
@@ -371,7 +383,8 @@ def cdnow_reference() -> pd.DataFrame:
 
     lines = cleaning.clean(load_dataset("cdnow_sample")).lines
     summary = calibration_holdout(lines, "1997-10-01", "1998-07-01", unit="W")
-    fitted = {"BG/NBD": BetaGeoModel().fit(summary).params_, "Gamma-Gamma": GammaGammaModel().fit(summary).params_}
+    fitted = {"BG/NBD": BetaGeoModel().fit(summary).params_,
+              "Gamma-Gamma": GammaGammaModel().fit(summary).params_}
     rows = [
         {"model": model, "parameter": name, "published": value, "reproduced": float(fitted[model][name])}
         for model, params in FHL_2005.items()

@@ -32,7 +32,7 @@ def _baselines(churn: dict[str, Any]) -> set[str] | None:
 
 
 def evidence_outputs(results: Results) -> tuple:
-    """Everything the evidence panels show, in the callback's output order (a plain function tests can call)."""
+    """Everything the evidence panels show, in the callback's output order (a plain function for tests)."""
     clv = results.models.get("clv") or {}
     churn = results.models.get("churn") or {}
     validation = clv.get("validation") or {}

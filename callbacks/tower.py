@@ -18,7 +18,8 @@ from components.tower_tab import narrative_list
 
 def tower_outputs(results: Results, lines: pd.DataFrame | None) -> tuple:
     """Everything the tower shows, in the callback's output order (a plain function tests can call)."""
-    sizes = results.monthly.set_index("month")["new_customers"] if "new_customers" in results.monthly else None
+    monthly = results.monthly
+    sizes = monthly.set_index("month")["new_customers"] if "new_customers" in monthly else None
     return (
         kpi_row(insights.kpis(results, lines)),
         narrative_list(insights.narrative(results, lines)),

@@ -48,7 +48,8 @@ def kpi_row(kpis: Sequence[dict]) -> html.Div:
     """All cards in one responsive row (2 per line on a phone, 3-4 on a tablet, all 7 from 1200 px)."""
     cards = [dbc.Col(kpi_card(k), xs=6, md=4, lg=3, xl=True) for k in kpis]
     tooltips = [
-        dbc.Tooltip(k["definition"], target=card_id(k["key"]), placement="bottom", delay={"show": 150, "hide": 50})
+        dbc.Tooltip(k["definition"], target=card_id(k["key"]), placement="bottom",
+                    delay={"show": 150, "hide": 50})
         for k in kpis
     ]
     return html.Div([dbc.Row(cards, className="g-3 mb-3"), *tooltips])

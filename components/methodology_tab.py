@@ -20,6 +20,8 @@ from components import ids
 from components.tower_tab import graph
 
 NOT_AVAILABLE = "model not available in these results"
+CHURN_METRICS = ["model", "role", "n", "churn_rate", "roc_auc", "pr_auc", "brier", "brier_skill"]
+CLUSTER_METRICS = ["k", "silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "bic"]
 
 # Column label and formatter for the metric and parameter tables the models report.
 _COLUMNS: dict[str, tuple[str, Callable[[Any], str]]] = {
@@ -71,6 +73,12 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
+def _label(column: str) -> str:
+    if column in _COLUMNS:
+        return _COLUMNS[column][0]
+    return column if column == "k" else column.replace("_", " ").capitalize()
+
+
 def frame_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, max_rows: int = 30,
                 highlight: tuple[str, Any] | None = None) -> dbc.Table:
     """A compact table of a model's metrics or parameters (index shown when it is named).
@@ -81,12 +89,12 @@ def frame_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, max_r
     table = frame.reset_index() if frame.index.name is not None else frame
     columns = [c for c in (columns or table.columns) if c in table.columns and table[c].notna().any()]
     numeric = {c: pd.api.types.is_numeric_dtype(table[c]) for c in columns}
-    label = lambda c: _COLUMNS[c][0] if c in _COLUMNS else ("k" if c == "k" else c.replace("_", " ").capitalize())  # noqa: E731
-    header = html.Thead(html.Tr([html.Th(label(c), className="text-end" if numeric[c] else "") for c in columns]))
+    align = {c: "text-end" if numeric[c] else "" for c in columns}
+    header = html.Thead(html.Tr([html.Th(_label(c), className=align[c]) for c in columns]))
     rows = []
     for _, row in table.head(max_rows).iterrows():
         marked = highlight is not None and row.get(highlight[0]) == highlight[1]
-        rows.append(html.Tr([html.Td(_cell(c, row[c]), className="text-end" if numeric[c] else "") for c in columns],
+        rows.append(html.Tr([html.Td(_cell(c, row[c]), className=align[c]) for c in columns],
                             className="table-active fw-semibold" if marked else ""))
     return dbc.Table([header, html.Tbody(rows)], size="sm", hover=True, responsive=True,
                      className="mb-2 small w-auto")
@@ -105,7 +113,8 @@ def params_table(params: Mapping[str, float], meanings: Mapping[str, str],
                 + ([html.Td(_cell("", errors.get(name)), className="text-end text-muted")] if errors else []))
         for name, value in params.items()
     ]
-    return dbc.Table([html.Thead(html.Tr(header)), html.Tbody(rows)], size="sm", responsive=True, className="mb-2 small")
+    return dbc.Table([html.Thead(html.Tr(header)), html.Tbody(rows)], size="sm", responsive=True,
+                     className="mb-2 small")
 
 
 def _first_key(record: Mapping[str, Any], *names: str) -> Any:
@@ -146,8 +155,10 @@ def clv_evidence(clv: Mapping[str, Any] | None) -> list:
     bgnbd = clv.get("bgnbd") or {}
     if bgnbd.get("params"):
         penalizer = _first_key(bgnbd, "penalizer", "penalizer_used")
-        facts = [f"log-likelihood {bgnbd['log_likelihood']:,.1f}" if bgnbd.get("log_likelihood") is not None else None,
-                 ("converged" if bgnbd.get("converged") else "did NOT converge") if "converged" in bgnbd else None,
+        log_likelihood = bgnbd.get("log_likelihood")
+        converged = bgnbd.get("converged")
+        facts = [f"log-likelihood {log_likelihood:,.1f}" if log_likelihood is not None else None,
+                 ("converged" if converged else "did NOT converge") if converged is not None else None,
                  f"penalizer {penalizer:g}" if penalizer else None,
                  f"{bgnbd['n_customers']:,} customers" if bgnbd.get("n_customers") else None]
         models.append(dbc.Col([
@@ -194,8 +205,7 @@ def churn_evidence(churn: Mapping[str, Any] | None) -> list:
     metrics = as_frame(churn.get("metrics"))
     if metrics is not None:
         tables.append(dbc.Col([html.H6("Held-out metrics (same customers for every scorer)"),
-                               frame_table(metrics, ["model", "role", "n", "churn_rate", "roc_auc", "pr_auc", "brier",
-                                                     "brier_skill"])], lg=8))
+                               frame_table(metrics, CHURN_METRICS)], lg=8))
     odds = as_frame(churn.get("odds_ratios"))
     if odds is not None and not odds.empty:
         tables.append(dbc.Col([html.H6("Odds ratios (logistic regression)"),
@@ -212,8 +222,7 @@ def clustering_evidence(clustering: Mapping[str, Any] | None) -> list:
                    clustering.get("k_reason") or ""], className="small mb-2")]
     selection = as_frame(clustering.get("selection"))
     if selection is not None:
-        out.append(frame_table(selection, ["k", "silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "bic"],
-                               highlight=("k", clustering.get("k"))))
+        out.append(frame_table(selection, CLUSTER_METRICS, highlight=("k", clustering.get("k"))))
     return out
 
 
@@ -221,14 +230,16 @@ def kpi_definitions(kpis: Sequence[Mapping[str, Any]]) -> html.Dl:
     """Each KPI's name and its definition, as written by analytics.insights for the current results."""
     items: list = []
     for kpi in kpis:
-        items += [html.Dt(kpi["name"], className="col-sm-3"), html.Dd(kpi["definition"], className="col-sm-9")]
+        items += [html.Dt(kpi["name"], className="col-sm-3"),
+                  html.Dd(kpi["definition"], className="col-sm-9")]
     return html.Dl(items, className="row mb-0 small")
 
 
 def reference_table(table: pd.DataFrame) -> html.Div:
     """Published Fader-Hardie-Lee (2005) CDNOW estimates next to this code's refit."""
-    note = (f"Refitted on the embedded CDNOW 1/10 sample after cleaning: {table.attrs.get('n_customers', 0):,} "
-            f"customers, {table.attrs.get('n_repeat_buyers', 0):,} repeat buyers, weeks, calibration to 30 Sep 1997.")
+    note = ("Refitted on the embedded CDNOW 1/10 sample after cleaning: "
+            f"{table.attrs.get('n_customers', 0):,} customers, {table.attrs.get('n_repeat_buyers', 0):,} "
+            "repeat buyers, weeks, calibration to 30 Sep 1997.")
     return html.Div([frame_table(table, ["model", "parameter", "published", "reproduced"]),
                      html.Div(note, className="small-muted")])
 
@@ -279,8 +290,8 @@ def _evidence() -> list:
                 dbc.Col(dcc.Loading(graph(ids.EVIDENCE_SCATTER, 340), type="dot", color="#0f766e"), lg=5),
             ], className="g-3"),
             html.Div(id=ids.EVIDENCE_PARAMS, className="mt-2"),
-            lead="The purchase model is fitted on a calibration period and asked to predict the following holdout "
-                 "period it has not seen; the lines should stay together after the dotted line.",
+            lead="The purchase model is fitted on a calibration period and asked to predict the following "
+                 "holdout period it has not seen; the lines should stay together after the dotted line.",
         ),
         _panel(
             "Churn: does the model beat simple rules on customers it has not seen?", "bi-bullseye",
@@ -289,8 +300,8 @@ def _evidence() -> list:
                 dbc.Col(dcc.Loading(graph(ids.EVIDENCE_CALIBRATION, 470), type="dot", color="#0f766e"), lg=6),
             ], className="g-3"),
             html.Div(id=ids.EVIDENCE_METRICS, className="mt-2"),
-            lead="Curves above the diagonal (ROC) and points near it (calibration) are what to look for; the dashed "
-                 "lines are the baselines the model has to beat.",
+            lead="Curves above the diagonal (ROC) and points near it (calibration) are what to look for; the "
+                 "dashed lines are the baselines the model has to beat.",
         ),
         _panel("Clusters: how k was chosen", "bi-diagram-3", html.Div(id=ids.EVIDENCE_CLUSTERING)),
     ]
@@ -301,75 +312,81 @@ def _methodology() -> html.Div:
         "Methodology", "bi-journal-text",
         _section(
             "Data and the as-of date",
-            html.P("Everything is computed from the transaction log loaded on the Data tab, up to the as-of date "
-                   "(default: the day after the last transaction). Cancellations are returns: they never count as "
-                   "purchases and their value is netted from the customer's spend. Rows without a customer, with a "
-                   "non-positive price, exact duplicates and non-product codes (postage, fees...) are removed; the "
-                   "data-quality report counts each rule."),
+            html.P("Everything is computed from the transaction log loaded on the Data tab, up to the as-of "
+                   "date (default: the day after the last transaction). Cancellations are returns: they "
+                   "never count as purchases and their value is netted from the customer's spend. Rows "
+                   "without a customer, with a non-positive price, exact duplicates and non-product codes "
+                   "(postage, fees...) are removed; the data-quality report counts each rule."),
         ),
         _section(
             "RFM scores",
             html.Ul([
-                html.Li([html.Strong("Recency"), ": days from the customer's last purchase to the as-of date."]),
+                html.Li([html.Strong("Recency"),
+                         ": days from the customer's last purchase to the as-of date."]),
                 html.Li([html.Strong("Frequency"), ": number of distinct purchase invoices."]),
-                html.Li([html.Strong("Monetary"), ": net revenue, purchases minus returns, in the data's currency."]),
+                html.Li([html.Strong("Monetary"),
+                         ": net revenue, purchases minus returns, in the data's currency."]),
             ]),
-            html.P("Each becomes a score from 1 to 5 by quintiles of ranks: customers are ranked (ties broken by "
-                   "order) and cut into five equal groups, so each score holds a fifth of the customers. Recency is "
-                   "reversed, so 5 means the most recent buyers."),
+            html.P("Each becomes a score from 1 to 5 by quintiles of ranks: customers are ranked (ties "
+                   "broken by order) and cut into five equal groups, so each score holds a fifth of the "
+                   "customers. Recency is reversed, so 5 means the most recent buyers."),
         ),
         _section(
             "Named segments",
-            html.P("A rule table over the R, F and M scores assigns every customer exactly one segment: rules are "
-                   "tried from the top and the first match wins; the last row catches everyone left. The table is "
-                   "data, so it can be replaced without touching code."),
+            html.P("A rule table over the R, F and M scores assigns every customer exactly one segment: "
+                   "rules are tried from the top and the first match wins; the last row catches everyone "
+                   "left. The table is data, so it can be replaced without touching code."),
             rules_table(),
         ),
         _section(
             "Customer lifetime value: BG/NBD and Gamma-Gamma",
-            html.P(["The ", html.Strong("BG/NBD"), " model (Fader, Hardie & Lee 2005) describes purchases: while a "
-                    "customer is active they buy at their own steady random (Poisson) rate, the rates varying across "
-                    "customers as a Gamma(r, α) distribution; after each purchase a customer may drop out for good "
-                    "with their own probability, which varies across customers as a Beta(a, b). Each customer is "
-                    "summarised by frequency (repeat purchase days: distinct purchase days minus one), recency "
-                    "(first to last purchase) and T (first purchase to the end of the data), in days or weeks as "
-                    "stated with the parameters."]),
-            html.P([html.Strong("P(alive)"), " is the probability that a customer has not dropped out yet, given "
-                    "their history. A frequent buyer who has gone quiet gets a low P(alive); a customer with a "
-                    "single purchase long ago is not necessarily gone, because they may simply buy rarely. "
-                    "P(no purchase) is the probability of no purchase at all over the CLV horizon."]),
-            html.P(["The ", html.Strong("Gamma-Gamma"), " model describes spend per purchase: it varies around each "
-                    "customer's own mean, and those means vary across customers; a customer's expected spend is "
-                    "their average shrunk towards the population's, more so when they bought few times. It assumes "
-                    "spend does not depend on how often a customer buys (the frequency/spend correlation is "
-                    "reported with the parameters) and is fitted on repeat buyers only."]),
-            html.P(["CLV over a horizon of H months = Σ", html.Sub("m=1..H"), " (expected purchases in month m) × "
-                    "(expected spend per purchase) × margin ÷ (1 + monthly discount rate)", html.Sup("m"),
-                    ", in the data's currency. The models are validated by fitting on a calibration period and "
-                    "comparing predictions with the holdout period (above)."]),
-            html.P("Reference check: the code refits the published CDNOW example and compares with the paper.",
-                   className="mb-1"),
+            html.P(["The ", html.Strong("BG/NBD"), " model (Fader, Hardie & Lee 2005) describes purchases: "
+                    "while a customer is active they buy at their own steady random (Poisson) rate, the "
+                    "rates varying across customers as a Gamma(r, α) distribution; after each purchase a "
+                    "customer may drop out for good with their own probability, which varies across "
+                    "customers as a Beta(a, b). Each customer is summarised by frequency (repeat purchase "
+                    "days: distinct purchase days minus one), recency (first to last purchase) and T (first "
+                    "purchase to the end of the data), in days or weeks as stated with the parameters."]),
+            html.P([html.Strong("P(alive)"), " is the probability that a customer has not dropped out yet, "
+                    "given their history. A frequent buyer who has gone quiet gets a low P(alive); a "
+                    "customer with a single purchase long ago is not necessarily gone, because they may "
+                    "simply buy rarely. P(no purchase) is the probability of no purchase at all over the CLV "
+                    "horizon."]),
+            html.P(["The ", html.Strong("Gamma-Gamma"), " model describes spend per purchase: it varies "
+                    "around each customer's own mean, and those means vary across customers; a customer's "
+                    "expected spend is their average shrunk towards the population's, more so when they "
+                    "bought few times. It assumes spend does not depend on how often a customer buys (the "
+                    "frequency/spend correlation is reported with the parameters) and is fitted on repeat "
+                    "buyers only."]),
+            html.P(["CLV over a horizon of H months = Σ", html.Sub("m=1..H"), " (expected purchases in month "
+                    "m) × (expected spend per purchase) × margin ÷ (1 + monthly discount "
+                    "rate)", html.Sup("m"),
+                    ", in the data's currency. The models are validated by fitting on a calibration period "
+                    "and comparing predictions with the holdout period (above)."]),
+            html.P("Reference check: the code refits the published CDNOW example and compares with the "
+                   "paper.", className="mb-1"),
             dcc.Loading(html.Div(id=ids.EVIDENCE_REFERENCE), type="dot", color="#0f766e"),
         ),
         _section(
             "Churn label and model",
-            html.P("A label that cannot leak: the cutoff is the as-of date minus the churn window. Features are "
-                   "computed only from transactions before the cutoff; a customer who bought before the cutoff is "
-                   "labelled churned when they made no purchase between the cutoff and the as-of date. The model "
-                   "is fitted on part of these customers and evaluated on customers it has not seen (ROC AUC, PR "
-                   "AUC, Brier score, calibration) against baselines: a recency rule and 1 − P(alive) from BG/NBD. "
-                   "It is then refitted with features as of the as-of date to score the coming window. Logistic "
-                   "regression is the default because it explains itself (odds ratios, each customer's top "
-                   "drivers); with too little data a clearly flagged heuristic is used instead."),
+            html.P("A label that cannot leak: the cutoff is the as-of date minus the churn window. Features "
+                   "are computed only from transactions before the cutoff; a customer who bought before the "
+                   "cutoff is labelled churned when they made no purchase between the cutoff and the as-of "
+                   "date. The model is fitted on part of these customers and evaluated on customers it has "
+                   "not seen (ROC AUC, PR AUC, Brier score, calibration) against baselines: a recency rule "
+                   "and 1 − P(alive) from BG/NBD. It is then refitted with features as of the as-of date to "
+                   "score the coming window. Logistic regression is the default because it explains itself "
+                   "(odds ratios, each customer's top drivers); with too little data a clearly flagged "
+                   "heuristic is used instead."),
         ),
         _section(
             "Clusters",
-            html.P("Behavioural features are log-transformed (spend and counts are heavily skewed) and standardised "
-                   "so that no feature dominates by its scale. K-means, a Gaussian mixture, agglomerative (Ward) "
-                   "clustering or DBSCAN group the customers; k is chosen over a range by the silhouette score "
-                   "(on a sample for large data), with Davies-Bouldin, Calinski-Harabasz and inertia/BIC shown "
-                   "alongside. Each cluster is named from its profile of z-scores; DBSCAN's noise points form their "
-                   "own group."),
+            html.P("Behavioural features are log-transformed (spend and counts are heavily skewed) and "
+                   "standardised so that no feature dominates by its scale. K-means, a Gaussian mixture, "
+                   "agglomerative (Ward) clustering or DBSCAN group the customers; k is chosen over a range "
+                   "by the silhouette score (on a sample for large data), with Davies-Bouldin, "
+                   "Calinski-Harabasz and inertia/BIC shown alongside. Each cluster is named from its "
+                   "profile of z-scores; DBSCAN's noise points form their own group."),
         ),
         _section("KPI definitions (for the current results)", html.Div(id=ids.EVIDENCE_KPI_DEFINITIONS)),
         measure=True,
@@ -382,8 +399,8 @@ def layout() -> html.Div:
         [
             html.Div(
                 [html.H4("Model evidence", className="mb-1"),
-                 html.P("How far to trust the numbers on the other tabs: each model judged on data it was not "
-                        "fitted on.", className="text-muted mb-3")],
+                 html.P("How far to trust the numbers on the other tabs: each model judged on data it was "
+                        "not fitted on.", className="text-muted mb-3")],
                 className="pt-1",
             ),
             *_evidence(),

@@ -36,7 +36,8 @@ def layout() -> html.Div:
                     dbc.Col(
                         html.Div(
                             [
-                                html.H5([html.I(className="bi bi-chat-square-text me-2"), "What the data says"]),
+                                html.H5([html.I(className="bi bi-chat-square-text me-2"),
+                                         "What the data says"]),
                                 dcc.Loading(html.Div(id=ids.TOWER_NARRATIVE), **loading),
                                 html.Div("Generated from these results; hover a KPI for its definition.",
                                          className="small-muted mt-2"),

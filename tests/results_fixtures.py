@@ -23,8 +23,8 @@ def _base() -> tuple[Results, pd.DataFrame]:
     return pipeline.run(transactions), cleaning.clean(transactions).lines
 
 
-MODEL_COLUMNS = ("cluster", "cluster_name", "expected_purchases", "p_alive", "p_no_purchase", "expected_spend", "clv",
-                 "churn_probability", "churn_drivers")
+MODEL_COLUMNS = ("cluster", "cluster_name", "expected_purchases", "p_alive", "p_no_purchase", "expected_spend",
+                 "clv", "churn_probability", "churn_drivers")
 
 
 def pipeline_cdnow() -> tuple[Results, pd.DataFrame]:
@@ -36,7 +36,8 @@ def pipeline_cdnow() -> tuple[Results, pd.DataFrame]:
 def cdnow_results() -> tuple[Results, pd.DataFrame]:
     """(Results with every model output removed, cleaned lines) for the CDNOW 1/10 sample; a fresh copy."""
     results, lines = pipeline_cdnow()
-    results.customers = results.customers.drop(columns=[c for c in MODEL_COLUMNS if c in results.customers.columns])
+    customers = results.customers
+    results.customers = customers.drop(columns=[c for c in MODEL_COLUMNS if c in customers.columns])
     results.models = {}
     return results, lines
 
@@ -58,16 +59,18 @@ def with_models(results: Results) -> Results:
     results.models = {
         "clv": {
             "unit": "W", "horizon_months": 12, "margin": 0.3,
-            "bgnbd": {"params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, "log_likelihood": -9582.4,
-                      "converged": True, "penalizer": 0.0},
+            "bgnbd": {"params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+                      "log_likelihood": -9582.4, "converged": True, "penalizer": 0.0},
             "gamma_gamma": {"params": {"p": 6.25, "q": 3.74, "v": 15.44}, "n_repeat": 946,
                             "frequency_spend_corr": 0.11},
             "validation": {
-                "metrics": pd.DataFrame({"model": ["BG/NBD", "baseline"], "mae": [0.6, 0.9], "rmse": [1.1, 1.6],
+                "metrics": pd.DataFrame({"model": ["BG/NBD", "baseline"], "mae": [0.6, 0.9],
+                                         "rmse": [1.1, 1.6],
                                          "correlation": [0.62, 0.48], "aggregate_pct_error": [-2.0, 35.0]}),
                 "tracking": pd.DataFrame({"week": weeks, "actual_cumulative": actual,
                                           "predicted_cumulative": actual * 1.03}),
-                "per_customer": pd.DataFrame({"actual": actual_holdout, "predicted": actual_holdout * 0.8 + 0.2,
+                "per_customer": pd.DataFrame({"actual": actual_holdout,
+                                              "predicted": actual_holdout * 0.8 + 0.2,
                                               "baseline": actual_holdout * 0.5 + 0.6}),
                 "calibration_end": 39, "observation_end": 78,
             },

@@ -31,14 +31,16 @@ def _records(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index() if frame.index.name is not None else frame
 
 
-def tracking_figure(tracking: pd.DataFrame | None, calibration_end: pd.Timestamp | str | None = None) -> go.Figure:
+def tracking_figure(tracking: pd.DataFrame | None,
+                    calibration_end: pd.Timestamp | str | None = None) -> go.Figure:
     """Cumulative repeat purchases of the calibration customers: actual (solid) vs BG/NBD expected (dashed).
 
     A vertical line marks the end of the calibration period (from ``calibration_end`` or the table's
     ``period`` column); everything to its right is out of sample.
     """
     x = _first(tracking, "week_end", "week", "date") if tracking is not None else None
-    if x is None or tracking.empty or "actual_cumulative" not in tracking or "predicted_cumulative" not in tracking:
+    needed = {"actual_cumulative", "predicted_cumulative"}
+    if x is None or tracking.empty or not needed <= set(tracking.columns):
         return empty_figure("No holdout tracking table in these results")
     if calibration_end is None and "period" in tracking.columns:
         inside = tracking.loc[tracking["period"] == "calibration", x]
@@ -86,9 +88,10 @@ def holdout_figure(table: pd.DataFrame | None, cap: int = FREQUENCY_CAP) -> go.F
     """Mean holdout purchases per customer group: actual vs model (and the naive baseline when present).
 
     ``table`` is per customer (actual, predicted, optional baseline and calibration ``frequency``) or already
-    grouped (``n_customers`` per calibration-frequency label). Customers are grouped by their calibration-period
-    repeat purchases when known (Fader, Hardie & Lee's conditional-expectations plot), otherwise by their
-    actual holdout purchases; counts at or above ``cap`` are pooled. A point's hover gives the group's size.
+    grouped (``n_customers`` per calibration-frequency label). Customers are grouped by their
+    calibration-period repeat purchases when known (Fader, Hardie & Lee's conditional-expectations plot),
+    otherwise by their actual holdout purchases; counts at or above ``cap`` are pooled. A point's hover
+    gives the group's size.
     """
     if table is None or table.empty or not {"actual", "predicted"} <= set(table.columns):
         return empty_figure("No per-customer holdout table in these results")
@@ -102,9 +105,10 @@ def holdout_figure(table: pd.DataFrame | None, cap: int = FREQUENCY_CAP) -> go.F
     for column in (c for c in styles if c in means.columns):
         name, line, symbol = styles[column]
         fig.add_trace(go.Scatter(
-            x=labels, y=means[column], name=name, mode="lines+markers", line=line, marker=dict(symbol=symbol, size=7),
-            customdata=np.asarray(sizes)[:, None],
-            hovertemplate=f"{name}: %{{y:.2f}} purchases per customer<br>%{{customdata[0]:,}} customers<extra></extra>",
+            x=labels, y=means[column], name=name, mode="lines+markers", line=line,
+            marker=dict(symbol=symbol, size=7), customdata=np.asarray(sizes)[:, None],
+            hovertemplate=f"{name}: %{{y:.2f}} purchases per customer<br>%{{customdata[0]:,}} customers"
+                          "<extra></extra>",
         ))
     x_title = ("Repeat purchases in the calibration period" if by == "frequency"
                else "Actual purchases in the holdout period")
@@ -160,7 +164,8 @@ def roc_figure(roc: pd.DataFrame | None, metrics: pd.DataFrame | None = None,
         label = f"{model} · AUC {value:.3f}" if value is not None and np.isfinite(value) else model
         fig.add_trace(go.Scatter(
             x=rows["fpr"], y=rows["tpr"], name=label, mode="lines", line=styles[model],
-            hovertemplate=f"{model}<br>False-positive rate %{{x:.1%}}<br>True-positive rate %{{y:.1%}}<extra></extra>",
+            hovertemplate=f"{model}<br>False-positive rate %{{x:.1%}}<br>True-positive rate %{{y:.1%}}"
+                          "<extra></extra>",
         ))
     fig.update_layout(
         template=TEMPLATE_NAME,
@@ -168,13 +173,15 @@ def roc_figure(roc: pd.DataFrame | None, metrics: pd.DataFrame | None = None,
         legend=_LEGEND_BELOW,
         margin=dict(l=60, r=20, t=50, b=20),
         height=470,
-        xaxis=dict(title="False-positive rate (stayers flagged)", range=[0, 1], tickformat=".0%", constrain="domain"),
+        xaxis=dict(title="False-positive rate (stayers flagged)", range=[0, 1], tickformat=".0%",
+                   constrain="domain"),
         yaxis=dict(title="True-positive rate (churners caught)", range=[0, 1.02], tickformat=".0%"),
     )
     return fig
 
 
-def calibration_figure(calibration: pd.DataFrame | None, baselines: Collection[str] | None = None) -> go.Figure:
+def calibration_figure(calibration: pd.DataFrame | None,
+                       baselines: Collection[str] | None = None) -> go.Figure:
     """Observed churn rate against mean predicted probability per probability bin, by model.
 
     Points on the diagonal are well calibrated; marker area grows with the bin's customer count.
@@ -193,7 +200,7 @@ def calibration_figure(calibration: pd.DataFrame | None, baselines: Collection[s
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfect calibration",
                              line=dict(color="#9ca3af", width=1, dash="dot"), hoverinfo="skip"))
     for model in models:
-        rows = calibration.loc[(calibration["model"].astype(str) == model)].dropna(subset=[predicted, observed])
+        rows = calibration.loc[calibration["model"].astype(str) == model].dropna(subset=[predicted, observed])
         sizes = (6 + 14 * np.sqrt(rows[count].to_numpy(dtype=float) / biggest)) if count else 8
         line = styles[model]
         fig.add_trace(go.Scatter(

@@ -60,7 +60,8 @@ def test_kpi_cards_show_the_insights_numbers_with_tooltips(cdnow):
     assert [t.target for t in tooltips] == [card_id(k["key"]) for k in kpis]
     assert [t.children for t in tooltips] == [k["definition"] for k in kpis]
     assert text(cards).count(insights.NEEDS_CLV) == 2
-    assert [li.children for li in walk(narrative) if type(li).__name__ == "Li"] == insights.narrative(results, lines)
+    items = [li.children for li in walk(narrative) if type(li).__name__ == "Li"]
+    assert items == insights.narrative(results, lines)
     assert [f.data[0].type for f in figures] == ["bar", "bar", "heatmap"]
 
 
@@ -80,7 +81,8 @@ def test_registered_tower_callback_reads_results_and_lines_by_key(tmp_path, cdno
     cache = common.results_cache(settings)
     cache.set(results.key, results)
     cache.set(pipeline.lines_key(results.key), lines)
-    show = next(v["callback"] for k, v in app.callback_map.items() if f"{ids.TOWER_KPIS}.children" in k).__wrapped__
+    callback = next(v["callback"] for k, v in app.callback_map.items() if f"{ids.TOWER_KPIS}.children" in k)
+    show = callback.__wrapped__
     cards = show(results.key)[0]
     retention = next(k for k in insights.kpis(results, lines) if k["key"] == "retention")
     assert fmt.percent(retention["value"]) in [c.children for c in classed(cards, "kpi-value")]

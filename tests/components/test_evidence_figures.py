@@ -27,7 +27,8 @@ def test_tracking_actual_vs_expected_with_the_calibration_line():
 def test_tracking_takes_the_calibration_end_from_the_period_column():
     weeks = pd.date_range("2020-01-08", periods=4, freq="7D")
     tracking = pd.DataFrame({"week_end": weeks, "period": ["calibration"] * 2 + ["holdout"] * 2,
-                             "actual_cumulative": [1.0, 2.0, 3.0, 4.0], "predicted_cumulative": [1.0, 2.0, 3.0, 4.0]})
+                             "actual_cumulative": [1.0, 2.0, 3.0, 4.0],
+                             "predicted_cumulative": [1.0, 2.0, 3.0, 4.0]})
     fig = evidence.tracking_figure(tracking)
     assert pd.Timestamp(fig.layout.shapes[0].x0) == weeks[1]
 
@@ -82,7 +83,8 @@ def test_roc_without_metrics_or_baselines_treats_later_curves_as_baselines():
     assert fig.data[2].line.dash == "dash"
 
 
-@pytest.mark.parametrize("names", [("predicted", "observed", "count"), ("mean_predicted", "observed_rate", "count")])
+@pytest.mark.parametrize("names", [("predicted", "observed", "count"),
+                                   ("mean_predicted", "observed_rate", "count")])
 def test_calibration_points_and_diagonal(names):
     predicted, observed, count = names
     table = pd.DataFrame({"model": ["logistic"] * 3, predicted: [0.1, 0.5, np.nan],

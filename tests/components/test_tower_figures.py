@@ -62,7 +62,8 @@ def test_segment_shares_follow_the_segment_order():
 
 
 def test_segment_figure_adds_clv_when_present():
-    customers = pd.DataFrame({"segment": ["Champions", "Lost"], "monetary": [10.0, 10.0], "clv": [30.0, 10.0]})
+    customers = pd.DataFrame({"segment": ["Champions", "Lost"], "monetary": [10.0, 10.0],
+                              "clv": [30.0, 10.0]})
     fig = tower.segment_figure(customers, SEGMENT_ORDER)
     clv = next(t for t in fig.data if t.name == "Predicted CLV")
     assert dict(zip(clv.y, clv.x)) == pytest.approx({"Champions": 0.75, "Lost": 0.25})
