@@ -45,7 +45,7 @@ def history_key(key: str, period: str, inactive_days: int) -> str:
     return fingerprint("journeys", key, period, inactive_days, analytics.__version__)
 
 
-def cached_history(cache: ResultsCache, key: str, as_of: pd.Timestamp | str, period: str,
+def cached_history(cache: ResultsCache, key: str, as_of: pd.Timestamp | str | None, period: str,
                    inactive_days: int) -> pd.DataFrame:
     """Journey history (:func:`analytics.journeys.journey_history`) of results ``key``: computed once from the
     cleaned lines stored with the results, then read back from ``cache``."""
@@ -64,7 +64,7 @@ def cached_history(cache: ResultsCache, key: str, as_of: pd.Timestamp | str, per
 def _history(settings: Settings, key: str, period: str, inactive_days: int) -> pd.DataFrame:
     results = common.load_results(settings, key)
     stored = results.models.get("journeys") or {}
-    if "history" in stored and stored.get("period") == period and stored.get("inactive_days") == inactive_days:
+    if "history" in stored and (stored.get("period"), stored.get("inactive_days")) == (period, inactive_days):
         return stored["history"]
     return cached_history(common.results_cache(settings), key, results.as_of, period, inactive_days)
 
@@ -80,14 +80,15 @@ def history_for(settings: Settings, key: str | None, period: str, inactive: obje
 
 
 def inactive_window(value: object) -> int:
-    """The inactivity window typed by the user as whole days (1 to 3650), or a DataError saying what is wrong."""
+    """The inactivity window the user typed, as whole days (1 to 3650); a DataError says what is wrong."""
     try:
         days = float(value)
     except (TypeError, ValueError):
         days = float("nan")
     if not (1 <= days <= journeys_tab.MAX_INACTIVE_DAYS and days.is_integer()):
+        given = "an empty box" if value in (None, "") else repr(value)
         raise DataError(f"the inactivity window must be a whole number of days from 1 to "
-                        f"{journeys_tab.MAX_INACTIVE_DAYS:,}; got {value!r}")
+                        f"{journeys_tab.MAX_INACTIVE_DAYS:,}; got {given}")
     return int(days)
 
 
@@ -100,16 +101,17 @@ def snapshot_choices(history: pd.DataFrame, current_from: str | None, current_to
     and are in order, else the last two snapshots."""
     labels = J.snapshots(history)["label"].tolist()
     options = [{"label": label, "value": label} for label in labels]
-    if current_from in labels and current_to in labels and labels.index(current_from) < labels.index(current_to):
-        return options, current_from, current_to
+    if current_from in labels and current_to in labels:
+        if labels.index(current_from) < labels.index(current_to):
+            return options, current_from, current_to
     return options, labels[max(len(labels) - 2, 0)], labels[-1]
 
 
 def status_text(history: pd.DataFrame, period: str, inactive_days: int) -> str:
     table = J.snapshots(history)
     return (f"{len(table)} {J.PERIODS[period]}ly snapshots, {table['label'].iloc[0]} to "
-            f"{table['label'].iloc[-1]}; {fmt.count(table['customers'].iloc[-1])} customers. Inactive: no purchase "
-            f"for over {inactive_days:,} days.")
+            f"{table['label'].iloc[-1]}; {fmt.count(table['customers'].iloc[-1])} customers. "
+            f"Inactive: no purchase for over {inactive_days:,} days.")
 
 
 def journey_outputs(history: pd.DataFrame, from_label: str, to_label: str, *, chain: bool, weight: str,
@@ -140,7 +142,8 @@ def flow_summary(n: int, from_label: str, to_label: str, source: str | None, tar
     text = (f"{fmt.count(n)} customers: {source or 'any state'} in {from_label} → {target or 'any state'} "
             f"in {to_label}")
     if n > journeys_tab.MAX_FLOW_ROWS:
-        text += f" (the {journeys_tab.MAX_FLOW_ROWS} with the most revenue at stake shown; the export holds all)"
+        text += (f" (the {journeys_tab.MAX_FLOW_ROWS} with the most revenue at stake shown; "
+                 "the export holds all)")
     return text
 
 
@@ -173,7 +176,8 @@ def flow_from_click(click: dict | None, figure: dict | None) -> dict | None:
             return None
         from_label, to_label, source, target = links[number][:4]
         return {"from": from_label, "to": to_label, "source": source, "target": target}
-    labels, node_data = trace.get("node", {}).get("label") or [], trace.get("node", {}).get("customdata") or []
+    node = trace.get("node", {})
+    labels, node_data = node.get("label") or [], node.get("customdata") or []
     if number >= len(labels) or number >= len(node_data):
         return None
     state, column = labels[number], node_data[number][0]
@@ -247,10 +251,10 @@ def register(app: dash.Dash) -> None:
         Input(ids.JOURNEYS_WEIGHT, "value"),
     )
     def show_journeys(key, period, inactive, from_label, to_label, chain, weight):
-        if not from_label or not to_label:
-            raise dash.exceptions.PreventUpdate
         try:
             history = history_for(settings, key, period, inactive)
+            if not from_label or not to_label:
+                raise dash.exceptions.PreventUpdate
             return journey_outputs(history, from_label, to_label, chain=bool(chain), weight=weight,
                                    inactive_days=inactive_window(inactive))
         except DataError as error:
@@ -268,13 +272,13 @@ def register(app: dash.Dash) -> None:
         Input(ids.JOURNEYS_FLOW_TARGET, "value"),
     )
     def show_flow(key, period, inactive, from_label, to_label, source, target):
-        if not from_label or not to_label:
-            raise dash.exceptions.PreventUpdate
-        if not source and not target:
-            prompt = "Pick a flow: click one in the Sankey, or choose a from-state and/or a to-state."
-            return html.Span(prompt, className="small-muted fw-normal"), [], True
         try:
             history = history_for(settings, key, period, inactive)
+            if not from_label or not to_label:
+                raise dash.exceptions.PreventUpdate
+            if not source and not target:
+                prompt = "Pick a flow: click one in the Sankey, or choose a from-state and/or a to-state."
+                return html.Span(prompt, className="small-muted fw-normal"), [], True
             table = flow_table(history, common.load_results(settings, key).customers, from_label, to_label,
                                source, target)
         except DataError as error:
@@ -298,6 +302,6 @@ def register(app: dash.Dash) -> None:
         if not clicks or not from_label or not to_label:
             raise dash.exceptions.PreventUpdate
         history = history_for(settings, key, period, inactive)
-        table = flow_table(history, common.load_results(settings, key).customers, from_label, to_label, source,
-                           target)
+        customers = common.load_results(settings, key).customers
+        table = flow_table(history, customers, from_label, to_label, source, target)
         return dcc.send_string(to_safe_csv(table), export_filename(from_label, to_label, source, target))

@@ -65,8 +65,8 @@ def controls_panel() -> html.Div:
             _control("Weight flows by", dbc.RadioItems(
                 id=ids.JOURNEYS_WEIGHT, value="customers",
                 options=[{"label": label, "value": value} for value, label in WEIGHTS.items()])),
-            html.Div("Revenue at stake: a flow's net revenue in the period ending at the first snapshot. Revenue "
-                     "since: between the two snapshots.", className="small-muted mb-2"),
+            html.Div("Revenue at stake: a flow's net revenue in the period ending at the first snapshot. "
+                     "Revenue since: between the two snapshots.", className="small-muted mb-2"),
             dcc.Loading(html.Div(id=ids.JOURNEYS_STATUS, className="small-muted"), **_LOADING),
         ],
         className="panel",
@@ -100,7 +100,8 @@ def flow_panel() -> html.Div:
     return html.Div(
         [
             html.H5("Customers in a flow"),
-            html.Div("Click a flow (or a box) in the Sankey, or pick the states here.", className="small-muted mb-2"),
+            html.Div("Click a flow (or a box) in the Sankey, or pick the states here.",
+                     className="small-muted mb-2"),
             dbc.Row(
                 [
                     dbc.Col(_control("From state", dcc.Dropdown(id=ids.JOURNEYS_FLOW_SOURCE,
@@ -114,8 +115,8 @@ def flow_panel() -> html.Div:
                 [
                     dcc.Loading(html.Div(id=ids.JOURNEYS_FLOW_COUNT, className="fw-semibold"), **_LOADING),
                     dbc.Button([html.I(className="bi bi-download me-1"), "Export flow (CSV)"],
-                               id=ids.JOURNEYS_EXPORT, color="primary", outline=True, size="sm", disabled=True,
-                               className="ms-auto text-nowrap"),
+                               id=ids.JOURNEYS_EXPORT, color="primary", outline=True, size="sm",
+                               disabled=True, className="ms-auto text-nowrap"),
                     dcc.Download(id=ids.JOURNEYS_DOWNLOAD),
                 ],
                 className="d-flex align-items-center gap-2 mb-2",

@@ -41,7 +41,8 @@ def flow_count(dash_duo) -> int:
 
 
 def grid_values(dash_duo, column: str) -> set[str]:
-    cells = dash_duo.find_elements(f"#journeys-flow-grid .ag-center-cols-container .ag-cell[col-id='{column}']")
+    grid = "#journeys-flow-grid .ag-center-cols-container"
+    cells = dash_duo.find_elements(f"{grid} .ag-cell[col-id='{column}']")
     return {c.get_attribute("textContent") for c in cells}
 
 
@@ -97,8 +98,8 @@ def test_pick_snapshots_and_flow_then_export_its_customers(dash_duo, make_app, b
 
     pick(dash_duo, "#journeys-flow-source", source)
     pick(dash_duo, "#journeys-flow-target", target)
-    until(lambda: dash_duo.find_element("#journeys-flow-count").text.startswith(f"{expected:,} customers: {source}"),
-          timeout=TIMEOUT)
+    summary = f"{expected:,} customers: {source}"
+    until(lambda: dash_duo.find_element("#journeys-flow-count").text.startswith(summary), timeout=TIMEOUT)
     assert f"{target} in {last}" in dash_duo.find_element("#journeys-flow-count").text
     until(lambda: grid_values(dash_duo, "source") == {source} and grid_values(dash_duo, "target") == {target},
           timeout=TIMEOUT)
@@ -130,7 +131,8 @@ def test_click_a_sankey_link_lists_its_customers(dash_duo, make_app, browser_cac
     assert links
     widest = max(links, key=lambda el: el.rect["height"] * el.rect["width"])
     ActionChains(dash_duo.driver).move_to_element(widest).click().perform()
-    until(lambda: re.match(r"[\d,]+ customers", dash_duo.find_element("#journeys-flow-count").text), timeout=TIMEOUT)
+    until(lambda: re.match(r"[\d,]+ customers", dash_duo.find_element("#journeys-flow-count").text),
+          timeout=TIMEOUT)
 
     # the listed flow is the one clicked: its count matches the analytics for the states it names
     source = dash_duo.find_element("#journeys-flow-source").text.strip()

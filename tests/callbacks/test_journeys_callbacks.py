@@ -106,7 +106,8 @@ def test_other_settings_are_computed_from_the_stored_lines(stored, cdnow):
     settings, results = stored
     lines = cdnow[1]
     shown = history_for(settings, results.key, "M", 90)
-    pd.testing.assert_frame_equal(shown, J.journey_history(lines, results.as_of, period="M", inactive_days=90))
+    expected = J.journey_history(lines, results.as_of, period="M", inactive_days=90)
+    pd.testing.assert_frame_equal(shown, expected)
     assert history_key(results.key, "M", 90) in common.results_cache(settings)
     assert set(shown["state"].unique()) >= {J.INACTIVE}
 
@@ -170,7 +171,8 @@ def test_whole_chain_and_revenue_weights(history):
     since, *_ = journey_outputs(history, labels[-2], labels[-1], chain=False, weight="to",
                                 inactive_days=J.DEFAULT_INACTIVE_DAYS)
     flows = J.transitions(history, labels[-2], labels[-1], revenue="to")
-    positive = flows.loc[(flows["revenue"] > 0) & ~((flows["source"] == J.NOT_YET) & (flows["target"] == J.NOT_YET))]
+    never = (flows["source"] == J.NOT_YET) & (flows["target"] == J.NOT_YET)
+    positive = flows.loc[(flows["revenue"] > 0) & ~never]
     assert sorted(since.data[0].link.value) == pytest.approx(sorted(positive["revenue"]))
     assert "Revenue since" in since.layout.title.text
 
@@ -198,14 +200,16 @@ def test_flow_table_counts_match_the_transitions_and_add_what_customers_are_wort
     for column in ("clv", "churn_probability"):
         if column in results.customers:
             joined = everyone_from[column]
-            pd.testing.assert_series_equal(joined, results.customers.loc[joined.index, column], check_names=False)
+            now = results.customers.loc[joined.index, column]
+            pd.testing.assert_series_equal(joined, now, check_names=False)
 
 
 def test_flow_summary_says_when_the_table_is_cut():
     short = flow_summary(12, "2011-Q3", "2011-Q4", "Champions", None)
     assert short == "12 customers: Champions in 2011-Q3 → any state in 2011-Q4"
     long = flow_summary(journeys_tab.MAX_FLOW_ROWS + 1, "2011-Q3", "2011-Q4", None, "At Risk")
-    assert long.startswith(f"{journeys_tab.MAX_FLOW_ROWS + 1:,} customers: any state") and "export holds all" in long
+    assert long.startswith(f"{journeys_tab.MAX_FLOW_ROWS + 1:,} customers: any state")
+    assert "export holds all" in long
 
 
 def test_grid_records_are_json_safe():
@@ -228,7 +232,8 @@ def test_a_click_on_a_link_picks_its_flow(history):
     links = figure["data"][0]["link"]["customdata"]
     for number in (0, len(links) - 1):
         # what dcc.Graph passes on for a link click: scalars only, no customdata
-        click = {"points": [{"curveNumber": 0, "pointNumber": number, "value": links[number][4], "index": number}]}
+        point = {"curveNumber": 0, "pointNumber": number, "value": links[number][4], "index": number}
+        click = {"points": [point]}
         a, b, source, target, customers, _ = links[number]
         assert flow_from_click(click, figure) == {"from": a, "to": b, "source": source, "target": target}
         assert len(J.flow_customers(history, a, b, source, target)) == customers
@@ -274,6 +279,7 @@ def test_the_tab_is_in_the_page_with_its_methodology():
 
     body = tab_bodies(Settings())["journeys"]
     text = json.dumps(body.to_plotly_json(), default=lambda o: o.to_plotly_json())
-    for component_id in (ids.JOURNEYS_SANKEY, ids.JOURNEYS_MATRIX, ids.JOURNEYS_FLOW_GRID, ids.JOURNEYS_EXPORT):
+    shown = (ids.JOURNEYS_SANKEY, ids.JOURNEYS_MATRIX, ids.JOURNEYS_FLOW_GRID, ids.JOURNEYS_EXPORT)
+    for component_id in shown:
         assert f'"{component_id}"' in text
     assert "How journeys are computed" in text and "Comparable scores" in text
