@@ -411,7 +411,7 @@ def comparison_table(frame: pd.DataFrame, links: Sequence[str] = (), audiences: 
              for i, name in enumerate(frame["name"])]
     header = html.Thead(html.Tr([html.Th("")] + names))
     rows = []
-    if audiences:
+    if len(audiences):
         rows.append(html.Tr([html.Th("Audience", className="fw-normal text-muted")]
                             + [html.Td(a, className="text-end") for a in audiences]))
     for key, label, formatter in COMPARE_ROWS:

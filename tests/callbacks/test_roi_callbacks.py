@@ -1,0 +1,161 @@
+"""ROI callbacks as plain functions: levers <-> scenario, the answer for a table, saved scenarios, uploads."""
+
+import base64
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+from dash import no_update
+
+from analytics.results import Results
+from analytics.roi import OPTIMAL, Scenario, evaluate
+from callbacks import roi
+from components import formatting as fmt
+from components import roi_tab
+from tests.results_fixtures import cdnow_results, pipeline_cdnow
+
+LEVERS = {
+    "name": "Winback", "segments": ["At Risk", "Lost"], "clusters": [], "countries": [], "churn": [0.2, 1],
+    "clv_min": 5, "discount_pct": 20, "redemption_pct": 70, "redemption_sd_pct": 5, "uplift_source": "given",
+    "uplift_pp": 4, "uplift_sd_pp": 1.5, "test_treated_pct": None, "test_treated_n": None, "test_control_pct": None,
+    "test_control_n": None, "gross_margin_pct": 35, "contact_cost": 0.5, "fixed_cost": 200, "horizon_months": 6,
+    "size_mode": "top", "top_n": 100,
+}
+
+
+@pytest.fixture(scope="module")
+def results() -> Results:
+    """The pipeline's CDNOW results; model columns made by hand if the pipeline has none (yet)."""
+    res, _ = pipeline_cdnow()
+    customers = res.customers
+    if roi.missing_model(customers):
+        customers["p_no_purchase"] = np.clip(customers["recency_days"] / 600, 0.05, 0.99)
+        customers["expected_spend"] = customers["avg_order_value"]
+    return res
+
+
+BROAD = LEVERS | {"segments": ["At Risk", "Lost", "Hibernating"], "clv_min": None, "churn": [0, 1]}
+
+
+def _tiny_results() -> Results:
+    customers = pd.DataFrame(
+        {"segment": ["Champions", "Lost"], "p_no_purchase": [0.5, 0.9], "expected_spend": [100.0, 50.0]},
+        index=pd.Index(["c1", "c2"], name="customer_id"),
+    )
+    return Results(key="k", customers=customers, quality={}, monthly=pd.DataFrame(), cohorts=pd.DataFrame(),
+                   models={"clv": {"horizon_months": 12}}, meta={"params": {"margin": 0.3}})
+
+
+def test_levers_and_scenario_round_trip():
+    scenario = roi.scenario_from_levers(LEVERS, {"ids": ["17850", "12345"], "source": "list.csv"})
+    assert scenario.audience_size == 100 and scenario.audience.churn_min == 0.2 and scenario.audience.churn_max is None
+    assert scenario.audience.customer_ids == ("17850", "12345") and scenario.audience.clv_min == 5
+    values = roi.lever_values(scenario)
+    assert {k: values[k] for k in LEVERS} == LEVERS | {"churn": [0.2, 1]}
+    assert Scenario.from_query(scenario.to_query()) == scenario  # what a shared link restores
+
+    optimal = roi.scenario_from_levers(LEVERS | {"size_mode": "optimal", "churn": [0, 1]})
+    assert optimal.audience_size == OPTIMAL and optimal.audience.churn_min is None
+    assert roi.lever_values(optimal)["size_mode"] == "optimal" and roi.lever_values(optimal)["top_n"] is no_update
+    assert roi.scenario_from_levers(LEVERS | {"size_mode": "all"}).audience_size is None
+
+
+def test_bad_levers_are_named():
+    with pytest.raises(ValueError, match="enter N"):
+        roi.scenario_from_levers(LEVERS | {"top_n": None})
+    with pytest.raises(ValueError, match="discount_pct is empty"):
+        roi.scenario_from_levers(LEVERS | {"discount_pct": None})
+
+
+def test_a_link_is_recognised_by_its_scenario_keys_only():
+    assert roi.has_scenario("?" + Scenario().to_query())
+    assert roi.has_scenario("discount_pct=10")
+    assert roi.has_scenario("segment=Lost")
+    assert not roi.has_scenario("?tab=tower&foo=1")
+    assert not roi.has_scenario("") and not roi.has_scenario(None)
+
+
+def test_net_profit_by_hand_with_the_clv_horizon_rescaled():
+    """Two customers; P(no purchase) is over the 12-month CLV horizon, the campaign runs 3 months."""
+    levers = LEVERS | {"segments": [], "churn": [0, 1], "clv_min": None, "size_mode": "all", "discount_pct": 10,
+                       "redemption_pct": 100, "uplift_pp": 5, "gross_margin_pct": 40, "contact_cost": 1,
+                       "fixed_cost": 0, "horizon_months": 3}
+    outputs = roi.simulate(_tiny_results(), levers, None, "http://host/app/?old=1")
+    p0 = 1 - np.array([0.5, 0.9]) ** (3 / 12)  # constant purchase rate
+    p1 = p0 + 0.05
+    spend = np.array([100.0, 50.0])
+    net = ((p1 - p0) * 0.4 * spend - p1 * 0.1 * spend - 1).sum()
+    assert outputs[-1]["discount_pct"] == 10  # the current scenario, for saving
+    cards = str(outputs[1])
+    assert f"'{fmt.money(net)}'" in cards and net < 0
+    assert outputs[-2] == "http://host/app/?" + roi.scenario_from_levers(levers).to_query()
+
+
+def test_answer_matches_evaluate_on_pipeline_results(results):
+    outputs = roi.simulate(results, BROAD, None, None)
+    note, cards, warnings, curve, *_ = outputs
+    assert note is None
+    report = evaluate(results.customers, roi.scenario_from_levers(BROAD), p0_horizon_months=roi.p0_horizon(results))
+    assert report.targeted_size == 100 < report.selected.n
+    assert f"'{fmt.money(report.totals.net_profit)}'" in str(cards)
+    assert curve.data[1].x[0] == report.curve.optimal_size
+    assert len(warnings) == len(report.warnings)
+
+
+def test_missing_model_columns_give_a_note_not_a_crash():
+    bare, _ = cdnow_results()
+    note, cards, _, curve, *_, current = roi.simulate(bare, LEVERS, None, None)
+    assert "needs the CLV model" in str(note)
+    assert cards is None and current is None
+    assert "CLV model" in curve.layout.annotations[0].text
+
+
+def test_an_empty_audience_is_explained(results):
+    note, *_, current = roi.simulate(results, LEVERS | {"segments": ["No such segment"]}, None, None)
+    assert "audience is empty" in str(note) and current is None
+
+
+def test_saving_adds_numbers_to_repeated_names_and_ignores_duplicates():
+    a = Scenario(name="Base").to_dict()
+    b = Scenario(name="Base", discount_pct=30).to_dict()
+    saved = roi.add_saved(roi.add_saved([], a), a)
+    assert [s["name"] for s in saved] == ["Base"]
+    saved = roi.add_saved(saved, b)
+    assert [s["name"] for s in saved] == ["Base", "Base (2)"] and saved[1]["discount_pct"] == 30
+    full = [Scenario(name=f"s{i}").to_dict() for i in range(roi.MAX_SAVED)]
+    assert roi.add_saved(full, b) == full
+
+
+def test_comparison_of_saved_scenarios(results):
+    saved = [roi.scenario_from_levers(BROAD).to_dict(),
+             roi.scenario_from_levers(BROAD | {"name": "Deep", "discount_pct": 40}).to_dict(),
+             Scenario(name="Elsewhere", audience={"segments": ["No such segment"]}).to_dict()]
+    reports, problems = roi.saved_reports(results, copy.deepcopy(saved))
+    assert len(reports) == 2 and len(problems) == 1 and problems[0].startswith("Elsewhere:")
+    frame = roi.comparison_frame(reports)
+    assert frame["name"].tolist() == ["Winback", "Deep"]
+    assert frame["audience"].iloc[0] == "segments At Risk, Lost, Hibernating"
+    assert roi_tab.audience_text(roi.scenario_from_levers(LEVERS, {"ids": ["1", "2"]}).audience.to_dict()) == (
+        "segments At Risk, Lost; churn 0.2–1; CLV ≥ 5; 2 listed IDs")
+    assert frame["net_profit"].iloc[1] < frame["net_profit"].iloc[0]  # same audience, costlier discount
+    table = roi_tab.comparison_table(frame, [r.scenario.to_query() for r in reports], frame["audience"])
+    assert "Deep" in str(table) and "?name=Deep" in str(table)
+
+
+def test_uploaded_id_list():
+    content = "data:text/csv;base64," + base64.b64encode(b"CustomerID\n17850.0\n12345\n").decode()
+    assert roi.ids_from_upload(content, "list.csv") == {"ids": ["17850", "12345"], "source": "list.csv"}
+    empty = "data:text/csv;base64," + base64.b64encode(b"CustomerID\n").decode()
+    with pytest.raises(ValueError, match="no customer IDs"):
+        roi.ids_from_upload(empty, "empty.csv")
+
+
+def test_filter_options_follow_the_columns_present():
+    customers = _tiny_results().customers
+    segments, clusters, countries, no_clusters, no_countries, no_churn, no_clv, note = roi.audience_options(
+        customers, [None, ["Kept from a link"], None])
+    assert [o["value"] for o in segments] == ["Champions", "Lost"]
+    assert [o["value"] for o in clusters] == ["Kept from a link"]
+    assert countries == [] and no_clusters and no_countries and no_churn and no_clv
+    assert "clusters" in note and "CLV" in note
