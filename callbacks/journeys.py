@@ -30,6 +30,7 @@ from settings import Settings
 
 # Columns of the customer table joined to a flow's customers: where they stand now (at the as-of date).
 NOW_COLUMNS = ("clv", "churn_probability")
+CROWDED_COLUMNS = 6  # a Sankey with more snapshot columns is drawn taller, with smaller labels
 _SANKEY_TITLES = {
     "customers": None,
     "from": "Revenue at stake: each flow's net revenue in the period ending at its first snapshot",
@@ -121,8 +122,12 @@ def journey_outputs(history: pd.DataFrame, from_label: str, to_label: str, *, ch
     revenue = "from" if weight == "customers" else weight
     flows = J.chain(history, revenue=revenue) if chain else J.transitions(history, from_label, to_label,
                                                                           revenue=revenue)
+    columns = flows["from_label"].nunique() + 1
+    crowded = columns > CROWDED_COLUMNS
     sankey = figures.sankey_figure(flows, weight="customers" if weight == "customers" else "revenue",
-                                   title=_SANKEY_TITLES[weight])
+                                   title=_SANKEY_TITLES[weight], height=760 if crowded else 560)
+    if crowded:  # a long chain: smaller labels so neighbouring columns do not write over each other
+        sankey.update_traces(textfont_size=9)
     matrix = figures.transition_heatmap(J.transition_matrix(history, from_label, to_label),
                                         from_label=from_label, to_label=to_label)
     sentences = J.headlines(history, from_label, to_label, inactive_days=inactive_days)

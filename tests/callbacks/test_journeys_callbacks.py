@@ -14,6 +14,7 @@ from analytics.cache import ResultsCache
 from analytics.errors import DataError
 from callbacks import common
 from callbacks.journeys import (
+    CROWDED_COLUMNS,
     cached_history,
     export_filename,
     flow_from_click,
@@ -175,6 +176,19 @@ def test_whole_chain_and_revenue_weights(history):
     positive = flows.loc[(flows["revenue"] > 0) & ~never]
     assert sorted(since.data[0].link.value) == pytest.approx(sorted(positive["revenue"]))
     assert "Revenue since" in since.layout.title.text
+
+
+def test_a_long_chain_is_drawn_taller_with_smaller_labels(cdnow, history):
+    results, lines = cdnow
+    monthly = J.journey_history(lines, results.as_of, period="M")
+    assert len(labels_of(monthly)) > CROWDED_COLUMNS >= len(labels_of(history))
+    labels = labels_of(monthly)
+    long, *_ = journey_outputs(monthly, labels[-2], labels[-1], chain=True, weight="customers",
+                               inactive_days=J.DEFAULT_INACTIVE_DAYS)
+    short, *_ = journey_outputs(history, labels_of(history)[-2], labels_of(history)[-1], chain=True,
+                                weight="customers", inactive_days=J.DEFAULT_INACTIVE_DAYS)
+    assert long.layout.height > short.layout.height
+    assert long.data[0].textfont.size < (short.data[0].textfont.size or 13)
 
 
 def test_snapshots_in_the_wrong_order_are_a_data_error(history):
