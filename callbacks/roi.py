@@ -58,6 +58,7 @@ _PLAIN = ("name", "discount_pct", "redemption_pct", "redemption_sd_pct", "uplift
           "uplift_sd_pp", "test_treated_pct", "test_treated_n", "test_control_pct", "test_control_n",
           "gross_margin_pct", "contact_cost", "fixed_cost", "horizon_months")
 MODEL_COLUMNS = ("expected_spend", "p_no_purchase")
+NOBODY = "Nobody is targeted: no campaign, nothing at risk"
 
 
 def scenario_from_levers(values: Mapping[str, Any], id_list: Mapping[str, Any] | None = None) -> Scenario:
@@ -129,6 +130,14 @@ def run(results: Results, scenario: Scenario) -> RoiReport:
     return evaluate(results.customers, scenario, p0_horizon_months=p0_horizon(results))
 
 
+def results_margin(settings, key: str | None) -> float | None:
+    """The analysis's gross margin in percent (the simulator's default), or None before there are results."""
+    if not key:
+        return None
+    margin = common.load_results(settings, key).meta.get("params", {}).get("margin")
+    return None if margin is None else round(margin * 100, 4)
+
+
 def share_link(href: str | None, scenario: Scenario) -> str:
     """Absolute link (when the page address is known) that opens the app on this scenario."""
     base = (href or "").split("#")[0].split("?")[0]
@@ -154,9 +163,10 @@ def simulation_outputs(report: RoiReport, href: str | None) -> tuple:
         figures.profit_curve(curve, report.curve.optimal_size, targeted_size=report.targeted_size,
                              targeted_net_profit=float(targeted_row)),
         figures.profit_bridge(totals),
-        figures.tornado(report.tornado),
-        figures.profit_distribution(report.monte_carlo.histogram(), mc),
-        tab.range_table(report.scenarios),
+        figures.tornado(report.tornado) if report.targeted_size else empty_figure(NOBODY),
+        figures.profit_distribution(report.monte_carlo.histogram(), mc) if report.targeted_size
+        else empty_figure(NOBODY),
+        tab.range_table(report.scenarios) if report.targeted_size else None,
         tab.audience_summary(selection["steps"], report.selected.n, report.targeted_size, selection["notes"]),
         share_link(href, report.scenario),
         report.scenario.to_dict(),
@@ -259,22 +269,20 @@ def register(app: dash.Dash) -> None:
         Input(ids.RESULTS_KEY, "data"),
     )
     def restore(search, key):
-        """A shared link sets every lever and opens this tab; new results set the default gross margin."""
-        unchanged = [no_update] * (len(LEVERS) + 3)
+        """A shared link sets every lever and opens this tab; the gross margin defaults to the analysis's."""
         linked = has_scenario(search)
+        margin = results_margin(settings, key) if not linked or "gross_margin_pct" not in parse_qs(
+            search.lstrip("?")) else None
         if f"{ids.ROI_LOCATION}.search" not in ctx.triggered_prop_ids or not linked:
-            if not key or (linked and "gross_margin_pct" in parse_qs(search.lstrip("?"))):
-                return unchanged
-            margin = common.load_results(settings, key).meta.get("params", {}).get("margin")
-            if margin is None:
-                return unchanged
-            unchanged[LEVER_KEYS.index("gross_margin_pct")] = round(margin * 100, 4)
+            unchanged = [no_update] * (len(LEVERS) + 3)
+            if margin is not None:
+                unchanged[LEVER_KEYS.index("gross_margin_pct")] = margin
             return unchanged
         try:
             scenario = Scenario.from_query(search)
         except DataError as error:
-            return [*unchanged[:-1], common.error_alert(error, "The link's scenario cannot be opened")]
-        values = lever_values(scenario)
+            return [no_update] * (len(LEVERS) + 2) + [common.error_alert(error, "The link's scenario cannot be opened")]
+        values = lever_values(scenario) | ({"gross_margin_pct": margin} if margin is not None else {})
         id_list = {"ids": list(scenario.audience.customer_ids), "source": "the link"} \
             if scenario.audience.customer_ids else None
         return [*(values[k] for k in LEVER_KEYS), id_list, "roi", None]

@@ -107,28 +107,32 @@ def offer_panel() -> html.Div:
             _lever("Uplift", dbc.RadioItems(id=ids.ROI_UPLIFT_SOURCE, options=UPLIFT_SOURCES,
                                             value=DEFAULTS.uplift_source, inline=True, className="small")),
             html.Div(
-                dbc.Row([
-                    dbc.Col(_lever("Uplift", _number(ids.ROI_UPLIFT, DEFAULTS.uplift_pp, step=0.1, minimum=-100,
-                                                     maximum=100, unit="pp"), control_id=ids.ROI_UPLIFT), width=6),
-                    dbc.Col(_lever("± 1 sd", _number(ids.ROI_UPLIFT_SD, DEFAULTS.uplift_sd_pp, step=0.1,
-                                                     maximum=100, unit="pp"), control_id=ids.ROI_UPLIFT_SD),
-                            width=6),
-                ], className="g-2"),
+                [
+                    dbc.Row([
+                        dbc.Col(_lever("Uplift", _number(ids.ROI_UPLIFT, DEFAULTS.uplift_pp, step=0.1, minimum=-100,
+                                                         maximum=100, unit="pp"), control_id=ids.ROI_UPLIFT), width=6),
+                        dbc.Col(_lever("± 1 sd", _number(ids.ROI_UPLIFT_SD, DEFAULTS.uplift_sd_pp, step=0.1,
+                                                         maximum=100, unit="pp"), control_id=ids.ROI_UPLIFT_SD),
+                                width=6),
+                    ], className="g-2"),
+                    html.Div("Percentage points added to each customer's probability of buying in the horizon.",
+                             className="small-muted mb-2"),
+                ],
                 id=ids.ROI_UPLIFT_GIVEN,
             ),
             html.Div(
                 [
                     dbc.Row([
                         dbc.Col(_lever("Treated bought", _number(ids.ROI_TEST_TREATED, None, step=0.1, maximum=100,
-                                                                 unit="%"), control_id=ids.ROI_TEST_TREATED), width=6),
-                        dbc.Col(_lever("of", _number(ids.ROI_TEST_TREATED_N, None, step=1, minimum=1,
-                                                     unit="customers"), control_id=ids.ROI_TEST_TREATED_N), width=6),
-                    ], className="g-2"),
-                    dbc.Row([
+                                                                  unit="%"), control_id=ids.ROI_TEST_TREATED), width=6),
+                        dbc.Col(_lever("Treated group", _number(ids.ROI_TEST_TREATED_N, None, step=1, minimum=1,
+                                                                       placeholder="customers"),
+                                       control_id=ids.ROI_TEST_TREATED_N), width=6),
                         dbc.Col(_lever("Control bought", _number(ids.ROI_TEST_CONTROL, None, step=0.1, maximum=100,
-                                                                 unit="%"), control_id=ids.ROI_TEST_CONTROL), width=6),
-                        dbc.Col(_lever("of", _number(ids.ROI_TEST_CONTROL_N, None, step=1, minimum=1,
-                                                     unit="customers"), control_id=ids.ROI_TEST_CONTROL_N), width=6),
+                                                                  unit="%"), control_id=ids.ROI_TEST_CONTROL), width=6),
+                        dbc.Col(_lever("Control group", _number(ids.ROI_TEST_CONTROL_N, None, step=1, minimum=1,
+                                                                       placeholder="customers"),
+                                       control_id=ids.ROI_TEST_CONTROL_N), width=6),
                     ], className="g-2"),
                     html.Div("Uplift = treated rate − control rate, with its standard error from the group sizes.",
                              className="small-muted mb-2"),
@@ -136,8 +140,6 @@ def offer_panel() -> html.Div:
                 id=ids.ROI_UPLIFT_TEST,
                 style={"display": "none"},
             ),
-            html.Div("Uplift: percentage points added to each customer's probability of buying in the horizon.",
-                     className="small-muted"),
         ],
         className="panel",
     )
@@ -285,12 +287,14 @@ def answer_cards(totals: Mapping[str, Any], monte_carlo: Mapping[str, Any], *, u
     """
     net, roi, break_even = totals["net_profit"], totals["roi"], totals["break_even_uplift"]
     incremental, per_customer = totals["incremental_customers"], totals["cost_per_incremental_customer"]
-    prob = monte_carlo.get("prob_profit")
+    prob = monte_carlo.get("prob_profit") if targeted else None  # no campaign: nothing uncertain
     break_even_text = "none" if _missing(break_even) else f"{break_even * 100:.1f} pp"
     break_even_note = (
-        "no uplift pays for this offer" if _missing(break_even)
+        "nobody is targeted" if not targeted else "no uplift pays for this offer" if _missing(break_even)
         else f"you assume {uplift_pp:.1f} pp: {'above' if uplift_pp * 0.01 > break_even else 'below'} break-even"
     )
+    if not targeted:
+        break_even_text = "–"
     cards = [
         _card("net_profit", "Net profit", fmt.money(net), f"targeting {fmt.count(targeted)} of {fmt.count(selected)} "
               "customers", "Incremental margin minus the discount given (also to customers who would have bought "
@@ -299,12 +303,13 @@ def answer_cards(totals: Mapping[str, Any], monte_carlo: Mapping[str, Any], *, u
               "Net profit divided by the total cost of the campaign (discount + contact + fixed).",
               risk=not _missing(roi) and roi < 0, large=True),
         _card("prob_profit", "P(profit > 0)", "–" if _missing(prob) else fmt.percent(prob, 0),
-              f"90 % interval {fmt.money(monte_carlo.get('p5'))} to {fmt.money(monte_carlo.get('p95'))}",
+              f"90 % interval {fmt.money(monte_carlo.get('p5'))} to {fmt.money(monte_carlo.get('p95'))}" if targeted
+              else "no campaign, nothing at risk",
               "Share of Monte Carlo draws of uplift and redemption in which the campaign makes money.",
               risk=not _missing(prob) and prob < 0.5, large=True),
         _card("break_even", "Break-even uplift", break_even_text, break_even_note,
               "The uplift (percentage points of purchase probability) at which net profit is exactly zero.",
-              risk=_missing(break_even) or uplift_pp * 0.01 < break_even),
+              risk=bool(targeted) and (_missing(break_even) or uplift_pp * 0.01 < break_even)),
         _card("incremental", "Incremental customers", f"{incremental:,.1f}" if abs(incremental) < 100
               else fmt.count(incremental), f"buying because of the offer (of {totals['expected_buyers']:,.0f})",
               "Expected number of purchasers who buy only because of the offer: sum of (p1 − p0)."),

@@ -95,11 +95,11 @@ def profit_curve(
 
 
 BRIDGE_STEPS = (
-    ("incremental_margin", "Extra<br>margin", 1),
-    ("discount_sure", "Discount:<br>would buy<br>anyway", -1),
-    ("discount_extra", "Discount:<br>extra<br>sales", -1),
-    ("contact_cost", "Contact<br>cost", -1),
-    ("fixed_cost", "Fixed<br>cost", -1),
+    ("incremental_margin", "Extra margin", 1),
+    ("discount_sure", "Discount, buyers anyway", -1),
+    ("discount_extra", "Discount, extra sales", -1),
+    ("contact_cost", "Contact cost", -1),
+    ("fixed_cost", "Fixed cost", -1),
 )
 
 
@@ -120,18 +120,18 @@ def profit_bridge(totals: Mapping[str, float], *, height: int = 360) -> go.Figur
     }
     steps = [(key, label, sign) for key, label, sign in BRIDGE_STEPS if key != "fixed_cost" or parts[key]]
     values = [sign * parts[key] for key, _, sign in steps] + [totals["net_profit"]]
-    labels = [label for _, label, _ in steps] + ["Net<br>profit"]
+    labels = [label for _, label, _ in steps] + ["Net profit"]
     trace = dict(
-        type="waterfall", x=labels, y=values, measure=["relative"] * len(steps) + ["total"],
-        text=[fmt.money(v) for v in values], textposition="outside",
+        type="waterfall", orientation="h", y=labels, x=values, measure=["relative"] * len(steps) + ["total"],
+        text=[fmt.money(v) for v in values], textposition="outside", cliponaxis=False,
         increasing=dict(marker=dict(color=PROFIT)), decreasing=dict(marker=dict(color=LOSS)),
         totals=dict(marker=dict(color=PROFIT if totals["net_profit"] >= 0 else LOSS)),
-        connector=dict(line=dict(color=GRID)), hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+        connector=dict(line=dict(color=GRID)), hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
     )
     return go.Figure(data=[trace], layout=dict(
         template=TEMPLATE_NAME, height=height, title="Where the money goes", showlegend=False,
-        yaxis=dict(title="Currency", zeroline=True, zerolinecolor=MUTED, automargin=True), xaxis=dict(tickangle=0),
-        margin=dict(t=50, b=80),
+        xaxis=dict(title="Currency", zeroline=True, zerolinecolor=MUTED),
+        yaxis=dict(autorange="reversed", automargin=True), margin=dict(t=50, l=10, r=40),
     ))
 
 
@@ -169,7 +169,7 @@ def tornado(frame: pd.DataFrame, base_net_profit: float | None = None, *, height
         template=TEMPLATE_NAME, barmode="overlay", height=height,
         title="What moves net profit most (tornado)", xaxis_title="Net profit", shapes=[shape], annotations=notes,
         yaxis=dict(autorange="reversed", automargin=True),
-        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0), margin=dict(l=10, t=60, b=100),
+        legend=dict(orientation="h", yanchor="top", y=-0.28, xanchor="left", x=0), margin=dict(l=10, t=60, b=110),
     ))
 
 

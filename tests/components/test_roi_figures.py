@@ -47,14 +47,15 @@ def test_bridge_steps_add_up_to_net_profit(report):
     totals = report.totals.to_dict()
     fig = profit_bridge(totals)
     (bars,) = fig.data
-    steps, total = list(bars.y[:-1]), bars.y[-1]
+    steps, total = list(bars.x[:-1]), bars.x[-1]
+    assert bars.orientation == "h" and bars.y[-1] == "Net profit"
     assert list(bars.measure) == ["relative"] * len(steps) + ["total"]
     assert sum(steps) == pytest.approx(total) and total == pytest.approx(totals["net_profit"])
     assert steps[0] == pytest.approx(totals["incremental_margin"])
     assert steps[1] + steps[2] == pytest.approx(-totals["discount_cost"])
     assert steps[1] == pytest.approx(-totals["discount_cost_baseline"])
     assert len(steps) == 5  # fixed cost shown when there is one
-    assert len(profit_bridge(totals | {"fixed_cost": 0.0}).data[0].y) == 5  # ... and left out when 0
+    assert "Fixed cost" not in profit_bridge(totals | {"fixed_cost": 0.0}).data[0].y  # ... left out when 0
     assert "Nobody" in profit_bridge(totals | {"n_customers": 0}).layout.annotations[0].text
 
 
