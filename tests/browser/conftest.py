@@ -77,3 +77,13 @@ def wait_for_download(dash_duo, name: str, timeout: float = 20):
             return path
         time.sleep(0.2)
     raise AssertionError(f"{name} was not downloaded within {timeout} s")
+
+
+def click(dash_duo, selector: str) -> None:
+    """Scroll an element to the middle of the screen and click it, as a person would scroll then click.
+
+    The scroll is instant: Bootstrap turns on smooth scrolling, and a click mid-scroll lands elsewhere.
+    """
+    element = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    element.click()

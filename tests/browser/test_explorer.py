@@ -5,7 +5,7 @@ import re
 import pandas as pd
 from dash.testing.wait import until
 
-from tests.browser.conftest import console_errors, open_app, switch_tab, wait_for_download
+from tests.browser.conftest import click, console_errors, open_app, switch_tab, wait_for_download
 
 
 def _count(dash_duo) -> tuple[int, int]:
@@ -32,8 +32,29 @@ def test_filter_by_segment_changes_table_and_export(dash_duo, make_app):
         timeout=10,
     )
 
-    dash_duo.find_element("#export-selection").click()
+    click(dash_duo, "#export-selection")
     exported = pd.read_csv(wait_for_download(dash_duo, "customer_selection.csv"), dtype={"customer_id": str})
     assert len(exported) == champions
     assert set(exported["segment"]) == {"Champions"}
+    assert console_errors(dash_duo) == []
+
+
+def test_high_value_at_risk_download_matches_its_definition(dash_duo, make_app, browser_cache_dir):
+    from analytics import pipeline, selection
+    from analytics.cache import ResultsCache
+    from analytics.params import AnalysisParams
+
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    switch_tab(dash_duo, "Segment explorer")
+    dash_duo.wait_for_contains_text("#at-risk-definition", "churn probability above 50%", timeout=30)
+    click(dash_duo, "#export-at-risk")
+    exported = pd.read_csv(wait_for_download(dash_duo, "high_value_at_risk.csv"), dtype={"customer_id": str})
+
+    cache = ResultsCache(browser_cache_dir / "results")
+    results = cache.get(pipeline.cached_key(cache, "dataset:cdnow_sample", AnalysisParams()))
+    expected, definition = selection.high_value_at_risk(results.customers, 0.5)
+    assert f"{len(expected):,} customers" in dash_duo.find_element("#at-risk-definition").text
+    assert list(exported["customer_id"]) == list(expected.index)
+    assert (exported["churn_probability"] > 0.5).all()
+    assert exported["clv"].min() >= results.customers["clv"].quantile(0.75) - 1e-9
     assert console_errors(dash_duo) == []
