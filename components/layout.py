@@ -1,11 +1,12 @@
-"""The page shell: navbar, run status, tabs. Each tab's body comes from its own builder on tab switch."""
+"""The page shell: navbar and tabs. Every tab's body is in the page from the start (filters keep their state
+across tab switches); callbacks fill them from the results in the cache."""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components import data_tab, explorer_tab, ids, journeys_tab, methodology_tab, placeholder_tab, roi_tab, tower_tab
+from components import data_tab, explorer_tab, ids, journeys_tab, methodology_tab, roi_tab, tower_tab
 
 TAB_LABELS = {
     "data": "Data",

@@ -16,7 +16,7 @@ from dash import dcc, html
 
 from analytics.segments import DEFAULT_SEGMENT_RULES
 from components import formatting as fmt
-from components import ids
+from components import ids, journeys_tab, roi_tab
 from components.tower_tab import graph
 
 NOT_AVAILABLE = "model not available in these results"
@@ -388,6 +388,8 @@ def _methodology() -> html.Div:
                    "Calinski-Harabasz and inertia/BIC shown alongside. Each cluster is named from its "
                    "profile of z-scores; DBSCAN's noise points form their own group."),
         ),
+        journeys_tab.methodology_section(),
+        roi_tab.methodology_section(),
         _section("KPI definitions (for the current results)", html.Div(id=ids.EVIDENCE_KPI_DEFINITIONS)),
         measure=True,
     )
