@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -24,15 +25,33 @@ from analytics.params import AnalysisParams
 from analytics.results import Results
 
 Progress = Callable[[float, str], None]
+# memo(stage name, the parameters the stage depends on, compute) -> the stage's output, cached or computed
+Memo = Callable[[str, tuple, Callable[[], Any]], Any]
 
 
 def _silent(fraction: float, message: str) -> None:
     """Default progress sink."""
 
 
+def _no_memo(name: str, depends_on: tuple, compute: Callable[[], Any]) -> Any:
+    return compute()
+
+
 def results_key(lines: pd.DataFrame, params: AnalysisParams) -> str:
     """Cache key for results computed from these cleaned lines with these parameters."""
     return fingerprint("results", fingerprint_frame(lines), params.to_dict(), analytics.__version__)
+
+
+def stage_memo(cache: ResultsCache, lines: pd.DataFrame, as_of: pd.Timestamp) -> Memo:
+    """Cache each model stage by the data and only the parameters it depends on, so that changing, say, the
+    margin refits nothing but the CLV stage."""
+    data = fingerprint_frame(lines)
+
+    def memo(name: str, depends_on: tuple, compute: Callable[[], Any]) -> Any:
+        key = fingerprint("stage", name, data, as_of.isoformat(), depends_on, analytics.__version__)
+        return cache.get_or_compute(key, compute)
+
+    return memo
 
 
 def alias_key(source_id: str, params: AnalysisParams) -> str:
@@ -127,10 +146,11 @@ def _churn(lines: pd.DataFrame, as_of: pd.Timestamp, table: pd.DataFrame,
     }
 
 
-def _model_stage(fit, name: str, models: dict) -> pd.DataFrame | None:
-    """Run one model; a model that cannot be fitted on these data is reported, not fatal."""
+def _model_stage(fit, name: str, models: dict, memo: Memo, depends_on: tuple) -> pd.DataFrame | None:
+    """Run one model (or take it from the stage cache); a model that cannot be fitted on these data is
+    reported, not fatal."""
     try:
-        columns, record = fit()
+        columns, record = memo(name, depends_on, fit)
     except DataError as error:
         models[name] = {"error": str(error)}
         return None
@@ -138,7 +158,8 @@ def _model_stage(fit, name: str, models: dict) -> pd.DataFrame | None:
     return columns
 
 
-def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, progress: Progress = _silent) -> Results:
+def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, progress: Progress = _silent,
+            memo: Memo = _no_memo) -> Results:
     """Every model on cleaned lines. Progress fractions run from 0.1 to 1."""
     timings: dict[str, float] = {}
 
@@ -156,18 +177,21 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     table["action"] = table["segment"].map(segments.segment_actions())
     models: dict[str, dict] = {}
     stage("clustering", 0.3, "Clustering customers")
-    found = [_model_stage(lambda: _clustering(table, params), "clustering", models)]
+    found = [_model_stage(lambda: _clustering(table, params), "clustering", models, memo,
+                          (params.cluster_method, params.cluster_k, params.k_min, params.k_max))]
     stage("clv", 0.45, "Fitting BG/NBD and Gamma-Gamma, checking them on a holdout")
-    found.append(_model_stage(lambda: _clv(lines, as_of, params), "clv", models))
+    found.append(_model_stage(lambda: _clv(lines, as_of, params), "clv", models, memo,
+                              (params.clv_horizon_months, params.margin, params.monthly_discount_rate)))
     stage("churn", 0.7, "Fitting and validating the churn model")
-    found.append(_model_stage(lambda: _churn(lines, as_of, table, params), "churn", models))
+    found.append(_model_stage(lambda: _churn(lines, as_of, table, params), "churn", models, memo,
+                              (params.churn_window_days,)))
     for columns in found:
         if columns is not None:
             table = table.join(columns)
     if "cluster" in table:
         models["clustering"]["profile"] = cluster_profile(table, table["cluster"], models["clustering"]["names"])
     stage("journeys", 0.85, "Tracing segment journeys quarter by quarter")
-    history = journeys.journey_history(lines, as_of, period="Q")
+    history = memo("journeys", (), lambda: journeys.journey_history(lines, as_of, period="Q"))
     models["journeys"] = {"period": "Q", "inactive_days": journeys.DEFAULT_INACTIVE_DAYS, "history": history}
     table = table.join(journeys.customer_journey(history)[["previous_segment", "last_change"]])
     stage("trends", 0.9, "Summarising monthly activity and cohorts")
@@ -227,7 +251,7 @@ def run_cached(
     key = results_key(cleaned.lines, params)
 
     def compute() -> Results:
-        results = analyse(cleaned, params, key, progress)
+        results = analyse(cleaned, params, key, progress, stage_memo(cache, cleaned.lines, cleaned.as_of))
         results.meta["source"] = source_name
         cache.set(lines_key(key), cleaned.lines)
         return results
