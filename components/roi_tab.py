@@ -17,6 +17,7 @@ from dash import dcc, html
 from analytics.roi import METHODOLOGY, Scenario
 from components import formatting as fmt
 from components import ids
+from components.figures.roi import money
 
 DEFAULTS = Scenario()
 DEFAULT_TOP_N = 500
@@ -296,14 +297,14 @@ def answer_cards(totals: Mapping[str, Any], monte_carlo: Mapping[str, Any], *, u
     if not targeted:
         break_even_text = "–"
     cards = [
-        _card("net_profit", "Net profit", fmt.money(net), f"targeting {fmt.count(targeted)} of {fmt.count(selected)} "
+        _card("net_profit", "Net profit", money(net), f"targeting {fmt.count(targeted)} of {fmt.count(selected)} "
               "customers", "Incremental margin minus the discount given (also to customers who would have bought "
               "anyway), contact and fixed costs.", risk=net < 0, large=True),
         _card("roi", "ROI", "–" if _missing(roi) else fmt.percent(roi, 0), "net profit ÷ total cost",
               "Net profit divided by the total cost of the campaign (discount + contact + fixed).",
               risk=not _missing(roi) and roi < 0, large=True),
         _card("prob_profit", "P(profit > 0)", "–" if _missing(prob) else fmt.percent(prob, 0),
-              f"90 % interval {fmt.money(monte_carlo.get('p5'))} to {fmt.money(monte_carlo.get('p95'))}" if targeted
+              f"90 % interval {money(monte_carlo.get('p5'))} to {money(monte_carlo.get('p95'))}" if targeted
               else "no campaign, nothing at risk",
               "Share of Monte Carlo draws of uplift and redemption in which the campaign makes money.",
               risk=not _missing(prob) and prob < 0.5, large=True),
@@ -313,7 +314,7 @@ def answer_cards(totals: Mapping[str, Any], monte_carlo: Mapping[str, Any], *, u
         _card("incremental", "Incremental customers", f"{incremental:,.1f}" if abs(incremental) < 100
               else fmt.count(incremental), f"buying because of the offer (of {totals['expected_buyers']:,.0f})",
               "Expected number of purchasers who buy only because of the offer: sum of (p1 − p0)."),
-        _card("cost_per", "Cost per incremental customer", fmt.money(per_customer, 2) if not _missing(per_customer)
+        _card("cost_per", "Cost per incremental customer", money(per_customer) if not _missing(per_customer)
               else "–", "total cost ÷ incremental customers",
               "Total campaign cost divided by the expected incremental customers."),
     ]
@@ -344,7 +345,7 @@ RANGE_COLUMNS = (
     ("scenario", "Scenario", str.capitalize),
     ("uplift_pp", "Uplift", lambda v: f"{v:.1f} pp"),
     ("redemption_pct", "Redemption", lambda v: f"{v:.0f} %"),
-    ("net_profit", "Net profit", fmt.money),
+    ("net_profit", "Net profit", money),
     ("roi", "ROI", lambda v: fmt.percent(v, 0)),
 )
 
@@ -368,20 +369,20 @@ COMPARE_ROWS: tuple[tuple[str, str, Any], ...] = (
     ("redemption_pct", "Redemption", _pct),
     ("uplift", "Uplift", None),  # built from the source columns
     ("gross_margin_pct", "Gross margin", _pct),
-    ("contact_cost", "Contact cost per customer", lambda v: fmt.money(v, 2)),
-    ("fixed_cost", "Fixed cost", fmt.money),
+    ("contact_cost", "Contact cost per customer", money),
+    ("fixed_cost", "Fixed cost", money),
     ("horizon_months", "Horizon (months)", lambda v: f"{v:g}"),
     ("targeted_customers", "Customers targeted", fmt.count),
-    ("net_profit", "Net profit", fmt.money),
+    ("net_profit", "Net profit", money),
     ("roi", "ROI", lambda v: fmt.percent(v, 0)),
     ("break_even_uplift_pp", "Break-even uplift", lambda v: f"{v:.1f} pp"),
     ("prob_profit", "P(profit > 0)", lambda v: fmt.percent(v, 0)),
-    ("net_profit_p5", "Net profit, 5th percentile", fmt.money),
-    ("net_profit_p95", "Net profit, 95th percentile", fmt.money),
+    ("net_profit_p5", "Net profit, 5th percentile", money),
+    ("net_profit_p95", "Net profit, 95th percentile", money),
     ("incremental_customers", "Incremental customers", lambda v: f"{v:,.1f}"),
-    ("cost_per_incremental_customer", "Cost per incremental customer", lambda v: fmt.money(v, 2)),
+    ("cost_per_incremental_customer", "Cost per incremental customer", money),
     ("optimal_size", "Best audience size", fmt.count),
-    ("optimal_net_profit", "Net profit at the best size", fmt.money),
+    ("optimal_net_profit", "Net profit at the best size", money),
 )
 
 

@@ -20,6 +20,14 @@ LOSS = DANGER
 PROFIT = TEAL
 
 
+def money(value: float | None) -> str:
+    """Money with cents below 100 (campaigns on small orders make small numbers), else whole units."""
+    if value is None or not np.isfinite(float(value)):
+        return "–"
+    decimals = 2 if abs(value) < 100 else 0
+    return fmt.money(value if round(value, decimals) else 0.0, decimals)  # no "-0.00"
+
+
 def _finite(value) -> bool:
     return value is not None and np.isfinite(float(value))
 
@@ -75,7 +83,7 @@ def profit_curve(
         dict(type="scatter", x=[optimal_size], y=[best], mode="markers+text", name="Best audience size",
              cliponaxis=False,
              marker=dict(symbol="star", size=16, color=WARNING, line=dict(color="white", width=1)),
-             text=[f"best: top {optimal_size:,} → {fmt.money(best)}"],
+             text=[f"best: top {optimal_size:,} → {money(best)}"],
              textposition="top right" if optimal_size <= (x[0] + x[-1]) / 2 else "top left",
              hovertemplate="Best audience size %{x:,}<br>Net profit %{y:,.0f}<extra></extra>"),
     ]
@@ -123,7 +131,7 @@ def profit_bridge(totals: Mapping[str, float], *, height: int = 360) -> go.Figur
     labels = [label for _, label, _ in steps] + ["Net profit"]
     trace = dict(
         type="waterfall", orientation="h", y=labels, x=values, measure=["relative"] * len(steps) + ["total"],
-        text=[fmt.money(v) for v in values], textposition="outside", cliponaxis=False,
+        text=[money(v) for v in values], textposition="outside", cliponaxis=False,
         increasing=dict(marker=dict(color=PROFIT)), decreasing=dict(marker=dict(color=LOSS)),
         totals=dict(marker=dict(color=PROFIT if totals["net_profit"] >= 0 else LOSS)),
         connector=dict(line=dict(color=GRID)), hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
@@ -138,7 +146,7 @@ def profit_bridge(totals: Mapping[str, float], *, height: int = 360) -> go.Figur
 def _lever_range(row: Mapping) -> str:
     unit = row["unit"]
     if unit == "currency":
-        return f"{fmt.money(row['low'], 2)} – {fmt.money(row['high'], 2)}"
+        return f"{money(row['low'])} – {money(row['high'])}"
     suffix = " pp" if unit == "pp" else " %"
     return f"{row['low']:.1f} – {row['high']:.1f}{suffix}"
 
@@ -164,7 +172,7 @@ def tornado(frame: pd.DataFrame, base_net_profit: float | None = None, *, height
             hovertemplate="%{y}<br>" + end + " value %{customdata[0]:,.2f}: net profit %{customdata[1]:,.0f}"
             "<extra></extra>",
         ))
-    shape, notes = _vline(base, width=1.5, label=f"base {fmt.money(base)}")
+    shape, notes = _vline(base, width=1.5, label=f"base {money(base)}")
     return go.Figure(data=traces, layout=dict(
         template=TEMPLATE_NAME, barmode="overlay", height=height,
         title="What moves net profit most (tornado)", xaxis_title="Net profit", shapes=[shape], annotations=notes,
@@ -194,7 +202,7 @@ def profit_distribution(histogram: pd.DataFrame, summary: Mapping[str, float], *
     for i, (key, label, dash) in enumerate((("p5", "5th pct", "dot"), ("p50", "median", "dash"),
                                              ("p95", "95th pct", "dot"))):
         if _finite(summary.get(key)):
-            shape, note = _vline(summary[key], dash=dash, label=f"{label}<br>{fmt.money(summary[key])}",
+            shape, note = _vline(summary[key], dash=dash, label=f"{label}<br>{money(summary[key])}",
                                  y=0.88 - 0.14 * (i % 2))  # stagger labels that may sit close together
             shapes.append(shape)
             notes += note

@@ -11,8 +11,8 @@ from dash import no_update
 from analytics.results import Results
 from analytics.roi import OPTIMAL, Scenario, evaluate
 from callbacks import roi
-from components import formatting as fmt
 from components import roi_tab
+from components.figures.roi import money
 from tests.results_fixtures import cdnow_results, pipeline_cdnow
 
 LEVERS = {
@@ -88,7 +88,7 @@ def test_net_profit_by_hand_with_the_clv_horizon_rescaled():
     net = ((p1 - p0) * 0.4 * spend - p1 * 0.1 * spend - 1).sum()
     assert outputs[-1]["discount_pct"] == 10  # the current scenario, for saving
     cards = str(outputs[1])
-    assert f"'{fmt.money(net)}'" in cards and net < 0
+    assert f"'{money(net)}'" in cards and net < 0
     assert outputs[-2] == "http://host/app/?" + roi.scenario_from_levers(levers).to_query()
 
 
@@ -98,7 +98,7 @@ def test_answer_matches_evaluate_on_pipeline_results(results):
     assert note is None
     report = evaluate(results.customers, roi.scenario_from_levers(BROAD), p0_horizon_months=roi.p0_horizon(results))
     assert report.targeted_size == 100 < report.selected.n
-    assert f"'{fmt.money(report.totals.net_profit)}'" in str(cards)
+    assert f"'{money(report.totals.net_profit)}'" in str(cards)
     assert curve.data[1].x[0] == report.curve.optimal_size
     assert len(warnings) == len(report.warnings)
 
@@ -159,3 +159,35 @@ def test_filter_options_follow_the_columns_present():
     assert [o["value"] for o in clusters] == ["Kept from a link"]
     assert countries == [] and no_clusters and no_countries and no_churn and no_clv
     assert "clusters" in note and "CLV" in note
+
+
+def _layout_values() -> dict:
+    """Each lever's starting value in the tab's layout."""
+    found = {}
+
+    def walk(node):
+        if getattr(node, "id", None) in dict(roi.LEVERS):
+            found[dict(roi.LEVERS)[node.id]] = getattr(node, "value", None)
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+
+    walk(roi_tab.layout())
+    return found
+
+
+def test_the_layout_starts_on_the_default_scenario():
+    values = _layout_values()
+    assert set(values) == set(roi.LEVER_KEYS)
+    assert roi.scenario_from_levers(values) == Scenario()
+
+
+def test_targeting_nobody_shows_no_uncertainty(results):
+    levers = BROAD | {"size_mode": "optimal", "contact_cost": 1000}  # no customer is worth 1,000 a contact
+    note, cards, warnings, _, bridge, tornado, distribution, range_table, *_ = roi.simulate(results, levers, None, None)
+    assert note is None and range_table is None
+    assert "target nobody" in str(warnings)
+    for fig in (bridge, tornado, distribution):
+        assert "Nobody is targeted" in fig.layout.annotations[0].text
+    assert "no campaign, nothing at risk" in str(cards)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from analytics.roi import Scenario, evaluate
-from components.figures.roi import LOSS, PROFIT, profit_bridge, profit_curve, profit_distribution, tornado
+from components.figures.roi import LOSS, PROFIT, money, profit_bridge, profit_curve, profit_distribution, tornado
 
 
 def _table() -> pd.DataFrame:
@@ -93,3 +93,8 @@ def test_distribution_of_a_real_report_counts_every_draw(report):
     fig = profit_distribution(mc.histogram(30), mc.to_dict())
     assert sum(fig.data[0].y) == 500
     assert "No simulation" in profit_distribution(mc.histogram().iloc[0:0], mc.to_dict()).layout.annotations[0].text
+
+
+def test_money_keeps_cents_on_small_amounts():
+    assert [money(v) for v in (0.414, -0.001, 12.5, 1234.4, -25_000.0, float("nan"), None)] == [
+        "0.41", "0.00", "12.50", "1,234", "-25.0k", "–", "–"]
