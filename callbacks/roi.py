@@ -27,6 +27,7 @@ from components.figures import roi as figures
 from components.theme import empty_figure
 
 MAX_SAVED = 10
+MAX_LINK = 4000  # characters; gunicorn refuses request lines over 4094 by default
 
 # (component id, what it holds) for every lever, in the order the callbacks receive them.
 LEVERS: tuple[tuple[str, str], ...] = (
@@ -153,13 +154,18 @@ def simulation_outputs(report: RoiReport, href: str | None) -> tuple:
     """Everything the answer area shows for one report, in the main callback's output order."""
     totals, mc = report.totals.to_dict(), report.monte_carlo.to_dict()
     curve = report.curve.thinned()
+    link = share_link(href, report.scenario)
+    notes = [] if len(link) <= MAX_LINK else [
+        f"The share link holds the {len(report.scenario.audience.customer_ids):,} listed customer IDs and is "
+        f"{len(link):,} characters long; servers refuse addresses much over {MAX_LINK:,}. Send the ID file with "
+        "the link, or narrow the audience with filters instead."]
     targeted_row = report.curve.frame["net_profit"].iloc[report.targeted_size]
     selection = report.selection.to_dict()
     return (
         None,
         tab.answer_cards(totals, mc, uplift_pp=report.levers.uplift * 100, targeted=report.targeted_size,
                          selected=report.selected.n),
-        tab.warning_alerts(report.warnings),
+        tab.warning_alerts(report.warnings + notes),
         figures.profit_curve(curve, report.curve.optimal_size, targeted_size=report.targeted_size,
                              targeted_net_profit=float(targeted_row)),
         figures.profit_bridge(totals),
@@ -168,7 +174,7 @@ def simulation_outputs(report: RoiReport, href: str | None) -> tuple:
         else empty_figure(NOBODY),
         tab.range_table(report.scenarios) if report.targeted_size else None,
         tab.audience_summary(selection["steps"], report.selected.n, report.targeted_size, selection["notes"]),
-        share_link(href, report.scenario),
+        link,
         report.scenario.to_dict(),
     )
 

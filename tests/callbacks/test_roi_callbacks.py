@@ -191,3 +191,13 @@ def test_targeting_nobody_shows_no_uncertainty(results):
     for fig in (bridge, tornado, distribution):
         assert "Nobody is targeted" in fig.layout.annotations[0].text
     assert "no campaign, nothing at risk" in str(cards)
+
+
+def test_a_link_too_long_for_a_server_is_flagged(results):
+    levers = BROAD | {"segments": []}
+    many = {"ids": results.customers.index[:800].tolist(), "source": "big.csv"}
+    outputs = roi.simulate(results, levers, many, "http://host/")
+    warnings, link = outputs[2], outputs[-2]
+    assert len(link) > roi.MAX_LINK and "share link holds the 800 listed customer IDs" in str(warnings)
+    few = roi.simulate(results, levers, {"ids": many["ids"][:5], "source": "s.csv"}, "http://host/")
+    assert "share link" not in str(few[2]) and few[-2].count("&id=") == 5
