@@ -133,9 +133,10 @@ def run(results: Results, scenario: Scenario) -> RoiReport:
 
 def results_margin(settings, key: str | None) -> float | None:
     """The analysis's gross margin in percent (the simulator's default), or None before there are results."""
-    if not key:
+    try:
+        margin = common.load_results(settings, key).meta.get("params", {}).get("margin")
+    except dash.exceptions.PreventUpdate:  # no results yet: a shared link must still open
         return None
-    margin = common.load_results(settings, key).meta.get("params", {}).get("margin")
     return None if margin is None else round(margin * 100, 4)
 
 
@@ -373,7 +374,7 @@ def register(app: dash.Dash) -> None:
     )
     def show_comparison(saved, key):
         if not saved:
-            return tab.comparison_placeholder()
+            return tab.comparison_placeholder(MAX_SAVED)
         reports, problems = saved_reports(common.load_results(settings, key), saved)
         frame = comparison_frame(reports) if reports else None
         return tab.comparison(frame, [r.scenario.to_query() for r in reports], problems, MAX_SAVED)
