@@ -37,9 +37,13 @@ def _no_memo(name: str, depends_on: tuple, compute: Callable[[], Any]) -> Any:
     return compute()
 
 
-def results_key(lines: pd.DataFrame, params: AnalysisParams) -> str:
-    """Cache key for results computed from these cleaned lines with these parameters."""
-    return fingerprint("results", fingerprint_frame(lines), params.to_dict(), analytics.__version__)
+def results_key(lines: pd.DataFrame, params: AnalysisParams, source_name: str = "") -> str:
+    """Cache key for results computed from these cleaned lines with these parameters.
+
+    The source's name is part of it because the results carry it (it is what the page says it shows); the
+    same data under another name still reuses every fitted model through the stage cache.
+    """
+    return fingerprint("results", fingerprint_frame(lines), params.to_dict(), source_name, analytics.__version__)
 
 
 def stage_memo(cache: ResultsCache, lines: pd.DataFrame, as_of: pd.Timestamp) -> Memo:
@@ -248,7 +252,7 @@ def run_cached(
     transactions = load()
     progress(0.05, "Cleaning transactions")
     cleaned = _clean(transactions, params)
-    key = results_key(cleaned.lines, params)
+    key = results_key(cleaned.lines, params, source_name)
 
     def compute() -> Results:
         results = analyse(cleaned, params, key, progress, stage_memo(cache, cleaned.lines, cleaned.as_of))

@@ -74,12 +74,15 @@ def register(app: dash.Dash) -> None:
         def progress(fraction: float, message: str) -> None:
             set_progress((round(fraction * 100), message))
 
+        if dash.ctx.triggered_id == ids.UPLOAD_STORE and not (upload or {}).get("ready"):
+            return dash.no_update, dash.no_update  # the upload needs its mapping corrected first
         try:
             params = params_from_inputs(*param_values)
             if dataset == "upload":
                 if not upload:
                     raise DataError("no file uploaded yet: drop a file on the upload area first")
-                mapping = {i["canonical"]: v for i, v in zip(mapping_ids, mapping_values) if v}
+                # the editor's choices are the whole mapping: a cleared dropdown means "not in the file"
+                mapping = {i["canonical"]: v or None for i, v in zip(mapping_ids, mapping_values)}
                 path = uploads.stored_path(settings, upload)
                 source_id = f"upload:{upload['sha256']}:{sorted(mapping.items())}"
                 source_name = upload["filename"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import dash
 from dash import Input, Output, State
 
+from analytics.columns import detect_mapping
 from analytics.errors import DataError
 from analytics.loading import read_transactions, source_columns
 from callbacks import common
@@ -58,16 +59,19 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def receive_upload(contents, filename):
-        columns: list[str] = []
         try:
             token = store_upload(settings, contents, filename or "upload.csv")
             path = stored_path(settings, token)
             columns = source_columns(path)
+        except DataError as error:  # unreadable: the previous file and results stay, nothing is lost
+            return dash.no_update, dash.no_update, common.error_alert(error), None, dash.no_update
+        try:
             frame = read_transactions(path)
         except DataError as error:
-            editor = mapping_editor(columns, {}) if columns else None
-            # the previous token and results stay: a bad file loses nothing
-            return dash.no_update, dash.no_update, common.error_alert(error), editor, dash.no_update
-        loading = frame.attrs.get("loading", {})
-        note = f"{token['filename']}: {len(frame):,} rows read; analysis starts with the mapping below."
-        return token, note, None, mapping_editor(columns, loading.get("mapping", {})), "upload"
+            # readable but not usable as it stands: keep it, so a corrected mapping can run on it
+            note = f"{token['filename']}: choose the missing columns below, then press Run analysis."
+            return ({**token, "ready": False}, note, common.error_alert(error),
+                    mapping_editor(columns, detect_mapping(columns)), "upload")
+        note = f"{token['filename']}: {len(frame):,} rows read; the analysis starts with the mapping below."
+        return ({**token, "ready": True}, note, None,
+                mapping_editor(columns, frame.attrs.get("loading", {}).get("mapping", {})), "upload")

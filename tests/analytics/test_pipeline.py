@@ -25,7 +25,8 @@ def test_run_reports_progress_in_order_and_one_segment_per_customer(cdnow_sample
 def test_second_run_is_a_cache_hit_and_roundtrips(tmp_path, cdnow_sample, monkeypatch):
     cache = ResultsCache(tmp_path)
     params = AnalysisParams()
-    key = pipeline.run_cached(lambda: cdnow_sample, params, cache, source_id="dataset:cdnow_sample")
+    key = pipeline.run_cached(lambda: cdnow_sample, params, cache, source_id="dataset:cdnow_sample",
+                              source_name="cdnow_sample")
     stored = cache.get(key)
     assert stored.key == key
     pd.testing.assert_frame_equal(stored.customers, pipeline.run(cdnow_sample, params).customers)
@@ -36,8 +37,20 @@ def test_second_run_is_a_cache_hit_and_roundtrips(tmp_path, cdnow_sample, monkey
     monkeypatch.setattr(pipeline, "analyse", fail)
     # by alias: no loading at all
     assert pipeline.run_cached(fail, params, cache, source_id="dataset:cdnow_sample") == key
-    # by content: the same data under another name is found by its fingerprint
-    assert pipeline.run_cached(lambda: cdnow_sample.copy(), params, cache, source_id="upload:other") == key
+    # by content: the same data and name from another source (e.g. uploaded again) is found by its fingerprint
+    assert pipeline.run_cached(lambda: cdnow_sample.copy(), params, cache, source_id="upload:other",
+                               source_name="cdnow_sample") == key
+
+
+def test_same_data_under_another_name_reuses_every_model(tmp_path, cdnow_sample, monkeypatch):
+    cache = ResultsCache(tmp_path)
+    first = pipeline.run_cached(lambda: cdnow_sample, AnalysisParams(), cache, source_name="a.csv")
+    for name in ("_clustering", "_clv", "_churn"):
+        monkeypatch.setattr(pipeline, name, lambda *a, _n=name: pytest.fail(f"{_n} refitted"))
+    second = pipeline.run_cached(lambda: cdnow_sample.copy(), AnalysisParams(), cache, source_name="b.csv")
+    assert second != first
+    assert cache.get(second).meta["source"] == "b.csv"
+    pd.testing.assert_frame_equal(cache.get(second).customers, cache.get(first).customers)
 
 
 def test_changed_parameters_or_data_give_another_key(cdnow_sample):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from dash.testing.wait import until
 
-from tests.browser.conftest import LOAD_TIMEOUT_S, console_errors, open_app, switch_tab
+from tests.browser.conftest import LOAD_TIMEOUT_S, click, console_errors, open_app, switch_tab
 
 
 def _shop_log(path, customer_column="CustomerID"):
@@ -52,11 +52,24 @@ def test_run_shows_progress_and_then_results(dash_duo, make_app):
     churn = dash_duo.find_element("#param-churn-window")
     churn.clear()
     churn.send_keys("61")  # new parameters: a real run, not a cache hit
-    dash_duo.find_element("#run-button").click()
+    click(dash_duo, "#run-button")
     # while it runs: the cancel button is live and the progress bar names the stage
     until(lambda: dash_duo.find_element("#cancel-button").is_enabled(), timeout=20)
     until(lambda: dash_duo.find_element("#run-progress-text").text != "", timeout=60)
     until(lambda: not dash_duo.find_element("#cancel-button").is_enabled(), timeout=LOAD_TIMEOUT_S)
     assert dash_duo.find_element("#run-button").is_enabled()
     assert dash_duo.find_element("#run-error").text == ""
+    assert console_errors(dash_duo) == []
+
+
+def test_wrong_column_name_is_fixed_in_the_mapping_editor(dash_duo, make_app, tmp_path):
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    switch_tab(dash_duo, "Data")
+    _upload(dash_duo, _shop_log(tmp_path / "buyers.csv", customer_column="Buyer"))
+    dash_duo.wait_for_contains_text("#upload-error", "customer", timeout=30)
+    # the editor lists the file's columns; the person picks the customer column and runs
+    dash_duo.select_dcc_dropdown('#\\{\\"canonical\\"\\:\\"customer_id\\"\\,\\"type\\"\\:\\"mapping\\"\\}', value="Buyer")
+    click(dash_duo, "#run-button")
+    dash_duo.wait_for_contains_text("#quality-report", "Source: buyers.csv", timeout=LOAD_TIMEOUT_S)
+    assert "80 customers" in dash_duo.find_element("#dataset-summary").text
     assert console_errors(dash_duo) == []
