@@ -44,7 +44,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.EXPLORER_RADAR, "figure"),
         Output(ids.EXPLORER_SUMMARY, "children"),
         Output(ids.EXPLORER_DIAGNOSTICS, "children"),
-        Input(ids.RESULTS_KEY, "data"),
+        Input(ids.tab_key("explorer"), "data"),
     )
     def show_profiles(key):
         results = common.load_results(settings, key)
@@ -75,7 +75,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.EXPLORER_SAMPLE_NOTE, "children"),
         Output(ids.EXPLORER_COUNT, "children"),
         Output(ids.EXPLORER_GRID, "rowData"),
-        Input(ids.RESULTS_KEY, "data"),
+        Input(ids.tab_key("explorer"), "data"),
         Input(ids.EXPLORER_COLOR_BY, "value"),
         *[Input(i, p) for i, p in FILTER_STATES],
     )
@@ -96,7 +96,7 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(
         Output(ids.AT_RISK_DEFINITION, "children"),
-        Input(ids.RESULTS_KEY, "data"),
+        Input(ids.tab_key("explorer"), "data"),
         Input(ids.AT_RISK_THRESHOLD, "value"),
     )
     def at_risk_definition(key, threshold):

@@ -206,7 +206,7 @@ def export_filename(from_label: str, to_label: str, source: str | None, target: 
 
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
-    settings_inputs = [Input(ids.RESULTS_KEY, "data"), Input(ids.JOURNEYS_PERIOD, "value"),
+    settings_inputs = [Input(ids.tab_key("journeys"), "data"), Input(ids.JOURNEYS_PERIOD, "value"),
                        Input(ids.JOURNEYS_INACTIVE, "value")]
 
     @app.callback(

@@ -75,7 +75,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.EVIDENCE_METRICS, "children"),
         Output(ids.EVIDENCE_CLUSTERING, "children"),
         Output(ids.EVIDENCE_KPI_DEFINITIONS, "children"),
-        Input(ids.RESULTS_KEY, "data"),
+        Input(ids.tab_key("methodology"), "data"),
     )
     def show_evidence(key):
         return evidence_outputs(common.load_results(settings, key))

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 import dash
 import pandas as pd
 from dash import Input, Output, State, ctx, dcc, no_update
+from dash.exceptions import PreventUpdate
 
 from analytics.errors import DataError
 from analytics.export import to_safe_csv
@@ -261,26 +262,35 @@ def register(app: dash.Dash) -> None:
         Output(ids.ROI_SEGMENTS, "options"), Output(ids.ROI_CLUSTERS, "options"), Output(ids.ROI_COUNTRIES, "options"),
         Output(ids.ROI_CLUSTERS, "disabled"), Output(ids.ROI_COUNTRIES, "disabled"), Output(ids.ROI_CHURN, "disabled"),
         Output(ids.ROI_CLV_MIN, "disabled"), Output(ids.ROI_FILTER_NOTE, "children"),
-        Input(ids.RESULTS_KEY, "data"),
+        Input(ids.tab_key("roi"), "data"),
         State(ids.ROI_SEGMENTS, "value"), State(ids.ROI_CLUSTERS, "value"), State(ids.ROI_COUNTRIES, "value"),
     )
     def show_audience_options(key, *chosen):
         return audience_options(common.load_results(settings, key).customers, chosen)
 
+    @app.callback(Output(ids.TABS, "active_tab"), Input(ids.LOCATION, "search"))
+    def open_linked_tab(search):
+        """A shared scenario link opens on this tab (whose body, and levers, are then drawn)."""
+        if not has_scenario(search):
+            raise PreventUpdate
+        return "roi"
+
     @app.callback(
         *[Output(i, "value") for i, _ in LEVERS],
         Output(ids.ROI_IDS, "data"),
-        Output(ids.TABS, "active_tab"),
         Output(ids.ROI_LINK_ERROR, "children"),
-        Input(ids.ROI_LOCATION, "search"),
-        Input(ids.RESULTS_KEY, "data"),
+        Output(ids.ROI_RESTORED, "data"),
+        Input(ids.LOCATION, "search"),
+        Input(ids.tab_key("roi"), "data"),
+        State(ids.ROI_RESTORED, "data"),
     )
-    def restore(search, key):
-        """A shared link sets every lever and opens this tab; the gross margin defaults to the analysis's."""
+    def restore(search, key, restored):
+        """A shared link sets every lever once (this tab's body may be drawn after the link arrived); the
+        gross margin defaults to the analysis's."""
         linked = has_scenario(search)
         margin = results_margin(settings, key) if not linked or "gross_margin_pct" not in parse_qs(
             search.lstrip("?")) else None
-        if f"{ids.ROI_LOCATION}.search" not in ctx.triggered_prop_ids or not linked:
+        if not linked or search == restored:
             unchanged = [no_update] * (len(LEVERS) + 3)
             if margin is not None:
                 unchanged[LEVER_KEYS.index("gross_margin_pct")] = margin
@@ -288,11 +298,12 @@ def register(app: dash.Dash) -> None:
         try:
             scenario = Scenario.from_query(search)
         except DataError as error:
-            return [no_update] * (len(LEVERS) + 2) + [common.error_alert(error, "The link's scenario cannot be opened")]
+            return [no_update] * (len(LEVERS) + 1) + [common.error_alert(error, "The link's scenario cannot be opened"),
+                                                      search]
         values = lever_values(scenario) | ({"gross_margin_pct": margin} if margin is not None else {})
         id_list = {"ids": list(scenario.audience.customer_ids), "source": "the link"} \
             if scenario.audience.customer_ids else None
-        return [*(values[k] for k in LEVER_KEYS), id_list, "roi", None]
+        return [*(values[k] for k in LEVER_KEYS), id_list, None, search]
 
     @app.callback(
         Output(ids.ROI_IDS, "data", allow_duplicate=True),
@@ -343,10 +354,10 @@ def register(app: dash.Dash) -> None:
         Output(ids.ROI_AUDIENCE, "children"),
         Output(ids.ROI_SHARE_LINK, "value"),
         Output(ids.ROI_CURRENT, "data"),
-        Input(ids.RESULTS_KEY, "data"),
+        Input(ids.tab_key("roi"), "data"),
         Input(ids.ROI_IDS, "data"),
         *lever_inputs,
-        State(ids.ROI_LOCATION, "href"),
+        State(ids.LOCATION, "href"),
     )
     def update(key, id_list, *values_and_href):
         *values, href = values_and_href
@@ -370,7 +381,7 @@ def register(app: dash.Dash) -> None:
     @app.callback(
         Output(ids.ROI_COMPARE, "children"),
         Input(ids.ROI_SAVED, "data"),
-        Input(ids.RESULTS_KEY, "data"),
+        Input(ids.tab_key("roi"), "data"),
     )
     def show_comparison(saved, key):
         if not saved:

@@ -39,25 +39,50 @@ def params_from_inputs(as_of, horizon, margin_pct, discount_pct, churn_window, m
     )
 
 
+PARAM_STATES = [
+    State(ids.PARAM_AS_OF, "value"),
+    State(ids.PARAM_HORIZON, "value"),
+    State(ids.PARAM_MARGIN, "value"),
+    State(ids.PARAM_DISCOUNT, "value"),
+    State(ids.PARAM_CHURN_WINDOW, "value"),
+    State(ids.PARAM_CLUSTER_METHOD, "value"),
+    State(ids.PARAM_CLUSTER_K, "value"),
+    State(ids.PARAM_K_RANGE, "value"),
+]
+
+
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
+
+    @app.callback(
+        Output(ids.RESULTS_KEY, "data", allow_duplicate=True),
+        Output(ids.AUTORUN, "data"),
+        Input(ids.DATASET, "value"),
+        *PARAM_STATES,
+        prevent_initial_call="initial_duplicate",
+    )
+    def show_dataset(dataset, *param_values):
+        """An embedded dataset's results straight from the cache when they are there (no job to start, so
+        the page opens fast); otherwise ask the background run for them."""
+        if dataset == "upload":
+            raise dash.exceptions.PreventUpdate  # an upload starts its own run
+        try:
+            key = pipeline.cached_key(common.results_cache(settings), f"dataset:{dataset}",
+                                      params_from_inputs(*param_values))
+        except DataError:
+            key = None  # the background run reports the problem
+        return (key, dash.no_update) if key else (dash.no_update, dataset)
 
     @app.callback(
         Output(ids.RESULTS_KEY, "data"),
         Output(ids.RUN_ERROR, "children"),
         Input(ids.RUN_BUTTON, "n_clicks"),
         Input(ids.UPLOAD_STORE, "data"),  # a good upload starts its analysis at once
+        Input(ids.AUTORUN, "data"),  # a dataset whose results are not cached yet
         State(ids.DATASET, "value"),
         State({"type": "mapping", "canonical": ALL}, "value"),
         State({"type": "mapping", "canonical": ALL}, "id"),
-        State(ids.PARAM_AS_OF, "value"),
-        State(ids.PARAM_HORIZON, "value"),
-        State(ids.PARAM_MARGIN, "value"),
-        State(ids.PARAM_DISCOUNT, "value"),
-        State(ids.PARAM_CHURN_WINDOW, "value"),
-        State(ids.PARAM_CLUSTER_METHOD, "value"),
-        State(ids.PARAM_CLUSTER_K, "value"),
-        State(ids.PARAM_K_RANGE, "value"),
+        *PARAM_STATES,
         background=True,
         progress=[Output(ids.RUN_PROGRESS, "value"), Output(ids.RUN_PROGRESS_TEXT, "children")],
         progress_default=[0, ""],
@@ -69,8 +94,9 @@ def register(app: dash.Dash) -> None:
         ],
         cancel=[Input(ids.CANCEL_BUTTON, "n_clicks")],
         interval=300,
+        prevent_initial_call=True,
     )
-    def run_analysis(set_progress, _clicks, upload, dataset, mapping_values, mapping_ids, *param_values):
+    def run_analysis(set_progress, _clicks, upload, _autorun, dataset, mapping_values, mapping_ids, *param_values):
         def progress(fraction: float, message: str) -> None:
             set_progress((round(fraction * 100), message))
 

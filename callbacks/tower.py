@@ -38,7 +38,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.TOWER_TREND, "figure"),
         Output(ids.TOWER_SEGMENTS, "figure"),
         Output(ids.TOWER_COHORTS, "figure"),
-        Input(ids.RESULTS_KEY, "data"),
+        Input(ids.tab_key("tower"), "data"),
     )
     def show_tower(key):
         results = common.load_results(settings, key)

@@ -10,6 +10,8 @@ RUN_PROGRESS_TEXT = "run-progress-text"
 RUN_BUTTON = "run-button"
 CANCEL_BUTTON = "cancel-button"
 RUN_ERROR = "run-error"
+LOCATION = "location"  # dcc.Location of the page
+AUTORUN = "autorun"  # Store: the dataset whose results must be computed (not found in the cache)
 
 # Data tab
 DATASET = "dataset-choice"
@@ -72,7 +74,7 @@ EVIDENCE_REFERENCE = "evidence-reference"
 EVIDENCE_KPI_DEFINITIONS = "evidence-kpi-definitions"
 
 # ROI simulator
-ROI_LOCATION = "roi-location"  # dcc.Location: a shared scenario link's query restores the levers
+ROI_RESTORED = "roi-restored"  # Store: the link query whose scenario the levers were last set from
 ROI_NOTE = "roi-note"
 ROI_SEGMENTS = "roi-segments"
 ROI_CLUSTERS = "roi-clusters"
@@ -141,3 +143,15 @@ JOURNEYS_FLOW_COUNT = "journeys-flow-count"
 JOURNEYS_FLOW_GRID = "journeys-flow-grid"
 JOURNEYS_EXPORT = "journeys-export"
 JOURNEYS_DOWNLOAD = "journeys-download"
+
+
+# Lazy tabs: each tab reads the results key from its own store, which the shell fills only while the tab is
+# shown, so a page load renders one tab's charts instead of all of them.
+def tab_key(tab_id: str) -> str:
+    """ID of the Store holding the results key as seen by one tab."""
+    return f"results-key-{tab_id}"
+
+
+def tab_body(tab_id: str) -> str:
+    """ID of the container a tab's body is drawn into on its first visit."""
+    return f"tab-body-{tab_id}"

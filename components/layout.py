@@ -18,6 +18,10 @@ TAB_LABELS = {
 }
 
 
+# Tabs whose charts are drawn only once shown (the Data tab is cheap and holds the run controls).
+LAZY_TABS = ("tower", "explorer", "journeys", "roi", "methodology")
+
+
 def navbar() -> html.Header:
     return html.Header(
         dbc.Container(
@@ -38,19 +42,27 @@ def navbar() -> html.Header:
     )
 
 
+FIRST_TAB = "tower"
+# Builders of the tabs drawn on their first visit; the page opens with only the Data tab (its run controls
+# must exist from the start) and the first tab, so the browser has little to render before the results.
+LAZY_BODIES = {
+    "tower": tower_tab.layout,
+    "explorer": explorer_tab.layout,
+    "journeys": journeys_tab.layout,
+    "roi": roi_tab.layout,
+    "methodology": methodology_tab.layout,
+}
+
+
 def tab_bodies(settings) -> dict:
-    """Each tab's static body; callbacks fill them from the results in the cache."""
+    """Each tab's body at page load: built for the Data and first tab, an empty container for the others."""
     from analytics.datasets import DATASETS
 
-    return {
-        "data": data_tab.layout({name: d.description for name, d in DATASETS.items()}, settings.default_dataset,
-                                settings.upload_limit_mb),
-        "tower": tower_tab.layout(),
-        "explorer": explorer_tab.layout(),
-        "journeys": journeys_tab.layout(),
-        "roi": roi_tab.layout(),
-        "methodology": methodology_tab.layout(),
-    }
+    bodies = {"data": data_tab.layout({name: d.description for name, d in DATASETS.items()},
+                                      settings.default_dataset, settings.upload_limit_mb)}
+    for tab_id, build in LAZY_BODIES.items():
+        bodies[tab_id] = html.Div(build() if tab_id == FIRST_TAB else None, id=ids.tab_body(tab_id))
+    return {tab_id: bodies[tab_id] for tab_id in TAB_LABELS}
 
 
 def build_layout(settings) -> html.Div:
@@ -61,13 +73,16 @@ def build_layout(settings) -> html.Div:
             dbc.Container(
                 [
                     dcc.Store(id=ids.RESULTS_KEY, storage_type="memory"),
+                    dcc.Store(id=ids.AUTORUN),
+                    dcc.Location(id=ids.LOCATION, refresh=False),
+                    *[dcc.Store(id=ids.tab_key(tab_id)) for tab_id in LAZY_TABS],
                     dbc.Tabs(
                         [
                             dbc.Tab(body, label=TAB_LABELS[tab_id], tab_id=tab_id)
                             for tab_id, body in tab_bodies(settings).items()
                         ],
                         id=ids.TABS,
-                        active_tab="tower",
+                        active_tab=FIRST_TAB,
                         className="mb-3",
                     ),
                 ],

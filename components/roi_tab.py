@@ -221,8 +221,8 @@ def layout() -> html.Div:
     """Static skeleton; callbacks.roi fills it from the current results and the levers."""
     return html.Div(
         [
-            dcc.Location(id=ids.ROI_LOCATION, refresh=False),
             dcc.Store(id=ids.ROI_IDS, storage_type="memory"),
+            dcc.Store(id=ids.ROI_RESTORED, storage_type="memory"),
             dcc.Store(id=ids.ROI_CURRENT, storage_type="memory"),
             dcc.Store(id=ids.ROI_SAVED, storage_type="session", data=[]),
             dbc.Row(

@@ -289,9 +289,10 @@ def test_export_file_names_are_safe_and_say_which_flow():
 
 
 def test_the_tab_is_in_the_page_with_its_methodology():
-    from components.layout import tab_bodies
+    from components.layout import LAZY_BODIES, tab_bodies
 
-    body = tab_bodies(Settings())["journeys"]
+    assert ids.tab_body("journeys") in json.dumps(tab_bodies(Settings())["journeys"].to_plotly_json())
+    body = LAZY_BODIES["journeys"]()  # drawn on the tab's first visit
     text = json.dumps(body.to_plotly_json(), default=lambda o: o.to_plotly_json())
     shown = (ids.JOURNEYS_SANKEY, ids.JOURNEYS_MATRIX, ids.JOURNEYS_FLOW_GRID, ids.JOURNEYS_EXPORT)
     for component_id in shown:
