@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dash
+import numpy as np
 from dash import Input, Output, State, ctx, dcc, html
 
 from analytics import selection
@@ -52,12 +53,12 @@ def register(app: dash.Dash) -> None:
         present = set(customers["segment"])
         clusters = customers["cluster_name"].dropna().unique() if "cluster_name" in customers else []
         countries = customers["country"].dropna().value_counts().index if "country" in customers else []
-        clv_max = float(customers["clv"].max()) if "clv" in customers else 1.0
+        clv_max = float(np.ceil(customers["clv"].max())) if "clv" in customers else 1.0
         clustering = results.models.get("clustering")
         diagnostics = (
             [html.P(clustering.get("k_reason", ""), className="small"),
              dcc.Graph(figure=figures.selection_diagnostics(clustering.get("selection"), clustering.get("k")),
-                       config={"displaylogo": False})]
+                       config={"displayModeBar": False})]
             if clustering else html.P("Clustering is not part of these results.", className="small-muted")
         )
         return (

@@ -58,7 +58,7 @@ def filters_panel() -> html.Div:
             _filter("Churn probability", dcc.RangeSlider(id=ids.EXPLORER_CHURN, min=0, max=1, step=0.05,
                                                          value=[0, 1], marks={0: "0", 0.5: "0.5", 1: "1"},
                                                          tooltip={"placement": "bottom"})),
-            _filter("CLV", dcc.RangeSlider(id=ids.EXPLORER_CLV, min=0, max=1, value=[0, 1],
+            _filter("CLV", dcc.RangeSlider(id=ids.EXPLORER_CLV, min=0, max=1, value=[0, 1], step=1, marks=None,
                                            tooltip={"placement": "bottom"})),
             html.Div(id=ids.EXPLORER_COUNT, className="fw-semibold mt-2"),
         ],
@@ -124,10 +124,10 @@ def layout() -> dbc.Row:
                                               html.Div("Each axis: percentile of the segment's mean among all "
                                                        "customers (recency and churn reversed: out = better).",
                                                        className="small-muted"),
-                                              dcc.Graph(id=ids.EXPLORER_RADAR, config={"displaylogo": False})],
-                                             className="panel"), xl=5),
+                                              dcc.Graph(id=ids.EXPLORER_RADAR, config={"displayModeBar": False})],
+                                             className="panel"), xl=6),
                             dbc.Col(html.Div([html.H5("Clusters: how k was chosen"),
-                                              html.Div(id=ids.EXPLORER_DIAGNOSTICS)], className="panel"), xl=7),
+                                              html.Div(id=ids.EXPLORER_DIAGNOSTICS)], className="panel"), xl=6),
                         ]
                     ),
                     html.Div([html.H5("Segment summary"), html.Div(id=ids.EXPLORER_SUMMARY)], className="panel"),

@@ -84,8 +84,8 @@ def radar(profile: pd.DataFrame, highlight: list[str] | None = None) -> go.Figur
                 hovertemplate="%{theta}: %{r:.0%} percentile<extra>%{fullData.name}</extra>",
             )
         )
-    fig.update_layout(template=TEMPLATE_NAME, height=420, margin=dict(l=60, r=60, t=30, b=30),
-                      legend=dict(orientation="h", y=-0.1),
+    fig.update_layout(template=TEMPLATE_NAME, height=440, margin=dict(l=50, r=10, t=30, b=30),
+                      legend=dict(font=dict(size=10), x=1.05, y=1, itemclick="toggleothers"),
                       polar=dict(radialaxis=dict(range=[0, 1], tickformat=".0%", angle=90, tickfont=dict(size=9))))
     return fig
 
