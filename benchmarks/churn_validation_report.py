@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -23,37 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analytics.churn import ChurnModel  # noqa: E402
 from analytics.cleaning import clean  # noqa: E402
 from analytics.features import customer_features  # noqa: E402
-from analytics.loading import read_transactions, to_canonical  # noqa: E402
 
-ONLINE_RETAIL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail.csv.xz"
-
-
-class Clock:
-    """Wall and CPU seconds per named stage."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, float, float]] = []
-
-    def __call__(self, name: str, fn, *args, **kw):
-        wall, cpu = time.perf_counter(), time.process_time()
-        out = fn(*args, **kw)
-        self.rows.append((name, time.perf_counter() - wall, time.process_time() - cpu))
-        return out
-
-    def report(self) -> str:
-        return "\n".join(f"  {name:<28s} wall {w:6.2f} s   cpu {c:6.2f} s" for name, w, c in self.rows)
-
-
-def load(args, clock: Clock) -> pd.DataFrame:
-    if args.synthetic:
-        from analytics.synthetic import generate_retail
-
-        raw = clock(f"generate {args.synthetic:,} rows", generate_retail, args.synthetic, seed=0)
-        return clock("to canonical", to_canonical, raw)
-    path = Path(args.path)
-    if not path.exists():
-        sys.exit(f"Online Retail data not found at {path} (it lives in ../shared, not in the repo)")
-    return clock("read file", read_transactions, path)
+from _harness import ONLINE_RETAIL, Clock, load_log  # noqa: E402
 
 
 def main() -> None:
@@ -67,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
 
     clock = Clock()
-    transactions = load(args, clock)
+    transactions = load_log(args.synthetic, args.path, clock)
     cleaned = clock("clean", clean, transactions)
     lines, as_of = cleaned.lines, cleaned.as_of
     current = clock("features as of as-of", customer_features, lines, as_of)

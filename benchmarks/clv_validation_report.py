@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -34,28 +33,11 @@ from analytics.clv import (  # noqa: E402
     rfm_summary,
 )
 from analytics.datasets import load_dataset  # noqa: E402
-from analytics.loading import read_transactions, to_canonical  # noqa: E402
 from analytics.pipeline import holdout_window  # noqa: E402
 
-ONLINE_RETAIL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail.csv.xz"
+from _harness import ONLINE_RETAIL, Clock, load_log  # noqa: E402
 FHL_2005 = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "log-likelihood": -9582.4}
 FH_GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "v": 15.44}
-
-
-class Clock:
-    """Wall and CPU seconds per named stage."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, float, float]] = []
-
-    def __call__(self, name: str, fn, *args, **kw):
-        wall, cpu = time.perf_counter(), time.process_time()
-        out = fn(*args, **kw)
-        self.rows.append((name, time.perf_counter() - wall, time.process_time() - cpu))
-        return out
-
-    def report(self) -> str:
-        return "\n".join(f"  {name:<30s} wall {w:6.2f} s   cpu {c:6.2f} s" for name, w, c in self.rows)
 
 
 def cdnow_reference() -> str:
@@ -68,18 +50,6 @@ def cdnow_reference() -> str:
     for name, published in {**FHL_2005, **FH_GAMMA_GAMMA}.items():
         lines.append(f"  {name:<15s} published {published:>9.3f}   reproduced {ours[name]:>11.4f}")
     return "\n".join(lines)
-
-
-def load(args, clock: Clock) -> pd.DataFrame:
-    if args.synthetic:
-        from analytics.synthetic import generate_retail
-
-        raw = clock(f"generate {args.synthetic:,} rows", generate_retail, args.synthetic, seed=0)
-        return clock("to canonical", to_canonical, raw)
-    path = Path(args.path)
-    if not path.exists():
-        sys.exit(f"Online Retail data not found at {path} (it lives in ../shared, not in the repo)")
-    return clock("read file", read_transactions, path)
 
 
 def describe_fit(model) -> str:
@@ -108,7 +78,7 @@ def main() -> None:
     print()
 
     clock = Clock()
-    transactions = load(args, clock)
+    transactions = load_log(args.synthetic, args.path, clock)
     cleaned = clock("clean", clean, transactions)
     lines, as_of = cleaned.lines, cleaned.as_of
     summary = clock("rfm_summary (days)", rfm_summary, lines, as_of, unit="D")

@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.grid import customer_grid
 
 MAX_SCATTER_POINTS = 5_000
 MAX_GRID_ROWS = 2_000
@@ -88,20 +89,7 @@ def exports_panel() -> html.Div:
 
 
 def grid() -> dag.AgGrid:
-    column_defs = [
-        {"field": field, "headerName": header, "filter": True, "sortable": True,
-         **({"valueFormatter": {"function": fmt}} if fmt else {}),
-         **({"flex": 2, "minWidth": 260} if field == "churn_drivers" else {"flex": 1, "minWidth": 100})}
-        for field, header, fmt in GRID_COLUMNS
-    ]
-    return dag.AgGrid(
-        id=ids.EXPLORER_GRID,
-        columnDefs=column_defs,
-        rowData=[],
-        dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
-        style={"height": "560px"},
-        className="ag-theme-alpine",
-    )
+    return customer_grid(ids.EXPLORER_GRID, GRID_COLUMNS, wide=("churn_drivers",))
 
 
 def layout() -> dbc.Row:

@@ -15,6 +15,7 @@ from dash import dcc, html
 
 from analytics.journeys import DEFAULT_INACTIVE_DAYS, METHODOLOGY
 from components import ids
+from components.grid import customer_grid
 from components.tower_tab import graph
 
 MAX_FLOW_ROWS = 200
@@ -81,19 +82,7 @@ def headlines_list(sentences: Sequence[str]) -> html.Ul | html.Div:
 
 
 def flow_grid() -> dag.AgGrid:
-    column_defs = [
-        {"field": field, "headerName": header, "sortable": True, "filter": True, "flex": 1, "minWidth": 100,
-         **({"valueFormatter": {"function": fmt}} if fmt else {})}
-        for field, header, fmt in FLOW_COLUMNS
-    ]
-    return dag.AgGrid(
-        id=ids.JOURNEYS_FLOW_GRID,
-        columnDefs=column_defs,
-        rowData=[],
-        dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
-        style={"height": "480px"},
-        className="ag-theme-alpine",
-    )
+    return customer_grid(ids.JOURNEYS_FLOW_GRID, FLOW_COLUMNS, height_px=480)
 
 
 def flow_panel() -> html.Div:

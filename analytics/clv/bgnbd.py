@@ -90,6 +90,20 @@ def json_number(value: float | None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
+def fit_record(model: Any) -> dict[str, Any]:
+    """The JSON-safe record both lifetimes-backed estimators share: parameters and how the fit went."""
+    return {
+        "params": dict(model.params_),
+        "standard_errors": {k: json_number(v) for k, v in getattr(model, "standard_errors_", {}).items()},
+        "log_likelihood": json_number(getattr(model, "log_likelihood_", None)),
+        "converged": getattr(model, "converged_", None),
+        "penalizer_requested": model.penalizer,
+        "penalizer_used": getattr(model, "penalizer_used_", None),
+        "fit_attempts": list(getattr(model, "fit_attempts_", [])),
+        "n_customers": getattr(model, "n_customers_", None),
+    }
+
+
 def _check_model(model: str) -> str:
     if model not in MODELS:
         raise DataError(f"purchase model {model!r} is not supported; expected one of {', '.join(MODELS)}")
@@ -224,17 +238,7 @@ class BetaGeoModel:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe record of the fit (parameters, diagnostics), enough for ``from_dict``."""
         self._check_fitted()
-        return {
-            "model": self.model,
-            "params": dict(self.params_),
-            "standard_errors": {k: json_number(v) for k, v in getattr(self, "standard_errors_", {}).items()},
-            "log_likelihood": json_number(getattr(self, "log_likelihood_", None)),
-            "converged": getattr(self, "converged_", None),
-            "penalizer_requested": self.penalizer,
-            "penalizer_used": getattr(self, "penalizer_used_", None),
-            "fit_attempts": list(getattr(self, "fit_attempts_", [])),
-            "n_customers": getattr(self, "n_customers_", None),
-        }
+        return {"model": self.model, **fit_record(self)}
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> "BetaGeoModel":

@@ -19,7 +19,7 @@ import pandas as pd
 from lifetimes import GammaGammaFitter
 from lifetimes.utils import ConvergenceError
 
-from analytics.clv.bgnbd import FALLBACK_PENALIZERS, json_number
+from analytics.clv.bgnbd import FALLBACK_PENALIZERS, fit_record, json_number
 from analytics.clv.summary import check_summary
 from analytics.errors import DataError
 
@@ -120,14 +120,7 @@ class GammaGammaModel:
         """JSON-safe record of the fit, enough for ``from_dict``."""
         self._check_fitted()
         return {
-            "params": dict(self.params_),
-            "standard_errors": {k: json_number(v) for k, v in getattr(self, "standard_errors_", {}).items()},
-            "log_likelihood": json_number(getattr(self, "log_likelihood_", None)),
-            "converged": getattr(self, "converged_", None),
-            "penalizer_requested": self.penalizer,
-            "penalizer_used": getattr(self, "penalizer_used_", None),
-            "fit_attempts": list(getattr(self, "fit_attempts_", [])),
-            "n_customers": getattr(self, "n_customers_", None),
+            **fit_record(self),
             "n_excluded": getattr(self, "n_excluded_", None),
             "frequency_spend_correlation": json_number(getattr(self, "frequency_spend_correlation_", None)),
             "population_mean": self.population_mean_,
