@@ -1,0 +1,53 @@
+"""The app starts the two documented ways and serves its own CSS (no CDN)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, timeout_s: float = 60) -> tuple[int, str]:
+    deadline = time.time() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+@pytest.mark.parametrize("command", [
+    ["{python}", "app.py"],
+    ["{bin}/gunicorn", "app:server", "--workers", "2", "--bind", "127.0.0.1:{port}"],
+], ids=["python app.py", "gunicorn app:server"])
+def test_app_serves_page_and_local_bootstrap(command, tmp_path):
+    port = _free_port()
+    argv = [part.format(python=sys.executable, bin=Path(sys.executable).parent, port=port) for part in command]
+    env = dict(os.environ, PORT=str(port), RCT_CACHE_DIR=str(tmp_path / "cache"))
+    server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        status, page = _get(f"http://127.0.0.1:{port}/")
+        assert status == 200 and "Retention Control Tower" in page
+        assert "cdn" not in page.lower()
+        status, css = _get(f"http://127.0.0.1:{port}/vendor/bootstrap5/css/bootstrap.min.css")
+        assert status == 200 and "Bootstrap" in css[:200]
+        status, _ = _get(f"http://127.0.0.1:{port}/vendor/bootstrap5/css/font/fonts/bootstrap-icons.woff2")
+        assert status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
