@@ -282,15 +282,17 @@ def register(app: dash.Dash) -> None:
         Output(ids.ROI_RESTORED, "data"),
         Input(ids.LOCATION, "search"),
         Input(ids.tab_key("roi"), "data"),
+        # the filters' options come from the results: a value set before its option exists is dropped
+        Input(ids.ROI_SEGMENTS, "options"),
         State(ids.ROI_RESTORED, "data"),
     )
-    def restore(search, key, restored):
-        """A shared link sets every lever once (this tab's body may be drawn after the link arrived); the
+    def restore(search, key, segment_options, restored):
+        """A shared link sets every lever once, when the tab is drawn and its filter options are known; the
         gross margin defaults to the analysis's."""
         linked = has_scenario(search)
         margin = results_margin(settings, key) if not linked or "gross_margin_pct" not in parse_qs(
             search.lstrip("?")) else None
-        if not linked or search == restored:
+        if not linked or search == restored or not segment_options:
             unchanged = [no_update] * (len(LEVERS) + 3)
             if margin is not None:
                 unchanged[LEVER_KEYS.index("gross_margin_pct")] = margin
