@@ -197,7 +197,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     stage("journeys", 0.85, "Tracing segment journeys quarter by quarter")
     history = memo("journeys", (), lambda: journeys.journey_history(lines, as_of, period="Q"))
     models["journeys"] = {"period": "Q", "inactive_days": journeys.DEFAULT_INACTIVE_DAYS, "history": history}
-    table = table.join(journeys.customer_journey(history)[["previous_segment", "last_change"]])
+    table = table.join(journeys.customer_journey(history)[["previous_segment", "current_segment", "last_change"]])
     stage("trends", 0.9, "Summarising monthly activity and cohorts")
     monthly = trends.monthly_activity(lines)
     cohorts = trends.cohort_retention(lines)

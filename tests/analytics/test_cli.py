@@ -16,7 +16,7 @@ def test_run_on_embedded_dataset_writes_three_files(tmp_path):
     customers = pd.read_csv(out / "customers.csv", dtype={"customer_id": str})
     for column in ("customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
                    "segment", "cluster", "cluster_name", "expected_purchases", "p_alive", "clv",
-                   "churn_probability", "churn_drivers"):
+                   "churn_probability", "churn_drivers", "previous_segment", "current_segment", "last_change"):
         assert column in customers.columns
     assert customers["customer_id"].is_unique
     assert customers["segment"].notna().all()
