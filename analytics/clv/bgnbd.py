@@ -104,6 +104,19 @@ def fit_record(model: Any) -> dict[str, Any]:
     }
 
 
+def restore_fit(model: Any, record: dict[str, Any]) -> Any:
+    """Set the fit diagnostics of ``fit_record`` back on a model rebuilt from its parameters."""
+    model.penalizer = record.get("penalizer_requested", 0.0)
+    model.standard_errors_ = {k: float("nan") if v is None else v
+                              for k, v in (record.get("standard_errors") or {}).items()}
+    model.log_likelihood_ = record.get("log_likelihood")
+    model.converged_ = record.get("converged")
+    model.penalizer_used_ = record.get("penalizer_used")
+    model.fit_attempts_ = list(record.get("fit_attempts") or [])
+    model.n_customers_ = record.get("n_customers")
+    return model
+
+
 def _check_model(model: str) -> str:
     if model not in MODELS:
         raise DataError(f"purchase model {model!r} is not supported; expected one of {', '.join(MODELS)}")
@@ -243,16 +256,7 @@ class BetaGeoModel:
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> "BetaGeoModel":
         """Inverse of ``to_dict``."""
-        self = cls.from_params(record["params"], model=record["model"])
-        self.penalizer = record.get("penalizer_requested", 0.0)
-        self.standard_errors_ = {k: float("nan") if v is None else v
-                                 for k, v in (record.get("standard_errors") or {}).items()}
-        self.log_likelihood_ = record.get("log_likelihood")
-        self.converged_ = record.get("converged")
-        self.penalizer_used_ = record.get("penalizer_used")
-        self.fit_attempts_ = list(record.get("fit_attempts") or [])
-        self.n_customers_ = record.get("n_customers")
-        return self
+        return restore_fit(cls.from_params(record["params"], model=record["model"]), record)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):

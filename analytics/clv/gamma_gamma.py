@@ -19,7 +19,7 @@ import pandas as pd
 from lifetimes import GammaGammaFitter
 from lifetimes.utils import ConvergenceError
 
-from analytics.clv.bgnbd import FALLBACK_PENALIZERS, fit_record, json_number
+from analytics.clv.bgnbd import FALLBACK_PENALIZERS, fit_record, json_number, restore_fit
 from analytics.clv.summary import check_summary
 from analytics.errors import DataError
 
@@ -129,15 +129,7 @@ class GammaGammaModel:
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> "GammaGammaModel":
         """Inverse of ``to_dict``."""
-        self = cls.from_params(record["params"])
-        self.penalizer = record.get("penalizer_requested", 0.0)
-        self.standard_errors_ = {k: float("nan") if v is None else v
-                                 for k, v in (record.get("standard_errors") or {}).items()}
-        self.log_likelihood_ = record.get("log_likelihood")
-        self.converged_ = record.get("converged")
-        self.penalizer_used_ = record.get("penalizer_used")
-        self.fit_attempts_ = list(record.get("fit_attempts") or [])
-        self.n_customers_ = record.get("n_customers")
+        self = restore_fit(cls.from_params(record["params"]), record)
         self.n_excluded_ = record.get("n_excluded")
         correlation = record.get("frequency_spend_correlation")
         self.frequency_spend_correlation_ = float("nan") if correlation is None else correlation
