@@ -32,7 +32,9 @@ def source_panel(datasets: dict[str, str], default: str, upload_limit_mb: int) -
                 "Embedded dataset",
                 dcc.Dropdown(
                     id=ids.DATASET,
-                    options=[{"label": f"{name} — {text}", "value": name} for name, text in datasets.items()]
+                    # the description's headline as the label, the whole of it on hover
+                    options=[{"label": text.split(":")[0], "value": name, "title": text}
+                             for name, text in datasets.items()]
                     + [{"label": "Uploaded file", "value": "upload"}],
                     value=default,
                     clearable=False,
