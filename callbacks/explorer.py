@@ -58,8 +58,12 @@ def register(app: dash.Dash) -> None:
         diagnostics = (
             [html.P(clustering.get("k_reason", ""), className="small"),
              dcc.Graph(figure=figures.selection_diagnostics(clustering.get("selection"), clustering.get("k")),
-                       config={"displayModeBar": False})]
-            if clustering else html.P("Clustering is not part of these results.", className="small-muted")
+                       config={"displayModeBar": False}),
+             html.H6("Cluster profiles", className="fw-semibold mt-2"),
+             group_summary_table(selection.group_summary(customers, by="cluster_name"))]
+            if "cluster_name" in customers
+            else html.P(f"No clusters in these results: {(clustering or {}).get('error', 'not computed')}",
+                        className="small-muted")
         )
         return (
             _options([s for s in SEGMENT_ORDER if s in present]),

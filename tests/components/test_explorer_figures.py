@@ -39,3 +39,13 @@ def test_diagnostics_mark_the_chosen_k():
     fig = selection_diagnostics(selection, 3)
     assert len(fig.data) == 2
     assert any(shape.x0 == 3 for shape in fig.layout.shapes)
+
+
+def test_cluster_profiles_use_the_group_summary():
+    from analytics.selection import group_summary
+    from components.tables import group_summary_table
+
+    customers = _customers().assign(cluster_name=["High-value loyal", "Lapsed one-timers", "Lapsed one-timers"])
+    table = group_summary_table(group_summary(customers, by="cluster_name"))
+    cells = [row.children[0].children for row in table.children[1].children]
+    assert cells == ["High-value loyal", "Lapsed one-timers"]  # by revenue, highest first
