@@ -13,6 +13,8 @@ def money(value: float, decimals: int = 0) -> str:
     """Money in the data's currency, abbreviated above a million (e.g. 9.75M)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if round(value, decimals) == 0:
+        value = 0.0  # no "-0" for a tiny negative sum
     if abs(value) >= 1e6:
         return f"{value / 1e6:,.2f}M"
     if abs(value) >= 1e4:
