@@ -62,7 +62,9 @@ def switch_tab(dash_duo, label: str) -> None:
     """Click a tab by its visible label, as a person would."""
     from selenium.webdriver.common.by import By
 
-    dash_duo.driver.find_element(By.LINK_TEXT, label).click()
+    link = dash_duo.driver.find_element(By.LINK_TEXT, label)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", link)
+    link.click()
     dash_duo.wait_for_text_to_equal("#tabs .nav-link.active", label, timeout=10)
 
 

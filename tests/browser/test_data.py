@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 from dash.testing.wait import until
+from selenium.webdriver.common.keys import Keys
 
 from tests.browser.conftest import LOAD_TIMEOUT_S, click, console_errors, open_app, switch_tab
 
@@ -72,4 +73,43 @@ def test_wrong_column_name_is_fixed_in_the_mapping_editor(dash_duo, make_app, tm
     click(dash_duo, "#run-button")
     dash_duo.wait_for_contains_text("#quality-report", "Source: buyers.csv", timeout=LOAD_TIMEOUT_S)
     assert "80 customers" in dash_duo.find_element("#dataset-summary").text
+    assert console_errors(dash_duo) == []
+
+
+def test_bad_parameter_is_named_and_results_stay(dash_duo, make_app):
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    switch_tab(dash_duo, "Data")
+    summary = dash_duo.find_element("#dataset-summary").text
+    horizon = dash_duo.find_element("#param-horizon")
+    horizon.send_keys(Keys.END, Keys.BACKSPACE, Keys.BACKSPACE)  # typed away, as a person empties a field
+    click(dash_duo, "#run-button")
+    dash_duo.wait_for_contains_text("#run-error", "CLV horizon is empty", timeout=60)
+    assert dash_duo.find_element("#dataset-summary").text == summary
+    assert console_errors(dash_duo) == []
+
+
+def test_cancel_stops_a_run_and_keeps_the_previous_results(dash_duo, make_app):
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    # the tower's active-customer card states the churn window the shown results were made with
+    dash_duo.wait_for_contains_text("#tower-kpis", "bought in the last 90 days", timeout=60)
+    switch_tab(dash_duo, "Data")
+    churn = dash_duo.find_element("#param-churn-window")
+    churn.clear()
+    churn.send_keys("63")  # new parameters: a real computation, long enough to cancel
+    click(dash_duo, "#run-button")
+    until(lambda: dash_duo.find_element("#cancel-button").is_enabled(), timeout=20)
+    click(dash_duo, "#cancel-button")
+    until(lambda: dash_duo.find_element("#run-button").is_enabled(), timeout=30)
+    switch_tab(dash_duo, "Executive tower")
+    assert "bought in the last 90 days" in dash_duo.find_element("#tower-kpis").text
+    assert console_errors(dash_duo) == []
+
+
+def test_choosing_another_dataset_shows_its_results(dash_duo, make_app):
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    switch_tab(dash_duo, "Data")
+    dash_duo.select_dcc_dropdown("#dataset-choice", value="Synthetic UK gift retailer (about 100k invoice lines, "
+                                                         "2010-12 to 2011-12)")
+    dash_duo.wait_for_contains_text("#dataset-summary", "synthetic", timeout=LOAD_TIMEOUT_S)
+    dash_duo.wait_for_contains_text("#quality-report", "Source: synthetic", timeout=30)
     assert console_errors(dash_duo) == []

@@ -58,3 +58,25 @@ def test_high_value_at_risk_download_matches_its_definition(dash_duo, make_app, 
     assert (exported["churn_probability"] > 0.5).all()
     assert exported["clv"].min() >= results.customers["clv"].quantile(0.75) - 1e-9
     assert console_errors(dash_duo) == []
+
+
+def test_colour_by_cluster_and_export_the_segment_summary(dash_duo, make_app, browser_cache_dir):
+    from analytics import pipeline
+    from analytics.cache import ResultsCache
+    from analytics.params import AnalysisParams
+
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    switch_tab(dash_duo, "Segment explorer")
+    dash_duo.wait_for_element("#explorer-scatter .js-plotly-plot", timeout=30)
+    cache = ResultsCache(browser_cache_dir / "results")
+    customers = cache.get(pipeline.cached_key(cache, "dataset:cdnow_sample", AnalysisParams())).customers
+
+    click(dash_duo, "label[for='_dbcprivate_radioitems_explorer-color-by_input_cluster_name']")
+    legend = "return [...document.querySelectorAll('#explorer-scatter .legendtext')].map(e => e.textContent)"
+    until(lambda: set(dash_duo.driver.execute_script(legend)) == set(customers["cluster_name"]), timeout=20)
+
+    click(dash_duo, "#export-summary")
+    summary = pd.read_csv(wait_for_download(dash_duo, "segment_summary.csv"))
+    assert set(summary["segment"]) == set(customers["segment"])
+    assert summary["customers"].sum() == len(customers)
+    assert console_errors(dash_duo) == []
