@@ -20,9 +20,8 @@ def _cache_at(directory: str) -> ResultsCache:
     return ResultsCache(Path(directory) / "results")
 
 
-def results_cache(app_or_settings) -> ResultsCache:
+def results_cache(settings: Settings) -> ResultsCache:
     """The results cache under the settings' cache directory (one handle per process and directory)."""
-    settings = app_or_settings if isinstance(app_or_settings, Settings) else app_or_settings.server.config["RCT_SETTINGS"]
     return _cache_at(str(settings.cache_dir))
 
 

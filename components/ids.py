@@ -4,7 +4,6 @@
 TABS = "tabs"
 RESULTS_KEY = "results-key"  # dcc.Store holding only the cache key of the current results
 DATASET_SUMMARY = "dataset-summary"
-RUN_STATUS = "run-status"
 RUN_PROGRESS = "run-progress"
 RUN_PROGRESS_TEXT = "run-progress-text"
 RUN_BUTTON = "run-button"
@@ -29,7 +28,6 @@ PARAM_CHURN_WINDOW = "param-churn-window"
 PARAM_CLUSTER_METHOD = "param-cluster-method"
 PARAM_CLUSTER_K = "param-cluster-k"
 PARAM_K_RANGE = "param-k-range"
-DATA_PREVIEW = "data-preview"
 
 # Executive tower
 TOWER_KPIS = "tower-kpis"
