@@ -22,10 +22,13 @@ run: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(BIN)/gunicorn app:server --workers 2 --threads 4 --timeout 180 --bind 127.0.0.1:8050
 
-## Debian's chromium and chromium-driver for the browser tests.
+## Debian packages the tests use: chromium + chromium-driver (browser tests), redis-server (Celery and the
+## shared store), postgresql (database sources). The tests start and stop the servers themselves.
+DEBIAN_PACKAGES := chromium chromium-driver redis-server postgresql
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  ( $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium chromium-driver )
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v redis-server >/dev/null \
+	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  ( $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $(DEBIAN_PACKAGES) )
 
 ## The whole suite: unit tests and browser tests in headless chromium.
 test: $(VENV)/.installed browser
