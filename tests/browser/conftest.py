@@ -21,6 +21,19 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def free_server_port():
+    """dash.testing numbers its servers from a fixed port in every process; pick a free one instead, so two
+    suites on one machine (or a leftover server) never collide."""
+    import socket
+
+    from dash.testing.application_runners import BaseDashRunner
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        BaseDashRunner._next_port = sock.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def browser_cache_dir(tmp_path_factory) -> Path:
     """One cache for the whole browser session, so the default results are computed once."""
