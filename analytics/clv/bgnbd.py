@@ -24,6 +24,7 @@ from autograd import value_and_grad
 from scipy.optimize import minimize
 from scipy.special import betainc, expit
 
+from analytics.clv.patterns import PURCHASE_COLUMNS, patterns
 from analytics.clv.summary import check_summary
 from analytics.errors import DataError
 
@@ -101,6 +102,7 @@ def fit_record(model: Any) -> dict[str, Any]:
         "penalizer_used": getattr(model, "penalizer_used_", None),
         "fit_attempts": list(getattr(model, "fit_attempts_", [])),
         "n_customers": getattr(model, "n_customers_", None),
+        "n_patterns": getattr(model, "n_patterns_", None),
     }
 
 
@@ -114,6 +116,7 @@ def restore_fit(model: Any, record: dict[str, Any]) -> Any:
     model.penalizer_used_ = record.get("penalizer_used")
     model.fit_attempts_ = list(record.get("fit_attempts") or [])
     model.n_customers_ = record.get("n_customers")
+    model.n_patterns_ = record.get("n_patterns")
     return model
 
 
@@ -132,28 +135,33 @@ def _arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def log_likelihood(model: str, params: dict[str, float], frequency, recency, T) -> float:
-    """Unpenalised log-likelihood of the data in its own time unit (comparable with published values)."""
+def log_likelihood(model: str, params: dict[str, float], frequency, recency, T, weights=None) -> float:
+    """Unpenalised log-likelihood of the data in its own time unit (comparable with published values).
+
+    ``weights`` counts the customers behind each row when the rows are distinct patterns (default 1 each).
+    """
     values = np.array([params[name] for name in MODELS[_check_model(model)]], dtype=float)
     x, t_x, age = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
-    weights = np.ones_like(x)
+    weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     mean_nll = _FITTERS[model]._negative_log_likelihood(np.log(values), x, t_x, age, weights, 0.0)
-    return float(-mean_nll * len(x))
+    return float(-mean_nll * weights.sum())
 
 
-def _fit_lifetimes(model: str, penalizer: float, x, t_x, age) -> tuple[dict[str, float], dict[str, float]]:
+def _fit_lifetimes(model: str, penalizer: float, x, t_x, age,
+                   weights) -> tuple[dict[str, float], dict[str, float]]:
     """Fit with lifetimes' own optimiser (BFGS on log-parameters); raises ConvergenceError when it fails."""
     fitter = _FITTERS[model](penalizer_coef=penalizer)
     # lifetimes prints the optimiser output before raising ConvergenceError
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitter.fit(x, t_x, age)
+        fitter.fit(x, t_x, age, weights=weights)
     params = {k: float(v) for k, v in fitter.params_.items()}
     errors = {k: float(v) for k, v in fitter.standard_errors_.items()}
     return params, errors
 
 
-def _fit_bounded(model: str, penalizer: float, x, t_x, age) -> tuple[dict[str, float], dict[str, float]]:
+def _fit_bounded(model: str, penalizer: float, x, t_x, age,
+                 weights) -> tuple[dict[str, float], dict[str, float]]:
     """Same likelihood, minimised by L-BFGS-B with log-parameters in [-30, 30].
 
     lifetimes' BFGS fails when the maximum is at the edge of the parameter space (typically a -> 0 or
@@ -161,7 +169,7 @@ def _fit_bounded(model: str, penalizer: float, x, t_x, age) -> tuple[dict[str, f
     Standard errors are not reported for such fits (NaN): the Hessian is singular at the edge.
     """
     scale = 1.0 / float(age.max())
-    args = (x, t_x * scale, age * scale, np.ones_like(x), penalizer)
+    args = (x, t_x * scale, age * scale, np.asarray(weights, dtype=float), penalizer)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         objective = value_and_grad(_FITTERS[model]._negative_log_likelihood)
@@ -183,7 +191,8 @@ class BetaGeoModel:
     Fitted attributes: ``params_`` (dict r, alpha, a, b; alpha in the summary's time unit),
     ``standard_errors_`` (dict, delta method from lifetimes' Hessian), ``log_likelihood_``
     (unpenalised), ``converged_``, ``penalizer_used_`` (the requested penalizer, or the fallback that first
-    converged), ``fit_attempts_`` (penalizer, optimiser and outcome of each try) and ``n_customers_``.
+    converged), ``fit_attempts_`` (penalizer, optimiser and outcome of each try), ``n_customers_`` and
+    ``n_patterns_`` (distinct (frequency, recency, T) rows the fit ran on, see ``analytics.clv.patterns``).
     Each penalizer is tried first with lifetimes' optimiser, then with bounded L-BFGS-B on the same
     likelihood (see ``_fit_bounded``), before moving to the next larger penalizer.
     The penalizer adds ``penalizer * sum(params**2)`` to the mean negative log-likelihood, with time scaled
@@ -199,19 +208,21 @@ class BetaGeoModel:
         _check_model(self.model)
         if not (isinstance(self.penalizer, (int, float)) and self.penalizer >= 0):
             raise DataError(f"penalizer must be a number >= 0, got {self.penalizer!r}")
-        x, t_x, age = _arrays(summary)
+        x, _, age = _arrays(summary)
         repeaters = int((x > 0).sum())
         if repeaters == 0 or age.max() <= 0:
             raise DataError(
                 f"cannot fit {self.model}: {len(x)} customer(s) but {repeaters} with a repeat purchase and "
                 f"longest observed age {age.max():g}; the model needs repeat purchases to learn from"
             )
+        distinct = patterns(summary)
+        px, pt_x, page = (distinct.table[c].to_numpy() for c in PURCHASE_COLUMNS)
         attempts: list[dict[str, Any]] = []
         penalizers = [float(self.penalizer)] + [p for p in FALLBACK_PENALIZERS if p > self.penalizer]
         for penalizer, (method, fit) in itertools.product(penalizers, _OPTIMISERS.items()):
             try:
-                params, errors = fit(self.model, penalizer, x, t_x, age)
-                ll = log_likelihood(self.model, params, x, t_x, age)
+                params, errors = fit(self.model, penalizer, px, pt_x, page, distinct.weights)
+                ll = log_likelihood(self.model, params, px, pt_x, page, distinct.weights)
                 if not (np.isfinite(list(params.values())).all() and np.isfinite(ll)):
                     raise ConvergenceError("non-finite parameters or log-likelihood")
             except (ConvergenceError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
@@ -226,6 +237,7 @@ class BetaGeoModel:
             self.penalizer_used_ = penalizer
             self.fit_attempts_ = attempts
             self.n_customers_ = len(x)
+            self.n_patterns_ = len(distinct.weights)
             return self
         raise DataError(
             f"{self.model} did not converge on {len(x)} customers ({repeaters} repeat buyers) with any "

@@ -20,6 +20,7 @@ from lifetimes import GammaGammaFitter
 from lifetimes.utils import ConvergenceError
 
 from analytics.clv.bgnbd import FALLBACK_PENALIZERS, fit_record, json_number, restore_fit
+from analytics.clv.patterns import SPEND_COLUMNS, patterns
 from analytics.clv.summary import check_summary
 from analytics.errors import DataError
 
@@ -27,12 +28,13 @@ PARAMS = ("p", "q", "v")
 MIN_REPEAT_BUYERS = 2
 
 
-def _log_likelihood(params: dict[str, float], frequency: np.ndarray, monetary: np.ndarray) -> float:
-    """Unpenalised log-likelihood of the repeat buyers' mean spend."""
+def _log_likelihood(params: dict[str, float], frequency: np.ndarray, monetary: np.ndarray,
+                    weights: np.ndarray) -> float:
+    """Unpenalised log-likelihood of the repeat buyers' mean spend (``weights`` customers per row)."""
     log_params = np.log([params[name] for name in PARAMS])
-    weights = np.ones_like(frequency)
+    weights = np.asarray(weights, dtype=float)
     return float(-GammaGammaFitter._negative_log_likelihood(log_params, frequency, monetary, weights, 0.0)
-                 * len(frequency))
+                 * weights.sum())
 
 
 class GammaGammaModel:
@@ -40,7 +42,8 @@ class GammaGammaModel:
 
     Fitted attributes: ``params_`` (dict p, q, v; v in currency units), ``standard_errors_``,
     ``log_likelihood_`` (unpenalised), ``converged_``, ``penalizer_used_``, ``fit_attempts_``,
-    ``n_customers_`` (repeat buyers used), ``n_excluded_`` (repeat buyers left out because their mean
+    ``n_customers_`` (repeat buyers used), ``n_patterns_`` (distinct (frequency, monetary_value) pairs
+    the fit ran on, see ``analytics.clv.patterns``), ``n_excluded_`` (repeat buyers left out because their mean
     spend is not positive), ``frequency_spend_correlation_`` (Pearson r of frequency and monetary_value
     among the repeat buyers used) and ``population_mean_`` (expected spend of a customer with no repeat
     purchase, v p / (q - 1)).
@@ -63,15 +66,18 @@ class GammaGammaModel:
             )
         x = usable["frequency"].to_numpy(dtype=float)
         m = usable["monetary_value"].to_numpy(dtype=float)
+        # fitted on distinct (frequency, mean spend) pairs with weights: the same likelihood, fewer rows
+        distinct = patterns(usable, SPEND_COLUMNS)
+        px, pm = (distinct.table[c].to_numpy() for c in SPEND_COLUMNS)
         attempts: list[dict[str, Any]] = []
         for penalizer in [float(self.penalizer)] + [p for p in FALLBACK_PENALIZERS if p > self.penalizer]:
             fitter = GammaGammaFitter(penalizer_coef=penalizer)
             try:
                 with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    fitter.fit(x, m)
+                    fitter.fit(px, pm, weights=distinct.weights)
                 params = {k: float(fitter.params_[k]) for k in PARAMS}
-                ll = _log_likelihood(params, x, m)
+                ll = _log_likelihood(params, px, pm, distinct.weights)
                 if not (np.isfinite(list(params.values())).all() and np.isfinite(ll)):
                     raise ConvergenceError("non-finite parameters or log-likelihood")
                 if params["q"] <= 1:
@@ -88,6 +94,7 @@ class GammaGammaModel:
             self.penalizer_used_ = penalizer
             self.fit_attempts_ = attempts
             self.n_customers_ = len(usable)
+            self.n_patterns_ = len(distinct.weights)
             self.n_excluded_ = len(repeat) - len(usable)
             self.frequency_spend_correlation_ = (
                 float(np.corrcoef(x, m)[0, 1]) if x.std() > 0 and m.std() > 0 else float("nan")

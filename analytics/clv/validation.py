@@ -18,6 +18,7 @@ import pandas as pd
 
 from analytics import schema
 from analytics.clv.bgnbd import BetaGeoModel
+from analytics.clv.patterns import patterns
 from analytics.clv.summary import (
     calibration_holdout,
     purchase_days,
@@ -164,7 +165,9 @@ def holdout_validation(
     fitted = BetaGeoModel(penalizer=penalizer, model=model).fit(summary)
     duration = float(summary["duration_holdout"].iloc[0])
     actual = summary["frequency_holdout"].to_numpy(dtype=float)
-    predicted = fitted.expected_purchases(duration, summary).to_numpy()
+    distinct = patterns(summary)
+    predicted = distinct.broadcast(fitted.expected_purchases(duration, distinct.table), summary.index,
+                                   "predicted").to_numpy()
     rate = np.divide(summary["frequency"].to_numpy(dtype=float), summary["T"].to_numpy(),
                      out=np.zeros(len(summary)), where=summary["T"].to_numpy() > 0)
     baseline = rate * duration

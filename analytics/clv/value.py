@@ -13,6 +13,7 @@ import pandas as pd
 
 from analytics.clv.bgnbd import BetaGeoModel
 from analytics.clv.gamma_gamma import GammaGammaModel
+from analytics.clv.patterns import patterns
 from analytics.clv.summary import unit_days
 from analytics.errors import DataError
 
@@ -51,21 +52,24 @@ def customer_lifetime_value(
     if not 0 <= monthly_discount_rate < 1:
         raise DataError(f"monthly discount rate {monthly_discount_rate!r} must be in [0, 1)")
     month = month_length(unit)
+    # purchase predictions depend on (frequency, recency, T) only: computed once per distinct pattern
+    distinct = patterns(summary)
     cumulative = np.column_stack(
-        [np.zeros(len(summary))]
-        + [bgnbd.expected_purchases(m * month, summary).to_numpy() for m in range(1, horizon_months + 1)]
+        [np.zeros(len(distinct.table))]
+        + [bgnbd.expected_purchases(m * month, distinct.table).to_numpy() for m in range(1, horizon_months + 1)]
     )
-    per_month = np.diff(cumulative, axis=1)
     discount = (1.0 + monthly_discount_rate) ** -np.arange(1, horizon_months + 1)
+    discounted_purchases = np.diff(cumulative, axis=1) @ discount
     spend = gg.expected_spend(summary)
-    clv = per_month @ discount * spend.to_numpy() * margin
+    index = summary.index
     return pd.DataFrame(
         {
-            "expected_purchases": cumulative[:, -1],
-            "p_alive": bgnbd.p_alive(summary).to_numpy(),
-            "p_no_purchase": bgnbd.p_no_purchase(horizon_months * month, summary).to_numpy(),
+            "expected_purchases": distinct.broadcast(cumulative[:, -1], index, "expected_purchases"),
+            "p_alive": distinct.broadcast(bgnbd.p_alive(distinct.table), index, "p_alive"),
+            "p_no_purchase": distinct.broadcast(bgnbd.p_no_purchase(horizon_months * month, distinct.table),
+                                                index, "p_no_purchase"),
             "expected_spend": spend.to_numpy(),
-            "clv": clv,
+            "clv": discounted_purchases[distinct.inverse] * spend.to_numpy() * margin,
         },
-        index=summary.index,
+        index=index,
     )

@@ -193,9 +193,24 @@ def test_fallback_tries_the_bounded_optimiser_then_larger_penalizers(monkeypatch
 
 def test_bounded_optimiser_finds_the_same_maximum(cdnow_split):
     x, t_x, T = (cdnow_split[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    params, _ = bgnbd_module._fit_bounded("bgnbd", 0.0, x, t_x, T)
+    params, _ = bgnbd_module._fit_bounded("bgnbd", 0.0, x, t_x, T, np.ones_like(x))
     for name, value in CDNOW_PARAMS.items():
         assert params[name] == pytest.approx(value, rel=1e-3), name
+
+
+@pytest.mark.parametrize("model, fitter", [("bgnbd", BetaGeoFitter), ("mbgnbd", ModifiedBetaGeoFitter)])
+def test_fit_on_weighted_patterns_equals_the_fit_on_every_customer(cdnow_split, model, fitter):
+    """The fit runs on distinct (frequency, recency, T) rows with weights; lifetimes on all 2,357 rows
+    must land on the same maximum, with the same standard errors and log-likelihood."""
+    ours = BetaGeoModel(model=model).fit(cdnow_split)
+    assert ours.n_customers_ == 2357 and ours.n_patterns_ < 2357 / 2
+    x, t_x, T = (cdnow_split[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    every = fitter().fit(x, t_x, T)
+    for name in ("r", "alpha", "a", "b"):
+        assert ours.params_[name] == pytest.approx(every.params_[name], rel=1e-6), name
+        assert ours.standard_errors_[name] == pytest.approx(every.standard_errors_[name], rel=1e-4), name
+    assert ours.log_likelihood_ == pytest.approx(bgnbd_module.log_likelihood(model, ours.params_, x, t_x, T),
+                                                 rel=1e-12)
 
 
 def test_no_dropout_data_still_fit_and_predict():

@@ -121,3 +121,18 @@ def test_bad_input_raises_data_error(cdnow_split):
         GammaGammaModel.from_params({"p": 1.0, "q": 0.5, "v": 1.0})
     with pytest.raises(DataError, match="not fitted"):
         GammaGammaModel().expected_spend(cdnow_split)
+
+
+def test_fit_on_weighted_patterns_equals_the_fit_on_every_repeat_buyer(cdnow_split):
+    """Two copies of every customer: the fit runs on the 946 distinct (frequency, mean spend) pairs with
+    weight 2 and must equal lifetimes' fit on all 1,892 rows."""
+    from lifetimes import GammaGammaFitter
+
+    twice = pd.concat([cdnow_split, cdnow_split.set_axis(cdnow_split.index + "-copy")])
+    ours = GammaGammaModel().fit(twice)
+    assert ours.n_customers_ == 2 * 946 and ours.n_patterns_ <= 946
+    repeat = twice[twice["frequency"] > 0]
+    every = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+    for name in ("p", "q", "v"):
+        assert ours.params_[name] == pytest.approx(every.params_[name], rel=1e-6), name
+        assert ours.standard_errors_[name] == pytest.approx(every.standard_errors_[name], rel=1e-4), name
