@@ -21,6 +21,7 @@ from analytics.churn import ChurnModel
 from analytics.clustering import CustomerClustering, cluster_profile
 from analytics.clv import BetaGeoModel, GammaGammaModel, customer_lifetime_value, holdout_validation, rfm_summary
 from analytics.errors import DataError
+from analytics.invoices import invoice_table
 from analytics.params import AnalysisParams
 from analytics.results import Results
 
@@ -63,9 +64,10 @@ def alias_key(source_id: str, params: AnalysisParams) -> str:
     return fingerprint("alias", source_id, params.to_dict(), analytics.__version__)
 
 
-def lines_key(key: str) -> str:
-    """Cache key of the cleaned lines behind a results key (journeys and exports read them)."""
-    return f"lines:{key}"
+def invoices_key(key: str) -> str:
+    """Cache key of the invoice table behind a results key (journeys at other settings and the retention KPI
+    read it; see ``analytics.invoices``: line-level data is never cached)."""
+    return f"invoices:{key}"
 
 
 def _clean(transactions: pd.DataFrame, params: AnalysisParams) -> cleaning.CleanResult:
@@ -163,8 +165,9 @@ def _model_stage(fit, name: str, models: dict, memo: Memo, depends_on: tuple) ->
 
 
 def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, progress: Progress = _silent,
-            memo: Memo = _no_memo) -> Results:
-    """Every model on cleaned lines. Progress fractions run from 0.1 to 1."""
+            memo: Memo = _no_memo, invoices: pd.DataFrame | None = None) -> Results:
+    """Every model on cleaned lines (and their ``invoice_table``, computed unless given). Progress fractions
+    run from 0.1 to 1."""
     timings: dict[str, float] = {}
 
     def stage(name: str, fraction: float, message: str):
@@ -172,6 +175,8 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
         timings[name] = time.perf_counter()
 
     lines, as_of = cleaned.lines, cleaned.as_of
+    if invoices is None:
+        invoices = invoice_table(lines)
     stage("features", 0.15, "Computing customer features")
     table = features.customer_features(lines, as_of)
     stage("segments", 0.25, "Scoring RFM and naming segments")
@@ -184,7 +189,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     found = [_model_stage(lambda: _clustering(table, params), "clustering", models, memo,
                           (params.cluster_method, params.cluster_k, params.k_min, params.k_max))]
     stage("clv", 0.45, "Fitting BG/NBD and Gamma-Gamma, checking them on a holdout")
-    found.append(_model_stage(lambda: _clv(lines, as_of, params), "clv", models, memo,
+    found.append(_model_stage(lambda: _clv(invoices, as_of, params), "clv", models, memo,
                               (params.clv_horizon_months, params.margin, params.monthly_discount_rate)))
     stage("churn", 0.7, "Fitting and validating the churn model")
     found.append(_model_stage(lambda: _churn(lines, as_of, table, params), "churn", models, memo,
@@ -195,12 +200,12 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     if "cluster" in table:
         models["clustering"]["profile"] = cluster_profile(table, table["cluster"], models["clustering"]["names"])
     stage("journeys", 0.85, "Tracing segment journeys quarter by quarter")
-    history = memo("journeys", (), lambda: journeys.journey_history(lines, as_of, period="Q"))
+    history = memo("journeys", (), lambda: journeys.journey_history(invoices, as_of, period="Q"))
     models["journeys"] = {"period": "Q", "inactive_days": journeys.DEFAULT_INACTIVE_DAYS, "history": history}
     table = table.join(journeys.customer_journey(history)[["previous_segment", "current_segment", "last_change"]])
     stage("trends", 0.9, "Summarising monthly activity and cohorts")
-    monthly = trends.monthly_activity(lines)
-    cohorts = trends.cohort_retention(lines)
+    monthly = trends.monthly_activity(invoices)
+    cohorts = trends.cohort_retention(invoices)
     progress(1.0, "Done")
     stamps = list(timings.items()) + [("end", time.perf_counter())]
     durations = {name: round(stamps[i + 1][1] - t, 3) for i, (name, t) in enumerate(stamps[:-1])}
@@ -255,9 +260,11 @@ def run_cached(
     key = results_key(cleaned.lines, params, source_name)
 
     def compute() -> Results:
-        results = analyse(cleaned, params, key, progress, stage_memo(cache, cleaned.lines, cleaned.as_of))
+        invoices = invoice_table(cleaned.lines)
+        results = analyse(cleaned, params, key, progress, stage_memo(cache, cleaned.lines, cleaned.as_of),
+                          invoices)
         results.meta["source"] = source_name
-        cache.set(lines_key(key), cleaned.lines)
+        cache.set(invoices_key(key), invoices)
         return results
 
     cache.get_or_compute(key, compute)

@@ -2,7 +2,7 @@
 two snapshots, and the customers of a flow with their export.
 
 The pipeline stores the default history (quarterly, 180-day inactivity window) with the results. Any other
-setting is computed once from the cleaned lines stored next to the results and kept in the results cache
+setting is computed once from the invoice table stored next to the results and kept in the results cache
 under a key of (results key, period, window), so a second visit, or another worker, reads it back.
 """
 
@@ -49,14 +49,14 @@ def history_key(key: str, period: str, inactive_days: int) -> str:
 def cached_history(cache: ResultsCache, key: str, as_of: pd.Timestamp | str | None, period: str,
                    inactive_days: int) -> pd.DataFrame:
     """Journey history (:func:`analytics.journeys.journey_history`) of results ``key``: computed once from the
-    cleaned lines stored with the results, then read back from ``cache``."""
+    invoice table stored with the results (``analytics.invoices``), then read back from ``cache``."""
 
     def compute() -> pd.DataFrame:
-        lines = cache.get(pipeline.lines_key(key))
-        if lines is None:
+        invoices = cache.get(pipeline.invoices_key(key))
+        if invoices is None:
             raise DataError("the cleaned transactions behind these results are no longer in the cache; "
                             "run the analysis again to change the journey settings")
-        return J.journey_history(lines, as_of, period=period, inactive_days=inactive_days)
+        return J.journey_history(invoices, as_of, period=period, inactive_days=inactive_days)
 
     return cache.get_or_compute(history_key(key, period, inactive_days), compute)
 

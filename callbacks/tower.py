@@ -42,6 +42,6 @@ def register(app: dash.Dash) -> None:
     )
     def show_tower(key):
         results = common.load_results(settings, key)
-        # the retention rate needs the cleaned lines stored next to the results (None if evicted)
-        lines = common.results_cache(settings).get(pipeline.lines_key(key))
-        return tower_outputs(results, lines)
+        # the retention rate needs the invoice table stored next to the results (None if evicted)
+        invoices = common.results_cache(settings).get(pipeline.invoices_key(key))
+        return tower_outputs(results, invoices)

@@ -75,3 +75,32 @@ def test_changing_the_margin_refits_only_the_clv_stage(tmp_path, cdnow_sample, m
     assert calls == ["_clv"]
     assert second.customers["clv"].sum() == pytest.approx(first.customers["clv"].sum() * 0.5 / 0.3)
     pd.testing.assert_series_equal(second.customers["churn_probability"], first.customers["churn_probability"])
+
+
+def test_the_cache_keeps_the_invoice_table_not_the_lines(tmp_path):
+    """Line-level data is never pickled into the results cache; the invoice table it keeps instead gives the
+    same journeys, trends and CLV summary as the lines (synthetic retailer: many lines per invoice)."""
+    from analytics import cleaning, journeys, trends
+    from analytics.clv import rfm_summary
+    from analytics.invoices import invoice_table
+    from analytics.synthetic import generate_retail
+    from analytics.loading import to_canonical
+
+    transactions = to_canonical(generate_retail(n_rows=20_000, seed=3))
+    cache = ResultsCache(tmp_path)
+    key = pipeline.run_cached(lambda: transactions, AnalysisParams(), cache, source_name="synthetic")
+    stored = [k for k in cache._cache.iterkeys() if isinstance(k, str) and ":" in k and not k.startswith("lock")]
+    assert not any(k.startswith("lines:") for k in stored)
+    cleaned = cleaning.clean(transactions)
+    invoices = cache.get(pipeline.invoices_key(key))
+    pd.testing.assert_frame_equal(invoices, invoice_table(cleaned.lines))
+    assert len(invoices) < len(cleaned.lines) / 3
+    as_of = cleaned.as_of
+    by_line = journeys.journey_history(cleaned.lines, as_of, period="Q")
+    by_invoice = journeys.journey_history(invoices, as_of, period="Q")
+    pd.testing.assert_frame_equal(by_invoice, by_line, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(trends.monthly_activity(invoices), trends.monthly_activity(cleaned.lines),
+                                  check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(trends.cohort_retention(invoices), trends.cohort_retention(cleaned.lines))
+    pd.testing.assert_frame_equal(rfm_summary(invoices, as_of), rfm_summary(cleaned.lines, as_of),
+                                  check_exact=False, rtol=1e-9)

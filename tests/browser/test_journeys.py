@@ -23,8 +23,8 @@ def cached_results(cache_dir, source: str = "cdnow_sample"):
     cache = diskcache.Cache(str(cache_dir / "results"))
     try:
         for name in cache.iterkeys():
-            if isinstance(name, str) and name.startswith("lines:"):
-                key = name.removeprefix("lines:")
+            if isinstance(name, str) and name.startswith("invoices:"):
+                key = name.removeprefix("invoices:")
                 results = cache.get(key)
                 if results is not None and results.meta.get("source") == source:
                     return key, results
@@ -156,7 +156,7 @@ def test_monthly_snapshots_are_computed_once_and_cached(dash_duo, make_app, brow
 
     cache = diskcache.Cache(str(browser_cache_dir / "results"))
     try:
-        expected = J.journey_history(cache.get(pipeline.lines_key(key)), results.as_of, period="M",
+        expected = J.journey_history(cache.get(pipeline.invoices_key(key)), results.as_of, period="M",
                                      inactive_days=90)
         labels = J.snapshots(expected)["label"].tolist()
         until(lambda: dash_duo.find_element("#journeys-to").text.strip() == labels[-1], timeout=TIMEOUT)

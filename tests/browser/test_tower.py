@@ -6,6 +6,7 @@ from dash.testing.wait import until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
+from analytics.invoices import invoice_table
 from analytics import insights, pipeline
 from analytics.cache import ResultsCache
 from analytics.params import AnalysisParams
@@ -47,7 +48,7 @@ def test_tower_shows_the_default_results_kpis_narrative_and_charts(dash_duo, mak
     cache = common.results_cache(settings)
     key = pipeline.cached_key(cache, f"dataset:{settings.default_dataset}", AnalysisParams())
     assert key, "the default dataset's results should be in the cache once the tower shows them"
-    results, lines = cache.get(key), cache.get(pipeline.lines_key(key))
+    results, lines = cache.get(key), cache.get(pipeline.invoices_key(key))
     kpis = insights.kpis(results, lines)
     assert kpi_values(dash_duo) == {k["key"]: format_value(k) for k in kpis}
     assert kpi_values(dash_duo)["customers"] == fmt.count(len(results.customers))
@@ -88,7 +89,7 @@ def test_model_outputs_reach_the_cards_and_the_evidence(dash_duo, tmp_path):
     results = with_models(results)
     cache = ResultsCache(tmp_path / "results")
     cache.set(results.key, results)
-    cache.set(pipeline.lines_key(results.key), lines)
+    cache.set(pipeline.invoices_key(results.key), invoice_table(lines))
     cache.set(pipeline.alias_key("dataset:cdnow_sample", AnalysisParams()), results.key)
     cache.close()
     dash_duo.start_server(create_app(Settings(cache_dir=tmp_path, default_dataset="cdnow_sample")))

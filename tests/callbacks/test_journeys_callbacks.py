@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from analytics.invoices import invoice_table
 from analytics import journeys as J
 from analytics import pipeline
 from analytics.cache import ResultsCache
@@ -49,7 +50,7 @@ def stored(cdnow, tmp_path):
     settings = Settings(cache_dir=tmp_path)
     cache = common.results_cache(settings)
     cache.set(results.key, results)
-    cache.set(pipeline.lines_key(results.key), lines)
+    cache.set(pipeline.invoices_key(results.key), invoice_table(lines))
     return settings, results
 
 
@@ -69,7 +70,7 @@ def test_history_is_computed_once_then_read_from_the_cache(cdnow, tmp_path, monk
     results, lines = cdnow
     expected = J.journey_history(lines, results.as_of, period="M", inactive_days=90)
     cache = ResultsCache(tmp_path)
-    cache.set(pipeline.lines_key("k"), lines)
+    cache.set(pipeline.invoices_key("k"), invoice_table(lines))
     calls = []
     compute = J.journey_history
     monkeypatch.setattr(J, "journey_history", lambda *a, **kw: calls.append(1) or compute(*a, **kw))

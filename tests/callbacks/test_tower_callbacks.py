@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 import pytest
 
+from analytics.invoices import invoice_table
 from analytics import insights, pipeline
 from app import create_app
 from callbacks import common
@@ -80,7 +81,7 @@ def test_registered_tower_callback_reads_results_and_lines_by_key(tmp_path, cdno
     settings = app.server.config["RCT_SETTINGS"]
     cache = common.results_cache(settings)
     cache.set(results.key, results)
-    cache.set(pipeline.lines_key(results.key), lines)
+    cache.set(pipeline.invoices_key(results.key), invoice_table(lines))
     callback = next(v["callback"] for k, v in app.callback_map.items() if f"{ids.TOWER_KPIS}.children" in k)
     show = callback.__wrapped__
     cards = show(results.key)[0]
