@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run serve test test-fast browser bench screenshots clean
+.PHONY: run serve serve-distributed test test-fast browser bench screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(VENV)/.installed
 ## Production-style: gunicorn, as the Procfile does.
 serve: $(VENV)/.installed
 	$(BIN)/gunicorn app:server --workers 2 --threads 4 --timeout 180 --bind 127.0.0.1:8050
+
+## Shared-nothing locally: redis-server (REDIS_PORT, else a free port), two web processes on PORT and PORT+1
+## (8050, 8051) and a Celery worker, sharing only Redis. Ctrl-C stops all.
+serve-distributed: $(VENV)/.installed browser
+	$(BIN)/python scripts/distributed.py
 
 ## Debian packages the tests use: chromium + chromium-driver (browser tests), redis-server (Celery and the
 ## shared store), postgresql (database sources). The tests start and stop the servers themselves.

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
-import dash_bootstrap_components as dbc
 
 from settings import Settings
 from components import vendor
@@ -16,6 +17,23 @@ import callbacks
 TITLE = "Retention Control Tower"
 
 
+@lru_cache(maxsize=2)
+def celery_app(redis_url: str, concurrency: int):
+    """The Celery app on Redis (broker and result backend) that web processes send runs to and
+    ``celery -A worker worker`` runs them from; one per URL, so every app built in a process shares it."""
+    from celery import Celery
+
+    queue = Celery("retention_control_tower", broker=redis_url, backend=redis_url)
+    queue.conf.update(
+        worker_concurrency=concurrency,  # at most this many ~650 MB analyses at once per worker; others wait
+        worker_prefetch_multiplier=1,  # a long run must not hold queued runs that an idle process could take
+        broker_connection_retry_on_startup=True,
+        result_expires=3600,  # Dash reads a run's result once; stale ones go after an hour
+        worker_hijack_root_logger=False,
+    )
+    return queue
+
+
 def background_manager(settings: Settings):
     """Celery on Redis when ``REDIS_URL`` is set, else diskcache on the shared cache directory.
 
@@ -23,10 +41,7 @@ def background_manager(settings: Settings):
     its own queue and results would never reach the worker that serves the page.
     """
     if settings.redis_url:
-        from celery import Celery
-
-        celery_app = Celery(__name__, broker=settings.redis_url, backend=settings.redis_url)
-        return dash.CeleryManager(celery_app)
+        return dash.CeleryManager(celery_app(settings.redis_url, settings.worker_concurrency))
     import diskcache
 
     settings.cache_dir.mkdir(parents=True, exist_ok=True)

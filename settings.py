@@ -21,15 +21,19 @@ def _env_int(name: str, default: int) -> int:
 class Settings:
     """Application settings.
 
-    cache_dir: directory shared by every worker for the results cache and the background-callback queue.
+    cache_dir: directory shared by every worker for the results cache and the background-callback queue;
+        with ``redis_url`` only this process's private scratch (local copies of uploads).
     upload_limit_mb: largest accepted upload, in megabytes.
-    redis_url: when set, background callbacks run on Celery workers through this Redis instead of diskcache.
+    redis_url: when set, background callbacks run on Celery workers through this Redis instead of diskcache,
+        and results, upload blobs and fitting locks live in it (nothing shared on a local disk).
+    worker_concurrency: analyses one Celery worker runs at once (the rest wait in the queue).
     default_dataset: embedded dataset analysed when the page opens.
     """
 
     cache_dir: Path = field(default_factory=lambda: Path(".cache"))
     upload_limit_mb: int = 200
     redis_url: str | None = None
+    worker_concurrency: int = 2
     default_dataset: str = "synthetic"
     host: str = "127.0.0.1"
     port: int = 8050
@@ -42,6 +46,7 @@ class Settings:
             cache_dir=Path(os.environ.get("RCT_CACHE_DIR", ".cache")).resolve(),
             upload_limit_mb=_env_int("RCT_UPLOAD_LIMIT_MB", 200),
             redis_url=os.environ.get("REDIS_URL") or None,
+            worker_concurrency=_env_int("RCT_WORKER_CONCURRENCY", 2),
             default_dataset=os.environ.get("RCT_DEFAULT_DATASET", "synthetic"),
             host=os.environ.get("RCT_HOST", "127.0.0.1"),
             port=_env_int("PORT", 8050),

@@ -1,4 +1,8 @@
-"""What every tab's callbacks share: the results cache of this process and reading Results by key."""
+"""What every tab's callbacks share: the results cache of this process and reading Results by key.
+
+The cache is local (diskcache under the cache directory) or, with ``REDIS_URL``, the shared Redis store that
+every web process and Celery worker reaches (analytics.shared_store).
+"""
 
 from __future__ import annotations
 
@@ -10,24 +14,31 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from analytics.cache import ResultsCache
+from analytics.shared_store import RedisResultsCache
 from analytics.errors import DataError
 from analytics.results import Results
 from settings import Settings
 
 
 @lru_cache(maxsize=4)
-def _cache_at(directory: str) -> ResultsCache:
-    return ResultsCache(Path(directory) / "results")
+def _cache_at(location: str) -> ResultsCache | RedisResultsCache:
+    if location.startswith(("redis://", "rediss://", "unix://")):
+        return RedisResultsCache(location)
+    return ResultsCache(Path(location) / "results")
 
 
-def results_cache(settings: Settings) -> ResultsCache:
-    """The results cache under the settings' cache directory (one handle per process and directory)."""
-    return _cache_at(str(settings.cache_dir))
+def _location(settings: Settings) -> str:
+    return settings.redis_url or str(settings.cache_dir)
+
+
+def results_cache(settings: Settings) -> ResultsCache | RedisResultsCache:
+    """The results cache the settings name: Redis when set, else the cache directory (one handle per process)."""
+    return _cache_at(_location(settings))
 
 
 @lru_cache(maxsize=8)
-def _results(directory: str, key: str) -> Results | None:
-    return _cache_at(directory).get(key)
+def _results(location: str, key: str) -> Results | None:
+    return _cache_at(location).get(key)
 
 
 def load_results(settings: Settings, key: str | None) -> Results:
@@ -37,7 +48,7 @@ def load_results(settings: Settings, key: str | None) -> Results:
     """
     if not key:
         raise dash.exceptions.PreventUpdate
-    results = _results(str(settings.cache_dir), key)
+    results = _results(_location(settings), key)
     if results is None:
         _results.cache_clear()  # do not remember a miss: another worker may be writing it
         raise dash.exceptions.PreventUpdate

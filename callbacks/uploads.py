@@ -1,9 +1,14 @@
-"""Uploads: the file is kept on the server under its content hash; the browser holds only that token."""
+"""Uploads: the file is kept on the server under its content hash; the browser holds only that token.
+
+With ``REDIS_URL`` the bytes live in Redis (analytics.shared_store.UploadBlobs), so a Celery worker or another
+web process on another machine reads the same upload; each keeps a private local copy to read from.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 import dash
@@ -12,17 +17,25 @@ from dash import Input, Output, State
 from analytics.columns import detect_mapping
 from analytics.errors import DataError
 from analytics.loading import read_transactions, source_columns
+from analytics.shared_store import UploadBlobs, write_atomically
 from callbacks import common
 from components import ids
 from components.mapping import mapping_editor
 from settings import Settings
 
 
+@lru_cache(maxsize=4)
+def _blobs(url: str, local_dir: Path) -> UploadBlobs:
+    return UploadBlobs(url, local_dir)
+
+
 def stored_path(settings: Settings, token: dict) -> Path:
     """Where an uploaded file lives, from its token; DataError when it has gone (e.g. cache cleared)."""
-    folder = settings.cache_dir / "uploads" / token["sha256"]
-    path = folder / Path(token["filename"]).name
-    if not path.exists():
+    if settings.redis_url:  # this process's copy of the shared blob
+        path = _blobs(settings.redis_url, settings.cache_dir / "uploads").local_path(token["sha256"], token["filename"])
+    else:
+        path = settings.cache_dir / "uploads" / token["sha256"] / Path(token["filename"]).name
+    if path is None or not path.exists():
         raise DataError(f"the uploaded file {token['filename']!r} is no longer on the server: upload it again")
     return path
 
@@ -39,9 +52,9 @@ def store_upload(settings: Settings, contents: str, filename: str) -> dict:
     if len(data) > limit:
         raise DataError(f"{filename!r} is {len(data) / 2**20:.1f} MB; the limit is {settings.upload_limit_mb} MB")
     sha = hashlib.sha256(data).hexdigest()
-    folder = settings.cache_dir / "uploads" / sha
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / Path(filename).name).write_bytes(data)
+    if settings.redis_url:
+        _blobs(settings.redis_url, settings.cache_dir / "uploads").put(sha, data)
+    write_atomically(settings.cache_dir / "uploads" / sha / Path(filename).name, data)
     return {"sha256": sha, "filename": Path(filename).name}
 
 
