@@ -6,6 +6,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.engine import URL
+
+from analytics.database import DatabaseLimits, named_connections
+from analytics.errors import DataError
+
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -28,6 +33,9 @@ class Settings:
         and results, upload blobs and fitting locks live in it (nothing shared on a local disk).
     worker_concurrency: analyses one Celery worker runs at once (the rest wait in the queue).
     default_dataset: embedded dataset analysed when the page opens.
+    db_connections: named database connections (``RCT_DB_<NAME>=url`` or the TOML file ``RCT_CONNECTIONS_FILE``);
+        the browser sees only the names. SQLAlchemy URLs, whose repr hides the password; kept out of repr.
+    db_limits: statement timeout (``RCT_QUERY_TIMEOUT_S``) and row cap (``RCT_QUERY_MAX_ROWS``) for them.
     """
 
     cache_dir: Path = field(default_factory=lambda: Path(".cache"))
@@ -38,6 +46,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False
+    db_connections: dict[str, URL] = field(default_factory=dict, repr=False, compare=False)
+    db_limits: DatabaseLimits = field(default_factory=DatabaseLimits)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -51,4 +61,12 @@ class Settings:
             host=os.environ.get("RCT_HOST", "127.0.0.1"),
             port=_env_int("PORT", 8050),
             debug=os.environ.get("RCT_DEBUG", "") == "1",
+            **_database_settings(),
         )
+
+
+def _database_settings() -> dict:
+    try:
+        return {"db_connections": named_connections(os.environ), "db_limits": DatabaseLimits.from_env(os.environ)}
+    except DataError as exc:  # the message names the variable, never the URL's text
+        raise SystemExit(f"error: {exc}") from None

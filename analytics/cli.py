@@ -1,5 +1,7 @@
-"""Command line: ``python -m analytics run INPUT [--out DIR] [--as-of YYYY-MM-DD] [--map canonical=Source ...]``.
+"""Command line: ``python -m analytics run INPUT [--table T | --query SQL] [--out DIR] [--as-of YYYY-MM-DD] [--map canonical=Source ...]``.
 
+INPUT is a file, an embedded dataset, or, with ``--table`` or ``--query``, a database: a SQLAlchemy URL or
+the name of a connection the environment configures (``RCT_DB_<NAME>=url``, see ``analytics.database``).
 Writes ``customers.csv`` (one row per customer), ``quality.json`` (the cleaning report) and ``summary.json``
 (parameters, counts, versions, model metrics). Bad input: exit status 2, one ``error:`` line on stderr, and no
 output files at all.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -19,6 +22,7 @@ import pandas as pd
 
 import analytics
 from analytics import pipeline
+from analytics.database import DatabaseLimits, DatabaseSource, named_connections, parse_url, read_database
 from analytics.datasets import DATASETS, load_dataset
 from analytics.errors import DataError
 from analytics.export import to_safe_csv
@@ -47,6 +51,19 @@ def load_input(source: str, mapping: dict[str, str] | None = None) -> pd.DataFra
     if not path.exists():
         raise DataError(f"input {source!r} is neither a file nor an embedded dataset ({', '.join(DATASETS)})")
     return read_transactions(path, mapping=mapping)
+
+
+def database_source(target: str, table: str | None, query: str | None) -> DatabaseSource:
+    """The database source for INPUT: a configured connection's name, else a URL (never echoed: it may hold
+    a password)."""
+    connections = named_connections(os.environ)
+    if target.lower() in connections:
+        return DatabaseSource(connections[target.lower()], table=table, query=query, name=target.lower())
+    if "://" not in target:
+        known = ", ".join(connections) or "none are configured"
+        raise DataError(f"{target!r} is neither a database URL nor a configured connection ({known}); "
+                        f"connections come from RCT_DB_<NAME>=url environment variables")
+    return DatabaseSource(parse_url(target), table=table, query=query)
 
 
 def summary_of(results: Results, source: str) -> dict[str, Any]:
@@ -83,7 +100,7 @@ def write_outputs(results: Results, source: str, out: Path) -> None:
     try:
         customers = results.customers.reset_index()
         to_safe_csv(customers, staging / "customers.csv")
-        (staging / "quality.json").write_text(json.dumps(results.quality, indent=2))
+        (staging / "quality.json").write_text(json.dumps({"source": source, **results.quality}, indent=2))
         (staging / "summary.json").write_text(json.dumps(summary_of(results, source), indent=2, default=str))
         out.mkdir(parents=True, exist_ok=True)
         for file in staging.iterdir():
@@ -95,8 +112,12 @@ def write_outputs(results: Results, source: str, out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analytics", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="analyse a transaction file or an embedded dataset")
-    run.add_argument("input", help=f"a CSV/XLSX/Parquet file, or one of: {', '.join(DATASETS)}")
+    run = commands.add_parser("run", help="analyse a transaction file, an embedded dataset or a database")
+    run.add_argument("input", help=f"a CSV/XLSX/Parquet file, one of: {', '.join(DATASETS)}; with --table or "
+                                   f"--query a database URL or connection name")
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--table", help="read this table or view of the database INPUT")
+    source.add_argument("--query", help="read the rows of this single SELECT (or WITH ... SELECT) query")
     run.add_argument("--out", default="out", help="output directory (default: out)")
     run.add_argument("--as-of", default=None, help="analysis date YYYY-MM-DD (default: day after the last transaction)")
     run.add_argument("--map", action="append", default=[], metavar="canonical=Source",
@@ -104,9 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         params = AnalysisParams(as_of=args.as_of)
-        transactions = load_input(args.input, _mapping(args.map) or None)
+        if args.table is not None or args.query is not None:
+            database = database_source(args.input, args.table, args.query)
+            label = database.label
+            transactions = read_database(database, mapping=_mapping(args.map) or None,
+                                         limits=DatabaseLimits.from_env(os.environ))
+        else:
+            label = args.input
+            transactions = load_input(args.input, _mapping(args.map) or None)
         results = pipeline.run(transactions, params)
-        write_outputs(results, args.input, Path(args.out))
+        write_outputs(results, label, Path(args.out))
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

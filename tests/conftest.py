@@ -16,3 +16,49 @@ def online_retail_path() -> Path:
             pytest.fail(f"CI expects the shared Online Retail data at {ONLINE_RETAIL}")
         pytest.skip(f"real Online Retail data not found at {ONLINE_RETAIL} (it lives in ../shared, not in the repo)")
     return ONLINE_RETAIL
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server (initdb/pg_ctl, see tests/postgres_server.py) on a free port, stopped at the end.
+
+    Skipped with a reason when PostgreSQL is not installed (``make test`` installs it), failing in CI."""
+    from tests import postgres_server
+
+    bin_dir = postgres_server.binaries()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI expects PostgreSQL's initdb/pg_ctl (Debian package postgresql)")
+        pytest.skip("PostgreSQL is not installed (make test installs Debian's postgresql package)")
+    server, stop = postgres_server.start(bin_dir)
+    yield server
+    stop()
+
+
+@pytest.fixture(scope="session")
+def retail_slice_csv(tmp_path_factory) -> Path:
+    """A CSV of real Online Retail lines (every tenth customer's, plus some lines without a customer), or of
+    the synthetic retailer in the same columns when the real file is absent, so database tests still run."""
+    import pandas as pd
+
+    path = tmp_path_factory.mktemp("retail") / "retail_slice.csv"
+    if ONLINE_RETAIL.exists():
+        raw = pd.read_csv(ONLINE_RETAIL, dtype=str, keep_default_na=False)
+        customer = pd.to_numeric(raw["CustomerID"], errors="coerce")
+        anonymous = raw.index[customer.isna()][:300]
+        raw = raw[(customer % 10 == 0) | raw.index.isin(anonymous)]
+    else:
+        from analytics.synthetic import generate_retail
+
+        raw = generate_retail(20_000, seed=3)
+    raw.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_orders(postgres, retail_slice_csv) -> str:
+    """The retail slice in PostgreSQL as table ``orders`` with warehouse column names; returns the table."""
+    from tests.postgres_server import load_orders
+
+    load_orders(postgres, retail_slice_csv, "orders")
+    return "orders"
