@@ -79,6 +79,7 @@ class DashClient:
         self._add_tree(self._request("GET", "/_dash-layout", "layout").json())
         self.props[("location", "search")] = search
         self.props[("location", "pathname")] = "/"
+        self.props[("location", "href")] = f"{self.base_url or 'http://localhost'}/{search}"
         self._run(self._initial_calls(self.present))
         return self
 
