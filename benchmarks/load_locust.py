@@ -23,6 +23,7 @@ from locust import HttpUser, between, events, task
 from locust.env import Environment
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -89,20 +90,23 @@ class SessionUser(HttpUser):
         self.switch(random.choice([t for t in TABS if t != self.tab]))
 
 
-def run(host: str, users: int, seconds: int) -> Environment:
+def run(host: str, users: int, seconds: int) -> tuple[Environment, tuple[float, float]]:
+    """Run ``users`` for ``seconds``; the machine's 1-minute load average before and after."""
+    before = os.getloadavg()[0]
     env = Environment(user_classes=[SessionUser], host=host, events=events)
     runner = env.create_local_runner()
     runner.start(users, spawn_rate=max(5, users / 10))
     time.sleep(seconds)
     runner.quit()
-    return env
+    return env, (before, os.getloadavg()[0])
 
 
-def table(env: Environment, users: int, seconds: int) -> str:
+def table(env: Environment, users: int, seconds: int, load: tuple[float, float]) -> str:
     rows = sorted(env.stats.entries.values(), key=lambda e: (e.method != "ACTION", e.name))
     head = f"{'':2}{'name':<44}{'reqs':>7}{'fails':>6}{'median':>8}{'p95':>7}{'p99':>7}{'max':>7}   (ms)"
     lines = [f"== {users} users, {seconds} s: {env.stats.total.num_requests:,} requests, "
-             f"{env.stats.total.num_failures} failures, {env.stats.total.total_rps:.1f} req/s", head]
+             f"{env.stats.total.num_failures} failures, {env.stats.total.total_rps:.1f} req/s; machine load "
+             f"average {load[0]:.1f} before, {load[1]:.1f} after ({os.cpu_count()} cores)", head]
     for entry in rows:
         if entry.num_requests == 0:
             continue
@@ -141,8 +145,8 @@ def main() -> None:
         DashClient(requests.Session(), host, timeout_s=600).open()  # the default results, computed once
         print(f"server {host} ready; default results in {time.perf_counter() - warm:.1f} s", flush=True)
         for users in args.users:
-            env = run(host, users, args.seconds)
-            print(table(env, users, args.seconds), flush=True)
+            env, load = run(host, users, args.seconds)
+            print(table(env, users, args.seconds, load), flush=True)
             time.sleep(5)  # let the last responses drain before the next stage
     finally:
         distributed.stop(server)

@@ -2,8 +2,8 @@
 
 ``DashClient`` opens the page (layout, callback graph, the page's signed ``end_id``), then fires callbacks the
 way dash-renderer does: when a property changes, every server callback with it as an Input is called with
-the current values of its Inputs and States; returned components join the page (their callbacks fire as on
-first render) and changed outputs cascade. Background callbacks are followed through their job handle until
+the current values of its Inputs and States, all of them at once (in parallel, as a browser sends them);
+returned components join the page (their callbacks fire as on first render) and changed outputs cascade. Background callbacks are followed through their job handle until
 they answer, with their progress recorded. Clientside callbacks are not run (they never reach the server).
 
 It speaks to any ``requests.Session``-like object, so locust's ``HttpSession`` can count each callback under
@@ -17,10 +17,10 @@ import html
 import json
 import re
 import time
-from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-MAX_CASCADE = 200  # callbacks per change: far above the app's longest chain, a stop for an accidental loop
+MAX_CASCADE = 50  # waves of callbacks per change: far above the app's longest chain, a stop for a loop
 
 
 def id_key(component_id: Any) -> str:
@@ -80,7 +80,8 @@ class DashClient:
         self.props[("location", "search")] = search
         self.props[("location", "pathname")] = "/"
         self.props[("location", "href")] = f"{self.base_url or 'http://localhost'}/{search}"
-        self._run(self._initial_calls(self.present))
+        self._run([(dep, {f"{i['id']}.{i['property']}" for i in dep["inputs"]})
+                   for dep in self._initial_calls(self.present)])
         return self
 
     def _add_tree(self, node: Any) -> set[str]:
@@ -106,7 +107,7 @@ class DashClient:
         """The user sets a property (a click, a dropdown choice); every callback it feeds runs, and cascades."""
         key = id_key(component_id)
         self.props[(key, prop)] = value
-        self._run(self._dependents({(key, prop)}))
+        self._run([(dep, {f"{key}.{prop}"}) for dep in self._dependents({(key, prop)})])
 
     def get(self, component_id: Any, prop: str) -> Any:
         return self.props.get((id_key(component_id), prop))
@@ -186,26 +187,36 @@ class DashClient:
                 return data
         raise TimeoutError(f"{label}: no answer within {self.timeout_s} s")
 
-    def _run(self, queue_: list[dict]) -> None:
-        queue = deque((d, [f"{i['id']}.{i['property']}" for i in d["inputs"]]) for d in queue_)
+    def _run(self, first: list[tuple[dict, set[str]]]) -> None:
+        """Fire callbacks in waves, as the renderer does: every callback whose inputs changed is sent at once
+        (in parallel, each once however many of its inputs changed); their answers make the next wave."""
+        wave = first
         for _ in range(MAX_CASCADE):
-            if not queue:
+            if not wave:
                 return
-            dep, changed_ids = queue.popleft()
-            response = self.call(dep, changed_ids)
+            merged: dict[str, tuple[dict, set[str]]] = {}
+            for dep, changed_ids in wave:
+                merged.setdefault(dep["output"], (dep, set()))[1].update(changed_ids)
+            calls = list(merged.values())
+            if len(calls) == 1:
+                responses = [self.call(calls[0][0], sorted(calls[0][1]))]
+            else:
+                with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+                    responses = list(pool.map(lambda call: self.call(call[0], sorted(call[1])), calls))
             changed: set[tuple[str, str]] = set()
             added: set[str] = set()
-            for component, props in response.items():
-                for prop, value in props.items():
-                    if self.props.get((component, prop)) != value:
-                        changed.add((component, prop))
-                    self.props[(component, prop)] = value
-                    if prop == "children":
-                        added |= self._add_tree(value)
-            for follow in self._dependents(changed) + self._initial_calls(added):
-                queue.append((follow, [f"{c}.{p}" for c, p in changed] or [f"{i['id']}.{i['property']}"
-                                                                       for i in follow["inputs"]]))
-        raise RuntimeError(f"more than {MAX_CASCADE} callbacks from one change: a loop?")
+            for response in responses:
+                for component, props in response.items():
+                    for prop, value in props.items():
+                        if self.props.get((component, prop)) != value:
+                            changed.add((component, prop))
+                        self.props[(component, prop)] = value
+                        if prop == "children":
+                            added |= self._add_tree(value)
+            changed_ids = {f"{c}.{p}" for c, p in changed}
+            wave = [(dep, changed_ids) for dep in self._dependents(changed)]
+            wave += [(dep, {f"{i['id']}.{i['property']}" for i in dep["inputs"]}) for dep in self._initial_calls(added)]
+        raise RuntimeError(f"more than {MAX_CASCADE} waves of callbacks from one change: a loop?")
 
 
 def _blank(spec):

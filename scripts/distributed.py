@@ -65,10 +65,12 @@ def _spawn(argv: list[str], env: dict, log: Path | None) -> subprocess.Popen:
 
 @dataclass
 class Redis:
-    """A redis-server on a port of ours with its data in ``directory``; no snapshots to disk."""
+    """A redis-server on a port of ours with its data in ``directory``; ``persistent`` keeps an append-only
+    file there, so a restarted Redis still has the results (tests run without, to stay light)."""
 
     directory: Path
     port: int = field(default_factory=free_port)
+    persistent: bool = False
     process: subprocess.Popen | None = None
 
     @property
@@ -79,7 +81,8 @@ class Redis:
         server = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = _spawn([server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-                               "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+                               "--save", "", "--appendonly", "yes" if self.persistent else "no",
+                               "--protected-mode", "yes"],
                               dict(os.environ), self.directory / "redis.log")
         wait_for_port(self.port, self.process, timeout_s=30)
         return self
@@ -139,7 +142,7 @@ def main() -> None:
                         help="redis-server port (default: a free one)")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="rct-distributed-"))
-    redis = Redis(base / "redis", **({"port": args.redis_port} if args.redis_port else {})).start()
+    redis = Redis(base / "redis", persistent=True, **({"port": args.redis_port} if args.redis_port else {})).start()
     processes = []
     try:
         processes.append(start_worker(redis.url, base / "worker-cache", base / "worker.log"))
