@@ -9,6 +9,11 @@ from a heartbeat thread, so a long fit never loses its lock and a dead one never
 Only this application's own processes write to this Redis; values are pickles of ``Results`` and frames, the
 same trust as the on-disk ``diskcache`` they replace (Redis must not be reachable by anyone else).
 
+Every cached result and upload carries an expiry (``ttl_s``) and Redis should run with
+``maxmemory-policy volatile-lru`` (``make serve-distributed`` starts it so): when memory is full, Redis drops
+the least recently used results, which are recomputed on demand, and never the Celery queue's keys, which
+have no expiry. Without that, a full Redis refuses the broker's own writes and the Celery worker exits.
+
 ``RedisResultsCache`` has the interface of ``analytics.cache.ResultsCache``; ``UploadBlobs`` keeps an
 upload's bytes under its content hash and gives each process a local file for the readers that want a path
 (a private copy on that process's own disk, written atomically, rebuilt from Redis whenever it is missing).
@@ -40,6 +45,8 @@ LOCK_HEARTBEAT_S = 10
 LOCK_WAIT_S = 900
 
 PREFIX = "rct"
+# Results and uploads expire this long after they were written unless the settings say otherwise.
+DEFAULT_TTL_S = 30 * 86400
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
@@ -76,8 +83,9 @@ def held_lock(client: redis.Redis, name: str) -> Iterator[None]:
 class RedisResultsCache:
     """Pickled results in Redis under ``rct:results:<key>``: the interface of ``analytics.cache.ResultsCache``."""
 
-    def __init__(self, url: str, client: redis.Redis | None = None) -> None:
+    def __init__(self, url: str, client: redis.Redis | None = None, ttl_s: int = DEFAULT_TTL_S) -> None:
         self.url = url
+        self.ttl_s = ttl_s
         self._redis = client or connect(url)
 
     def _name(self, key: str) -> str:
@@ -88,7 +96,7 @@ class RedisResultsCache:
         return None if raw is None else pickle.loads(raw)
 
     def set(self, key: str, value: Any) -> None:
-        self._redis.set(self._name(key), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        self._redis.set(self._name(key), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), ex=self.ttl_s)
 
     def __contains__(self, key: str) -> bool:
         return bool(self._redis.exists(self._name(key)))
@@ -112,9 +120,11 @@ class RedisResultsCache:
 class UploadBlobs:
     """Upload bytes in Redis under their sha256; each process reads them through a local file of its own."""
 
-    def __init__(self, url: str, local_dir: Path, client: redis.Redis | None = None) -> None:
+    def __init__(self, url: str, local_dir: Path, client: redis.Redis | None = None,
+                 ttl_s: int = DEFAULT_TTL_S) -> None:
         self._redis = client or connect(url)
         self.local_dir = Path(local_dir)
+        self.ttl_s = ttl_s
 
     @staticmethod
     def _checked(sha256: str) -> str:
@@ -123,7 +133,7 @@ class UploadBlobs:
         return sha256
 
     def put(self, sha256: str, data: bytes) -> None:
-        self._redis.set(f"{PREFIX}:upload:{self._checked(sha256)}", data)
+        self._redis.set(f"{PREFIX}:upload:{self._checked(sha256)}", data, ex=self.ttl_s)
 
     def local_path(self, sha256: str, filename: str) -> Path | None:
         """This process's copy of the upload, fetched from Redis when missing; None when Redis has no such upload."""

@@ -66,7 +66,8 @@ def _spawn(argv: list[str], env: dict, log: Path | None) -> subprocess.Popen:
 @dataclass
 class Redis:
     """A redis-server on a port of ours with its data in ``directory``; ``persistent`` keeps an append-only
-    file there, so a restarted Redis still has the results (tests run without, to stay light)."""
+    file there, so a restarted Redis still has the results (tests run without, to stay light). When full it
+    evicts expiring keys (results, uploads), never the queue's (see analytics.shared_store)."""
 
     directory: Path
     port: int = field(default_factory=free_port)
@@ -82,7 +83,7 @@ class Redis:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = _spawn([server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
                                "--save", "", "--appendonly", "yes" if self.persistent else "no",
-                               "--protected-mode", "yes"],
+                               "--protected-mode", "yes", "--maxmemory-policy", "volatile-lru"],
                               dict(os.environ), self.directory / "redis.log")
         wait_for_port(self.port, self.process, timeout_s=30)
         return self

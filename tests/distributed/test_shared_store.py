@@ -1,0 +1,77 @@
+"""The Redis store on a real redis-server: results round-trip, expire, and a fitting lock held by a process
+that dies (kill -9) is free within the lock timeout while a live holder keeps it past that timeout."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+import redis
+
+from analytics import shared_store
+from analytics.errors import DataError
+from analytics.shared_store import RedisResultsCache, UploadBlobs, held_lock
+from tests.results_fixtures import cdnow_results
+
+
+@pytest.fixture(scope="module")
+def redis_url(stack_factory):
+    return stack_factory().start_redis()
+
+
+def test_results_round_trip_with_an_expiry(redis_url):
+    results, _ = cdnow_results()
+    cache = RedisResultsCache(redis_url, ttl_s=3600)
+    cache.set(results.key, results)
+    assert results.key in cache
+    again = cache.get(results.key)
+    assert again.key == results.key and again.customers.equals(results.customers)
+    ttl = redis.Redis.from_url(redis_url).ttl(f"rct:results:{results.key}")
+    assert 3500 < ttl <= 3600  # evictable under volatile-lru, gone after the retention period
+
+
+def test_get_or_compute_computes_once(redis_url):
+    cache = RedisResultsCache(redis_url)
+    calls = []
+    assert cache.get_or_compute("once", lambda: calls.append(1) or "value") == "value"
+    assert cache.get_or_compute("once", lambda: calls.append(1) or "other") == "value"
+    assert calls == [1]
+
+
+def _hold_forever(url: str, name: str, ready) -> None:
+    with held_lock(shared_store.connect(url), name):
+        ready.set()
+        time.sleep(3600)
+
+
+def test_a_dead_holders_lock_is_free_within_the_timeout_a_live_one_is_kept(redis_url, monkeypatch):
+    monkeypatch.setattr(shared_store, "LOCK_TIMEOUT_S", 3)
+    monkeypatch.setattr(shared_store, "LOCK_HEARTBEAT_S", 1)
+    monkeypatch.setattr(shared_store, "LOCK_WAIT_S", 30)
+    ready = multiprocessing.get_context("fork").Event()
+    holder = multiprocessing.get_context("fork").Process(target=_hold_forever, args=(redis_url, "rct:lock:t", ready))
+    holder.start()
+    assert ready.wait(30)
+    time.sleep(5)  # past the timeout: the live holder's heartbeat keeps the lock
+    client = shared_store.connect(redis_url)
+    assert client.lock("rct:lock:t", timeout=1, blocking=False).acquire() is False
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join()
+    start = time.monotonic()
+    with held_lock(client, "rct:lock:t"):
+        waited = time.monotonic() - start
+    assert waited <= 3 + 1.5
+
+
+def test_upload_blobs_are_read_through_a_local_copy_and_ids_are_checked(redis_url, tmp_path):
+    data = b"customer_id,invoice_id\n1,2\n"
+    sha = __import__("hashlib").sha256(data).hexdigest()
+    UploadBlobs(redis_url, tmp_path / "a").put(sha, data)
+    path = UploadBlobs(redis_url, tmp_path / "b").local_path(sha, "../../x.csv")
+    assert path == tmp_path / "b" / sha / "x.csv" and path.read_bytes() == data
+    assert not list((tmp_path / "b" / sha).glob(".partial-*"))
+    with pytest.raises(DataError):
+        UploadBlobs(redis_url, tmp_path / "b").local_path("../../etc", "passwd")
