@@ -5,14 +5,18 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 import dash
 
 from settings import Settings
-from components import vendor
+from components import ids, vendor
 from components.layout import build_layout
 import callbacks
+from callbacks import common
+
+logger = logging.getLogger(__name__)
 
 TITLE = "Retention Control Tower"
 
@@ -45,7 +49,45 @@ def background_manager(settings: Settings):
     import diskcache
 
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
-    return dash.DiskcacheManager(diskcache.Cache(str(settings.cache_dir / "background")))
+    return ReportingDiskcacheManager(diskcache.Cache(str(settings.cache_dir / "background")))
+
+
+class ReportingDiskcacheManager(dash.DiskcacheManager):
+    """Dash's diskcache manager, but a job whose process died (killed, out of memory) without a result is
+    reported as an error instead of ending in silence; a job the user cancelled still ends quietly."""
+
+    def terminate_job(self, job):
+        if job:
+            self.handle.set(f"rct-cancelled:{job}", True, expire=3600)
+        return super().terminate_job(job)
+
+    def get_result(self, key, job):
+        result = super().get_result(key, job)
+        if (result is self.UNDEFINED and job and not self.job_running(job)
+                and not self.handle.get(f"rct-cancelled:{job}")):
+            # the process may have written its result just before exiting: read once more
+            result = super().get_result(key, job)
+            if result is self.UNDEFINED:
+                logger.error("background job %s ended without a result (its process died)", job)
+                return {"background_callback_error": {
+                    "msg": "the analysis process stopped before finishing (it was killed or ran out of memory)",
+                    "tb": ""}}
+        return result
+
+
+def on_callback_error(error: Exception) -> None:
+    """Any failure a callback did not handle: logged with its traceback, and a message on screen."""
+    if isinstance(error, common.STORAGE_ERRORS):
+        alert = common.storage_alert(error)
+    else:
+        logger.error("callback failed", exc_info=error)
+        died = "stopped before finishing" in str(error)
+        alert = common.error_alert(
+            "the analysis process stopped before finishing (it was killed or ran out of memory); the previous "
+            "results are still shown. Try again, or a smaller file." if died else
+            "this action failed unexpectedly; what is on screen is unchanged. The server log has the details.",
+            title="Something went wrong")
+    dash.set_props(ids.SERVER_ALERT, {"children": alert})
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
@@ -57,11 +99,13 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         external_stylesheets=vendor.STYLESHEETS,
         background_callback_manager=background_manager(settings),
         suppress_callback_exceptions=True,
+        on_error=on_callback_error,
         serve_locally=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     vendor.register_vendor_route(app.server)
-    app.server.config["MAX_CONTENT_LENGTH"] = settings.upload_limit_mb * 1024 * 1024 * 2  # base64 overhead
+    # an upload arrives base64-encoded (4/3 of its size) in a JSON request; 1 MiB for the rest of the request
+    app.server.config["MAX_CONTENT_LENGTH"] = settings.upload_limit_bytes * 4 // 3 + 2**20
     app.server.config["RCT_SETTINGS"] = settings
     app.layout = build_layout(settings)
     callbacks.register_all(app)

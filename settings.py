@@ -22,6 +22,24 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"error: environment variable {name}={raw!r} is not an integer") from exc
 
 
+def _env_flag(name: str) -> bool | None:
+    """True/False for 1/0, true/false, on/off, yes/no; None when unset."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("1", "true", "on", "yes"):
+        return True
+    if raw in ("0", "false", "off", "no"):
+        return False
+    raise SystemExit(f"error: environment variable {name}={raw!r} is not a yes/no flag (use 1 or 0)")
+
+
+# dcc.Upload sends the file base64-encoded inside a JSON string, and the browser builds that request body
+# from two copies of the string: above ~190 MiB it exceeds the browser's largest string and nothing is
+# sent. A limit the page cannot honour would be a lie, so the setting is capped below that.
+MAX_UPLOAD_LIMIT_MB = 150
+
+
 @dataclass(frozen=True)
 class Settings:
     """Application settings.
@@ -36,10 +54,24 @@ class Settings:
     db_connections: named database connections (``RCT_DB_<NAME>=url`` or the TOML file ``RCT_CONNECTIONS_FILE``);
         the browser sees only the names. SQLAlchemy URLs, whose repr hides the password; kept out of repr.
     db_limits: statement timeout (``RCT_QUERY_TIMEOUT_S``) and row cap (``RCT_QUERY_MAX_ROWS``) for them.
+    max_decompressed_mb, max_rows: caps on an upload once decompressed, checked while it is decompressed.
+    max_concurrent_runs: analyses running at once on this server; further runs wait in line.
+    retention_days: uploads and results older than this are deleted.
+    auth_required: sign-in with roles on (users from users_file); None means "not said" and is settled by
+        how the app is started (on under gunicorn, off for ``python app.py``).
+    users_file: the users and their hashed passwords and roles (managed by ``python -m rct_users``).
+    secret_key: signs the session cookie; when unset a random key is kept in the cache directory.
     """
 
     cache_dir: Path = field(default_factory=lambda: Path(".cache"))
-    upload_limit_mb: int = 200
+    upload_limit_mb: int = 100
+    max_decompressed_mb: int = 1024
+    max_rows: int = 5_000_000
+    max_concurrent_runs: int = 2
+    retention_days: float = 30
+    auth_required: bool | None = None
+    users_file: Path | None = None
+    secret_key: str | None = None
     redis_url: str | None = None
     worker_concurrency: int = 2
     default_dataset: str = "synthetic"
@@ -49,12 +81,34 @@ class Settings:
     db_connections: dict[str, URL] = field(default_factory=dict, repr=False, compare=False)
     db_limits: DatabaseLimits = field(default_factory=DatabaseLimits)
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.upload_limit_mb <= MAX_UPLOAD_LIMIT_MB:
+            raise SystemExit(f"error: RCT_UPLOAD_LIMIT_MB={self.upload_limit_mb} must be between 1 and "
+                             f"{MAX_UPLOAD_LIMIT_MB} (a browser cannot send a larger file through the page)")
+        if self.max_concurrent_runs < 1:
+            raise SystemExit("error: RCT_MAX_CONCURRENT_RUNS must be at least 1")
+
+    @property
+    def upload_limit_bytes(self) -> int:
+        return self.upload_limit_mb * 2**20
+
+    @property
+    def users_path(self) -> Path:
+        return self.users_file or self.cache_dir / "users.json"
+
     @classmethod
     def from_env(cls) -> "Settings":
         """Settings from ``RCT_*`` environment variables (``REDIS_URL`` and ``PORT`` as platforms set them)."""
         return cls(
             cache_dir=Path(os.environ.get("RCT_CACHE_DIR", ".cache")).resolve(),
-            upload_limit_mb=_env_int("RCT_UPLOAD_LIMIT_MB", 200),
+            upload_limit_mb=_env_int("RCT_UPLOAD_LIMIT_MB", 100),
+            max_decompressed_mb=_env_int("RCT_MAX_DECOMPRESSED_MB", 1024),
+            max_rows=_env_int("RCT_MAX_ROWS", 5_000_000),
+            max_concurrent_runs=_env_int("RCT_MAX_CONCURRENT_RUNS", 2),
+            retention_days=_env_int("RCT_RETENTION_DAYS", 30),
+            auth_required=_env_flag("RCT_AUTH"),
+            users_file=Path(os.environ["RCT_USERS_FILE"]).resolve() if os.environ.get("RCT_USERS_FILE") else None,
+            secret_key=os.environ.get("RCT_SECRET_KEY") or None,
             redis_url=os.environ.get("REDIS_URL") or None,
             worker_concurrency=_env_int("RCT_WORKER_CONCURRENCY", 2),
             default_dataset=os.environ.get("RCT_DEFAULT_DATASET", "synthetic"),

@@ -1,20 +1,52 @@
-"""Results cache on disk, shared by processes: keyed results, source aliases, and a per-key fitting lock."""
+"""Results cache on disk, shared by processes: keyed results, source aliases, a per-key fitting lock and
+the slots that bound how many analyses run at once.
+
+Locks and slots are tied to the process holding them: the holder is recorded (pid and the process's start
+time, read with psutil so a reused pid is not mistaken for it), and a waiter that finds the holder gone
+(killed, cancelled, crashed, or a zombie not yet reaped) takes the lock over at once. So a cancelled or dead
+run never strands the next one. The expiry stays only as a backstop for a holder on another machine.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import diskcache
 import pandas as pd
+import psutil
 
 T = TypeVar("T")
 
-# A stuck fit must not block the key forever: the lock expires after this many seconds.
+# Backstop for a holder whose liveness cannot be checked (another host): the lock expires after this long.
 LOCK_EXPIRE_S = 600
+_POLL_S = 0.1
+
+
+def _owner() -> dict:
+    """Who holds a lock: this process (pid + start time), on this host, this thread's unique token."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": psutil.Process().create_time(),
+            "token": uuid.uuid4().hex, "thread": threading.get_ident()}
+
+
+def holder_alive(owner: dict) -> bool:
+    """False when the recorded holder process is gone (or a zombie); True when it lives or is elsewhere."""
+    if owner.get("host") != socket.gethostname():
+        return True  # cannot see another host's processes: the expiry decides
+    try:
+        process = psutil.Process(owner["pid"])
+        return process.create_time() == owner["started"] and process.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, KeyError):
+        return False
 
 
 def fingerprint_frame(frame: pd.DataFrame) -> str:
@@ -51,12 +83,76 @@ class ResultsCache:
         value = self._cache.get(key)
         if value is not None:
             return value
-        with diskcache.Lock(self._cache, f"lock:{key}", expire=LOCK_EXPIRE_S):
+        with self.lock(f"lock:{key}"):
             value = self._cache.get(key)  # another process may have finished while we waited
             if value is None:
                 value = compute()
                 self._cache.set(key, value)
         return value
+
+    def _try_acquire(self, name: str, owner: dict) -> bool:
+        """Take the lock ``name`` if it is free or its holder is dead."""
+        if self._cache.add(name, owner, expire=LOCK_EXPIRE_S):
+            return True
+        with self._cache.transact():
+            holder = self._cache.get(name)
+            if holder is None or not holder_alive(holder):
+                self._cache.set(name, owner, expire=LOCK_EXPIRE_S)
+                return True
+        return False
+
+    def _release(self, name: str, owner: dict) -> None:
+        with self._cache.transact():
+            if self._cache.get(name) == owner:
+                self._cache.delete(name)
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold ``name`` for the block; released at its end, or taken over as soon as this process dies."""
+        owner = _owner()
+        while not self._try_acquire(name, owner):
+            time.sleep(_POLL_S)
+        try:
+            yield
+        finally:
+            self._release(name, owner)
+
+    @contextlib.contextmanager
+    def run_slot(self, slots: int, waiting: Callable[[int], None] = lambda place: None) -> Iterator[None]:
+        """One of ``slots`` places to run an analysis; while all are taken, wait in line (first come, first
+        served), calling ``waiting(place)`` with this run's place in the line (1 = next) whenever it changes.
+        A waiter or holder that dies drops out of the line at once (its process is checked).
+        """
+        owner = _owner()
+        ticket = self._cache.incr("run-slot:tickets")
+        self._update_line(lambda line: line.__setitem__(ticket, owner))
+        taken = None
+        last_place = None
+        try:
+            while taken is None:
+                line = self._cache.get("run-slot:line") or {}
+                place = 1 + sum(1 for t, holder in line.items() if t < ticket and holder_alive(holder))
+                if place == 1:
+                    taken = next((f"run-slot:{i}" for i in range(slots)
+                                  if self._try_acquire(f"run-slot:{i}", owner)), None)
+                if taken is None:
+                    if place != last_place:
+                        waiting(place)
+                        last_place = place
+                    time.sleep(_POLL_S * 3)
+            self._update_line(lambda line: line.pop(ticket, None))
+            yield
+        finally:
+            self._update_line(lambda line: line.pop(ticket, None))
+            if taken is not None:
+                self._release(taken, owner)
+
+    def _update_line(self, change: Callable[[dict], Any]) -> None:
+        """Change the waiting line in one transaction, dropping waiters whose process has gone."""
+        with self._cache.transact():
+            line = {t: h for t, h in (self._cache.get("run-slot:line") or {}).items() if holder_alive(h)}
+            change(line)
+            self._cache.set("run-slot:line", line)
 
     def close(self) -> None:
         self._cache.close()

@@ -10,6 +10,11 @@ decimal commas (``2,55``), thousands separators, currency symbols and accounting
 When every numeric date fits both day/month and month/day order the loader raises a DataError rather than
 guess; the caller settles it with ``dayfirst=`` or ``date_format=``.
 
+A file from an untrusted source is read under ``ReadLimits``: compressed layers are decompressed as a stream
+into a temporary file, and the caps on decompressed bytes and rows are checked chunk by chunk, so a
+decompression bomb is refused having cost one chunk of memory. Zip members (and workbooks) are checked
+against their declared sizes, which ``zipfile`` enforces while reading; Parquet against its metadata.
+
 Every problem with the input raises ``DataError``. Row numbers in messages count the header as row 1,
 as a spreadsheet shows them. Parsing works on the distinct values of a column (an invoice date repeats on
 every line of its invoice), so large files stay fast.
@@ -24,9 +29,11 @@ import io
 import lzma
 import os
 import re
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Union
 
@@ -35,12 +42,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from analytics import schema
 from analytics.columns import ALIASES, detect_mapping, resolve_mapping
 from analytics.errors import DataError
 
-__all__ = ["read_transactions", "source_columns", "to_canonical", "detect_mapping", "SUPPORTED_FORMATS"]
+__all__ = ["read_transactions", "source_columns", "to_canonical", "detect_mapping", "ReadLimits",
+           "SUPPORTED_FORMATS"]
 
 Source = Union[str, os.PathLike, bytes, bytearray, IO, pd.DataFrame]
 
@@ -50,7 +59,12 @@ _TEXT_EXTENSIONS = {"", ".csv", ".tsv", ".txt", ".tab", ".dat"}
 _EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
 _PARQUET_EXTENSIONS = {".parquet", ".pq"}
 _COMPRESSED_EXTENSIONS = {".gz": "gzip", ".gzip": "gzip", ".xz": "xz", ".bz2": "bz2", ".zip": "zip"}
-_DECOMPRESS = {"gzip": gzip.decompress, "xz": lzma.decompress, "bz2": bz2.decompress}
+# Streaming readers: each reads concatenated members/streams (a multi-member .gz) chunk by chunk.
+_DECOMPRESS = {"gzip": lambda raw: gzip.GzipFile(fileobj=raw), "xz": lzma.LZMAFile, "bz2": bz2.BZ2File}
+_CHUNK_BYTES = 1 << 20
+# A transaction log has a dozen columns; thousands mean a broken or hostile file, and every column would
+# become an option in the mapping editor and a name in the messages.
+MAX_COLUMNS = 500
 _DELIMITERS = (",", ";", "\t", "|")
 _CONTROL_BYTES = bytes(range(0, 9)) + b"\x0b\x0e\x0f" + bytes(range(16, 32))  # not tab, newline, form feed
 _TEXT_CANONICAL = (schema.CUSTOMER_ID, schema.INVOICE_ID, schema.INVOICE_DATE, schema.STOCK_CODE,
@@ -68,6 +82,22 @@ _NUMBER_NOISE = r"[\s\u00a0\u202f'\u2019$£€¥₹]|(?i:\b(?:usd|eur|gbp|chf|au
 # ----------------------------------------------------------------------------------------------- public
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """Caps for reading a file from an untrusted source (``None`` limits: a trusted local file, no caps)."""
+
+    max_decompressed_bytes: int = 1 << 30
+    max_rows: int = 5_000_000
+
+    def too_big(self, label: str, what: str) -> DataError:
+        return DataError(f"{label} {what} when decompressed; the server's limit is "
+                         f"{self.max_decompressed_bytes / 2**20:,.0f} MB. Upload a smaller extract")
+
+    def too_many_rows(self, label: str) -> DataError:
+        return DataError(f"{label} has more than {self.max_rows:,} rows; the server's limit is "
+                         f"{self.max_rows:,}. Upload a shorter period or a sample")
+
+
 def read_transactions(
     source: Source,
     *,
@@ -75,18 +105,20 @@ def read_transactions(
     mapping: Mapping[str, str | None] | None = None,
     date_format: str | None = None,
     dayfirst: bool | None = None,
+    limits: ReadLimits | None = None,
 ) -> pd.DataFrame:
     """Canonical transactions from a path, bytes (``filename=`` names the format), a file-like or a DataFrame.
 
     ``mapping`` overrides detected columns: ``{canonical: source_column}`` (``None`` ignores a column).
     ``date_format`` (strptime, e.g. ``"%d/%m/%Y %H:%M"``) or ``dayfirst`` settle ambiguous dates.
+    ``limits`` caps decompressed bytes and rows (give them for any file from outside).
     The frame's ``attrs["loading"]`` records format, encoding, delimiter and the mapping used.
     """
     try:
         if isinstance(source, pd.DataFrame):
             return to_canonical(source, mapping=mapping, date_format=date_format, dayfirst=dayfirst)
         data, name = _read_source(source, filename)
-        return _read_bytes(data, name, mapping=mapping, date_format=date_format, dayfirst=dayfirst)
+        return _read_bytes(data, name, limits, mapping=mapping, date_format=date_format, dayfirst=dayfirst)
     except DataError:
         raise
     except (MemoryError, KeyboardInterrupt):
@@ -96,14 +128,14 @@ def read_transactions(
         raise DataError(f"could not read {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
 
 
-def source_columns(source: Source, *, filename: str | None = None) -> list[str]:
+def source_columns(source: Source, *, filename: str | None = None, limits: ReadLimits | None = None) -> list[str]:
     """The column names a file offers (for a mapping editor), read from its header only."""
     try:
         if isinstance(source, pd.DataFrame):
             return [str(c) for c in source.columns]
         data, name = _read_source(source, filename)
         label = _label(name)
-        kind, data, name, _ = _unwrap(data, name, label)
+        kind, data, name, _ = _unwrap(data, name, label, limits)
         return _header(data, kind, label)
     except DataError:
         raise
@@ -184,12 +216,18 @@ def _split_name(name: str) -> tuple[str, str]:
     return name, ""
 
 
-def _unzip(data: bytes, label: str) -> tuple[str, bytes | None, str]:
-    """('xlsx', None, name) for a workbook, else ('member', its bytes, its name)."""
+def _unzip(data: bytes, label: str, limits: ReadLimits | None) -> tuple[str, bytes | None, str]:
+    """('xlsx', None, name) for a workbook, else ('member', its bytes, its name).
+
+    Sizes are checked as the archive declares them: ``zipfile`` never inflates a member past its declared
+    size, so the declared sizes bound what reading costs.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = archive.namelist()
         if "xl/workbook.xml" in names:
+            if limits and sum(i.file_size for i in archive.infolist()) > limits.max_decompressed_bytes:
+                raise limits.too_big(label, "(an Excel workbook) expands to more than the limit")
             return "xlsx", None, label
         members = [n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")
                    and not Path(n).name.startswith(".")]
@@ -197,12 +235,41 @@ def _unzip(data: bytes, label: str) -> tuple[str, bytes | None, str]:
             listed = ", ".join(members[:10]) or "nothing"
             raise DataError(f"{label} is a zip archive holding {len(members)} files ({listed}); "
                             f"it must hold exactly one data file")
+        if limits and archive.getinfo(members[0]).file_size > limits.max_decompressed_bytes:
+            size_mb = archive.getinfo(members[0]).file_size / 2**20
+            raise limits.too_big(label, f"holds {Path(members[0]).name!r}, which is {size_mb:,.0f} MB")
         return "member", archive.read(members[0]), Path(members[0]).name
     except zipfile.BadZipFile as exc:
         raise DataError(f"{label} looks like a zip archive but cannot be opened: {exc}") from exc
 
 
-def _unwrap(data: bytes, name: str, label: str) -> tuple[str, bytes, str, dict]:
+def _decompress(data: bytes, kind: str, label: str, limits: ReadLimits | None) -> bytes:
+    """The decompressed bytes, streamed through a temporary file with the caps checked on every chunk."""
+    cap_bytes = limits.max_decompressed_bytes if limits else None
+    cap_lines = limits.max_rows + 1 if limits else None  # + the header line
+    total = lines = 0
+    nested = False  # a nested archive's lines are not rows; its own layer is checked when it is unpacked
+    try:
+        with _DECOMPRESS[kind](io.BytesIO(data)) as stream, tempfile.TemporaryFile() as spool:
+            while chunk := stream.read(_CHUNK_BYTES):
+                if total == 0:
+                    nested = _magic(chunk) is not None
+                total += len(chunk)
+                if cap_bytes is not None and total > cap_bytes:
+                    raise limits.too_big(label, f"expands to more than {cap_bytes / 2**20:,.0f} MB")
+                lines += chunk.count(b"\n")
+                if cap_lines is not None and not nested and lines > cap_lines:
+                    raise limits.too_many_rows(label)
+                spool.write(chunk)
+            spool.seek(0)
+            return spool.read()
+    except DataError:
+        raise
+    except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+        raise DataError(f"{label} is {kind}-compressed but cannot be decompressed: {exc}") from exc
+
+
+def _unwrap(data: bytes, name: str, label: str, limits: ReadLimits | None = None) -> tuple[str, bytes, str, dict]:
     """(format csv | xlsx | parquet, decompressed bytes, their file name, info): by magic bytes, then name."""
     if not data:
         raise DataError(f"{label} is empty (0 bytes)")
@@ -211,17 +278,16 @@ def _unwrap(data: bytes, name: str, label: str) -> tuple[str, bytes, str, dict]:
         kind = _magic(data)
         stem, suffix = _split_name(name)
         if kind in _DECOMPRESS:
-            try:
-                data = _DECOMPRESS[kind](data)
-            except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
-                raise DataError(f"{label} is {kind}-compressed but cannot be decompressed: {exc}") from exc
+            data = _decompress(data, kind, label, limits)
             name, info["compression"] = stem, kind
         elif kind == "zip":
-            what, inner, inner_name = _unzip(data, label)
+            what, inner, inner_name = _unzip(data, label, limits)
             if what == "xlsx":
                 return "xlsx", data, name, info
             data, name, info["compression"] = inner, inner_name, "zip"
         elif kind == "parquet":
+            if limits:
+                _check_parquet(data, label, limits)
             return "parquet", data, name, info
         else:
             if suffix:
@@ -239,28 +305,55 @@ def _unwrap(data: bytes, name: str, label: str) -> tuple[str, bytes, str, dict]:
         raise DataError(f"{label} is named {extension} but is not a Parquet file (no PAR1 signature)")
     if extension not in _TEXT_EXTENSIONS:
         raise DataError(f"unsupported file type {extension!r} ({label}); expected {SUPPORTED_FORMATS}")
+    if limits and data.count(b"\n") > limits.max_rows + 1:
+        raise limits.too_many_rows(label)
     return "csv", data, name, info
+
+
+def _check_parquet(data: bytes, label: str, limits: ReadLimits) -> None:
+    """Rows and uncompressed size from the Parquet footer, before any column is decompressed."""
+    try:
+        meta = pq.ParquetFile(pa.BufferReader(data)).metadata
+    except Exception as exc:
+        raise DataError(f"{label} cannot be read as Parquet: {exc}") from exc
+    if meta.num_rows > limits.max_rows:
+        raise limits.too_many_rows(label)
+    if sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) > limits.max_decompressed_bytes:
+        raise limits.too_big(label, "(Parquet) expands to more than the limit")
 
 
 def _label(name: str) -> str:
     return repr(name) if name else "the uploaded data"
 
 
-def _read_bytes(data: bytes, name: str, **options) -> pd.DataFrame:
+def _read_bytes(data: bytes, name: str, limits: ReadLimits | None, **options) -> pd.DataFrame:
     label = _label(name)
-    kind, data, name, info = _unwrap(data, name, label)
+    kind, data, name, info = _unwrap(data, name, label, limits)
     if kind == "xlsx":
-        return _finish_frame(_excel_frame(data, label, info), label, info, **options)
+        frame = _excel_frame(data, label, info)
+        if limits and len(frame) > limits.max_rows:
+            raise limits.too_many_rows(label)
+        return _finish_frame(frame, label, info, **options)
     if kind == "parquet":
         return _finish_frame(_parquet_frame(data, label, info), label, info, **options)
     return _read_csv(data, label, info, **options)
 
 
+def _check_width(columns, label: str) -> None:
+    if len(columns) > MAX_COLUMNS:
+        raise DataError(f"{label} has {len(columns):,} columns; a transaction file has at most {MAX_COLUMNS:,}. "
+                        f"Export only the needed columns")
+
+
 def _header(data: bytes, kind: str, label: str) -> list[str]:
     if kind == "xlsx":
-        return [str(c).strip() for c in _excel_frame(data, label, {}, nrows=0).columns]
+        columns = _excel_frame(data, label, {}, nrows=0).columns
+        _check_width(columns, label)
+        return [str(c).strip() for c in columns]
     if kind == "parquet":
-        return [str(c).strip() for c in _parquet_frame(data, label, {}).columns]
+        columns = _parquet_frame(data, label, {}).columns
+        _check_width(columns, label)
+        return [str(c).strip() for c in columns]
     return [h.strip() for h in _sniff(data, _text_encoding(data, label))[1]]
 
 
@@ -299,6 +392,7 @@ def _flatten_index(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _finish_frame(frame: pd.DataFrame, label: str, info: dict, *, mapping, date_format,
                   dayfirst) -> pd.DataFrame:
+    _check_width(frame.columns, label)
     frame = frame.copy(deep=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     resolved = resolve_mapping(frame.columns, mapping)
@@ -357,6 +451,10 @@ def _sniff(data: bytes, encoding: str) -> tuple[str, list[str]]:
         score = (width > 1, consistent, width)
         if best is None or score > best[0]:
             best = (score, delimiter, rows[0])
+    if len(best[2]) > MAX_COLUMNS:
+        raise DataError(f"the file's header has more than {MAX_COLUMNS:,} columns ({len(best[2]):,} in its first "
+                        f"{len(sample) // 1024} KB); a transaction file has a dozen. Check the delimiter or "
+                        f"export only the needed columns")
     return best[1], best[2]
 
 

@@ -6,6 +6,8 @@ every web process and Celery worker reaches (analytics.shared_store).
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +20,13 @@ from analytics.shared_store import RedisResultsCache
 from analytics.errors import DataError
 from analytics.results import Results
 from settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Longest message text shown: a message quoting a hostile file (32,768 "columns") must stay readable.
+MAX_MESSAGE_CHARS = 600
+# What a full, read-only or vanished cache directory raises (sqlite under diskcache, or the file system).
+STORAGE_ERRORS = (OSError, sqlite3.Error)
 
 
 @lru_cache(maxsize=4)
@@ -57,4 +66,19 @@ def load_results(settings: Settings, key: str | None) -> Results:
 
 def error_alert(error: DataError | str, title: str = "This data cannot be used") -> dbc.Alert:
     """The one way a problem with the user's input is shown: a clear message, never a traceback."""
-    return dbc.Alert([html.Strong(f"{title}: "), str(error)], color="danger", className="mb-0", dismissable=True)
+    text = str(error)
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS] + f"… ({len(text) - MAX_MESSAGE_CHARS:,} more characters not shown)"
+    return dbc.Alert([html.Strong(f"{title}: "), text], color="danger", className="mb-0", dismissable=True)
+
+
+def storage_alert(error: BaseException) -> dbc.Alert:
+    """A full or read-only cache directory: logged, said on screen; the next attempt opens the cache afresh
+    (a handle that failed is dropped), so the app recovers by itself once the directory is writable."""
+    logger.error("cache directory unusable: %s", error)
+    _cache_at.cache_clear()
+    _results.cache_clear()
+    detail = getattr(error, "strerror", None) or str(error)
+    return error_alert(f"the server cannot use its storage ({detail}); the disk may be full or read-only. "
+                       f"Nothing on screen was lost; try again once the administrator has fixed it.",
+                       title="Server storage problem")

@@ -9,11 +9,13 @@ from dash import ALL, Input, Output, State
 
 from analytics import pipeline
 from analytics.datasets import load_dataset
+from analytics.columns import detect_mapping
 from analytics.errors import DataError
-from analytics.loading import read_transactions
+from analytics.loading import read_transactions, source_columns
 from analytics.params import AnalysisParams
 from callbacks import common, uploads
 from components import ids
+from components.mapping import mapping_editor
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ def register(app: dash.Dash) -> None:
     @app.callback(
         Output(ids.RESULTS_KEY, "data"),
         Output(ids.RUN_ERROR, "children"),
+        Output(ids.MAPPING_TABLE, "children", allow_duplicate=True),
         Input(ids.RUN_BUTTON, "n_clicks"),
         Input(ids.UPLOAD_STORE, "data"),  # a good upload starts its analysis at once
         Input(ids.AUTORUN, "data"),  # a dataset whose results are not cached yet
@@ -100,34 +103,51 @@ def register(app: dash.Dash) -> None:
         def progress(fraction: float, message: str) -> None:
             set_progress((round(fraction * 100), message))
 
-        if dash.ctx.triggered_id == ids.UPLOAD_STORE and not (upload or {}).get("ready"):
-            return dash.no_update, dash.no_update  # the upload needs its mapping corrected first
+        new_upload = dash.ctx.triggered_id == ids.UPLOAD_STORE
+        if new_upload and not upload:
+            return dash.no_update, dash.no_update, dash.no_update
+        editor = dash.no_update
         try:
             params = params_from_inputs(*param_values)
-            if dataset == "upload":
-                if not upload:
-                    raise DataError("no file uploaded yet: drop a file on the upload area first")
-                # the editor's choices are the whole mapping: a cleared dropdown means "not in the file"
-                mapping = {i["canonical"]: v or None for i, v in zip(mapping_ids, mapping_values)}
-                path = uploads.stored_path(settings, upload)
-                source_id = f"upload:{upload['sha256']}:{sorted(mapping.items())}"
-                source_name = upload["filename"]
+            if dataset == "upload" or new_upload:
+                upload_id, data, name = uploads.uploaded_file(settings, upload)
+                limits = uploads.read_limits(settings)
+                if new_upload:  # its first run: read the header, show the detected mapping to correct
+                    progress(0.0, f"Reading {name}")
+                    try:
+                        columns = source_columns(data, filename=name, limits=limits)
+                    except DataError:
+                        uploads.upload_store(settings).delete(upload_id)  # rejected: not kept on the server
+                        raise
+                    detected = detect_mapping(columns)
+                    editor = mapping_editor(columns, detected)
+                    mapping = None
+                else:  # the editor's choices are the whole mapping: a cleared dropdown means "not in the file"
+                    mapping = {i["canonical"]: v or None for i, v in zip(mapping_ids, mapping_values)}
+                # the display name is part of the source: the same bytes under another name show that name
+                source_id = f"upload:{upload_id}:{name}:{sorted((mapping or {}).items())}"
+                source_name = name
 
                 def load():
-                    return read_transactions(path, mapping=mapping or None)
+                    return read_transactions(data, filename=name, mapping=mapping or None, limits=limits)
             else:
                 source_id, source_name = f"dataset:{dataset}", dataset
 
                 def load():
                     return load_dataset(dataset)
 
-            key = pipeline.run_cached(load, params, common.results_cache(settings), source_id=source_id,
-                                      source_name=source_name, progress=progress)
+            cache = common.results_cache(settings)
+            with cache.run_slot(settings.max_concurrent_runs,
+                                waiting=lambda place: progress(0.0, f"Waiting for a free slot: {place} in line")):
+                key = pipeline.run_cached(load, params, cache, source_id=source_id, source_name=source_name,
+                                          progress=progress)
         except DataError as error:
-            return dash.no_update, common.error_alert(error)
+            return dash.no_update, common.error_alert(error), editor
+        except common.STORAGE_ERRORS as error:
+            return dash.no_update, common.storage_alert(error), editor
         except Exception:  # a bug must not leave the user with a silent spinner or a traceback
             logger.exception("analysis failed")
             return dash.no_update, common.error_alert(
                 "the analysis failed unexpectedly; the previous results are still shown. The server log has "
-                "the details.", title="Something went wrong")
-        return key, None
+                "the details.", title="Something went wrong"), editor
+        return key, None, editor

@@ -1,4 +1,7 @@
-"""Uploads: the file is kept on the server under its content hash; the browser holds only that token.
+"""Uploads: the web request only checks the size, decodes and stores the bytes under a server-made id.
+
+Reading the file (decompressing, parsing) happens in the background run, under the settings' caps, never
+in a web worker. The browser's store holds the id and the uploader's file name, shown as text only.
 
 With ``REDIS_URL`` the bytes live in Redis (analytics.shared_store.UploadBlobs), so a Celery worker or another
 web process on another machine reads the same upload; each keeps a private local copy to read from.
@@ -7,20 +10,19 @@ web process on another machine reads the same upload; each keeps a private local
 from __future__ import annotations
 
 import base64
-import hashlib
+import binascii
 from functools import lru_cache
 from pathlib import Path
 
 import dash
 from dash import Input, Output, State
 
-from analytics.columns import detect_mapping
 from analytics.errors import DataError
-from analytics.loading import read_transactions, source_columns
-from analytics.shared_store import UploadBlobs, write_atomically
+from analytics.loading import ReadLimits
+from analytics.shared_store import UploadBlobs
+from analytics.uploads import UploadStore, display_name, valid_upload_id
 from callbacks import common
 from components import ids
-from components.mapping import mapping_editor
 from settings import Settings
 
 
@@ -29,33 +31,52 @@ def _blobs(url: str, local_dir: Path) -> UploadBlobs:
     return UploadBlobs(url, local_dir)
 
 
-def stored_path(settings: Settings, token: dict) -> Path:
-    """Where an uploaded file lives, from its token; DataError when it has gone (e.g. cache cleared)."""
-    if settings.redis_url:  # this process's copy of the shared blob
-        path = _blobs(settings.redis_url, settings.cache_dir / "uploads").local_path(token["sha256"], token["filename"])
-    else:
-        path = settings.cache_dir / "uploads" / token["sha256"] / Path(token["filename"]).name
-    if path is None or not path.exists():
-        raise DataError(f"the uploaded file {token['filename']!r} is no longer on the server: upload it again")
-    return path
+def upload_store(settings: Settings) -> UploadStore:
+    return UploadStore(settings.cache_dir / "uploads")
 
 
-def store_upload(settings: Settings, contents: str, filename: str) -> dict:
-    """Decode a dcc.Upload data URL and keep the bytes under their sha256; returns the token."""
+def _read(settings: Settings, upload_id: str) -> bytes:
+    if settings.redis_url:  # this process's copy of the shared blob (a fixed name: never the user's)
+        path = _blobs(settings.redis_url, settings.cache_dir / "uploads").local_path(upload_id, "data")
+        if path is None:
+            raise DataError("the uploaded file is no longer on the server (it expired or was deleted): "
+                            "upload it again")
+        return path.read_bytes()
+    return upload_store(settings).read(upload_id)
+
+
+def read_limits(settings: Settings) -> ReadLimits:
+    return ReadLimits(max_decompressed_bytes=settings.max_decompressed_mb * 2**20, max_rows=settings.max_rows)
+
+
+def uploaded_file(settings: Settings, token: object) -> tuple[str, bytes, str]:
+    """(id, bytes, display name) of the upload a browser token names; DataError for a forged or stale one."""
+    if not isinstance(token, dict):
+        raise DataError("no file uploaded yet: drop a file on the upload area first")
+    upload_id = valid_upload_id(token.get("upload_id"))
+    name = display_name(token.get("filename"))
+    return upload_id, _read(settings, upload_id), name
+
+
+def store_upload(settings: Settings, contents: object, filename: object) -> dict:
+    """Check the size from the data URL's length (before decoding), decode, store; the browser's token."""
+    name = display_name(filename)
+    if not isinstance(contents, str) or "," not in contents:
+        raise DataError(f"the upload of {name!r} arrived damaged; try again")
+    encoded = contents.split(",", 1)[1]
+    size_bytes = len(encoded) * 3 // 4 - encoded[-2:].count("=")
+    if size_bytes > settings.upload_limit_bytes:
+        raise DataError(f"{name!r} is {size_bytes / 2**20:.1f} MB; the limit is {settings.upload_limit_mb} MB")
     try:
-        data = base64.b64decode(contents.split(",", 1)[1], validate=False)
-    except (IndexError, ValueError) as exc:
-        raise DataError(f"the upload of {filename!r} arrived damaged; try again") from exc
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DataError(f"the upload of {name!r} arrived damaged; try again") from exc
     if not data:
-        raise DataError(f"{filename!r} is empty (0 bytes)")
-    limit = settings.upload_limit_mb * 1024 * 1024
-    if len(data) > limit:
-        raise DataError(f"{filename!r} is {len(data) / 2**20:.1f} MB; the limit is {settings.upload_limit_mb} MB")
-    sha = hashlib.sha256(data).hexdigest()
+        raise DataError(f"{name!r} is empty (0 bytes)")
+    upload_id = upload_store(settings).put(data)
     if settings.redis_url:
-        _blobs(settings.redis_url, settings.cache_dir / "uploads").put(sha, data)
-    write_atomically(settings.cache_dir / "uploads" / sha / Path(filename).name, data)
-    return {"sha256": sha, "filename": Path(filename).name}
+        _blobs(settings.redis_url, settings.cache_dir / "uploads").put(upload_id, data)
+    return {"upload_id": upload_id, "filename": name, "size_bytes": len(data)}
 
 
 def register(app: dash.Dash) -> None:
@@ -73,18 +94,10 @@ def register(app: dash.Dash) -> None:
     )
     def receive_upload(contents, filename):
         try:
-            token = store_upload(settings, contents, filename or "upload.csv")
-            path = stored_path(settings, token)
-            columns = source_columns(path)
-        except DataError as error:  # unreadable: the previous file and results stay, nothing is lost
-            return dash.no_update, dash.no_update, common.error_alert(error), None, dash.no_update
-        try:
-            frame = read_transactions(path)
-        except DataError as error:
-            # readable but not usable as it stands: keep it, so a corrected mapping can run on it
-            note = f"{token['filename']}: choose the missing columns below, then press Run analysis."
-            return ({**token, "ready": False}, note, common.error_alert(error),
-                    mapping_editor(columns, detect_mapping(columns)), "upload")
-        note = f"{token['filename']}: {len(frame):,} rows read; the analysis starts with the mapping below."
-        return ({**token, "ready": True}, note, None,
-                mapping_editor(columns, frame.attrs.get("loading", {}).get("mapping", {})), "upload")
+            token = store_upload(settings, contents, filename)
+        except DataError as error:  # refused: the previous file and results stay, nothing is lost
+            return dash.no_update, dash.no_update, common.error_alert(error), dash.no_update, dash.no_update
+        except OSError as error:  # full or read-only disk: say so, the app carries on
+            return dash.no_update, dash.no_update, common.storage_alert(error), dash.no_update, dash.no_update
+        note = f"{token['filename']}: received ({token['size_bytes'] / 2**20:.1f} MB); the analysis reads it now."
+        return token, note, None, None, "upload"

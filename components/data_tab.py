@@ -46,13 +46,15 @@ def source_panel(datasets: dict[str, str], default: str, upload_limit_mb: int) -
                     [html.I(className="bi bi-cloud-arrow-up me-2"), "Drop a transaction file here or ",
                      html.A("choose one")]
                 ),
-                max_size=upload_limit_mb * 1024 * 1024,
+                max_size=upload_limit_mb * 2**20,  # refused in the browser, said by assets/upload_limit.js
                 className="border border-2 rounded p-3 text-center bg-light",
                 style={"borderStyle": "dashed"},
             ),
             html.Div(
                 f"CSV (any delimiter, encoding, .gz/.xz/.zip/.bz2), XLSX or Parquet, up to {upload_limit_mb} MB.",
+                id=ids.UPLOAD_LIMIT,
                 className="small-muted mt-1",
+                **{"data-max-bytes": upload_limit_mb * 2**20},
             ),
             html.Div(id=ids.UPLOAD_NAME, className="small mt-1"),
             html.Div(id=ids.UPLOAD_ERROR, className="mt-2"),

@@ -9,6 +9,7 @@ RUN_PROGRESS_TEXT = "run-progress-text"
 RUN_BUTTON = "run-button"
 CANCEL_BUTTON = "cancel-button"
 RUN_ERROR = "run-error"
+SERVER_ALERT = "server-alert"  # failures no callback handled itself (storage, a dead run)
 LOCATION = "location"  # dcc.Location of the page
 AUTORUN = "autorun"  # Store: the dataset whose results must be computed (not found in the cache)
 
@@ -17,6 +18,7 @@ DATASET = "dataset-choice"
 UPLOAD = "upload"
 UPLOAD_NAME = "upload-name"
 UPLOAD_ERROR = "upload-error"
+UPLOAD_LIMIT = "upload-limit"  # states the size limit; assets/upload_limit.js reads it
 UPLOAD_STORE = "upload-store"  # server-side token of the uploaded file, never its rows
 MAPPING_TABLE = "mapping-table"
 QUALITY_REPORT = "quality-report"

@@ -72,6 +72,7 @@ def build_layout(settings) -> html.Div:
             navbar(),
             dbc.Container(
                 [
+                    html.Div(id=ids.SERVER_ALERT, className="mb-2"),
                     dcc.Store(id=ids.RESULTS_KEY, storage_type="memory"),
                     dcc.Store(id=ids.AUTORUN),
                     dcc.Location(id=ids.LOCATION, refresh=False),

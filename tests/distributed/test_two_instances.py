@@ -68,7 +68,7 @@ def test_upload_analysed_through_one_instance_is_browsable_through_the_other(ser
     assert page.get("tower-kpis", "children")
 
     assert all(hits > 5 for hits in session.hits.values()), session.hits  # both instances served the session
-    sha = page.get("upload-store", "data")["sha256"]
+    sha = page.get("upload-store", "data")["upload_id"]
     assert (services.worker_cache / "uploads" / sha).is_dir()  # the worker read the upload from Redis
     for name in ("web-a", "web-b", "worker"):  # and nobody keeps results on a local disk
         assert not (services.root / f"{name}-cache" / "results").exists()
