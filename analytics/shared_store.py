@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -134,6 +135,11 @@ class UploadBlobs:
 
     def put(self, sha256: str, data: bytes) -> None:
         self._redis.set(f"{PREFIX}:upload:{self._checked(sha256)}", data, ex=self.ttl_s)
+
+    def delete(self, sha256: str) -> None:
+        """Remove the upload from Redis and this process's copy (a rejected or expired upload)."""
+        self._redis.delete(f"{PREFIX}:upload:{self._checked(sha256)}")
+        shutil.rmtree(self.local_dir / sha256, ignore_errors=True)
 
     def local_path(self, sha256: str, filename: str) -> Path | None:
         """This process's copy of the upload, fetched from Redis when missing; None when Redis has no such upload."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import dash
@@ -51,6 +52,15 @@ PARAM_STATES = [
     State(ids.PARAM_CLUSTER_K, "value"),
     State(ids.PARAM_K_RANGE, "value"),
 ]
+
+
+def run_slot(settings, cache, progress):
+    """A place among the server's concurrent runs, waiting in line (its place shown) while all are taken.
+    Under Celery the worker's concurrency bounds the runs and its queue is the line."""
+    if settings.redis_url:
+        return contextlib.nullcontext()
+    return cache.run_slot(settings.max_concurrent_runs,
+                          waiting=lambda place: progress(0.0, f"Waiting for a free slot: {place} in line"))
 
 
 def register(app: dash.Dash) -> None:
@@ -117,7 +127,7 @@ def register(app: dash.Dash) -> None:
                     try:
                         columns = source_columns(data, filename=name, limits=limits)
                     except DataError:
-                        uploads.upload_store(settings).delete(upload_id)  # rejected: not kept on the server
+                        uploads.delete_upload(settings, upload_id)  # rejected: not kept on the server
                         raise
                     detected = detect_mapping(columns)
                     editor = mapping_editor(columns, detected)
@@ -137,8 +147,7 @@ def register(app: dash.Dash) -> None:
                     return load_dataset(dataset)
 
             cache = common.results_cache(settings)
-            with cache.run_slot(settings.max_concurrent_runs,
-                                waiting=lambda place: progress(0.0, f"Waiting for a free slot: {place} in line")):
+            with run_slot(settings, cache, progress):
                 key = pipeline.run_cached(load, params, cache, source_id=source_id, source_name=source_name,
                                           progress=progress)
         except DataError as error:

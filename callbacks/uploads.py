@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -58,6 +59,14 @@ def uploaded_file(settings: Settings, token: object) -> tuple[str, bytes, str]:
     return upload_id, _read(settings, upload_id), name
 
 
+def delete_upload(settings: Settings, upload_id: str) -> None:
+    """Remove an upload at once (rejected, or deleted by an admin)."""
+    if settings.redis_url:
+        _blobs(settings.redis_url, settings.cache_dir / "uploads").delete(upload_id)
+    else:
+        upload_store(settings).delete(upload_id)
+
+
 def store_upload(settings: Settings, contents: object, filename: object) -> dict:
     """Check the size from the data URL's length (before decoding), decode, store; the browser's token."""
     name = display_name(filename)
@@ -73,9 +82,11 @@ def store_upload(settings: Settings, contents: object, filename: object) -> dict
         raise DataError(f"the upload of {name!r} arrived damaged; try again") from exc
     if not data:
         raise DataError(f"{name!r} is empty (0 bytes)")
-    upload_id = upload_store(settings).put(data)
     if settings.redis_url:
+        upload_id = hashlib.sha256(data).hexdigest()
         _blobs(settings.redis_url, settings.cache_dir / "uploads").put(upload_id, data)
+    else:
+        upload_id = upload_store(settings).put(data)
     return {"upload_id": upload_id, "filename": name, "size_bytes": len(data)}
 
 

@@ -17,11 +17,6 @@ from analytics.cache import ResultsCache
 from analytics.shared_store import RedisResultsCache
 from scripts.dash_http import DashClient
 
-# The diskcache manager keeps a cancelled run's fit lock until it expires (10 min): issue 10 fixes that.
-DISKCACHE_CANCEL = pytest.mark.xfail(raises=TimeoutError, strict=False,
-                                     reason="issue 10: a cancelled diskcache run keeps its fit lock")
-
-
 @pytest.fixture(scope="module", params=["diskcache", "celery"])
 def services(request, stack_factory):
     stack = stack_factory()
@@ -61,9 +56,7 @@ def test_bad_parameter_is_named_and_results_stay(services):
     assert page.get("results-key", "data") == key
 
 
-def test_cancel_stops_the_run_and_the_next_run_starts_at_once(services, request):
-    if services.manager == "diskcache":
-        request.applymarker(DISKCACHE_CANCEL)
+def test_cancel_stops_the_run_and_the_next_run_starts_at_once(services):
     page = client(services)
     first_key = page.get("results-key", "data")
     page.change("param-horizon", "value", 7)  # new results to compute: a run long enough to cancel
