@@ -109,7 +109,19 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.server.config["RCT_SETTINGS"] = settings
     app.layout = build_layout(settings)
     callbacks.register_all(app)
+    _set_up_before_serving(app)
     return app
+
+
+def _set_up_before_serving(app: dash.Dash) -> None:
+    """Run Dash's first-request set-up now, while the process is not serving yet.
+
+    Dash registers its script bundles on a process's first request; under a threaded gunicorn worker, a
+    script request that arrives while another thread is still in that set-up is answered 500 ("dash is not
+    a registered library"), which breaks a fresh deploy's first page view. One request through the test
+    client here makes every worker (and ``python app.py``) ready before it accepts a connection.
+    """
+    app.server.test_client().get(app.config.requests_pathname_prefix)
 
 
 app = create_app()

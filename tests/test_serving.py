@@ -51,3 +51,25 @@ def test_app_serves_page_and_local_bootstrap(command, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+
+def test_a_new_app_has_registered_every_script_before_its_first_request(tmp_path):
+    """Dash registers its script bundles during a process's first request; a gunicorn worker that is still
+    in that set-up on one thread answers 500 to a script request on another, which broke a fresh deploy's
+    first page view. The factory does the set-up, so a new worker knows every script the page lists
+    before it serves anything."""
+    import re
+
+    from dash.fingerprint import check_fingerprint
+
+    from app import create_app
+    from settings import Settings
+
+    app = create_app(Settings(cache_dir=tmp_path / "cache"))
+    known = {namespace: set(paths) for namespace, paths in app.registered_paths.items()}
+    page = app.server.test_client().get("/").get_data(as_text=True)
+    scripts = re.findall(r'<script src="/_dash-component-suites/([^/"]+)/([^"?]+)', page)
+    assert any("polyfill" in path for _, path in scripts), scripts
+    unknown = [(ns, path) for ns, path in scripts if check_fingerprint(path)[0] not in known.get(ns, set())]
+    assert unknown == []

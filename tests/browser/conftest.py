@@ -75,9 +75,7 @@ def switch_tab(dash_duo, label: str) -> None:
     """Click a tab by its visible label, as a person would."""
     from selenium.webdriver.common.by import By
 
-    link = dash_duo.driver.find_element(By.LINK_TEXT, label)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", link)
-    link.click()
+    click(dash_duo, dash_duo.driver.find_element(By.LINK_TEXT, label))
     dash_duo.wait_for_text_to_equal("#tabs .nav-link.active", label, timeout=10)
 
 
@@ -94,11 +92,63 @@ def wait_for_download(dash_duo, name: str, timeout: float = 20):
     raise AssertionError(f"{name} was not downloaded within {timeout} s")
 
 
-def click(dash_duo, selector: str) -> None:
-    """Scroll an element to the middle of the screen and click it, as a person would scroll then click.
+CLICKABLE_TIMEOUT_S = 20
 
-    The scroll is instant: Bootstrap turns on smooth scrolling, and a click mid-scroll lands elsewhere.
+# Why an element cannot take a person's click now ("" when it can): scrolled to the middle of the window
+# first (instantly: Bootstrap turns on smooth scrolling, and a click mid-scroll lands elsewhere), then the
+# point a click would hit must belong to the element, not to an overlay, a tooltip or a loading spinner.
+_UNCLICKABLE_REASON_JS = """
+const el = arguments[0];
+el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
+const box = el.getBoundingClientRect();
+if (box.width === 0 || box.height === 0) return 'it has no size';
+const x = box.left + box.width / 2, y = box.top + box.height / 2;
+if (x < 0 || y < 0 || x >= window.innerWidth || y >= window.innerHeight) return 'it is outside the window';
+const hit = document.elementFromPoint(x, y);
+if (!hit) return 'nothing is at its centre';
+if (hit !== el && !el.contains(hit)) return 'it is covered by ' + hit.outerHTML.slice(0, 160);
+return '';
+"""
+
+
+def click(dash_duo, target) -> None:
+    """Click an element (a CSS selector or a found element) as a person would: wait until it is visible,
+    enabled and not covered, with its centre in view, then click it with a real mouse click.
+
+    No retry after the click: if the element never becomes clickable the test fails and says why.
     """
-    element = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-    element.click()
+    import time
+
+    element = dash_duo.find_element(target) if isinstance(target, str) else target
+    deadline = time.time() + CLICKABLE_TIMEOUT_S
+    reason = ""
+    while time.time() < deadline:
+        if not element.is_displayed():
+            reason = "it is not visible"
+        elif not element.is_enabled():
+            reason = "it is disabled"
+        else:
+            reason = dash_duo.driver.execute_script(_UNCLICKABLE_REASON_JS, element)
+            if not reason:
+                element.click()
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"could not click {target!r} within {CLICKABLE_TIMEOUT_S} s: {reason}")
+
+
+def choose(dash_duo, selector: str, option_text: str) -> None:
+    """Pick an option of a Dash dropdown by its visible text: open it, wait for the option, click it, and
+    wait until the dropdown shows it (a multi-select shows it among its values)."""
+    from selenium.webdriver.common.by import By
+
+    click(dash_duo, selector)
+    menu = dash_duo.wait_for_element(".dash-dropdown-options", timeout=CLICKABLE_TIMEOUT_S)
+    xpath = f".//*[contains(@class, 'dash-dropdown-option')][normalize-space()={_xpath_literal(option_text)}]"
+    click(dash_duo, menu.find_element(By.XPATH, xpath))
+    dash_duo.wait_for_contains_text(selector, option_text, timeout=CLICKABLE_TIMEOUT_S)
+
+
+def _xpath_literal(text: str) -> str:
+    if "'" not in text:
+        return f"'{text}'"
+    return "concat('" + text.replace("'", "', \"'\", '") + "')"

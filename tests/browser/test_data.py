@@ -5,7 +5,7 @@ import pandas as pd
 from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser.conftest import LOAD_TIMEOUT_S, click, console_errors, open_app, switch_tab
+from tests.browser.conftest import LOAD_TIMEOUT_S, choose, click, console_errors, open_app, switch_tab
 
 
 def _shop_log(path, customer_column="CustomerID"):
@@ -69,7 +69,7 @@ def test_wrong_column_name_is_fixed_in_the_mapping_editor(dash_duo, make_app, tm
     _upload(dash_duo, _shop_log(tmp_path / "buyers.csv", customer_column="Buyer"))
     dash_duo.wait_for_contains_text("#run-error", "customer", timeout=30)
     # the editor lists the file's columns; the person picks the customer column and runs
-    dash_duo.select_dcc_dropdown('#\\{\\"canonical\\"\\:\\"customer_id\\"\\,\\"type\\"\\:\\"mapping\\"\\}', value="Buyer")
+    choose(dash_duo, '#\\{\\"canonical\\"\\:\\"customer_id\\"\\,\\"type\\"\\:\\"mapping\\"\\}', "Buyer")
     click(dash_duo, "#run-button")
     dash_duo.wait_for_contains_text("#quality-report", "Source: buyers.csv", timeout=LOAD_TIMEOUT_S)
     assert "80 customers" in dash_duo.find_element("#dataset-summary").text
@@ -113,8 +113,8 @@ def test_cancel_stops_a_run_and_keeps_the_previous_results(dash_duo, make_app):
 def test_choosing_another_dataset_shows_its_results(dash_duo, make_app):
     open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
     switch_tab(dash_duo, "Data")
-    dash_duo.select_dcc_dropdown("#dataset-choice", value="Synthetic UK gift retailer (about 100k invoice lines, "
-                                                         "2010-12 to 2011-12)")
+    choose(dash_duo, "#dataset-choice",
+           "Synthetic UK gift retailer (about 100k invoice lines, 2010-12 to 2011-12)")
     dash_duo.wait_for_contains_text("#dataset-summary", "synthetic", timeout=LOAD_TIMEOUT_S)
     dash_duo.wait_for_contains_text("#quality-report", "Source: synthetic", timeout=30)
     assert console_errors(dash_duo) == []

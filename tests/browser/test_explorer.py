@@ -5,7 +5,7 @@ import re
 import pandas as pd
 from dash.testing.wait import until
 
-from tests.browser.conftest import click, console_errors, open_app, switch_tab, wait_for_download
+from tests.browser.conftest import choose, click, console_errors, open_app, switch_tab, wait_for_download
 
 
 def _count(dash_duo) -> tuple[int, int]:
@@ -22,7 +22,7 @@ def test_filter_by_segment_changes_table_and_export(dash_duo, make_app):
     assert selected == total > 0
     dash_duo.wait_for_element("#explorer-scatter .js-plotly-plot", timeout=20)
 
-    dash_duo.select_dcc_dropdown("#explorer-segments", value="Champions")
+    choose(dash_duo, "#explorer-segments", "Champions")
     dash_duo.wait_for_contains_text("#explorer-count", "customers selected", timeout=10)
     until(lambda: _count(dash_duo)[0] < total, timeout=10)
     champions, _ = _count(dash_duo)

@@ -7,13 +7,11 @@ import re
 import diskcache
 import pandas as pd
 from dash.testing.wait import until
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.common.action_chains import ActionChains
 
 from analytics import journeys as J
 from analytics import pipeline
 from callbacks.journeys import export_filename, history_key
-from tests.browser.conftest import console_errors, open_app, switch_tab, wait_for_download
+from tests.browser.conftest import choose, click, console_errors, open_app, switch_tab, wait_for_download
 
 TIMEOUT = 60  # the machine running the tests may be busy
 
@@ -46,22 +44,6 @@ def grid_values(dash_duo, column: str) -> set[str]:
     return {c.get_attribute("textContent") for c in cells}
 
 
-def pick(dash_duo, selector: str, value: str) -> None:
-    """Choose an option of a Dash 4 dropdown by its text, scrolled into view first as a person would; tried
-    again while a panel above is still re-rendering (the click then lands on whatever moved under it)."""
-
-    def attempt() -> bool:
-        try:
-            dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
-                                           dash_duo.find_element(selector))
-            dash_duo.select_dcc_dropdown(selector, value=value)
-        except WebDriverException:
-            return False
-        return dash_duo.find_element(selector).text.strip() == value
-
-    until(attempt, timeout=TIMEOUT, poll=1)
-
-
 def open_journeys(dash_duo, make_app):
     open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
     switch_tab(dash_duo, "Journeys")
@@ -81,7 +63,7 @@ def test_pick_snapshots_and_flow_then_export_its_customers(dash_duo, make_app, b
 
     # compare an earlier quarter with the last one instead
     first, last = labels[-4], labels[-1]
-    pick(dash_duo, "#journeys-from", first)
+    choose(dash_duo, "#journeys-from", first)
     dash_duo.wait_for_contains_text("#journeys-headlines", f"of {first}", timeout=TIMEOUT)
     until(lambda: first in dash_duo.find_element("#journeys-sankey").text, timeout=TIMEOUT)
     until(lambda: f" in {first}, " in (dash_duo.driver.execute_script(
@@ -96,18 +78,15 @@ def test_pick_snapshots_and_flow_then_export_its_customers(dash_duo, make_app, b
     source, target, expected = str(flow["source"]), str(flow["target"]), int(flow["customers"])
     assert expected > 0
 
-    pick(dash_duo, "#journeys-flow-source", source)
-    pick(dash_duo, "#journeys-flow-target", target)
+    choose(dash_duo, "#journeys-flow-source", source)
+    choose(dash_duo, "#journeys-flow-target", target)
     summary = f"{expected:,} customers: {source}"
     until(lambda: dash_duo.find_element("#journeys-flow-count").text.startswith(summary), timeout=TIMEOUT)
     assert f"{target} in {last}" in dash_duo.find_element("#journeys-flow-count").text
     until(lambda: grid_values(dash_duo, "source") == {source} and grid_values(dash_duo, "target") == {target},
           timeout=TIMEOUT)
 
-    until(lambda: dash_duo.find_element("#journeys-export").is_enabled(), timeout=TIMEOUT)
-    button = dash_duo.find_element("#journeys-export")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
-    button.click()
+    click(dash_duo, "#journeys-export")
     path = wait_for_download(dash_duo, export_filename(first, last, source, target), timeout=TIMEOUT)
     exported = pd.read_csv(path, dtype={"customer_id": str})
     assert len(exported) == expected
@@ -130,7 +109,7 @@ def test_click_a_sankey_link_lists_its_customers(dash_duo, make_app, browser_cac
     links = dash_duo.find_elements("#journeys-sankey path.sankey-link")
     assert links
     widest = max(links, key=lambda el: el.rect["height"] * el.rect["width"])
-    ActionChains(dash_duo.driver).move_to_element(widest).click().perform()
+    click(dash_duo, widest)
     until(lambda: re.match(r"[\d,]+ customers", dash_duo.find_element("#journeys-flow-count").text),
           timeout=TIMEOUT)
 
@@ -147,7 +126,7 @@ def test_click_a_sankey_link_lists_its_customers(dash_duo, make_app, browser_cac
 def test_monthly_snapshots_are_computed_once_and_cached(dash_duo, make_app, browser_cache_dir):
     open_journeys(dash_duo, make_app)
     key, results = cached_results(browser_cache_dir)
-    dash_duo.find_element("label[for='_dbcprivate_radioitems_journeys-period_input_M']").click()
+    click(dash_duo, "label[for='_dbcprivate_radioitems_journeys-period_input_M']")
     inactive = dash_duo.find_element("#journeys-inactive")
     inactive.clear()
     inactive.send_keys("90\n")

@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from components.figures.roi import money
-from tests.browser.conftest import console_errors, open_app, switch_tab, wait_for_download
+from tests.browser.conftest import choose, click, console_errors, open_app, switch_tab, wait_for_download
 
 NET_PROFIT = "#roi-kpi-net_profit .kpi-value"
 
@@ -46,17 +46,9 @@ def _set_discount(dash_duo, percent: int) -> None:
           == str(percent), timeout=10)
 
 
-def _click(dash_duo, element) -> None:
-    """Click as a person would, scrolling the element to the middle of the window first."""
-    element = dash_duo.find_element(element) if isinstance(element, str) else element
-    # instant: Bootstrap's smooth scrolling would still be moving the page when the click lands
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-    element.click()
-
-
 def _click_label(dash_duo, group_id: str, label: str) -> None:
     xpath = f"//*[@id='{group_id}']//label[normalize-space()='{label}']"
-    _click(dash_duo, dash_duo.driver.find_element(By.XPATH, xpath))
+    click(dash_duo, dash_duo.driver.find_element(By.XPATH, xpath))
 
 
 def _change_and_wait(dash_duo, action) -> str:
@@ -71,7 +63,7 @@ def test_discount_save_compare_export(dash_duo, make_app):
     assert dash_duo.find_element("#roi-discount [role=slider]").get_attribute("aria-valuenow") == "15"
     net_15 = _net_profit(dash_duo)
 
-    _click(dash_duo, "#roi-save")
+    click(dash_duo, "#roi-save")
     dash_duo.wait_for_contains_text("#roi-compare", "Base", timeout=15)
 
     net_30 = _change_and_wait(dash_duo, lambda: _set_discount(dash_duo, 30))
@@ -79,7 +71,7 @@ def test_discount_save_compare_export(dash_duo, make_app):
 
     _type_into(dash_duo, "#roi-name", "Deep discount")
     until(lambda: "name=Deep+discount" in _share_link(dash_duo), timeout=10)
-    _click(dash_duo, "#roi-save")
+    click(dash_duo, "#roi-save")
     dash_duo.wait_for_contains_text("#roi-compare", "Deep discount", timeout=15)
 
     table = dash_duo.find_element("#roi-compare-table")
@@ -89,7 +81,7 @@ def test_discount_save_compare_export(dash_duo, make_app):
                    if tr.find_element(By.CSS_SELECTOR, "th").text == "Net profit")
     assert [td.text for td in net_row.find_elements(By.CSS_SELECTOR, "td")] == [net_15, net_30]
 
-    _click(dash_duo, "#roi-export")
+    click(dash_duo, "#roi-export")
     exported = pd.read_csv(wait_for_download(dash_duo, "roi_scenarios.csv"))
     assert exported["name"].tolist() == ["Base", "Deep discount"]
     assert exported["discount_pct"].tolist() == [15, 30]
@@ -103,7 +95,7 @@ def test_discount_save_compare_export(dash_duo, make_app):
 def test_shared_link_restores_the_scenario(dash_duo, make_app):
     _open_roi(dash_duo, make_app)
     _change_and_wait(dash_duo, lambda: _set_discount(dash_duo, 25))
-    _change_and_wait(dash_duo, lambda: dash_duo.select_dcc_dropdown("#roi-segments", value="At Risk"))
+    _change_and_wait(dash_duo, lambda: choose(dash_duo, "#roi-segments", "At Risk"))
     dash_duo.find_element("body").send_keys(Keys.ESCAPE)  # close the multi-select menu
     _change_and_wait(dash_duo, lambda: _type_into(dash_duo, "#roi-contact-cost", "0.5"))
     _change_and_wait(dash_duo, lambda: _click_label(dash_duo, "roi-size-mode", "Best size"))

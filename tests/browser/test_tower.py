@@ -16,12 +16,11 @@ from components import formatting as fmt
 from components.kpis import card_id, format_value
 from components.methodology_tab import NOT_AVAILABLE
 from settings import Settings
-from tests.browser.conftest import LOAD_TIMEOUT_S, console_errors
+from tests.browser.conftest import LOAD_TIMEOUT_S, click, console_errors
 from tests.results_fixtures import cdnow_results, with_models
 
 def open_tab(dash_duo, label: str) -> None:
-    link = next(a for a in dash_duo.find_elements("#tabs .nav-link") if a.text.strip() == label)
-    link.click()
+    click(dash_duo, next(a for a in dash_duo.find_elements("#tabs .nav-link") if a.text.strip() == label))
     dash_duo.wait_for_text_to_equal("#tabs .nav-link.active", label, timeout=10)
 
 
