@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 import analytics
-from analytics import pipeline
+from analytics import insights, pipeline
 from analytics.database import DatabaseLimits, DatabaseSource, named_connections, parse_url, read_database
 from analytics.datasets import DATASETS, load_dataset
 from analytics.errors import DataError
@@ -81,6 +81,7 @@ def summary_of(results: Results, source: str) -> dict[str, Any]:
             "customers_modelled": int(len(results.customers)),
             "customers_excluded": results.quality["n_customers_excluded"],
             "segments": {str(k): int(v) for k, v in results.customers["segment"].value_counts().items()},
+            "at_risk": insights.at_risk_summary(results),
         },
         "versions": {
             "analytics": analytics.__version__,

@@ -15,10 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema
+from analytics.audience import AT_RISK_CHURN_PROBABILITY, is_at_risk
 from analytics.results import Results
-
-CHURN_THRESHOLD = 0.5
-"""A customer is at risk when their churn probability is at least this (fraction)."""
 
 AT_RISK_SEGMENTS: tuple[str, ...] = ("At Risk", "Can't Lose Them", "About To Sleep")
 """Stand-in definition of "at risk" when the results carry no churn model."""
@@ -97,9 +95,23 @@ def clv_settings(results: Results) -> dict[str, float]:
 def at_risk_mask(customers: pd.DataFrame) -> tuple[pd.Series, str]:
     """Boolean "at risk" per customer and how it was decided (churn model if present, else segments)."""
     if "churn_probability" in customers.columns:
-        probability = pd.to_numeric(customers["churn_probability"], errors="coerce")
-        return probability.ge(CHURN_THRESHOLD).fillna(False).astype(bool), "churn"
+        return is_at_risk(customers["churn_probability"]), "churn"
     return customers["segment"].isin(AT_RISK_SEGMENTS).fillna(False).astype(bool), "segments"
+
+
+def at_risk_rule(basis: str, window_days: int) -> str:
+    """The at-risk rule in words, for the basis :func:`at_risk_mask` used."""
+    if basis == "churn":
+        return (f"a churn probability of at least {AT_RISK_CHURN_PROBABILITY * 100:.0f} % for the next "
+                f"{window_days} days (churn model)")
+    return (f"an RFM segment of {', '.join(AT_RISK_SEGMENTS[:-1])} or {AT_RISK_SEGMENTS[-1]} "
+            "(these results have no churn model, so the segments stand in)")
+
+
+def at_risk_summary(results: Results) -> dict[str, Any]:
+    """How many customers are at risk and by which rule (the CLI's summary and the tower say the same)."""
+    at_risk, basis = at_risk_mask(results.customers)
+    return {"customers": int(at_risk.sum()), "basis": basis, "rule": at_risk_rule(basis, churn_window_days(results))}
 
 
 def complete_months(monthly: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -229,13 +241,10 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
     at_risk, basis = at_risk_mask(customers)
     count_at_risk = int(at_risk.sum())
     share_at_risk = _pct(count_at_risk / n) if n else "–"
+    rule = at_risk_rule(basis, window)
     if basis == "churn":
-        rule = (f"a churn probability of at least {CHURN_THRESHOLD * 100:.0f} % for the next {window} days "
-                "(churn model)")
-        risk_caption = f"churn probability ≥ {CHURN_THRESHOLD * 100:.0f} % · {share_at_risk} of customers"
+        risk_caption = f"churn probability ≥ {AT_RISK_CHURN_PROBABILITY * 100:.0f} % · {share_at_risk} of customers"
     else:
-        rule = (f"an RFM segment of {', '.join(AT_RISK_SEGMENTS[:-1])} or {AT_RISK_SEGMENTS[-1]} "
-                "(these results have no churn model, so the segments stand in)")
         risk_caption = f"RFM segments at risk · {share_at_risk} of customers"
     items.append(_kpi("at_risk", "Customers at risk", count_at_risk, "count", f"Customers with {rule}.",
                       risk_caption, risk=True))
@@ -296,7 +305,7 @@ def _risk_sentence(results: Results) -> str | None:
         return None
     window = churn_window_days(results)
     who = (f"{n:,} customers ({_pct(n / len(customers))}) are likely to stop buying within {window} days "
-           f"(churn probability ≥ {CHURN_THRESHOLD * 100:.0f} %)" if basis == "churn" else
+           f"(churn probability ≥ {AT_RISK_CHURN_PROBABILITY * 100:.0f} %)" if basis == "churn" else
            f"{n:,} customers ({_pct(n / len(customers))}) sit in the {', '.join(AT_RISK_SEGMENTS[:-1])} or "
            f"{AT_RISK_SEGMENTS[-1]} segments")
     if "clv" in customers.columns and customers["clv"].notna().any():

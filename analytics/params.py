@@ -9,6 +9,7 @@ import pandas as pd
 
 from analytics.clustering.methods import METHODS as CLUSTER_METHODS
 from analytics.errors import DataError
+from analytics.fields import reject_unknown
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,5 @@ class AnalysisParams:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "AnalysisParams":
         """Build from a (possibly partial) dict; unknown keys are an error, named."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise DataError(f"unknown parameter(s): {', '.join(unknown)}; expected some of {', '.join(sorted(known))}")
+        reject_unknown(values, (f.name for f in fields(cls)), "parameter")
         return cls(**values)

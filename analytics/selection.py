@@ -1,50 +1,27 @@
-"""Selecting customers for the explorer and for campaign lists; per-group summaries on one scale."""
+"""The explorer's views of a selection: the high-value at-risk list, per-group summaries on one scale, and a
+display sample. Selecting customers is :mod:`analytics.audience`."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from analytics.audience import AT_RISK_CHURN_PROBABILITY, is_at_risk
+
 AT_RISK_CLV_QUANTILE = 0.75
 
 
-@dataclass(frozen=True)
-class CustomerFilter:
-    """Explorer filters. None or empty = no restriction. Ranges are inclusive (churn probability 0-1,
-    CLV in currency units)."""
-
-    segments: tuple[str, ...] = ()
-    clusters: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()
-    churn_range: tuple[float, float] | None = None
-    clv_range: tuple[float, float] | None = None
-
-    def apply(self, customers: pd.DataFrame) -> pd.DataFrame:
-        """Rows of ``customers`` passing every filter; a filter on an absent column keeps everyone."""
-        keep = np.ones(len(customers), dtype=bool)
-        for column, wanted in (("segment", self.segments), ("cluster_name", self.clusters),
-                               ("country", self.countries)):
-            if wanted and column in customers:
-                keep &= customers[column].isin(wanted).to_numpy(dtype=bool, na_value=False)
-        for column, bounds in (("churn_probability", self.churn_range), ("clv", self.clv_range)):
-            if bounds is not None and column in customers:
-                values = customers[column].to_numpy(dtype=float)
-                keep &= (values >= bounds[0]) & (values <= bounds[1])
-        return customers.loc[keep]
-
-
-def high_value_at_risk(customers: pd.DataFrame, churn_threshold: float = 0.5,
+def high_value_at_risk(customers: pd.DataFrame, churn_threshold: float = AT_RISK_CHURN_PROBABILITY,
                        clv_quantile: float = AT_RISK_CLV_QUANTILE) -> tuple[pd.DataFrame, str]:
-    """Customers in the top CLV quartile (by default) whose churn probability exceeds the threshold.
+    """Customers in the top CLV quartile (by default) who are at risk (:func:`analytics.audience.is_at_risk`:
+    churn probability at least the threshold).
 
     Returns the rows, sorted by CLV descending, and the definition in words with the CLV cut-off used.
     """
     cutoff = float(customers["clv"].quantile(clv_quantile))
-    chosen = customers.loc[(customers["clv"] >= cutoff) & (customers["churn_probability"] > churn_threshold)]
+    chosen = customers.loc[(customers["clv"] >= cutoff) & is_at_risk(customers["churn_probability"], churn_threshold)]
     definition = (
-        f"CLV in the top {100 - clv_quantile * 100:.0f} % (CLV ≥ {cutoff:,.0f}) and churn probability above "
+        f"CLV in the top {100 - clv_quantile * 100:.0f} % (CLV ≥ {cutoff:,.0f}) and churn probability at least "
         f"{churn_threshold:.0%}: {len(chosen):,} customers"
     )
     return chosen.sort_values("clv", ascending=False), definition

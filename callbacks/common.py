@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -82,3 +83,20 @@ def storage_alert(error: BaseException) -> dbc.Alert:
     return error_alert(f"the server cannot use its storage ({detail}); the disk may be full or read-only. "
                        f"Nothing on screen was lost; try again once the administrator has fixed it.",
                        title="Server storage problem")
+
+
+def options(values: Iterable, chosen: Sequence | None = None) -> list[dict]:
+    """Dropdown options for ``values``; chosen values these results lack (e.g. from a shared link) are kept
+    selectable so the control does not silently drop them."""
+    values = [str(v) for v in values]
+    extra = [str(v) for v in chosen or () if str(v) not in values]
+    return [{"label": v, "value": v} for v in [*values, *extra]]
+
+
+def open_range(values: Sequence[float] | None, low: float, high: float | None) -> tuple[float | None, float | None]:
+    """A range slider's value as filter bounds: an end at the slider's own limit (``low``, ``high``) is open
+    (None), so the untouched slider does not drop customers whose value is missing."""
+    if not values:
+        return None, None
+    start, end = float(values[0]), float(values[1])
+    return (None if start <= low else start), (None if high is None or end >= high else end)

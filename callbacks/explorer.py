@@ -2,129 +2,166 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
-import numpy as np
+import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html
 
 from analytics import selection
-from analytics.segments import SEGMENT_ORDER
+from analytics.audience import AudienceFilter, filter_options, select_audience
+from analytics.errors import DataError
 from analytics.export import to_safe_csv
+from analytics.results import Results
+from analytics.segments import SEGMENT_ORDER
 from callbacks import common
 from components import explorer_tab, ids
 from components.figures import explorer as figures
 from components.tables import group_summary_table
+from components.theme import empty_figure
+
+FILTERS = {
+    "segments": (ids.EXPLORER_SEGMENTS, "value"), "clusters": (ids.EXPLORER_CLUSTERS, "value"),
+    "countries": (ids.EXPLORER_COUNTRY, "value"), "churn": (ids.EXPLORER_CHURN, "value"),
+    "clv": (ids.EXPLORER_CLV, "value"),
+}
 
 
-def _options(values) -> list[dict]:
-    return [{"label": str(v), "value": str(v)} for v in values]
+def explorer_audience(customers: pd.DataFrame, segments=None, clusters=None, countries=None, churn=None,
+                      clv=None) -> AudienceFilter:
+    """The explorer's controls as the app's one audience filter (:class:`analytics.audience.AudienceFilter`);
+    a slider left at its full range is no restriction."""
+    churn_min, churn_max = common.open_range(churn, 0.0, 1.0)
+    clv_min, clv_max = common.open_range(clv, 0.0, filter_options(customers).clv_max)
+    return AudienceFilter(segments=segments or (), clusters=clusters or (), countries=countries or (),
+                          churn_min=churn_min, churn_max=churn_max, clv_min=clv_min, clv_max=clv_max)
 
 
-def current_filter(segments, clusters, countries, churn, clv) -> selection.CustomerFilter:
-    return selection.CustomerFilter(
-        segments=tuple(segments or ()), clusters=tuple(clusters or ()), countries=tuple(countries or ()),
-        churn_range=tuple(churn) if churn else None, clv_range=tuple(clv) if clv else None,
+def chosen_customers(customers: pd.DataFrame, **filters: Any) -> pd.DataFrame:
+    """The customers the explorer's filters select; DataError names a filter these results cannot serve."""
+    return select_audience(customers, explorer_audience(customers, **filters)).customers
+
+
+def profiles(results: Results) -> dict[str, Any]:
+    """Filter options, radar, segment summary and cluster diagnostics of one analysis."""
+    customers = results.customers
+    choices = filter_options(customers)
+    clv_max = choices.clv_max or 1.0
+    clustering = results.models.get("clustering")
+    diagnostics = (
+        [html.P(clustering.get("k_reason", ""), className="small"),
+         dcc.Graph(figure=figures.selection_diagnostics(clustering.get("selection"), clustering.get("k")),
+                   config={"displayModeBar": False}),
+         html.H6("Cluster profiles", className="fw-semibold mt-2"),
+         group_summary_table(selection.group_summary(customers, by="cluster_name"))]
+        if choices.has_clusters
+        else html.P(f"No clusters in these results: {(clustering or {}).get('error', 'not computed')}",
+                    className="small-muted")
     )
+    return {
+        "segments": common.options(choices.segments),
+        "clusters": common.options(choices.clusters),
+        "countries": common.options(choices.countries),
+        "clv_min": 0.0, "clv_max": clv_max, "clv_value": [0.0, clv_max],
+        "radar": figures.radar(selection.radar_profile(customers).reindex(list(choices.segments))),
+        "summary": group_summary_table(selection.group_summary(customers)),
+        "diagnostics": diagnostics,
+    }
 
 
-FILTER_STATES = [
-    (ids.EXPLORER_SEGMENTS, "value"), (ids.EXPLORER_CLUSTERS, "value"), (ids.EXPLORER_COUNTRY, "value"),
-    (ids.EXPLORER_CHURN, "value"), (ids.EXPLORER_CLV, "value"),
-]
+def filtered_views(results: Results, color_by: str, **filters: Any) -> dict[str, Any]:
+    """Scatter, its sampling note, the count and the grid rows for the filtered customers."""
+    customers = results.customers
+    try:
+        chosen = chosen_customers(customers, **filters)
+    except DataError as error:
+        return {"scatter": empty_figure("No selection"), "note": "", "count": common.error_alert(error, "These filters cannot be used"),
+                "rows": []}
+    if color_by not in chosen:
+        color_by = "segment"
+    shown = selection.display_sample(chosen, explorer_tab.MAX_SCATTER_POINTS)
+    note = (f"Showing a random {len(shown):,} of {len(chosen):,} customers so the 3-D view stays smooth; "
+            "exports hold them all." if len(shown) < len(chosen) else "")
+    rows, shown_rows = explorer_tab.grid_rows(chosen)
+    if shown_rows < len(chosen):
+        note += f" The table lists the {shown_rows:,} highest-value customers of the selection."
+    order = SEGMENT_ORDER if color_by == "segment" else None
+    return {"scatter": figures.rfm_scatter(shown, color_by, order=order), "note": note,
+            "count": f"{len(chosen):,} of {len(customers):,} customers selected", "rows": rows}
+
+
+def at_risk_definition(results: Results, threshold: float | None) -> str:
+    customers = results.customers
+    if "clv" not in customers or "churn_probability" not in customers:
+        return "Needs the CLV and churn models, which these results do not hold."
+    return selection.high_value_at_risk(customers, *([] if threshold is None else [threshold]))[1]
+
+
+def export(results: Results, which: str, threshold: float | None, **filters: Any) -> dict:
+    """The CSV download for ``which`` export button; a filter these results cannot serve gets no file."""
+    customers = results.customers
+    if which == ids.EXPORT_SUMMARY:
+        return dcc.send_string(to_safe_csv(selection.group_summary(customers)), "segment_summary.csv")
+    if which == ids.EXPORT_AT_RISK:
+        if "clv" not in customers or "churn_probability" not in customers:
+            raise dash.exceptions.PreventUpdate
+        rows, _ = selection.high_value_at_risk(customers, *([] if threshold is None else [threshold]))
+        return dcc.send_string(to_safe_csv(rows), "high_value_at_risk.csv")
+    try:
+        chosen = chosen_customers(customers, **filters)
+    except DataError:
+        raise dash.exceptions.PreventUpdate from None  # the count already shows why
+    return dcc.send_string(to_safe_csv(chosen), "customer_selection.csv")
 
 
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
 
     @app.callback(
-        Output(ids.EXPLORER_SEGMENTS, "options"),
-        Output(ids.EXPLORER_CLUSTERS, "options"),
-        Output(ids.EXPLORER_COUNTRY, "options"),
-        Output(ids.EXPLORER_CLV, "min"),
-        Output(ids.EXPLORER_CLV, "max"),
-        Output(ids.EXPLORER_CLV, "value"),
-        Output(ids.EXPLORER_RADAR, "figure"),
-        Output(ids.EXPLORER_SUMMARY, "children"),
-        Output(ids.EXPLORER_DIAGNOSTICS, "children"),
-        Input(ids.tab_key("explorer"), "data"),
+        output={
+            "segments": Output(ids.EXPLORER_SEGMENTS, "options"),
+            "clusters": Output(ids.EXPLORER_CLUSTERS, "options"),
+            "countries": Output(ids.EXPLORER_COUNTRY, "options"),
+            "clv_min": Output(ids.EXPLORER_CLV, "min"),
+            "clv_max": Output(ids.EXPLORER_CLV, "max"),
+            "clv_value": Output(ids.EXPLORER_CLV, "value"),
+            "radar": Output(ids.EXPLORER_RADAR, "figure"),
+            "summary": Output(ids.EXPLORER_SUMMARY, "children"),
+            "diagnostics": Output(ids.EXPLORER_DIAGNOSTICS, "children"),
+        },
+        inputs={"key": Input(ids.tab_key("explorer"), "data")},
     )
     def show_profiles(key):
-        results = common.load_results(settings, key)
-        customers = results.customers
-        present = set(customers["segment"])
-        clusters = customers["cluster_name"].dropna().unique() if "cluster_name" in customers else []
-        countries = customers["country"].dropna().value_counts().index if "country" in customers else []
-        clv_max = float(np.ceil(customers["clv"].max())) if "clv" in customers else 1.0
-        clustering = results.models.get("clustering")
-        diagnostics = (
-            [html.P(clustering.get("k_reason", ""), className="small"),
-             dcc.Graph(figure=figures.selection_diagnostics(clustering.get("selection"), clustering.get("k")),
-                       config={"displayModeBar": False}),
-             html.H6("Cluster profiles", className="fw-semibold mt-2"),
-             group_summary_table(selection.group_summary(customers, by="cluster_name"))]
-            if "cluster_name" in customers
-            else html.P(f"No clusters in these results: {(clustering or {}).get('error', 'not computed')}",
-                        className="small-muted")
-        )
-        return (
-            _options([s for s in SEGMENT_ORDER if s in present]),
-            _options(sorted(clusters)),
-            _options(countries),
-            0.0, clv_max, [0.0, clv_max],
-            figures.radar(selection.radar_profile(customers).reindex([s for s in SEGMENT_ORDER if s in present])),
-            group_summary_table(selection.group_summary(customers)),
-            diagnostics,
-        )
+        return profiles(common.load_results(settings, key))
 
     @app.callback(
-        Output(ids.EXPLORER_SCATTER, "figure"),
-        Output(ids.EXPLORER_SAMPLE_NOTE, "children"),
-        Output(ids.EXPLORER_COUNT, "children"),
-        Output(ids.EXPLORER_GRID, "rowData"),
-        Input(ids.tab_key("explorer"), "data"),
-        Input(ids.EXPLORER_COLOR_BY, "value"),
-        *[Input(i, p) for i, p in FILTER_STATES],
+        output={
+            "scatter": Output(ids.EXPLORER_SCATTER, "figure"),
+            "note": Output(ids.EXPLORER_SAMPLE_NOTE, "children"),
+            "count": Output(ids.EXPLORER_COUNT, "children"),
+            "rows": Output(ids.EXPLORER_GRID, "rowData"),
+        },
+        inputs={"key": Input(ids.tab_key("explorer"), "data"), "color_by": Input(ids.EXPLORER_COLOR_BY, "value"),
+                **{name: Input(*control) for name, control in FILTERS.items()}},
     )
-    def filter_customers(key, color_by, *filters):
-        customers = common.load_results(settings, key).customers
-        chosen = current_filter(*filters).apply(customers)
-        if color_by not in chosen:
-            color_by = "segment"
-        shown = selection.display_sample(chosen, explorer_tab.MAX_SCATTER_POINTS)
-        note = (f"Showing a random {len(shown):,} of {len(chosen):,} customers so the 3-D view stays smooth; "
-                "exports hold them all." if len(shown) < len(chosen) else "")
-        rows, shown_rows = explorer_tab.grid_rows(chosen)
-        if shown_rows < len(chosen):
-            note += f" The table lists the {shown_rows:,} highest-value customers of the selection."
-        count = f"{len(chosen):,} of {len(customers):,} customers selected"
-        order = SEGMENT_ORDER if color_by == "segment" else None
-        return figures.rfm_scatter(shown, color_by, order=order), note, count, rows
+    def filter_customers(key, color_by, **filters):
+        return filtered_views(common.load_results(settings, key), color_by, **filters)
 
     @app.callback(
         Output(ids.AT_RISK_DEFINITION, "children"),
         Input(ids.tab_key("explorer"), "data"),
         Input(ids.AT_RISK_THRESHOLD, "value"),
     )
-    def at_risk_definition(key, threshold):
-        customers = common.load_results(settings, key).customers
-        if "clv" not in customers or "churn_probability" not in customers:
-            return "Needs the CLV and churn models, which these results do not hold."
-        return selection.high_value_at_risk(customers, threshold)[1]
+    def show_at_risk_definition(key, threshold):
+        return at_risk_definition(common.load_results(settings, key), threshold)
 
     @app.callback(
         Output(ids.DOWNLOAD, "data"),
-        Input(ids.EXPORT_SELECTION, "n_clicks"),
-        Input(ids.EXPORT_SUMMARY, "n_clicks"),
-        Input(ids.EXPORT_AT_RISK, "n_clicks"),
-        State(ids.RESULTS_KEY, "data"),
-        State(ids.AT_RISK_THRESHOLD, "value"),
-        *[State(i, p) for i, p in FILTER_STATES],
+        inputs={"clicks": (Input(ids.EXPORT_SELECTION, "n_clicks"), Input(ids.EXPORT_SUMMARY, "n_clicks"),
+                           Input(ids.EXPORT_AT_RISK, "n_clicks")),
+                "key": State(ids.RESULTS_KEY, "data"), "threshold": State(ids.AT_RISK_THRESHOLD, "value"),
+                **{name: State(*control) for name, control in FILTERS.items()}},
         prevent_initial_call=True,
     )
-    def export(_sel, _sum, _risk, key, threshold, *filters):
-        customers = common.load_results(settings, key).customers
-        if ctx.triggered_id == ids.EXPORT_SUMMARY:
-            return dcc.send_string(to_safe_csv(selection.group_summary(customers)), "segment_summary.csv")
-        if ctx.triggered_id == ids.EXPORT_AT_RISK:
-            rows, _ = selection.high_value_at_risk(customers, threshold)
-            return dcc.send_string(to_safe_csv(rows), "high_value_at_risk.csv")
-        return dcc.send_string(to_safe_csv(current_filter(*filters).apply(customers)), "customer_selection.csv")
+    def download(clicks, key, threshold, **filters):
+        return export(common.load_results(settings, key), ctx.triggered_id, threshold, **filters)

@@ -16,11 +16,11 @@ import pandas as pd
 from dash import Input, Output, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
+from analytics.audience import filter_options
 from analytics.errors import DataError
 from analytics.export import to_safe_csv
 from analytics.results import Results
 from analytics.roi import OPTIMAL, AudienceFilter, RoiReport, Scenario, compare, evaluate, read_id_list
-from analytics.segments import SEGMENT_ORDER
 from callbacks import common
 from components import ids
 from components import roi_tab as tab
@@ -220,29 +220,18 @@ def add_saved(saved: list[dict], scenario: dict) -> list[dict]:
     return [*saved, {**scenario, "name": name}]
 
 
-def _options(values: Sequence[str], chosen: Sequence[str] | None) -> list[dict]:
-    # keep chosen values (e.g. from a shared link) selectable even when these results lack them
-    extra = [v for v in chosen or () if v not in values]
-    return [{"label": str(v), "value": str(v)} for v in [*values, *extra]]
-
-
-def audience_options(customers: pd.DataFrame, chosen: Sequence[Sequence[str] | None]) -> tuple:
-    """Options for the segment, cluster and country filters; disabled flags and a note for absent columns."""
-    present = set(customers["segment"].dropna().astype(str)) if "segment" in customers else set()
-    segments = [s for s in SEGMENT_ORDER if s in present] + sorted(present - set(SEGMENT_ORDER))
-    column = {c: c in customers.columns for c in ("cluster_name", "country", "churn_probability", "clv")}
-    clusters = sorted(customers["cluster_name"].dropna().astype(str).unique()) if column["cluster_name"] else []
-    countries = (customers["country"].dropna().astype(str).value_counts().index.tolist()
-                 if column["country"] else [])
-    absent = [label for key, label in (("cluster_name", "clusters"), ("country", "countries"),
-                                       ("churn_probability", "churn probability"), ("clv", "CLV"))
-              if not column[key]]
-    note = f"Not in these results, so not available as a filter: {', '.join(absent)}." if absent else ""
-    return (
-        _options(segments, chosen[0]), _options(clusters, chosen[1]), _options(countries, chosen[2]),
-        not column["cluster_name"], not column["country"], not column["churn_probability"], not column["clv"],
-        note,
-    )
+def audience_options(customers: pd.DataFrame, chosen: Mapping[str, Sequence[str] | None]) -> dict[str, Any]:
+    """Options for the segment, cluster and country filters (values chosen by a link kept), disabled flags for
+    filters whose column these results lack, and a note naming them."""
+    choices = filter_options(customers)
+    return {
+        "segments": common.options(choices.segments, chosen.get("segments")),
+        "clusters": common.options(choices.clusters, chosen.get("clusters")),
+        "countries": common.options(choices.countries, chosen.get("countries")),
+        "no_clusters": not choices.has_clusters, "no_countries": not choices.has_countries,
+        "no_churn": not choices.has_churn, "no_clv": not choices.has_clv,
+        "note": choices.note(),
+    }
 
 
 def ids_from_upload(contents: str, filename: str | None) -> dict:
@@ -259,13 +248,17 @@ def register(app: dash.Dash) -> None:
     lever_inputs = [Input(i, "value") for i, _ in LEVERS]
 
     @app.callback(
-        Output(ids.ROI_SEGMENTS, "options"), Output(ids.ROI_CLUSTERS, "options"), Output(ids.ROI_COUNTRIES, "options"),
-        Output(ids.ROI_CLUSTERS, "disabled"), Output(ids.ROI_COUNTRIES, "disabled"), Output(ids.ROI_CHURN, "disabled"),
-        Output(ids.ROI_CLV_MIN, "disabled"), Output(ids.ROI_FILTER_NOTE, "children"),
-        Input(ids.tab_key("roi"), "data"),
-        State(ids.ROI_SEGMENTS, "value"), State(ids.ROI_CLUSTERS, "value"), State(ids.ROI_COUNTRIES, "value"),
+        output={
+            "segments": Output(ids.ROI_SEGMENTS, "options"), "clusters": Output(ids.ROI_CLUSTERS, "options"),
+            "countries": Output(ids.ROI_COUNTRIES, "options"), "no_clusters": Output(ids.ROI_CLUSTERS, "disabled"),
+            "no_countries": Output(ids.ROI_COUNTRIES, "disabled"), "no_churn": Output(ids.ROI_CHURN, "disabled"),
+            "no_clv": Output(ids.ROI_CLV_MIN, "disabled"), "note": Output(ids.ROI_FILTER_NOTE, "children"),
+        },
+        inputs={"key": Input(ids.tab_key("roi"), "data"),
+                "chosen": {"segments": State(ids.ROI_SEGMENTS, "value"), "clusters": State(ids.ROI_CLUSTERS, "value"),
+                           "countries": State(ids.ROI_COUNTRIES, "value")}},
     )
-    def show_audience_options(key, *chosen):
+    def show_audience_options(key, chosen):
         return audience_options(common.load_results(settings, key).customers, chosen)
 
     @app.callback(Output(ids.TABS, "active_tab"), Input(ids.LOCATION, "search"))

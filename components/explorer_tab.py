@@ -9,6 +9,8 @@ import pandas as pd
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from analytics.audience import AT_RISK_CHURN_PROBABILITY
+from components import formatting as fmt
 from components import ids
 from components.grid import customer_grid
 
@@ -57,7 +59,7 @@ def filters_panel() -> html.Div:
             _filter("Clusters", dcc.Dropdown(id=ids.EXPLORER_CLUSTERS, multi=True, placeholder="All clusters")),
             _filter("Countries", dcc.Dropdown(id=ids.EXPLORER_COUNTRY, multi=True, placeholder="All countries")),
             _filter("Churn probability", dcc.RangeSlider(id=ids.EXPLORER_CHURN, min=0, max=1, step=0.05,
-                                                         value=[0, 1], marks={0: "0", 0.5: "0.5", 1: "1"},
+                                                         value=[0, 1], marks=fmt.CHURN_MARKS,
                                                          tooltip={"placement": "bottom"})),
             _filter("CLV", dcc.RangeSlider(id=ids.EXPLORER_CLV, min=0, max=1, value=[0, 1], step=1, marks=None,
                                            tooltip={"placement": "bottom"})),
@@ -76,8 +78,8 @@ def exports_panel() -> html.Div:
             dbc.Button([html.I(className="bi bi-download me-1"), "Segment summary"], id=ids.EXPORT_SUMMARY,
                        color="primary", outline=True, size="sm", className="mb-2"),
             html.Hr(className="my-2"),
-            _filter("High-value at-risk: churn probability above",
-                    dcc.Slider(id=ids.AT_RISK_THRESHOLD, min=0.1, max=0.9, step=0.05, value=0.5,
+            _filter("High-value at-risk: churn probability at least",
+                    dcc.Slider(id=ids.AT_RISK_THRESHOLD, min=0.1, max=0.9, step=0.05, value=AT_RISK_CHURN_PROBABILITY,
                                marks={0.1: "10%", 0.5: "50%", 0.9: "90%"}, tooltip={"placement": "bottom"})),
             html.Div(id=ids.AT_RISK_DEFINITION, className="small-muted mb-2"),
             dbc.Button([html.I(className="bi bi-exclamation-triangle me-1"), "High-value at-risk list"],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from analytics.audience import AT_RISK_CHURN_PROBABILITY
+
 
 def count(value: float | int) -> str:
     return f"{value:,.0f}"
@@ -26,3 +28,7 @@ def percent(fraction: float, decimals: int = 1) -> str:
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "–"
     return f"{fraction * 100:.{decimals}f} %"
+
+
+# The churn-probability sliders of the explorer and the ROI simulator mark where "at risk" starts.
+CHURN_MARKS = {0: "0", AT_RISK_CHURN_PROBABILITY: f"{AT_RISK_CHURN_PROBABILITY:g} at risk", 1: "1"}

@@ -71,7 +71,7 @@ def audience_panel() -> html.Div:
             _lever("Clusters", dcc.Dropdown(id=ids.ROI_CLUSTERS, multi=True, placeholder="All clusters")),
             _lever("Countries", dcc.Dropdown(id=ids.ROI_COUNTRIES, multi=True, placeholder="All countries")),
             _lever("Churn probability", dcc.RangeSlider(id=ids.ROI_CHURN, min=0, max=1, step=0.05, value=[0, 1],
-                                                        marks={0: "0", 0.5: "0.5", 1: "1"},
+                                                        marks=fmt.CHURN_MARKS,
                                                         tooltip={"placement": "bottom"})),
             _lever("CLV at least", _number(ids.ROI_CLV_MIN, None, step=1, placeholder="no floor"),
                    control_id=ids.ROI_CLV_MIN),

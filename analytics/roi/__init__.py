@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.errors import DataError
-from analytics.roi.audience import AudienceFilter, AudienceSelection, read_id_list, select_audience
+from analytics.audience import AudienceFilter, AudienceSelection, read_id_list, select_audience
 from analytics.roi.economics import (
     NO_PURCHASE_COLUMN,
     P0_COLUMN,

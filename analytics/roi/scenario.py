@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from analytics.errors import DataError
-from analytics.roi.audience import AudienceFilter
+from analytics.fields import finite_number, reject_unknown
+from analytics.audience import AudienceFilter
 from analytics.roi.economics import Levers
 
 UPLIFT_SOURCES = ("given", "test")
@@ -25,7 +26,7 @@ _AUDIENCE_LIST_KEYS = {
     "country": "countries",
     "id": "customer_ids",
 }
-_AUDIENCE_NUMBER_KEYS = ("churn_min", "churn_max", "clv_min")
+_AUDIENCE_NUMBER_KEYS = ("churn_min", "churn_max", "clv_min", "clv_max")
 
 # (field, lowest, highest, what it is) for the numeric levers.
 _RANGES: dict[str, tuple[float, float, str]] = {
@@ -46,15 +47,7 @@ _COUNTS = ("test_treated_n", "test_control_n")
 
 
 def _number(name: str, value: Any) -> float:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise DataError(f"{name} is empty; expected a number ({_RANGES[name][2]})")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise DataError(f"{name} must be a number ({_RANGES[name][2]}); got {value!r}") from None
-    if not math.isfinite(number):
-        raise DataError(f"{name} must be a finite number ({_RANGES[name][2]}); got {value!r}")
-    return number
+    return finite_number(name, value, _RANGES[name][2])
 
 
 def _count(name: str, value: Any) -> int:
@@ -198,13 +191,7 @@ class Scenario:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Scenario:
         """Build from a (possibly partial) dict as made by :meth:`to_dict`; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise DataError(
-                f"unknown scenario field(s): {', '.join(unknown)}; "
-                f"expected some of {', '.join(sorted(known))}"
-            )
+        reject_unknown(values, (f.name for f in fields(cls)), "scenario")
         return cls(**values)
 
     def to_query(self) -> str:

@@ -25,6 +25,9 @@ def test_run_on_embedded_dataset_writes_three_files(tmp_path):
     assert quality["customers_out"] == len(customers)
     assert summary["counts"]["customers_modelled"] == len(customers)
     assert sum(summary["counts"]["segments"].values()) == len(customers)
+    at_risk = summary["counts"]["at_risk"]  # the tower's rule: churn probability >= 0.5
+    assert at_risk["basis"] == "churn" and at_risk["customers"] == (customers["churn_probability"] >= 0.5).sum()
+    assert "at least 50 %" in at_risk["rule"]
     assert summary["as_of"].startswith("1998-07-01")
     models = summary["models"]
     assert models["clv"]["bgnbd"]["converged"] is True

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.selection import CustomerFilter, display_sample, group_summary, high_value_at_risk, radar_profile
+from analytics.selection import display_sample, group_summary, high_value_at_risk, radar_profile
 
 
 @pytest.fixture
@@ -23,18 +23,10 @@ def customers():
     )
 
 
-def test_filters_combine_and_an_empty_filter_keeps_everyone(customers):
-    assert len(CustomerFilter().apply(customers)) == 5
-    chosen = CustomerFilter(segments=("At Risk", "Lost"), countries=("UK",), churn_range=(0.5, 0.9)).apply(customers)
-    assert list(chosen.index) == ["c4"]
-    assert list(CustomerFilter(clv_range=(100, 700)).apply(customers).index) == ["c2", "c4", "c5"]
-    assert list(CustomerFilter(clusters=("B",)).apply(customers).index) == ["c3", "c4"]
-
-
 def test_high_value_at_risk_uses_top_quartile_and_threshold(customers):
     rows, definition = high_value_at_risk(customers, churn_threshold=0.5)
     cutoff = customers["clv"].quantile(0.75)  # 700
-    expected = customers[(customers["clv"] >= cutoff) & (customers["churn_probability"] > 0.5)]
+    expected = customers[(customers["clv"] >= cutoff) & (customers["churn_probability"] >= 0.5)]
     assert list(rows.index) == list(expected.index)
     rows, _ = high_value_at_risk(customers, churn_threshold=0.15, clv_quantile=0.5)
     assert list(rows.index) == ["c2", "c4"]  # CLV >= median 350 and churn > 15 %, sorted by CLV

@@ -153,12 +153,12 @@ def test_uploaded_id_list():
 
 def test_filter_options_follow_the_columns_present():
     customers = _tiny_results().customers
-    segments, clusters, countries, no_clusters, no_countries, no_churn, no_clv, note = roi.audience_options(
-        customers, [None, ["Kept from a link"], None])
-    assert [o["value"] for o in segments] == ["Champions", "Lost"]
-    assert [o["value"] for o in clusters] == ["Kept from a link"]
-    assert countries == [] and no_clusters and no_countries and no_churn and no_clv
-    assert "clusters" in note and "CLV" in note
+    shown = roi.audience_options(customers, {"segments": None, "clusters": ["Kept from a link"], "countries": None})
+    assert [o["value"] for o in shown["segments"]] == ["Champions", "Lost"]
+    assert [o["value"] for o in shown["clusters"]] == ["Kept from a link"]
+    assert shown["countries"] == [] and shown["no_clusters"] and shown["no_countries"]
+    assert shown["no_churn"] and shown["no_clv"]
+    assert "clusters" in shown["note"] and "CLV" in shown["note"]
 
 
 def _layout_values() -> dict:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from analytics.errors import DataError
-from analytics.roi.audience import AudienceFilter
+from analytics.audience import AudienceFilter
 from analytics.roi.scenario import Scenario
 
 

@@ -1,8 +1,14 @@
-"""Campaign audience: select customers from the customer table by filters or an uploaded ID list.
+"""Who a view is about: the one customer filter of the app, its filter options, and "at risk".
+
+The segment explorer and the ROI simulator select customers with the same :class:`AudienceFilter` and build
+their filter controls from the same :func:`filter_options`, so a selection means the same on both tabs.
 
 The customer table is indexed by customer_id (string) with, when the filter needs them, columns
 ``segment``, ``cluster_name``, ``churn_probability`` (0-1), ``clv`` (currency) and ``country``.
 Filters combine with AND; several values of one filter (segments, clusters, countries) combine with OR.
+One rule for a missing column: a filter that is set on a column the table lacks is a DataError naming the
+column (the tabs disable such controls, so only a forged or stale request gets there); a filter that is not
+set never looks at its column.
 """
 
 from __future__ import annotations
@@ -16,6 +22,12 @@ import numpy as np
 import pandas as pd
 
 from analytics.errors import DataError
+from analytics.fields import optional_number, reject_unknown
+from analytics.segments import SEGMENT_ORDER
+
+AT_RISK_CHURN_PROBABILITY = 0.5
+"""A customer is "at risk" when their churn probability is at least this (fraction). The tower's KPI, the
+explorer's at-risk export, the ROI audience and the CLI's summary all use this one rule (:func:`is_at_risk`)."""
 
 SEGMENT_COLUMN = "segment"
 CLUSTER_COLUMN = "cluster_name"
@@ -53,6 +65,13 @@ def read_id_list(content: str | bytes) -> list[str]:
     return tokens
 
 
+def is_at_risk(churn_probability: pd.Series, threshold: float = AT_RISK_CHURN_PROBABILITY) -> pd.Series:
+    """Boolean per customer: churn probability >= ``threshold``; a missing or non-numeric probability is not
+    at risk (nothing says it is)."""
+    probability = pd.to_numeric(churn_probability, errors="coerce")
+    return probability.ge(threshold).fillna(False).astype(bool)
+
+
 def _as_tuple(values: Any) -> tuple[str, ...]:
     if values is None:
         return ()
@@ -61,25 +80,13 @@ def _as_tuple(values: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
 
 
-def _optional_float(name: str, value: Any) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise DataError(f"audience {name} must be a number; got {value!r}") from None
-    if not np.isfinite(number):
-        raise DataError(f"audience {name} must be a finite number; got {value!r}")
-    return number
-
-
 @dataclass(frozen=True)
 class AudienceFilter:
     """Who the campaign may target.
 
     segments, clusters, countries: allowed values (empty = no restriction).
     churn_min, churn_max: churn probability range, inclusive, probabilities 0-1 (None = open).
-    clv_min: CLV floor, inclusive, currency (None = none).
+    clv_min, clv_max: CLV range, inclusive, currency (None = open).
     customer_ids: an explicit list (e.g. uploaded); empty = no restriction.
     """
 
@@ -90,14 +97,15 @@ class AudienceFilter:
     clv_min: float | None = None
     countries: tuple[str, ...] = ()
     customer_ids: tuple[str, ...] = ()
+    clv_max: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "segments", _as_tuple(self.segments))
         object.__setattr__(self, "clusters", _as_tuple(self.clusters))
         object.__setattr__(self, "countries", _as_tuple(self.countries))
         object.__setattr__(self, "customer_ids", tuple(normalise_id(i) for i in _as_tuple(self.customer_ids)))
-        for name in ("churn_min", "churn_max", "clv_min"):
-            object.__setattr__(self, name, _optional_float(name, getattr(self, name)))
+        for name in ("churn_min", "churn_max", "clv_min", "clv_max"):
+            object.__setattr__(self, name, optional_number(f"audience {name}", getattr(self, name)))
         problems = []
         for name in ("churn_min", "churn_max"):
             value = getattr(self, name)
@@ -105,6 +113,8 @@ class AudienceFilter:
                 problems.append(f"{name} {value} must be a probability between 0 and 1")
         if self.churn_min is not None and self.churn_max is not None and self.churn_min > self.churn_max:
             problems.append(f"churn_min {self.churn_min} is above churn_max {self.churn_max}")
+        if self.clv_min is not None and self.clv_max is not None and self.clv_min > self.clv_max:
+            problems.append(f"clv_min {self.clv_min} is above clv_max {self.clv_max}")
         if problems:
             raise DataError("invalid audience: " + "; ".join(problems))
 
@@ -120,6 +130,7 @@ class AudienceFilter:
             "churn_min": self.churn_min,
             "churn_max": self.churn_max,
             "clv_min": self.clv_min,
+            "clv_max": self.clv_max,
             "countries": list(self.countries),
             "customer_ids": list(self.customer_ids),
         }
@@ -127,13 +138,7 @@ class AudienceFilter:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> AudienceFilter:
         """Build from a (possibly partial) dict; unknown keys are an error, named."""
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise DataError(
-                f"unknown audience field(s): {', '.join(unknown)}; "
-                f"expected some of {', '.join(sorted(known))}"
-            )
+        reject_unknown(values, cls.__dataclass_fields__, "audience")
         return cls(**values)
 
 
@@ -239,9 +244,13 @@ def select_audience(table: pd.DataFrame, audience: AudienceFilter | None = None)
             churn.between(low, high).fillna(False).to_numpy(dtype=bool), f"churn probability {low:g}-{high:g}"
         )
 
-    if audience.clv_min is not None:
+    if audience.clv_min is not None or audience.clv_max is not None:
         clv = _numeric(table, CLV_COLUMN, "CLV")
-        apply((clv >= audience.clv_min).fillna(False).to_numpy(dtype=bool), f"CLV >= {audience.clv_min:g}")
+        low = -np.inf if audience.clv_min is None else audience.clv_min
+        high = np.inf if audience.clv_max is None else audience.clv_max
+        label = (f"CLV >= {low:g}" if audience.clv_max is None else f"CLV <= {high:g}"
+                 if audience.clv_min is None else f"CLV {low:g}-{high:g}")
+        apply(clv.between(low, high).fillna(False).to_numpy(dtype=bool), label)
 
     unknown: tuple[str, ...] = ()
     duplicates: tuple[str, ...] = ()
@@ -265,3 +274,53 @@ def select_audience(table: pd.DataFrame, audience: AudienceFilter | None = None)
     if not keep.any():
         notes.append("no customer matches the audience filters")
     return AudienceSelection(table, keep, steps, unknown, duplicates, notes)
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """What the filter controls of a tab offer for one customer table.
+
+    segments: in the RFM order (unknown names after it); clusters sorted; countries by customer count.
+    clv_max: the highest CLV rounded up (currency), None without a CLV column.
+    absent: human names of the filters the table cannot serve (their column is missing).
+    """
+
+    segments: tuple[str, ...]
+    clusters: tuple[str, ...]
+    countries: tuple[str, ...]
+    has_clusters: bool
+    has_countries: bool
+    has_churn: bool
+    has_clv: bool
+    clv_max: float | None
+
+    @property
+    def absent(self) -> tuple[str, ...]:
+        return tuple(label for present, label in ((self.has_clusters, "clusters"), (self.has_countries, "countries"),
+                                                  (self.has_churn, "churn probability"), (self.has_clv, "CLV"))
+                     if not present)
+
+    def note(self) -> str:
+        """One sentence naming the filters these results cannot offer ("" when all can)."""
+        absent = self.absent
+        return f"Not in these results, so not available as a filter: {', '.join(absent)}." if absent else ""
+
+
+def filter_options(customers: pd.DataFrame) -> FilterOptions:
+    """The choices each filter offers on ``customers`` (the explorer and the ROI simulator use these)."""
+    def values(column: str) -> pd.Series:
+        return customers[column].dropna().astype(str) if column in customers.columns else pd.Series(dtype=str)
+
+    present = set(values(SEGMENT_COLUMN))
+    clv = pd.to_numeric(customers[CLV_COLUMN], errors="coerce") if CLV_COLUMN in customers.columns else None
+    clv_top = None if clv is None or clv.dropna().empty else float(np.ceil(max(clv.max(), 0.0)))
+    return FilterOptions(
+        segments=tuple([s for s in SEGMENT_ORDER if s in present] + sorted(present - set(SEGMENT_ORDER))),
+        clusters=tuple(sorted(values(CLUSTER_COLUMN).unique())),
+        countries=tuple(values(COUNTRY_COLUMN).value_counts().index),
+        has_clusters=CLUSTER_COLUMN in customers.columns,
+        has_countries=COUNTRY_COLUMN in customers.columns,
+        has_churn=CHURN_COLUMN in customers.columns,
+        has_clv=clv is not None,
+        clv_max=clv_top,
+    )

@@ -1,11 +1,20 @@
-"""Audience selection: filters, uploaded ID lists (unknown IDs reported), clear errors."""
+"""The one audience filter (explorer and ROI): filters, uploaded ID lists (unknown IDs reported), clear errors,
+filter options, and the one "at risk" rule."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from analytics.errors import DataError
-from analytics.roi.audience import AudienceFilter, normalise_id, read_id_list, select_audience
+from analytics.audience import (
+    AT_RISK_CHURN_PROBABILITY,
+    AudienceFilter,
+    filter_options,
+    is_at_risk,
+    normalise_id,
+    read_id_list,
+    select_audience,
+)
 
 
 @pytest.fixture
@@ -52,8 +61,29 @@ def test_churn_range_is_inclusive_and_missing_churn_fails(customers):
     assert ids(select_audience(customers, AudienceFilter(churn_min=0.9))) == ["12348", "12349"]
 
 
-def test_clv_floor(customers):
+def test_clv_floor_and_range(customers):
     assert ids(select_audience(customers, AudienceFilter(clv_min=400))) == ["12346", "12350", "12351"]
+    selection = select_audience(customers, AudienceFilter(clv_min=50, clv_max=400))
+    assert ids(selection) == ["12347", "12348", "12351"] and selection.steps[-1] == ("CLV 50-400", 3)
+    assert ids(select_audience(customers, AudienceFilter(clv_max=50))) == ["12348", "12349"]
+
+
+def test_at_risk_is_at_least_the_threshold_and_missing_is_not_at_risk(customers):
+    assert AT_RISK_CHURN_PROBABILITY == 0.5
+    # 0.5 exactly (12350) is at risk: the tower, explorer, ROI and CLI all use this one rule
+    assert list(customers.index[is_at_risk(customers["churn_probability"])]) == ["12347", "12348", "12349", "12350"]
+    assert not is_at_risk(pd.Series(["n/a", None])).any()
+
+
+def test_filter_options_follow_the_columns_present(customers):
+    choices = filter_options(customers)
+    assert choices.segments == ("Champions", "Can't Lose Them", "At Risk", "Lost")  # RFM order, not alphabetical
+    assert choices.clusters == ("big spenders", "lapsing", "one-off")
+    assert choices.countries[0] == "United Kingdom"  # most customers first
+    assert choices.clv_max == 1200.0 and choices.note() == ""
+    bare = filter_options(customers[["segment"]])
+    assert bare.clusters == () and bare.clv_max is None and not bare.has_churn
+    assert bare.note() == "Not in these results, so not available as a filter: clusters, countries, churn probability, CLV."
 
 
 def test_uploaded_ids_unknown_reported_not_dropped_silently(customers):
@@ -99,6 +129,7 @@ def test_duplicate_customer_ids_are_an_error(customers):
         ({"churn_min": 1.5}, "churn_min 1.5 must be a probability"),
         ({"churn_min": 0.8, "churn_max": 0.2}, "churn_min 0.8 is above churn_max 0.2"),
         ({"clv_min": "lots"}, "clv_min must be a number; got 'lots'"),
+        ({"clv_min": 10, "clv_max": 5}, "clv_min 10.0 is above clv_max 5.0"),
     ],
 )
 def test_bad_filter_values(kwargs, message):
