@@ -4,16 +4,17 @@ Rules run in this order; a row is counted by the FIRST rule that catches it (``r
 ``rows_flagged`` counts every input row the rule matches on its own, whatever earlier rules did:
 
 1. ``after_as_of``        invoice date on or after ``as_of`` (only lines strictly before it are used)
-2. ``missing_date``       no invoice date
-3. ``duplicate``          exact duplicate of an earlier row over all canonical source columns
-4. ``missing_customer``   no customer ID
-5. ``non_positive_price`` unit price <= 0 or missing
-6. ``zero_quantity``      quantity 0 or missing
-7. ``non_product``        stock code in ``non_product_codes`` (postage, manual, fees, discounts, vouchers...)
-8. ``returns``            cancellation / return lines (invoice prefix ``C`` or negative quantity): never
+2. ``missing_date``       no invoice date (empty, or not a date in a file where few are; see loading)
+3. ``unreadable_number``  quantity or unit price missing, not a number or infinite (NaN / inf)
+4. ``duplicate``          exact duplicate of an earlier row over all canonical source columns
+5. ``missing_customer``   no customer ID
+6. ``non_positive_price`` unit price <= 0 or missing
+7. ``zero_quantity``      quantity 0 or missing
+8. ``non_product``        stock code in ``non_product_codes`` (postage, manual, fees, discounts, vouchers...)
+9. ``returns``            cancellation / return lines (invoice prefix ``C`` or negative quantity): never
                           purchases; kept and netted from monetary value (``action="netted"``), or dropped
                           when ``net_returns=False``
-9. ``non_positive_customer`` every remaining line of a customer whose net value is <= 0
+10. ``non_positive_customer`` every remaining line of a customer whose net value is <= 0
 
 Every row-level rule depends on the row's own values only, so an exact duplicate is always caught by the
 same rule as its original: the order changes which rule a row is attributed to, never which rows survive.
@@ -54,6 +55,7 @@ RULES: pd.DataFrame = pd.DataFrame(
     [
         ("after_as_of", "invoice date on or after the as-of date (ignored, reported)"),
         ("missing_date", "no invoice date"),
+        ("unreadable_number", "quantity or unit price missing, not a number or infinite"),
         ("duplicate", "exact duplicate of an earlier row (all source columns equal)"),
         ("missing_customer", "no customer ID"),
         ("non_positive_price", "unit price zero, negative or missing"),
@@ -64,6 +66,8 @@ RULES: pd.DataFrame = pd.DataFrame(
     ],
     columns=["rule", "description"],
 )
+
+EXAMPLE_ROWS = 5  # row numbers kept per rule in the report
 
 # Net values this close to zero are float noise from netting a purchase against its return (currency units).
 _NET_TOLERANCE = 1e-6
@@ -98,6 +102,8 @@ class QualityReport:
     rows_after_as_of: int
     cancellation_lines: int  # input lines whose invoice ID starts with "C"
     customers_excluded: list[str] = field(default_factory=list)  # net value <= 0
+    # rule -> row numbers of the first rows it took, as a spreadsheet shows them (header = row 1)
+    example_rows: dict[str, list[int]] = field(default_factory=dict)
     excluded_detail: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,6 +115,8 @@ class QualityReport:
                 out[name] = [{k: _json_value(v) for k, v in row.items()} for row in value.to_dict("records")]
             elif isinstance(value, list):
                 out[name] = [_json_value(v) for v in value]
+            elif isinstance(value, dict):
+                out[name] = {str(k): [_json_value(v) for v in rows] for k, rows in value.items()}
             else:
                 out[name] = _json_value(value)
         out["n_customers_excluded"] = len(self.customers_excluded)
@@ -154,6 +162,7 @@ def clean(
     flags: dict[str, np.ndarray] = {
         "after_as_of": (dates >= as_of_ts).to_numpy(dtype=bool, na_value=False),
         "missing_date": dates.isna().to_numpy(),
+        "unreadable_number": ~(np.isfinite(qty) & np.isfinite(price)),
         "duplicate": _exact_duplicates(df, source_cols),
         "missing_customer": cust.isna().to_numpy(),
         "non_positive_price": ~(price > 0),
@@ -164,6 +173,7 @@ def clean(
 
     removed = np.zeros(n, dtype=bool)
     rows: list[dict[str, Any]] = []
+    examples: dict[str, list[int]] = {}
     rev0 = np.nan_to_num(revenue)
     for rule, flag in flags.items():
         taken = flag & ~removed
@@ -174,6 +184,7 @@ def clean(
         if action != "netted":
             removed |= taken
         rows.append(_rule_row(rule, action, flag, taken, rev0))
+        examples[rule] = (np.flatnonzero(taken)[:EXAMPLE_ROWS] + 2).tolist()
 
     # Customers as numbers 0..k-1 (-1 = missing), so per-customer sums are bincounts, not string groupbys.
     code, ids = pd.factorize(cust)
@@ -185,6 +196,7 @@ def clean(
     cust_kept_bad = kept & bad[code]
     rows.append(_rule_row("non_positive_customer", "removed", cust_kept_bad, cust_kept_bad, rev0))
     removed |= cust_kept_bad
+    examples["non_positive_customer"] = (np.flatnonzero(cust_kept_bad)[:EXAMPLE_ROWS] + 2).tolist()
     kept = ~removed
 
     rules = pd.DataFrame(rows).merge(RULES, on="rule", how="left")
@@ -216,6 +228,7 @@ def clean(
         cancellation_lines=int(is_cancel.sum()),
         customers_excluded=[str(c) for c in excluded[S.CUSTOMER_ID]],
         excluded_detail=excluded,
+        example_rows={rule: found for rule, found in examples.items() if found},
     )
     if not (~lines[S.IS_RETURN]).any():
         counts = "; ".join(f"{r.rule}: {r.rows_removed:,}" for r in rules.itertuples() if r.rows_removed)

@@ -15,9 +15,14 @@ into a temporary file, and the caps on decompressed bytes and rows are checked c
 decompression bomb is refused having cost one chunk of memory. Zip members (and workbooks) are checked
 against their declared sizes, which ``zipfile`` enforces while reading; Parquet against its metadata.
 
-Every problem with the input raises ``DataError``. Row numbers in messages count the header as row 1,
-as a spreadsheet shows them. Parsing works on the distinct values of a column (an invoice date repeats on
-every line of its invoice), so large files stay fast.
+Every problem with the input raises ``DataError``, except a few bad values: dates, quantities, prices or
+amounts that are empty, not readable or not finite in at most ``MAX_BAD_FRACTION`` of the rows become
+missing (NaT / NaN), and cleaning drops and counts those rows (rules ``missing_date`` and
+``unreadable_number``). A column with more bad values than that is refused as a whole: so many usually
+means a wrong column mapping, date layout or decimal mark, and dropping them would silently change the
+analysis. Row numbers in messages count the header as row 1, as a spreadsheet shows them. Parsing works
+on the distinct values of a column (an invoice date repeats on every line of its invoice), so large files
+stay fast.
 """
 
 from __future__ import annotations
@@ -70,6 +75,8 @@ _CONTROL_BYTES = bytes(range(0, 9)) + b"\x0b\x0e\x0f" + bytes(range(16, 32))  # 
 _TEXT_CANONICAL = (schema.CUSTOMER_ID, schema.INVOICE_ID, schema.INVOICE_DATE, schema.STOCK_CODE,
                    schema.DESCRIPTION, schema.COUNTRY)
 _SHOWN = 5  # bad rows quoted in a message
+MAX_BAD_FRACTION = 0.1
+"""Largest share of rows whose date or number may be bad (dropped and reported); more refuses the column."""
 
 _ISO_DATE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
@@ -600,9 +607,15 @@ def _first_rows(codes: np.ndarray, bad_unique: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.isin(codes, bad_unique))
 
 
-def _missing_error(what: str, positions: np.ndarray) -> DataError:
+def _missing_error(what: str, positions: np.ndarray, problem: str = "is empty") -> DataError:
     shown = ", ".join(str(p + 2) for p in positions[:_SHOWN])
-    return DataError(f"{what} is empty in {len(positions):,} row(s) (rows {shown}; header = row 1)")
+    return DataError(f"{what} {problem} in {len(positions):,} row(s) (rows {shown}; header = row 1); at most "
+                     f"{MAX_BAD_FRACTION:.0%} of the rows may be bad (they are then dropped and reported)")
+
+
+def _tolerable(bad: np.ndarray) -> bool:
+    """True when so few rows are bad (at most MAX_BAD_FRACTION) that cleaning drops and reports them."""
+    return bad.sum() <= MAX_BAD_FRACTION * len(bad)
 
 
 _ARROW_STRING = pd.StringDtype("pyarrow")
@@ -643,7 +656,7 @@ def _numbers(series: pd.Series, what: str, *, delimiter: str | None = None) -> n
         texts = pd.Series(uniques, dtype="object").astype("string").str.strip()
         values = _parse_number_texts(texts, delimiter)
         bad = values.isna() & texts.notna() & (texts != "")
-        if bad.any():
+        if bad.any() and not _tolerable(np.isin(codes, np.flatnonzero(bad.to_numpy()))):
             rows = _first_rows(codes, np.flatnonzero(bad.to_numpy()))
             shown = _row_list(rows, [uniques[c] for c in codes[rows[:_SHOWN]]])
             raise DataError(f"{what} should hold numbers but {len(rows):,} row(s) hold text that is not a "
@@ -652,9 +665,11 @@ def _numbers(series: pd.Series, what: str, *, delimiter: str | None = None) -> n
         result[codes < 0] = np.nan
     else:
         result = series.to_numpy("float64", na_value=np.nan)
-    missing = np.isnan(result)
+    missing = ~np.isfinite(result)
     if missing.any():
-        raise _missing_error(what, np.flatnonzero(missing))
+        if not _tolerable(missing):
+            raise _missing_error(what, np.flatnonzero(missing), "is empty or not a finite number")
+        result = np.where(missing, np.nan, result)  # inf too: cleaning's unreadable_number rule drops and counts the row
     return result
 
 
@@ -753,7 +768,7 @@ def _dates(series: pd.Series, what: str, *, date_format: str | None, dayfirst: b
                     guess[retry] = _to_datetime(texts[rest][retry], format="mixed", dayfirst=order).to_numpy()
                 parsed[rest] = guess.to_numpy()
         bad = (parsed.isna() & present).to_numpy()
-        if bad.any():
+        if bad.any() and not _tolerable(np.isin(codes, np.flatnonzero(bad))):
             rows = _first_rows(codes, np.flatnonzero(bad))
             shown = _row_list(rows, [uniques[c] for c in codes[rows[:_SHOWN]]])
             hint = (f"the format {date_format!r}" if date_format
@@ -764,6 +779,6 @@ def _dates(series: pd.Series, what: str, *, date_format: str | None, dayfirst: b
         values[(codes < 0) | np.isin(codes, np.flatnonzero(~present.to_numpy()))] = np.datetime64("NaT")
         result = pd.Series(values, dtype="datetime64[ns]")
     missing = result.isna().to_numpy()
-    if missing.any():
+    if missing.any() and not _tolerable(missing):
         raise _missing_error(what, np.flatnonzero(missing))
     return result.reset_index(drop=True)

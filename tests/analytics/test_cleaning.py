@@ -196,13 +196,16 @@ def test_missing_values_in_numbers_and_dates_are_rules_not_crashes():
             ("1", "2", "2011-01-01", np.nan, 2.0, "A"),
             ("1", "3", "2011-01-01", 1, np.nan, "A"),
             ("1", "4", None, 1, 2.0, "A"),
+            ("1", "5", "2011-01-01", 1, np.inf, "A"),
         ]
     )
     r = clean(df).report
-    assert rule(r, "zero_quantity")["rows_removed"] == 1
-    assert rule(r, "non_positive_price")["rows_removed"] == 1
+    assert rule(r, "unreadable_number")["rows_removed"] == 3
     assert rule(r, "missing_date")["rows_removed"] == 1
     assert r.rows_out == 1
+    # example row numbers as a spreadsheet shows them (header = row 1): rows 3, 4 and 6
+    assert r.example_rows["unreadable_number"] == [3, 4, 6] and r.example_rows["missing_date"] == [5]
+    assert r.to_dict()["example_rows"]["unreadable_number"] == [3, 4, 6]
 
 
 def test_everything_cancelled_raises_with_counts():

@@ -381,12 +381,47 @@ def test_text_in_numeric_columns(tmp_path):
     assert "row 3: 'two'" in message and "row 5: 'lots'" in message
 
 
-def test_text_in_numeric_column_far_down_a_large_file(tmp_path):
+def test_text_in_numeric_column_far_down_a_large_file_is_dropped_and_reported(tmp_path):
+    """One bad value in 200,000 rows: the row is dropped by cleaning and reported with its row number."""
+    from analytics.cleaning import clean
+
     rows = [f"1,I{i},2011-01-01,1,2.5" for i in range(200_000)]
     rows[150_000] = "1,X,2011-01-01,1,ERR"
     text = "CustomerID,InvoiceNo,InvoiceDate,Quantity,UnitPrice\n" + "\n".join(rows) + "\n"
-    with pytest.raises(DataError, match=r"'UnitPrice' \(unit_price\).*row 150002: 'ERR'"):
-        read_transactions(_write(tmp_path, "big.csv", text))
+    frame = read_transactions(_write(tmp_path, "big.csv", text))
+    assert len(frame) == 200_000 and np.isnan(frame["unit_price"].iloc[150_000])
+    report = clean(frame).report
+    taken = report.rules.set_index("rule").loc["unreadable_number", "rows_removed"]
+    assert taken == 1 and report.example_rows["unreadable_number"] == [150_002]
+
+
+def test_a_few_nan_and_inf_prices_are_dropped_and_counted(tmp_path):
+    """The issue's case: 30 NaN/inf prices among 111,676 rows no longer refuse the file."""
+    from analytics.cleaning import clean
+
+    n = 111_676
+    frame = pd.DataFrame({"CustomerID": np.arange(n) % 500 + 1, "InvoiceNo": [f"I{i}" for i in range(n)],
+                          "InvoiceDate": pd.Timestamp("2011-01-01") + pd.to_timedelta(np.arange(n) % 300, "D"),
+                          "Quantity": 2, "UnitPrice": 1.5})
+    bad = np.arange(30) * 3_000 + 7
+    frame.loc[bad[:20], "UnitPrice"] = np.nan
+    frame.loc[bad[20:], "UnitPrice"] = np.inf
+    frame.to_parquet(tmp_path / "few_bad.parquet")
+    report = clean(read_transactions(tmp_path / "few_bad.parquet")).report
+    rules = report.rules.set_index("rule")
+    assert rules.loc["unreadable_number", "rows_removed"] == 30
+    assert report.example_rows["unreadable_number"] == (bad[:5] + 2).tolist()
+    assert report.rows_out == n - 30
+
+
+def test_a_column_mostly_bad_is_refused_with_the_threshold_named(tmp_path):
+    frame = pd.DataFrame({"CustomerID": [1] * 10, "InvoiceNo": list("ABCDEFGHIJ"),
+                          "InvoiceDate": pd.Timestamp("2011-01-01"), "Quantity": 1,
+                          "UnitPrice": [1.0] * 8 + [np.nan, np.inf]})
+    frame.to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(DataError, match=r"'UnitPrice' \(unit_price\) is empty or not a finite number in 2 "
+                                        r"row\(s\) \(rows 10, 11.*at most 10%"):
+        read_transactions(tmp_path / "bad.parquet")
 
 
 def test_binary_file_named_csv(tmp_path):
