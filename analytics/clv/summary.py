@@ -99,8 +99,11 @@ def purchase_days(
             f"{int(bad.sum())} invoice line(s) have no numeric value (first rows: "
             f"{', '.join(map(str, lines.index[bad][:5]))})"
         )
-    # integer codes keep the grouping fast (arrow-backed strings are slow to group)
-    codes, customers = pd.factorize(lines[customer_col].astype("string"), sort=True)
+    # integer codes keep the grouping fast (arrow-backed strings are slow to group); cleaned lines hold
+    # customers as a categorical, whose codes are taken as they are
+    who = lines[customer_col]
+    codes, customers = pd.factorize(who if isinstance(who.dtype, pd.CategoricalDtype) else who.astype("string"),
+                                    sort=True)
     keep = (codes >= 0) & dates.notna().to_numpy() & (value >= 0).to_numpy()
     if schema.IS_RETURN in lines.columns:
         keep &= ~lines[schema.IS_RETURN].fillna(False).astype(bool).to_numpy()
