@@ -16,19 +16,21 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 import analytics
 from analytics import insights, pipeline
-from analytics.database import DatabaseLimits, DatabaseSource, named_connections, parse_url, read_database
 from analytics.datasets import DATASETS, load_dataset
 from analytics.errors import DataError
 from analytics.export import to_safe_csv
 from analytics.loading import read_transactions
 from analytics.params import AnalysisParams
 from analytics.results import Results, json_safe, model_metrics
+
+if TYPE_CHECKING:
+    from analytics.database import DatabaseSource
 
 EXIT_BAD_INPUT = 2
 
@@ -56,6 +58,9 @@ def load_input(source: str, mapping: dict[str, str] | None = None) -> pd.DataFra
 def database_source(target: str, table: str | None, query: str | None) -> DatabaseSource:
     """The database source for INPUT: a configured connection's name, else a URL (never echoed: it may hold
     a password)."""
+    # imported here: SQLAlchemy and sqlglot cost a file or dataset run about 0.3 s of imports for nothing
+    from analytics.database import DatabaseSource, named_connections, parse_url
+
     connections = named_connections(os.environ)
     if target.lower() in connections:
         return DatabaseSource(connections[target.lower()], table=table, query=query, name=target.lower())
@@ -127,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         params = AnalysisParams(as_of=args.as_of)
         if args.table is not None or args.query is not None:
+            from analytics.database import DatabaseLimits, read_database
+
             database = database_source(args.input, args.table, args.query)
             label = database.label
             transactions = read_database(database, mapping=_mapping(args.map) or None,

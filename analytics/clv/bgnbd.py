@@ -291,11 +291,13 @@ class BetaGeoModel:
         """
         x, _, age = _arrays(summary)
         p = self.params_
+        # the integral depends on (x, T) only, which repeat far more than customers: once per distinct pair
+        pairs, inverse = np.unique(np.column_stack([x, age]), axis=0, return_inverse=True)
+        px, page = pairs[:, 0], pairs[:, 1]
         # given activity at T, p ~ Beta(a, b + x) in BG/NBD; MBG/NBD also survived the first purchase
-        beta_b = p["b"] + x + (1.0 if self.model == "mbgnbd" else 0.0)
-        values = self.p_alive(summary).to_numpy() * _expected_if_alive(
-            float(t), p["a"], beta_b, p["r"] + x, p["alpha"] + age
-        )
+        beta_b = p["b"] + px + (1.0 if self.model == "mbgnbd" else 0.0)
+        if_alive = _expected_if_alive(float(t), p["a"], beta_b, p["r"] + px, p["alpha"] + page)
+        values = self.p_alive(summary).to_numpy() * if_alive[np.ravel(inverse)]
         return pd.Series(values, index=summary.index, name="expected_purchases")
 
     def expected_purchases_new(self, t) -> np.ndarray:
