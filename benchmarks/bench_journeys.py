@@ -30,7 +30,7 @@ from analytics.cleaning import clean  # noqa: E402
 from analytics.loading import read_transactions  # noqa: E402
 from analytics.invoices import invoice_table  # noqa: E402
 from analytics.pipeline import invoices_key  # noqa: E402
-from callbacks.journeys import cached_history  # noqa: E402
+from analytics.journeys.stored import cached_history  # noqa: E402
 
 ONLINE_RETAIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail.csv.xz"
 

@@ -1,9 +1,8 @@
 """Journeys callbacks: the journey history for the chosen settings, the Sankey, matrix and headlines between
 two snapshots, and the customers of a flow with their export.
 
-The pipeline stores the default history (quarterly, 180-day inactivity window) with the results. Any other
-setting is computed once from the invoice table stored next to the results and kept in the results cache
-under a key of (results key, period, window), so a second visit, or another worker, reads it back.
+The history at each setting is the pipeline layer's (:mod:`analytics.journeys.stored`); this module only
+validates what the person typed and draws.
 """
 
 from __future__ import annotations
@@ -15,10 +14,8 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-import analytics
 from analytics import journeys as J
-from analytics import pipeline
-from analytics.cache import ResultsCache, fingerprint
+from analytics.journeys import stored
 from analytics.errors import DataError
 from analytics.export import to_safe_csv
 from callbacks import common
@@ -38,45 +35,20 @@ _SANKEY_TITLES = {
 }
 
 
-# ------------------------------------------------------------------------------------ history and cache
-
-
-def history_key(key: str, period: str, inactive_days: int) -> str:
-    """Results-cache key of the journey history of results ``key`` at these settings."""
-    return fingerprint("journeys", key, period, inactive_days, analytics.__version__)
-
-
-def cached_history(cache: ResultsCache, key: str, as_of: pd.Timestamp | str | None, period: str,
-                   inactive_days: int) -> pd.DataFrame:
-    """Journey history (:func:`analytics.journeys.journey_history`) of results ``key``: computed once from the
-    invoice table stored with the results (``analytics.invoices``), then read back from ``cache``."""
-
-    def compute() -> pd.DataFrame:
-        invoices = cache.get(pipeline.invoices_key(key))
-        if invoices is None:
-            raise DataError("the cleaned transactions behind these results are no longer in the cache; "
-                            "run the analysis again to change the journey settings")
-        return J.journey_history(invoices, as_of, period=period, inactive_days=inactive_days)
-
-    return cache.get_or_compute(history_key(key, period, inactive_days), compute)
+# ------------------------------------------------------------------------------------------- the history
 
 
 @lru_cache(maxsize=8)
 def _history(settings: Settings, key: str, period: str, inactive_days: int) -> pd.DataFrame:
-    results = common.load_results(settings, key)
-    stored = results.models.get("journeys") or {}
-    if "history" in stored and (stored.get("period"), stored.get("inactive_days")) == (period, inactive_days):
-        return stored["history"]
-    return cached_history(common.results_cache(settings), key, results.as_of, period, inactive_days)
+    return stored.history_for(common.results_cache(settings), common.load_results(settings, key), period,
+                              inactive_days)
 
 
 def history_for(settings: Settings, key: str | None, period: str, inactive: object) -> pd.DataFrame:
-    """The history the tab shows: the pipeline's for the default settings, else the cached recomputation;
-    memoised in the process so the tab's callbacks do not unpickle it again."""
+    """The history the tab shows (:func:`analytics.journeys.stored.history_for`), memoised in the process so
+    the tab's callbacks do not unpickle it again."""
     if not key:
         raise dash.exceptions.PreventUpdate
-    if period not in J.PERIODS:
-        raise DataError(f"snapshot period {period!r} is not one of {', '.join(J.PERIODS)}")
     return _history(settings, key, period, inactive_window(inactive))
 
 

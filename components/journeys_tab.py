@@ -13,7 +13,8 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from analytics.journeys import DEFAULT_INACTIVE_DAYS, METHODOLOGY
+from analytics import methodology
+from analytics.journeys import DEFAULT_INACTIVE_DAYS
 from components import ids
 from components.grid import customer_grid
 from components.tower_tab import graph
@@ -116,12 +117,6 @@ def flow_panel() -> html.Div:
     )
 
 
-def methodology_section() -> html.Div:
-    """How journeys are computed (analytics.journeys.METHODOLOGY), for this tab and the Methodology tab."""
-    return html.Div([html.H6("Segment journeys", className="mt-3 fw-semibold"),
-                     dcc.Markdown(METHODOLOGY, className="small")])
-
-
 def layout() -> html.Div:
     """Static skeleton; callbacks.journeys fills it from the current results."""
     return html.Div(
@@ -151,7 +146,7 @@ def layout() -> html.Div:
                 ],
                 className="g-3 mb-3",
             ),
-            html.Div(dbc.Accordion(dbc.AccordionItem(dcc.Markdown(METHODOLOGY, className="small"),
+            html.Div(dbc.Accordion(dbc.AccordionItem(dcc.Markdown(methodology.JOURNEYS, className="small"),
                                                      title="How journeys are computed"),
                                    start_collapsed=True), className="panel"),
         ],

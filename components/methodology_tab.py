@@ -14,9 +14,10 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
+from analytics import methodology
 from analytics.segments import DEFAULT_SEGMENT_RULES
 from components import formatting as fmt
-from components import ids, journeys_tab, roi_tab
+from components import ids
 from components.tower_tab import graph
 
 NOT_AVAILABLE = "model not available in these results"
@@ -308,88 +309,17 @@ def _evidence() -> list:
 
 
 def _methodology() -> html.Div:
+    """The methodology texts of analytics.methodology, with the segment rule table and the CDNOW reference
+    refit after the sections they illustrate."""
+    after = {
+        "Named segments": [rules_table()],
+        "Customer lifetime value: BG/NBD and Gamma-Gamma": [
+            html.P(methodology.CLV_REFERENCE, className="mb-1"),
+            dcc.Loading(html.Div(id=ids.EVIDENCE_REFERENCE), type="dot", color="#0f766e")],
+    }
     return _panel(
         "Methodology", "bi-journal-text",
-        _section(
-            "Data and the as-of date",
-            html.P("Everything is computed from the transaction log loaded on the Data tab, up to the as-of "
-                   "date (default: the day after the last transaction). Cancellations are returns: they "
-                   "never count as purchases and their value is netted from the customer's spend. Rows "
-                   "without a customer, with a non-positive price, exact duplicates and non-product codes "
-                   "(postage, fees...) are removed; the data-quality report counts each rule."),
-        ),
-        _section(
-            "RFM scores",
-            html.Ul([
-                html.Li([html.Strong("Recency"),
-                         ": days from the customer's last purchase to the as-of date."]),
-                html.Li([html.Strong("Frequency"), ": number of distinct purchase invoices."]),
-                html.Li([html.Strong("Monetary"),
-                         ": net revenue, purchases minus returns, in the data's currency."]),
-            ]),
-            html.P("Each becomes a score from 1 to 5 by quintiles of ranks: customers are ranked (ties "
-                   "broken by order) and cut into five equal groups, so each score holds a fifth of the "
-                   "customers. Recency is reversed, so 5 means the most recent buyers."),
-        ),
-        _section(
-            "Named segments",
-            html.P("A rule table over the R, F and M scores assigns every customer exactly one segment: "
-                   "rules are tried from the top and the first match wins; the last row catches everyone "
-                   "left. The table is data, so it can be replaced without touching code."),
-            rules_table(),
-        ),
-        _section(
-            "Customer lifetime value: BG/NBD and Gamma-Gamma",
-            html.P(["The ", html.Strong("BG/NBD"), " model (Fader, Hardie & Lee 2005) describes purchases: "
-                    "while a customer is active they buy at their own steady random (Poisson) rate, the "
-                    "rates varying across customers as a Gamma(r, α) distribution; after each purchase a "
-                    "customer may drop out for good with their own probability, which varies across "
-                    "customers as a Beta(a, b). Each customer is summarised by frequency (repeat purchase "
-                    "days: distinct purchase days minus one), recency (first to last purchase) and T (first "
-                    "purchase to the end of the data), in days or weeks as stated with the parameters."]),
-            html.P([html.Strong("P(alive)"), " is the probability that a customer has not dropped out yet, "
-                    "given their history. A frequent buyer who has gone quiet gets a low P(alive); a "
-                    "customer with a single purchase long ago is not necessarily gone, because they may "
-                    "simply buy rarely. P(no purchase) is the probability of no purchase at all over the CLV "
-                    "horizon."]),
-            html.P(["The ", html.Strong("Gamma-Gamma"), " model describes spend per purchase: it varies "
-                    "around each customer's own mean, and those means vary across customers; a customer's "
-                    "expected spend is their average shrunk towards the population's, more so when they "
-                    "bought few times. It assumes spend does not depend on how often a customer buys (the "
-                    "frequency/spend correlation is reported with the parameters) and is fitted on repeat "
-                    "buyers only."]),
-            html.P(["CLV over a horizon of H months = Σ", html.Sub("m=1..H"), " (expected purchases in month "
-                    "m) × (expected spend per purchase) × margin ÷ (1 + monthly discount "
-                    "rate)", html.Sup("m"),
-                    ", in the data's currency. The models are validated by fitting on a calibration period "
-                    "and comparing predictions with the holdout period (above)."]),
-            html.P("Reference check: the code refits the published CDNOW example and compares with the "
-                   "paper.", className="mb-1"),
-            dcc.Loading(html.Div(id=ids.EVIDENCE_REFERENCE), type="dot", color="#0f766e"),
-        ),
-        _section(
-            "Churn label and model",
-            html.P("A label that cannot leak: the cutoff is the as-of date minus the churn window. Features "
-                   "are computed only from transactions before the cutoff; a customer who bought before the "
-                   "cutoff is labelled churned when they made no purchase between the cutoff and the as-of "
-                   "date. The model is fitted on part of these customers and evaluated on customers it has "
-                   "not seen (ROC AUC, PR AUC, Brier score, calibration) against baselines: a recency rule "
-                   "and 1 − P(alive) from BG/NBD. It is then refitted with features as of the as-of date to "
-                   "score the coming window. Logistic regression is the default because it explains itself "
-                   "(odds ratios, each customer's top drivers); with too little data a clearly flagged "
-                   "heuristic is used instead."),
-        ),
-        _section(
-            "Clusters",
-            html.P("Behavioural features are log-transformed (spend and counts are heavily skewed) and "
-                   "standardised so that no feature dominates by its scale. K-means, a Gaussian mixture, "
-                   "agglomerative (Ward) clustering or DBSCAN group the customers; k is chosen over a range "
-                   "by the silhouette score (on a sample for large data), with Davies-Bouldin, "
-                   "Calinski-Harabasz and inertia/BIC shown alongside. Each cluster is named from its "
-                   "profile of z-scores; DBSCAN's noise points form their own group."),
-        ),
-        journeys_tab.methodology_section(),
-        roi_tab.methodology_section(),
+        *[_section(title, dcc.Markdown(text), *after.get(title, [])) for title, text in methodology.SECTIONS],
         _section("KPI definitions (for the current results)", html.Div(id=ids.EVIDENCE_KPI_DEFINITIONS)),
         measure=True,
     )

@@ -14,7 +14,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
-from analytics.roi import METHODOLOGY, Scenario
+from analytics import methodology
+from analytics.roi import Scenario
 from components import formatting as fmt
 from components import ids
 from components.figures.roi import money
@@ -211,12 +212,6 @@ def scenarios_panel() -> html.Div:
     )
 
 
-def methodology_section() -> html.Div:
-    """The ROI formulas and assumptions (analytics.roi.METHODOLOGY), for this tab and the Methodology tab."""
-    return html.Div([html.H6("Campaign ROI", className="mt-3 fw-semibold"),
-                     dcc.Markdown(METHODOLOGY, className="small")])
-
-
 def layout() -> html.Div:
     """Static skeleton; callbacks.roi fills it from the current results and the levers."""
     return html.Div(
@@ -245,7 +240,7 @@ def layout() -> html.Div:
                                                  className="panel h-100 mb-0"), xl=6),
                             ], className="g-3 mb-3"),
                             scenarios_panel(),
-                            html.Div(dbc.Accordion(dbc.AccordionItem(dcc.Markdown(METHODOLOGY, className="small"),
+                            html.Div(dbc.Accordion(dbc.AccordionItem(dcc.Markdown(methodology.ROI, className="small"),
                                                                      title="How these numbers are computed"),
                                                    start_collapsed=True), className="panel"),
                         ],

@@ -34,8 +34,6 @@ from analytics.roi.economics import (
 )
 from analytics.roi.scenario import OPTIMAL, Scenario
 from analytics.roi.targeting import (
-    SURE_THING_MAX_SHARE,
-    SURE_THING_P0,
     ProfitCurve,
     profit_curve,
     ranked_customers,
@@ -43,8 +41,6 @@ from analytics.roi.targeting import (
 )
 from analytics.roi.uncertainty import (
     N_SIMS,
-    RELATIVE,
-    Z_90,
     MonteCarloResult,
     lever_ranges,
     monte_carlo,
@@ -52,41 +48,7 @@ from analytics.roi.uncertainty import (
     tornado,
 )
 
-METHODOLOGY = f"""\
-**Incremental, not gross.** For each targeted customer: *p0* = probability of purchasing within the
-campaign horizon without the offer (from the purchase model), *p1* = min(1, max(0, p0 + uplift)) with the
-offer (uplift in percentage points, the same for everyone), *spend* = expected order value,
-*m* = gross margin x spend, *d* = discount x spend, *r* = redemption (share of purchasers who use the
-offer), *c* = contact cost per customer, *F* = fixed campaign cost.
-
-- Incremental value of a customer = p1 (m - r d) - p0 m - c. Customers who would have bought anyway (p0)
-  take the discount too: r p0 d is pure cost.
-- Incremental margin = sum (p1 - p0) m; discount cost = r sum p1 d (of which r sum p0 d on purchases that
-  would have happened anyway); contact cost = n c; total cost = discount + contact + F.
-- Net profit = incremental margin - total cost; ROI = net profit / total cost.
-- Expected incremental customers = sum (p1 - p0); cost per incremental customer = total cost / that.
-- Break-even uplift: the uplift at which net profit = 0, solved exactly (including the cap p1 <= 1).
-  There is none when discount x redemption >= gross margin (every sale with the offer loses money) or
-  when even certain purchase by everyone does not pay.
-- If the model's purchase probability is for a different horizon, it is converted assuming a constant
-  purchase rate: p(h) = 1 - (1 - p(H))^(h / H).
-
-**Who to target.** Customers are ranked by incremental value; the profit curve is the net profit of
-targeting the top k (0 for nobody: no campaign, no fixed cost). Its maximum is the best audience size,
-and no other subset of the audience does better. Warnings: the best is nobody; the targeted audience
-loses money; more than {SURE_THING_MAX_SHARE:.0%} of it are "sure things" (p0 > {SURE_THING_P0:.0%}).
-
-**Uncertainty.** Uplift and redemption are uncertain. Pessimistic / optimistic scenarios put each at
-the worse / better end of its 90 % range (base +/- {Z_90:.3f} sd). The tornado moves one lever at a
-time to its low and high value (uncertain levers over their 90 % range, the others +/- {RELATIVE:.0%})
-and sorts levers by the swing in net profit. The Monte Carlo draws uplift ~ Normal(base, sd) and
-redemption ~ Beta(mean, sd), independently ({N_SIMS:,} draws, fixed seed), computes net profit exactly
-for each draw and reports the 5th, 50th and 95th percentiles and P(net profit > 0). An uplift estimated
-from a past test is treated rate - control rate, with sd = sqrt(pt (1 - pt) / nt + pc (1 - pc) / nc).
-"""
-
 __all__ = [
-    "METHODOLOGY",
     "AudienceFilter",
     "AudienceSelection",
     "Levers",

@@ -1,7 +1,7 @@
 """Journey figures: the Sankey of segment flows between snapshots and the transition-matrix heatmap.
 
 Both take the plain tables of :mod:`analytics.journeys` (``transitions``/``chain`` and ``transition_matrix``);
-no statistics are computed here.
+no statistics are computed here: the Sankey's links and node totals are ``diagram_links`` and ``node_totals``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.journeys import INACTIVE, NOT_YET, state_order
+from analytics.journeys import INACTIVE, NOT_YET, diagram_links, node_totals, state_order
 from analytics.segments import SEGMENT_ORDER
 from components import formatting as fmt
 from components.theme import INK, MUTED, PALETTE, SEQUENTIAL, TEMPLATE_NAME, empty_figure
@@ -54,26 +54,16 @@ def sankey_figure(
     :func:`analytics.journeys.state_order`). Each link's customdata is [from_label, to_label, source, target,
     customers, revenue], so a click callback can ask for the customers behind it.
     """
-    if weight not in ("customers", "revenue"):
-        raise ValueError(f"weight must be 'customers' or 'revenue', got {weight!r}")
     if flows is None or flows.empty:
         return empty_figure("No movements between these snapshots")
     order = list(order or _order(flows))
-    table = flows.assign(source=flows["source"].astype(str), target=flows["target"].astype(str))
-    if not show_not_yet_stay:
-        table = table.loc[~((table["source"] == NOT_YET) & (table["target"] == NOT_YET))]
-    table = table.assign(value=table[weight].astype("float64").clip(lower=0.0))
-    table = table.loc[table["value"] > 0]
+    table = diagram_links(flows, weight, show_not_yet_stay=show_not_yet_stay)
     if table.empty:
         return empty_figure(f"No {weight} moved between these snapshots")
 
     columns = list(dict.fromkeys([*table["from_label"], *table["to_label"]]))
     rank = {s: i for i, s in enumerate(order)}
-    ends = pd.concat([
-        table.groupby(["from_label", "source"])["value"].sum().rename_axis(["column", "state"]).rename("out"),
-        table.groupby(["to_label", "target"])["value"].sum().rename_axis(["column", "state"]).rename("in"),
-    ], axis=1).fillna(0.0)
-    nodes = ends.assign(value=ends.max(axis=1)).reset_index()
+    nodes = node_totals(table)
     nodes["col"] = nodes["column"].map({c: i for i, c in enumerate(columns)})
     nodes["rank"] = nodes["state"].map(lambda s: rank.get(s, len(rank)))
     nodes = nodes.sort_values(["col", "rank"], ignore_index=True)

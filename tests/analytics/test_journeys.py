@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from analytics import journeys as J
+from analytics.methodology import JOURNEYS
 from analytics.errors import DataError
 from analytics.features import customer_features
-from analytics.segments import DEFAULT_SEGMENT_RULES, assign_segments, rfm_scores
+from analytics.segments import DEFAULT_SEGMENT_RULES, SEGMENT_ORDER, assign_segments, rfm_scores
 
 # R-only rules so each state follows from the order of last purchases: Hot = R5, Warm = R3-4, Cold = rest.
 RULES = pd.DataFrame(
@@ -184,7 +185,7 @@ def test_history_columns_by_hand(history):
 
 def test_state_order_and_counts(history):
     assert J.state_order(RULES) == [J.NOT_YET, "Hot", "Warm", "Cold", J.INACTIVE]
-    assert J.state_order()[1:-1] == [s for s in J.SEGMENT_ORDER]
+    assert J.state_order()[1:-1] == list(SEGMENT_ORDER)
     counts = J.state_counts(history)
     assert counts.columns.tolist() == ["2020-Q1", "2020-Q2", "2020-Q3", "2020-Q4"]
     expected_q3 = pd.Series([s[2] for s in EXPECTED.values()]).value_counts()
@@ -440,8 +441,8 @@ def test_fixed_scoring_uses_the_reference_thresholds(random_history):
 
 
 def test_methodology_names_the_choice():
-    assert "per-snapshot" in J.METHODOLOGY.lower() and "fixed" in J.METHODOLOGY.lower()
-    assert "before that date" in J.METHODOLOGY
+    assert "per-snapshot" in JOURNEYS.lower() and "fixed" in JOURNEYS.lower()
+    assert "before that date" in JOURNEYS and f"{J.DEFAULT_INACTIVE_DAYS} days by default" in JOURNEYS
 
 
 # ------------------------------------------------------------------------------------ real data
@@ -482,3 +483,20 @@ def test_online_retail_quarterly_journeys(retail_lines):
     left = hist.loc[(hist["snapshot"] <= dates[2]) & hist["customer_id"].isin(part["customer_id"])]
     pd.testing.assert_frame_equal(left.reset_index(drop=True), part.reset_index(drop=True))
     assert len(J.headlines(hist)) == 4
+
+
+def test_diagram_links_and_node_totals(history):
+    flows = J.chain(history)
+    links = J.diagram_links(flows, "customers")
+    assert (links["value"] > 0).all()
+    assert not ((links["source"] == J.NOT_YET) & (links["target"] == J.NOT_YET)).any()
+    nodes = J.node_totals(links).set_index(["column", "state"])
+    first = links["from_label"].iloc[0]
+    # a first column only sends: its nodes' totals are what leaves them, and they add up to the links leaving it
+    assert nodes.loc[first, "in"].eq(0).all()
+    assert nodes.loc[first, "value"].sum() == links.loc[links["from_label"] == first, "value"].sum()
+    assert (nodes["value"] == nodes[["in", "out"]].max(axis=1)).all()
+    revenue = J.diagram_links(flows, "revenue")
+    assert (revenue["value"] <= revenue["revenue"].clip(lower=0) + 1e-9).all() and (revenue["value"] > 0).all()
+    with pytest.raises(ValueError, match="weight must be"):
+        J.diagram_links(flows, "euros")

@@ -10,7 +10,8 @@ from dash.testing.wait import until
 
 from analytics import journeys as J
 from analytics import pipeline
-from callbacks.journeys import export_filename, history_key
+from analytics.journeys.stored import history_key
+from callbacks.journeys import export_filename
 from tests.browser.conftest import choose, click, console_errors, open_app, switch_tab, wait_for_download
 
 TIMEOUT = 60  # the machine running the tests may be busy

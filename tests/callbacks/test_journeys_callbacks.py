@@ -1,4 +1,4 @@
-"""Journeys tab: the cached history for other settings, what the tab shows, and flows picked by a click."""
+"""Journeys tab: the history for the chosen settings, what the tab shows, and flows picked by a click."""
 
 from __future__ import annotations
 
@@ -13,17 +13,16 @@ from analytics import journeys as J
 from analytics import pipeline
 from analytics.cache import ResultsCache
 from analytics.errors import DataError
+from analytics.journeys.stored import history_key
 from callbacks import common
 from callbacks.journeys import (
     CROWDED_COLUMNS,
-    cached_history,
     export_filename,
     flow_from_click,
     flow_summary,
     flow_table,
     grid_records,
     history_for,
-    history_key,
     inactive_window,
     journey_outputs,
     snapshot_choices,
@@ -63,38 +62,7 @@ def figure_json(fig: go.Figure) -> dict:
     return json.loads(fig.to_json())
 
 
-# ------------------------------------------------------------------------------------------ the cache
-
-
-def test_history_is_computed_once_then_read_from_the_cache(cdnow, tmp_path, monkeypatch):
-    results, lines = cdnow
-    expected = J.journey_history(lines, results.as_of, period="M", inactive_days=90)
-    cache = ResultsCache(tmp_path)
-    cache.set(pipeline.invoices_key("k"), invoice_table(lines))
-    calls = []
-    compute = J.journey_history
-    monkeypatch.setattr(J, "journey_history", lambda *a, **kw: calls.append(1) or compute(*a, **kw))
-
-    first = cached_history(cache, "k", results.as_of, "M", 90)
-    second = cached_history(cache, "k", results.as_of, "M", 90)
-    assert len(calls) == 1
-    pd.testing.assert_frame_equal(first, expected)
-    pd.testing.assert_frame_equal(second, expected)
-    # another process (a second gunicorn worker) reads the same entry
-    pd.testing.assert_frame_equal(ResultsCache(tmp_path).get(history_key("k", "M", 90)), expected)
-    cached_history(cache, "k", results.as_of, "M", 91)
-    assert len(calls) == 2
-
-
-def test_history_keys_differ_by_results_period_and_window():
-    keys = {history_key("a", "Q", 180), history_key("b", "Q", 180), history_key("a", "M", 180),
-            history_key("a", "Q", 90)}
-    assert len(keys) == 4
-
-
-def test_history_without_the_cleaned_lines_says_what_to_do(tmp_path):
-    with pytest.raises(DataError, match="no longer in the cache; run the analysis again"):
-        cached_history(ResultsCache(tmp_path), "gone", "2011-12-10", "Q", 180)
+# -------------------------------------------------------------------------------- the history shown
 
 
 def test_default_settings_use_the_pipeline_history_without_computing(stored):
