@@ -5,24 +5,14 @@ BOM, UTF-16 with BOM, Windows-1252 or Latin-1; any line ending), XLSX (every she
 header, stacked) and Parquet, each optionally compressed with gzip, xz, bzip2 or zip. The container is
 recognised by its magic bytes first and by the file name second, so bytes uploaded without a name work.
 
-Values are read as spreadsheets and shops write them: ISO dates, ``12/1/2010 8:26``, ``01.12.2010``;
-decimal commas (``2,55``), thousands separators, currency symbols and accounting negatives ``(3.50)``.
-When every numeric date fits both day/month and month/day order the loader raises a DataError rather than
-guess; the caller settles it with ``dayfirst=`` or ``date_format=``.
-
 A file from an untrusted source is read under ``ReadLimits``: compressed layers are decompressed as a stream
 into a temporary file, and the caps on decompressed bytes and rows are checked chunk by chunk, so a
 decompression bomb is refused having cost one chunk of memory. Zip members (and workbooks) are checked
 against their declared sizes, which ``zipfile`` enforces while reading; Parquet against its metadata.
 
-Every problem with the input raises ``DataError``, except a few bad values: dates, quantities, prices or
-amounts that are empty, not readable or not finite in at most ``MAX_BAD_FRACTION`` of the rows become
-missing (NaT / NaN), and cleaning drops and counts those rows (rules ``missing_date`` and
-``unreadable_number``). A column with more bad values than that is refused as a whole: so many usually
-means a wrong column mapping, date layout or decimal mark, and dropping them would silently change the
-analysis. Row numbers in messages count the header as row 1, as a spreadsheet shows them. Parsing works
-on the distinct values of a column (an invoice date repeats on every line of its invoice), so large files
-stay fast.
+Values (dates, numbers, identifiers) are parsed by ``analytics.values``; this module finds the container,
+the compression, the encoding and the delimiter, and hands the raw columns over. Every problem with the input
+raises ``DataError``.
 """
 
 from __future__ import annotations
@@ -42,16 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Union
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from analytics import schema
-from analytics.columns import ALIASES, detect_mapping, resolve_mapping
+from analytics.columns import detect_mapping, resolve_mapping
 from analytics.errors import DataError
+from analytics.values import canonical_frame, check_required
 
 __all__ = ["read_transactions", "source_columns", "to_canonical", "detect_mapping", "ReadLimits",
            "SUPPORTED_FORMATS"]
@@ -74,16 +63,7 @@ _DELIMITERS = (",", ";", "\t", "|")
 _CONTROL_BYTES = bytes(range(0, 9)) + b"\x0b\x0e\x0f" + bytes(range(16, 32))  # not tab, newline, form feed
 _TEXT_CANONICAL = (schema.CUSTOMER_ID, schema.INVOICE_ID, schema.INVOICE_DATE, schema.STOCK_CODE,
                    schema.DESCRIPTION, schema.COUNTRY)
-_SHOWN = 5  # bad rows quoted in a message
-MAX_BAD_FRACTION = 0.1
-"""Largest share of rows whose date or number may be bad (dropped and reported); more refuses the column."""
 
-_ISO_DATE = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
-)
-_NUMERIC_DATE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?!\d)"
-# Currency signs and codes, spaces (incl. no-break and thin) and apostrophes used as thousands marks.
-_NUMBER_NOISE = r"[\s\u00a0\u202f'\u2019$£€¥₹]|(?i:\b(?:usd|eur|gbp|chf|aud|cad)\b)"
 
 
 # ----------------------------------------------------------------------------------------------- public
@@ -165,7 +145,7 @@ def to_canonical(
     frame = _flatten_index(frame)
     frame.columns = [str(c) for c in frame.columns]
     resolved = resolve_mapping(frame.columns, mapping)
-    return _canonical(frame, resolved, date_format=date_format, dayfirst=dayfirst, label="the data",
+    return canonical_frame(frame, resolved, date_format=date_format, dayfirst=dayfirst, label="the data",
                       info={"format": "dataframe"})
 
 
@@ -403,7 +383,8 @@ def _finish_frame(frame: pd.DataFrame, label: str, info: dict, *, mapping, date_
     frame = frame.copy(deep=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     resolved = resolve_mapping(frame.columns, mapping)
-    return _canonical(frame, resolved, date_format=date_format, dayfirst=dayfirst, label=label, info=info)
+    return canonical_frame(frame, resolved, date_format=date_format, dayfirst=dayfirst, label=label,
+                           info=info)
 
 
 # ------------------------------------------------------------------------------------------------- text
@@ -473,7 +454,7 @@ def _read_csv(data: bytes, label: str, info: dict, *, mapping, date_format, dayf
     delimiter, raw_header = _sniff(data, encoding)
     header = [h.strip() for h in raw_header]
     resolved = resolve_mapping(header, mapping)
-    _check_required(resolved, header, label)
+    check_required(resolved, header, label)
     raw_name = dict(zip(header, raw_header))
     wanted = [raw_name[c] for c in resolved.values()]
     text = [raw_name[resolved[c]] for c in _TEXT_CANONICAL if c in resolved]
@@ -482,7 +463,8 @@ def _read_csv(data: bytes, label: str, info: dict, *, mapping, date_format, dayf
         frame = _read_csv_pandas(data, encoding, delimiter, wanted, text, label)
     frame.columns = [str(c).strip() for c in frame.columns]
     info.update(format="csv", encoding=encoding, delimiter=delimiter)
-    return _canonical(frame, resolved, date_format=date_format, dayfirst=dayfirst, label=label, info=info)
+    return canonical_frame(frame, resolved, date_format=date_format, dayfirst=dayfirst, label=label,
+                           info=info)
 
 
 def _read_csv_arrow(data: bytes, encoding: str, delimiter: str, columns: list[str],
@@ -522,263 +504,3 @@ def _read_csv_pandas(data: bytes, encoding: str, delimiter: str, columns: list[s
         raise DataError(f"{label} cannot be parsed as CSV (delimiter {delimiter!r}): {exc}") from exc
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{label} contains no data") from exc
-
-
-# ------------------------------------------------------------------------------------------ canonical
-
-
-def _check_required(mapping: Mapping[str, str], columns, label: str) -> None:
-    amount_only = schema.UNIT_PRICE not in mapping and schema.AMOUNT in mapping
-    needed = [schema.CUSTOMER_ID, schema.INVOICE_DATE]
-    if not amount_only:
-        needed += [schema.INVOICE_ID, schema.QUANTITY, schema.UNIT_PRICE]
-    missing = [c for c in needed if c not in mapping]
-    if not missing:
-        return
-    described = []
-    for canonical in missing:
-        examples = ", ".join(ALIASES[canonical][:3])
-        if canonical == schema.UNIT_PRICE:
-            examples += "; or, instead of quantity and price, an amount column (amount, dollar_value, sales)"
-        described.append(f"{canonical} (e.g. {examples})")
-    found = ", ".join(repr(str(c)) for c in columns) or "none"
-    raise DataError(
-        f"{label} is missing required column(s): {'; '.join(described)}. Columns found: {found}. "
-        f"Rename the column or map it, e.g. mapping={{'{missing[0]}': 'YourColumn'}}"
-    )
-
-
-def _canonical(frame: pd.DataFrame, mapping: dict[str, str], *, date_format, dayfirst, label: str,
-               info: dict) -> pd.DataFrame:
-    _check_required(mapping, frame.columns, label)
-    frame = frame.reset_index(drop=True)
-    if frame.empty:
-        found = ", ".join(repr(c) for c in frame.columns)
-        raise DataError(f"{label} has a header but no data rows (columns: {found})")
-    context = {"delimiter": info.get("delimiter")}
-
-    def col(canonical: str) -> tuple[pd.Series, str]:
-        source = mapping[canonical]
-        return frame[source], f"column {source!r} ({canonical})"
-
-    out: dict[str, object] = {}
-    out[schema.CUSTOMER_ID] = _ids(*col(schema.CUSTOMER_ID), required=False)
-    dates = _dates(*col(schema.INVOICE_DATE), date_format=date_format, dayfirst=dayfirst)
-    if schema.INVOICE_ID in mapping:
-        out[schema.INVOICE_ID] = _ids(*col(schema.INVOICE_ID), required=True)
-    else:  # an amount-only log without invoice numbers: every row is one purchase
-        out[schema.INVOICE_ID] = _row_invoices(out[schema.CUSTOMER_ID], dates)
-    out[schema.INVOICE_DATE] = dates
-    amount_only = schema.UNIT_PRICE not in mapping
-    if amount_only:
-        amount = _numbers(*col(schema.AMOUNT), **context)
-        out[schema.QUANTITY] = np.where(amount < 0, -1.0, 1.0)
-        out[schema.UNIT_PRICE] = np.abs(amount)
-    else:
-        out[schema.QUANTITY] = _numbers(*col(schema.QUANTITY), **context)
-        out[schema.UNIT_PRICE] = _numbers(*col(schema.UNIT_PRICE), **context)
-    for canonical in (schema.STOCK_CODE, schema.DESCRIPTION, schema.COUNTRY):
-        if canonical in mapping:
-            series, _ = col(canonical)
-            is_text = canonical == schema.DESCRIPTION  # free text keeps its spacing
-            out[canonical] = series.astype("string") if is_text else _ids(series, "", False)
-    result = pd.DataFrame(out)
-    used = {k: v for k, v in mapping.items() if k in out or (amount_only and k == schema.AMOUNT)}
-    info.update(mapping=used, amount_only=amount_only, rows=len(result))
-    result.attrs["loading"] = info
-    return result
-
-
-def _row_invoices(customers: pd.Series, dates: pd.Series) -> pd.Series:
-    """Invoice ids ``{customer}-{YYYYMMDD}-{n}``, unique per row (n counts a customer's rows on one day)."""
-    day_codes, days = pd.factorize(dates.dt.normalize())
-    day_text = pd.Series(pd.DatetimeIndex(days).strftime("%Y%m%d"), dtype="string").array.take(day_codes)
-    who = customers.fillna("guest")
-    nth = who.groupby([who.to_numpy(), day_codes]).cumcount().astype("string")
-    return (who + "-" + pd.Series(day_text, dtype="string") + "-" + nth).reset_index(drop=True)
-
-
-def _row_list(positions: np.ndarray, values: list) -> str:
-    return "; ".join(f"row {p + 2}: {v!r}" for p, v in zip(positions[:_SHOWN], values[:_SHOWN]))
-
-
-def _first_rows(codes: np.ndarray, bad_unique: np.ndarray) -> np.ndarray:
-    """Positions (0-based) of the rows whose value code is one of ``bad_unique``."""
-    return np.flatnonzero(np.isin(codes, bad_unique))
-
-
-def _missing_error(what: str, positions: np.ndarray, problem: str = "is empty") -> DataError:
-    shown = ", ".join(str(p + 2) for p in positions[:_SHOWN])
-    return DataError(f"{what} {problem} in {len(positions):,} row(s) (rows {shown}; header = row 1); at most "
-                     f"{MAX_BAD_FRACTION:.0%} of the rows may be bad (they are then dropped and reported)")
-
-
-def _tolerable(bad: np.ndarray) -> bool:
-    """True when so few rows are bad (at most MAX_BAD_FRACTION) that cleaning drops and reports them."""
-    return bad.sum() <= MAX_BAD_FRACTION * len(bad)
-
-
-_ARROW_STRING = pd.StringDtype("pyarrow")
-
-
-def _ids(series: pd.Series, what: str, required: bool) -> pd.Series:
-    """Identifiers as strings: stripped, ``17850.0`` -> ``17850``, empty -> <NA> (vectorised in Arrow)."""
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        values = series.to_numpy("float64", na_value=np.nan)
-        absent = np.isnan(values)
-        whole = np.where(absent, 0.0, values)
-        if (whole == np.rint(whole)).all() and np.abs(whole).max(initial=0) < 2**53:
-            strings = pc.cast(pa.array(whole.astype(np.int64), mask=absent), pa.string())
-        else:
-            strings = pc.cast(pa.array(values, mask=absent), pa.string())
-    else:
-        strings = pa.array(series.astype(_ARROW_STRING).array)
-        if isinstance(strings, pa.ChunkedArray):
-            strings = strings.combine_chunks()
-        strings = pc.utf8_trim_whitespace(strings)
-        floaty = pc.fill_null(pc.ends_with(strings, ".0"), False)  # "17850.0" from a float column
-        if pc.any(floaty).as_py():
-            fixed = pc.replace_substring_regex(pc.filter(strings, floaty), r"^(-?\d+)\.0+$", r"\1")
-            strings = pc.replace_with_mask(strings, floaty, fixed)
-        strings = pc.if_else(pc.equal(strings, ""), pa.scalar(None, strings.type), strings)
-    result = pd.Series(pd.arrays.ArrowStringArray(strings))
-    if required:
-        missing = result.isna().to_numpy()
-        if missing.any():
-            raise _missing_error(what, np.flatnonzero(missing))
-    return result
-
-
-def _numbers(series: pd.Series, what: str, *, delimiter: str | None = None) -> np.ndarray:
-    """float64 values; text such as ``1.234,50 €`` or ``(3.50)`` is understood, other text is an error."""
-    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
-        codes, uniques = pd.factorize(series)
-        texts = pd.Series(uniques, dtype="object").astype("string").str.strip()
-        values = _parse_number_texts(texts, delimiter)
-        bad = values.isna() & texts.notna() & (texts != "")
-        if bad.any() and not _tolerable(np.isin(codes, np.flatnonzero(bad.to_numpy()))):
-            rows = _first_rows(codes, np.flatnonzero(bad.to_numpy()))
-            shown = _row_list(rows, [uniques[c] for c in codes[rows[:_SHOWN]]])
-            raise DataError(f"{what} should hold numbers but {len(rows):,} row(s) hold text that is not a "
-                            f"number (header = row 1): {shown}")
-        result = values.to_numpy("float64", na_value=np.nan)[codes]
-        result[codes < 0] = np.nan
-    else:
-        result = series.to_numpy("float64", na_value=np.nan)
-    missing = ~np.isfinite(result)
-    if missing.any():
-        if not _tolerable(missing):
-            raise _missing_error(what, np.flatnonzero(missing), "is empty or not a finite number")
-        result = np.where(missing, np.nan, result)  # inf too: cleaning's unreadable_number rule drops and counts the row
-    return result
-
-
-def _parse_number_texts(texts: pd.Series, delimiter: str | None) -> pd.Series:
-    """Numbers from distinct texts, choosing the decimal mark once for the whole column."""
-    cleaned = texts.str.replace(_NUMBER_NOISE, "", regex=True)
-    negative = cleaned.str.fullmatch(r"\(.*\)").fillna(False).astype(bool)
-    cleaned = cleaned.str.strip("()")
-    last_comma = cleaned.str.rfind(",")
-    last_dot = cleaned.str.rfind(".")
-    both = (last_comma >= 0) & (last_dot >= 0)
-    comma_only = (last_comma >= 0) & (last_dot < 0)
-    grouped = cleaned.str.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+").fillna(False).astype(bool)
-    decimal_comma = bool(
-        (both & (last_comma > last_dot)).any()
-        or (comma_only & ~grouped).any()
-        or (delimiter in (";", "\t") and comma_only.any() and not (both & (last_dot > last_comma)).any())
-    )
-    if decimal_comma:
-        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:
-        cleaned = cleaned.str.replace(",", "", regex=False)
-    values = pd.to_numeric(cleaned.astype("object"), errors="coerce")
-    return values.where(~negative, -values)
-
-
-def _naive(values: pd.Series | pd.DatetimeIndex) -> pd.Series:
-    """datetime64[ns] without a time zone (aware values are converted to UTC first)."""
-    values = pd.Series(values)
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return values.astype("datetime64[ns]")
-
-
-def _to_datetime(texts: pd.Series, **kw) -> pd.Series:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "could not infer format" is expected for mixed layouts
-        try:
-            return _naive(pd.to_datetime(texts, errors="coerce", **kw))
-        except (ValueError, TypeError, OverflowError):
-            return _naive(pd.to_datetime(texts, errors="coerce", utc=True, **kw))
-
-
-def _infer_dayfirst(texts: pd.Series, what: str) -> bool:
-    """Day/month order of numeric dates such as 01/12/2010, from values where one part exceeds 12."""
-    parts = texts.str.extract(_NUMERIC_DATE).dropna()
-    if parts.empty:
-        return False  # month names or year-first layouts: nothing to decide
-    first, second = parts[0].astype(int), parts[1].astype(int)
-    day_first, month_first = (first > 12) & (second <= 12), (second > 12) & (first <= 12)
-    if day_first.any() and month_first.any():
-        a, b = texts[day_first[day_first].index[0]], texts[month_first[month_first].index[0]]
-        raise DataError(f"{what} mixes day-first and month-first dates (e.g. {a!r} and {b!r}); "
-                        f"pass date_format= to say which layout the file uses")
-    if day_first.any():
-        return True
-    undecided = (first <= 12) & (second <= 12)
-    if month_first.any() or not undecided.any():
-        return False  # (values with both parts above 12 are not dates and are reported as such)
-    examples = ", ".join(repr(v) for v in texts[undecided[undecided].index[:3]])
-    raise DataError(
-        f"{what} has ambiguous dates: no day is above 12, so values such as {examples} read both as "
-        f"day/month and as month/day. Say which: dayfirst=True for DD/MM/YYYY, dayfirst=False for "
-        f"MM/DD/YYYY, or an exact date_format such as '%d/%m/%Y %H:%M'"
-    )
-
-
-def _dates(series: pd.Series, what: str, *, date_format: str | None, dayfirst: bool | None) -> pd.Series:
-    """datetime64[ns] invoice dates; unparseable or empty values are an error listing the first rows."""
-    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(series):
-        result = _naive(series)
-    elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        finite = series.dropna()
-        compact = (finite == np.round(finite)) & finite.between(19000101, 21001231)  # YYYYMMDD
-        if not compact.all():
-            raise DataError(f"{what} holds numbers (e.g. {finite[~compact].iloc[0]!r}), not dates; expected "
-                            f"dates such as 2011-12-09 or 20111209")
-        result = _to_datetime(series.astype("Int64").astype("string"), format="%Y%m%d")
-    else:
-        codes, uniques = pd.factorize(series)
-        texts = pd.Series(uniques, dtype="object").astype("string").str.strip()
-        present = texts.fillna("") != ""
-        if date_format is not None:
-            parsed = _to_datetime(texts, format=date_format)
-        else:
-            parsed = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns]")
-            iso = texts.str.fullmatch(_ISO_DATE.pattern).fillna(False).astype(bool)
-            if iso.any():
-                parsed[iso] = _to_datetime(texts[iso], format="ISO8601").to_numpy()
-            rest = present & ~iso
-            if rest.any():
-                order = dayfirst if dayfirst is not None else _infer_dayfirst(texts[rest], what)
-                guess = _to_datetime(texts[rest], dayfirst=order)
-                if guess.isna().any():  # rows in another layout than the first one
-                    retry = guess.isna()
-                    guess[retry] = _to_datetime(texts[rest][retry], format="mixed", dayfirst=order).to_numpy()
-                parsed[rest] = guess.to_numpy()
-        bad = (parsed.isna() & present).to_numpy()
-        if bad.any() and not _tolerable(np.isin(codes, np.flatnonzero(bad))):
-            rows = _first_rows(codes, np.flatnonzero(bad))
-            shown = _row_list(rows, [uniques[c] for c in codes[rows[:_SHOWN]]])
-            hint = (f"the format {date_format!r}" if date_format
-                    else "dates such as 2011-12-09 08:26, 12/9/2011 8:26 or 09.12.2011")
-            raise DataError(f"{what}: {len(rows):,} row(s) are not dates (header = row 1): {shown}. "
-                            f"Expected {hint}; pass date_format= (e.g. '%d/%m/%Y %H:%M') for another layout")
-        values = parsed.to_numpy("datetime64[ns]")[codes]
-        values[(codes < 0) | np.isin(codes, np.flatnonzero(~present.to_numpy()))] = np.datetime64("NaT")
-        result = pd.Series(values, dtype="datetime64[ns]")
-    missing = result.isna().to_numpy()
-    if missing.any() and not _tolerable(missing):
-        raise _missing_error(what, np.flatnonzero(missing))
-    return result.reset_index(drop=True)
