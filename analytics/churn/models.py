@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 from sklearn.base import ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -189,6 +190,17 @@ def heuristic_drivers(features: pd.DataFrame, window_days: int) -> np.ndarray:
             parts.append(f"long gaps between purchases (every {explain.days(g)})")
         out.append("; ".join(parts))
     return np.array(out, dtype=object)
+
+
+def _auc_by_row(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """ROC AUC of each row of ``scores`` against binary ``labels`` (both classes present), by the rank-sum
+    (Mann-Whitney) identity with average ranks for ties: the value ``roc_auc_score`` gives, for all rows at
+    once and without its per-call input checks (which dominated the permutation importance's time)."""
+    positive = np.asarray(labels).astype(bool)
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    ranks = rankdata(scores, axis=1)
+    return (ranks[:, positive].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 class ChurnModel:
@@ -417,7 +429,7 @@ class ChurnModel:
             stacked = np.tile(Z, (PERMUTATION_REPEATS, 1))
             stacked[:, j] = np.concatenate([rng.permutation(Z[:, j]) for _ in range(PERMUTATION_REPEATS)])
             p = estimator.predict_proba(stacked)[:, 1].reshape(PERMUTATION_REPEATS, n)
-            drops = base - np.array([roc_auc_score(labels, row) for row in p])
+            drops = base - _auc_by_row(labels, p)
             means.append(drops.mean())
             sds.append(drops.std())
         table = pd.DataFrame({"feature": self.features_, "importance": means, "importance_std": sds})

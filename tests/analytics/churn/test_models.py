@@ -183,3 +183,15 @@ def test_smallest_fittable_data_fits_every_scorer():
     assert not model.heuristic_
     assert (model.metrics_["n"] == model.n_test_).all() and len(model.metrics_) == 5
     assert len(model.scores_) == 45
+
+
+def test_rank_auc_equals_roc_auc_score_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from analytics.churn.models import _auc_by_row
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 500)
+    scores = np.round(rng.random((4, 500)) + 0.3 * labels, 1)  # rounded: many ties
+    expected = [roc_auc_score(labels, row) for row in scores]
+    np.testing.assert_allclose(_auc_by_row(labels, scores), expected, rtol=1e-12)
