@@ -16,6 +16,7 @@ import pandas as pd
 
 from analytics import schema
 from analytics.audience import AT_RISK_CHURN_PROBABILITY, is_at_risk
+from analytics.params import run_params
 from analytics.results import Results
 
 AT_RISK_SEGMENTS: tuple[str, ...] = ("At Risk", "Can't Lose Them", "About To Sleep")
@@ -75,17 +76,17 @@ def _month(stamp: pd.Timestamp) -> str:
 def churn_window_days(results: Results) -> int:
     """The churn window of the run, days (the churn model's own when it reports one)."""
     churn = results.models.get("churn") or {}
-    return int(churn.get("window_days") or results.meta.get("params", {}).get("churn_window_days", 90))
+    return int(churn.get("window_days") or run_params(results.meta).churn_window_days)
 
 
 def clv_settings(results: Results) -> dict[str, float]:
     """CLV horizon (months), margin (fraction) and monthly discount rate (fraction) of the run."""
-    params = results.meta.get("params", {})
+    params = run_params(results.meta)
     clv = results.models.get("clv") or {}
     return {
-        "horizon_months": int(clv.get("horizon_months") or params.get("clv_horizon_months", 12)),
-        "margin": float(clv.get("margin") or params.get("margin", 0.3)),
-        "discount": float(params.get("monthly_discount_rate", 0.0)),
+        "horizon_months": int(clv.get("horizon_months") or params.clv_horizon_months),
+        "margin": float(clv.get("margin") or params.margin),
+        "discount": float(params.monthly_discount_rate),
     }
 
 

@@ -276,19 +276,18 @@ def _card(key: str, label: str, value: str, caption: str, definition: str, *, ri
 
 
 def answer_cards(totals: Mapping[str, Any], monte_carlo: Mapping[str, Any], *, uplift_pp: float,
-                 targeted: int, selected: int) -> html.Div:
+                 versus_break_even: str, targeted: int, selected: int) -> html.Div:
     """The answer: net profit, ROI, break-even uplift, P(profit > 0), incremental customers, cost per one.
 
-    totals: ``Totals.to_dict()``; monte_carlo: ``MonteCarloResult.to_dict()``; uplift_pp: the assumed uplift.
+    totals: ``Totals.to_dict()``; monte_carlo: ``MonteCarloResult.to_dict()``; uplift_pp: the assumed uplift;
+    versus_break_even: ``RoiReport.uplift_vs_break_even`` (the comparison is made in analytics).
     """
     net, roi, break_even = totals["net_profit"], totals["roi"], totals["break_even_uplift"]
     incremental, per_customer = totals["incremental_customers"], totals["cost_per_incremental_customer"]
     prob = monte_carlo.get("prob_profit") if targeted else None  # no campaign: nothing uncertain
     break_even_text = "none" if _missing(break_even) else f"{break_even * 100:.1f} pp"
-    break_even_note = (
-        "nobody is targeted" if not targeted else "no uplift pays for this offer" if _missing(break_even)
-        else f"you assume {uplift_pp:.1f} pp: {'above' if uplift_pp * 0.01 > break_even else 'below'} break-even"
-    )
+    break_even_note = {"nobody targeted": "nobody is targeted", "never": "no uplift pays for this offer"}.get(
+        versus_break_even, f"you assume {uplift_pp:.1f} pp: {versus_break_even} break-even")
     if not targeted:
         break_even_text = "–"
     cards = [
@@ -305,7 +304,7 @@ def answer_cards(totals: Mapping[str, Any], monte_carlo: Mapping[str, Any], *, u
               risk=not _missing(prob) and prob < 0.5, large=True),
         _card("break_even", "Break-even uplift", break_even_text, break_even_note,
               "The uplift (percentage points of purchase probability) at which net profit is exactly zero.",
-              risk=bool(targeted) and (_missing(break_even) or uplift_pp * 0.01 < break_even)),
+              risk=versus_break_even in ("never", "below")),
         _card("incremental", "Incremental customers", f"{incremental:,.1f}" if abs(incremental) < 100
               else fmt.count(incremental), f"buying because of the offer (of {totals['expected_buyers']:,.0f})",
               "Expected number of purchasers who buy only because of the offer: sum of (p1 − p0)."),

@@ -105,6 +105,17 @@ class RoiReport:
     tornado: pd.DataFrame
     monte_carlo: MonteCarloResult
 
+    @property
+    def uplift_vs_break_even(self) -> str:
+        """Where the assumed uplift stands against the break-even uplift: "nobody targeted", "never" (no uplift
+        pays for this offer), "above" (the campaign pays) or "below" (it does not)."""
+        break_even = self.totals.break_even_uplift
+        if not self.targeted_size:
+            return "nobody targeted"
+        if break_even is None or not np.isfinite(break_even):
+            return "never"
+        return "above" if self.levers.uplift > break_even else "below"
+
     @cached_property
     def customers(self) -> pd.DataFrame:
         """Ranked selected customers (see :func:`ranked_customers`) with ``targeted`` (bool)."""
