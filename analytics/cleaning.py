@@ -151,6 +151,8 @@ def clean(
     # per-customer sums are bincounts, not string groupbys.
     code, ids = _stripped_codes(df[S.CUSTOMER_ID])
     invoice_code, invoice_ids = _stripped_codes(df[S.INVOICE_ID])
+    # other text columns factorized once: the duplicate and non-product rules and the kept lines share it
+    text = {c: pd.factorize(df[c]) for c in _TEXT_COLUMNS if c in df.columns}
     dates = df[S.INVOICE_DATE]
     qty = df[S.QUANTITY].to_numpy(dtype="float64", na_value=np.nan)
     price = df[S.UNIT_PRICE].to_numpy(dtype="float64", na_value=np.nan)
@@ -165,11 +167,11 @@ def clean(
         "after_as_of": (dates >= as_of_ts).to_numpy(dtype=bool, na_value=False),
         "missing_date": dates.isna().to_numpy(),
         "unreadable_number": ~(np.isfinite(qty) & np.isfinite(price)),
-        "duplicate": _exact_duplicates(df, source_cols, invoice_code),
+        "duplicate": _exact_duplicates(df, source_cols, invoice_code, text.get(S.STOCK_CODE)),
         "missing_customer": code < 0,
         "non_positive_price": ~(price > 0),
         "zero_quantity": ~(np.abs(qty) > 0),
-        "non_product": _non_product_mask(df, non_product_codes),
+        "non_product": _non_product_mask(text.get(S.STOCK_CODE), n, non_product_codes),
         "returns": is_return,
     }
 
@@ -205,7 +207,7 @@ def clean(
     # Text columns of the kept lines are categoricals: one copy of each distinct value, and every later
     # grouping (features, churn, invoices) works on their integer codes instead of hashing strings again.
     lines = pd.DataFrame({
-        c: _categorical(df[c], kept) if c in _TEXT_COLUMNS else df[c].to_numpy()[kept] for c in source_cols
+        c: _categorical(*text[c], kept) if c in text else df[c].to_numpy()[kept] for c in source_cols
     })
     lines[S.CUSTOMER_ID] = pd.Categorical.from_codes(code[kept], categories=ids)
     lines[S.INVOICE_ID] = pd.Categorical.from_codes(invoice_code[kept], categories=invoice_ids)
@@ -287,16 +289,18 @@ def _resolve_as_of(as_of: Any, dates: pd.Series) -> pd.Timestamp:
     return ts.tz_localize(None) if ts.tzinfo is not None else ts
 
 
-def _non_product_mask(df: pd.DataFrame, codes: Iterable[str]) -> np.ndarray:
-    if S.STOCK_CODE not in df.columns:
-        return np.zeros(len(df), dtype=bool)
+def _non_product_mask(stock: tuple[np.ndarray, pd.Index] | None, n: int, codes: Iterable[str]) -> np.ndarray:
+    """Rows whose stock code (``stock``: factorized codes and distinct values, None without the column)
+    is a non-product code."""
+    if stock is None:
+        return np.zeros(n, dtype=bool)
     if isinstance(codes, str):
         raise DataError(f"non-product codes must be a list of codes, got the single string {codes!r}")
     normalised = [str(c).strip().upper() for c in codes if str(c).strip()]
     exact = {c for c in normalised if not c.endswith("*")}
     prefixes = tuple(c[:-1] for c in normalised if c.endswith("*"))
     # Match on the few thousand distinct codes, then broadcast back to the lines.
-    idx, uniques = pd.factorize(df[S.STOCK_CODE], use_na_sentinel=True)
+    idx, uniques = stock
     upper = pd.Index(uniques.astype(str)).str.strip().str.upper()
     hit = upper.isin(exact)
     if prefixes:
@@ -331,9 +335,8 @@ def _stripped_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(distinct, dtype="string")
 
 
-def _categorical(values: pd.Series, kept: np.ndarray) -> pd.Categorical:
-    """The kept rows of a text column as a categorical over its distinct values (strings)."""
-    codes, uniques = pd.factorize(values)
+def _categorical(codes: np.ndarray, uniques: pd.Index, kept: np.ndarray) -> pd.Categorical:
+    """The kept rows of a factorized text column as a categorical over its distinct values (strings)."""
     return pd.Categorical.from_codes(codes[kept], categories=pd.Index(uniques, dtype="string"))
 
 
@@ -356,19 +359,16 @@ def _excluded_detail(cust: pd.Series, revenue: np.ndarray, is_return: np.ndarray
     return out
 
 
-def _exact_duplicates(df: pd.DataFrame, cols: list[str], invoice_code: np.ndarray) -> np.ndarray:
+def _exact_duplicates(df: pd.DataFrame, cols: list[str], invoice_code: np.ndarray,
+                      stock: tuple[np.ndarray, pd.Index] | None) -> np.ndarray:
     """``df.duplicated(subset=cols)``, about twice as fast on big logs.
 
     Exact duplicates share invoice, quantity, price (and stock code), so only rows that repeat on those
     cheap keys are compared on every column.
     """
-    key = pd.DataFrame(
-        {
-            c: pd.factorize(df[c])[0] if c == S.STOCK_CODE else df[c].to_numpy()
-            for c in (S.STOCK_CODE, S.QUANTITY, S.UNIT_PRICE)
-            if c in cols
-        }
-    )
+    key = pd.DataFrame({c: df[c].to_numpy() for c in (S.QUANTITY, S.UNIT_PRICE)})
+    if stock is not None and S.STOCK_CODE in cols:
+        key[S.STOCK_CODE] = stock[0]
     # stripped invoice codes: equal raw invoices have equal codes, so the candidates are a superset
     key[S.INVOICE_ID] = invoice_code
     maybe = key.duplicated(keep=False).to_numpy()
