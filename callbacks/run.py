@@ -9,13 +9,15 @@ import dash
 from dash import ALL, Input, Output, State
 
 from analytics import pipeline
+from analytics.database import read_database
 from analytics.datasets import load_dataset
 from analytics.columns import detect_mapping
 from analytics.errors import DataError
 from analytics.loading import read_transactions, source_columns
 from analytics.params import AnalysisParams
-from callbacks import common, uploads
+from callbacks import common, database, uploads
 from components import ids
+from components.database_source import DATABASE
 from components.mapping import mapping_editor
 
 logger = logging.getLogger(__name__)
@@ -76,8 +78,8 @@ def register(app: dash.Dash) -> None:
     def show_dataset(dataset, *param_values):
         """An embedded dataset's results straight from the cache when they are there (no job to start, so
         the page opens fast); otherwise ask the background run for them."""
-        if dataset == "upload":
-            raise dash.exceptions.PreventUpdate  # an upload starts its own run
+        if dataset in ("upload", DATABASE):
+            raise dash.exceptions.PreventUpdate  # an upload starts its own run; a database needs a table
         try:
             key = pipeline.cached_key(common.results_cache(settings), f"dataset:{dataset}",
                                       params_from_inputs(*param_values))
@@ -95,6 +97,10 @@ def register(app: dash.Dash) -> None:
         State(ids.DATASET, "value"),
         State({"type": "mapping", "canonical": ALL}, "value"),
         State({"type": "mapping", "canonical": ALL}, "id"),
+        State(ids.DB_CONNECTION, "value"),
+        State(ids.DB_KIND, "value"),
+        State(ids.DB_TABLE, "value"),
+        State(ids.DB_QUERY, "value"),
         *PARAM_STATES,
         background=True,
         progress=[Output(ids.RUN_PROGRESS, "value"), Output(ids.RUN_PROGRESS_TEXT, "children")],
@@ -109,7 +115,8 @@ def register(app: dash.Dash) -> None:
         interval=300,
         prevent_initial_call=True,
     )
-    def run_analysis(set_progress, _clicks, upload, _autorun, dataset, mapping_values, mapping_ids, *param_values):
+    def run_analysis(set_progress, _clicks, upload, _autorun, dataset, mapping_values, mapping_ids,
+                     db_connection, db_kind, db_table, db_query, *param_values):
         def progress(fraction: float, message: str) -> None:
             set_progress((round(fraction * 100), message))
 
@@ -140,6 +147,17 @@ def register(app: dash.Dash) -> None:
 
                 def load():
                     return read_transactions(data, filename=name, mapping=mapping or None, limits=limits)
+            elif dataset == DATABASE:
+                # no source alias: every run reads the database again, so new rows are picked up, and the
+                # results are keyed by the cleaned lines' content, so an unchanged table is a cache hit
+                source = database.source_for(settings, db_connection, db_kind, db_table, db_query)
+                mapping = {i["canonical"]: v or None for i, v in zip(mapping_ids, mapping_values)}
+                source_id, source_name = None, source.label
+
+                def load():
+                    return read_database(source, mapping=mapping or None, limits=settings.db_limits,
+                                         progress=lambda rows: progress(0.03, f"Reading {source.label}: "
+                                                                              f"{rows:,} rows"))
             else:
                 source_id, source_name = f"dataset:{dataset}", dataset
 

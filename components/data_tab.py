@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from analytics.params import CLUSTER_METHODS, AnalysisParams
 from components import ids
+from components.database_source import database_panel, dataset_option
 
 CLUSTER_METHOD_LABELS = {
     "kmeans": "K-means",
@@ -23,8 +24,9 @@ def _field(label: str, control, help_text: str | None = None) -> html.Div:
     return html.Div(children, className="mb-2")
 
 
-def source_panel(datasets: dict[str, str], default: str, upload_limit_mb: int) -> html.Div:
-    """Dataset choice and file upload."""
+def source_panel(datasets: dict[str, str], default: str, upload_limit_mb: int,
+                 connections: list[str] = ()) -> html.Div:
+    """Dataset choice, database connection (when the server has some) and file upload."""
     return html.Div(
         [
             html.H5("1 · Data source"),
@@ -35,11 +37,12 @@ def source_panel(datasets: dict[str, str], default: str, upload_limit_mb: int) -
                     # the description's headline as the label, the whole of it on hover
                     options=[{"label": text.split(":")[0], "value": name, "title": text}
                              for name, text in datasets.items()]
-                    + [{"label": "Uploaded file", "value": "upload"}],
+                    + [{"label": "Uploaded file", "value": "upload"}] + dataset_option(list(connections)),
                     value=default,
                     clearable=False,
                 ),
             ),
+            database_panel(list(connections)),
             dcc.Upload(
                 id=ids.UPLOAD,
                 children=html.Div(
@@ -131,10 +134,10 @@ def run_panel() -> html.Div:
     )
 
 
-def layout(datasets: dict[str, str], default: str, upload_limit_mb: int) -> html.Div:
+def layout(datasets: dict[str, str], default: str, upload_limit_mb: int, connections: list[str] = ()) -> html.Div:
     return dbc.Row(
         [
-            dbc.Col([source_panel(datasets, default, upload_limit_mb), parameters_panel(), run_panel()],
+            dbc.Col([source_panel(datasets, default, upload_limit_mb, connections), parameters_panel(), run_panel()],
                     lg=5, xl=4),
             dbc.Col(
                 html.Div([html.H5("Data quality report"), html.Div(id=ids.QUALITY_REPORT)], className="panel"),

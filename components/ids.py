@@ -21,6 +21,14 @@ UPLOAD_ERROR = "upload-error"
 UPLOAD_LIMIT = "upload-limit"  # states the size limit; assets/upload_limit.js reads it
 UPLOAD_STORE = "upload-store"  # server-side token of the uploaded file, never its rows
 MAPPING_TABLE = "mapping-table"
+# Database source: a connection by name (never its URL), a table or a query
+DB_PANEL = "db-panel"
+DB_CONNECTION = "db-connection"
+DB_KIND = "db-kind"  # "table" | "query"
+DB_TABLE = "db-table"
+DB_QUERY = "db-query"
+DB_READ_COLUMNS = "db-read-columns"
+DB_MESSAGE = "db-message"
 QUALITY_REPORT = "quality-report"
 PARAM_AS_OF = "param-as-of"
 PARAM_HORIZON = "param-horizon"

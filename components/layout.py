@@ -59,7 +59,8 @@ def tab_bodies(settings) -> dict:
     from analytics.datasets import DATASETS
 
     bodies = {"data": data_tab.layout({name: d.description for name, d in DATASETS.items()},
-                                      settings.default_dataset, settings.upload_limit_mb)}
+                                      settings.default_dataset, settings.upload_limit_mb,
+                                      list(settings.db_connections))}
     for tab_id, build in LAZY_BODIES.items():
         bodies[tab_id] = html.Div(build() if tab_id == FIRST_TAB else None, id=ids.tab_body(tab_id))
     return {tab_id: bodies[tab_id] for tab_id in TAB_LABELS}

@@ -1,0 +1,84 @@
+"""Database source on the Data tab: its panel, a connection's tables, a table's or query's columns in the
+mapping editor. The run itself is in callbacks/run.py. The browser names a connection; the URL stays here."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State
+
+from analytics.columns import detect_mapping
+from analytics.database import DatabaseSource, database_columns, list_tables
+from analytics.errors import DataError
+from callbacks import common
+from components import database_source, ids
+from components.mapping import mapping_editor
+from settings import Settings
+
+
+def source_for(settings: Settings, connection, kind, table, query) -> DatabaseSource:
+    """The source the browser's choices name, every value checked here (a forged payload gets a message)."""
+    names = list(settings.db_connections)
+    if not names:
+        raise DataError("this server has no database connections configured (RCT_DB_<NAME>=url)")
+    if not isinstance(connection, str) or connection not in settings.db_connections:
+        raise DataError(f"choose one of the configured connections: {', '.join(names)}")
+    url = settings.db_connections[connection]
+    if kind == "table":
+        if not isinstance(table, str) or not table:
+            raise DataError(f"choose a table of {connection} first")
+        return DatabaseSource(url, table=table, name=connection)
+    if kind == "query":
+        if not isinstance(query, str) or not query.strip():
+            raise DataError("type a SELECT query first")
+        return DatabaseSource(url, query=query, name=connection)
+    raise DataError("choose whether to read a table or a query")
+
+
+def register(app: dash.Dash) -> None:
+    settings = app.server.config["RCT_SETTINGS"]
+
+    @app.callback(
+        Output(ids.DB_PANEL, "style"),
+        Output(ids.DB_TABLE, "style"),
+        Output(ids.DB_QUERY, "style"),
+        Output(ids.DB_READ_COLUMNS, "style"),
+        Input(ids.DATASET, "value"),
+        Input(ids.DB_KIND, "value"),
+    )
+    def show_panel(dataset, kind):
+        return (database_source.panel_style(dataset), *database_source.kind_styles(kind))
+
+    @app.callback(
+        Output(ids.DB_TABLE, "options"),
+        Output(ids.DB_TABLE, "value"),
+        Output(ids.DB_MESSAGE, "children"),
+        Input(ids.DB_CONNECTION, "value"),
+        prevent_initial_call=True,
+    )
+    def show_tables(connection):
+        try:
+            source = source_for(settings, connection, "query", None, "SELECT 1")
+            return list_tables(source.url, settings.db_limits, name=connection), None, None
+        except DataError as error:
+            return [], None, common.error_alert(error, title="Cannot read this database")
+
+    @app.callback(
+        Output(ids.MAPPING_TABLE, "children", allow_duplicate=True),
+        Output(ids.DB_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.DB_TABLE, "value"),
+        Input(ids.DB_READ_COLUMNS, "n_clicks"),
+        State(ids.DB_CONNECTION, "value"),
+        State(ids.DB_KIND, "value"),
+        State(ids.DB_QUERY, "value"),
+        prevent_initial_call=True,
+    )
+    def show_columns(table, _clicks, connection, kind, query):
+        if kind == "table" and not table:
+            raise dash.exceptions.PreventUpdate  # the table list was just (re)filled: nothing chosen yet
+        try:
+            source = source_for(settings, connection, kind, table, query)
+            columns = database_columns(source, settings.db_limits)
+        except DataError as error:  # the editor and the results on screen stay as they were
+            return dash.no_update, common.error_alert(error, title="Cannot read this database")
+        note = f"{source.label}: {len(columns)} columns; check the mapping below, then press Run analysis."
+        return mapping_editor(columns, detect_mapping(columns)), note
