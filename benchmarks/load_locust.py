@@ -44,12 +44,17 @@ TABS = ["explorer", "roi", "tower", "journeys", "methodology"]
 class SessionUser(HttpUser):
     wait_time = between(1, 3)
 
-    def on_start(self) -> None:
-        self.page = DashClient(self.client, named_requests=True, timeout_s=120)
-        self.action("page open", self.page.open)
-        self.tab = "tower"
+    page: DashClient | None = None
 
-    def action(self, name: str, fn, *args) -> None:
+    def on_start(self) -> None:
+        self.open_page()
+
+    def open_page(self) -> None:
+        page = DashClient(self.client, named_requests=True, timeout_s=120)
+        if self.action("page open", page.open):
+            self.page, self.tab = page, "tower"
+
+    def action(self, name: str, fn, *args) -> bool:
         """Time one user action end to end (all the callbacks it cascades into) as its own locust entry."""
         start = time.perf_counter()
         error = None
@@ -59,6 +64,7 @@ class SessionUser(HttpUser):
             error = exc
         events.request.fire(request_type="ACTION", name=f"action: {name}", context={}, exception=error,
                             response_time=(time.perf_counter() - start) * 1000, response_length=0)
+        return error is None
 
     def switch(self, tab: str) -> None:
         self.tab = tab
@@ -66,6 +72,8 @@ class SessionUser(HttpUser):
 
     @task(4)
     def explorer_filter(self) -> None:
+        if self.page is None:  # the page did not open (an error, counted): a person reloads it
+            return self.open_page()
         if self.tab != "explorer":
             self.switch("explorer")
             return
@@ -80,6 +88,8 @@ class SessionUser(HttpUser):
 
     @task(3)
     def roi_update(self) -> None:
+        if self.page is None:  # the page did not open (an error, counted): a person reloads it
+            return self.open_page()
         if self.tab != "roi":
             self.switch("roi")
             return
@@ -87,26 +97,53 @@ class SessionUser(HttpUser):
 
     @task(2)
     def other_tab(self) -> None:
+        if self.page is None:  # the page did not open (an error, counted): a person reloads it
+            return self.open_page()
         self.switch(random.choice([t for t in TABS if t != self.tab]))
 
 
-def run(host: str, users: int, seconds: int) -> tuple[Environment, tuple[float, float]]:
-    """Run ``users`` for ``seconds``; the machine's 1-minute load average before and after."""
-    before = os.getloadavg()[0]
+def server_cpu_s(server) -> float:
+    """CPU seconds used so far by the gunicorn we started (master and workers); 0 for a server we did not."""
+    if server is None:
+        return 0.0
+    import psutil
+
+    master = psutil.Process(server.pid)
+    total = 0.0
+    for process in [master, *master.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def run(host: str, users: int, seconds: int, server) -> tuple[Environment, dict]:
+    """Run ``users`` for ``seconds``; the machine's 1-minute load average before and after and the server's
+    CPU use (a figure that does not depend on how busy the rest of the machine is)."""
+    load_before, cpu_before = os.getloadavg()[0], server_cpu_s(server)
     env = Environment(user_classes=[SessionUser], host=host, events=events)
     runner = env.create_local_runner()
     runner.start(users, spawn_rate=max(5, users / 10))
     time.sleep(seconds)
     runner.quit()
-    return env, (before, os.getloadavg()[0])
+    cpu_s = server_cpu_s(server) - cpu_before
+    return env, {"load": (load_before, os.getloadavg()[0]), "server_cpu_s": cpu_s}
 
 
-def table(env: Environment, users: int, seconds: int, load: tuple[float, float]) -> str:
+def table(env: Environment, users: int, seconds: int, machine: dict) -> str:
     rows = sorted(env.stats.entries.values(), key=lambda e: (e.method != "ACTION", e.name))
     head = f"{'':2}{'name':<44}{'reqs':>7}{'fails':>6}{'median':>8}{'p95':>7}{'p99':>7}{'max':>7}   (ms)"
     lines = [f"== {users} users, {seconds} s: {env.stats.total.num_requests:,} requests, "
              f"{env.stats.total.num_failures} failures, {env.stats.total.total_rps:.1f} req/s; machine load "
-             f"average {load[0]:.1f} before, {load[1]:.1f} after ({os.cpu_count()} cores)", head]
+             f"average {machine['load'][0]:.1f} before, {machine['load'][1]:.1f} after ({os.cpu_count()} cores)"]
+    if machine["server_cpu_s"]:
+        requests_n = max(1, env.stats.total.num_requests)
+        lines.append(f"   server CPU: {machine['server_cpu_s']:.0f} s in {seconds} s = "
+                     f"{machine['server_cpu_s'] / seconds:.2f} cores busy, "
+                     f"{machine['server_cpu_s'] * 1000 / requests_n:.1f} ms per request")
+    lines.append(head)
     for entry in rows:
         if entry.num_requests == 0:
             continue
@@ -145,8 +182,8 @@ def main() -> None:
         DashClient(requests.Session(), host, timeout_s=600).open()  # the default results, computed once
         print(f"server {host} ready; default results in {time.perf_counter() - warm:.1f} s", flush=True)
         for users in args.users:
-            env, load = run(host, users, args.seconds)
-            print(table(env, users, args.seconds, load), flush=True)
+            env, machine = run(host, users, args.seconds, server)
+            print(table(env, users, args.seconds, machine), flush=True)
             time.sleep(5)  # let the last responses drain before the next stage
     finally:
         distributed.stop(server)

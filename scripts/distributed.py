@@ -130,7 +130,7 @@ def start_web(port: int, redis_url: str | None, cache_dir: Path, log: Path | Non
     """gunicorn serving ``app:server`` as the Procfile does."""
     env = app_env(redis_url, cache_dir, **(extra_env or {}))
     process = _spawn([str(BIN / "gunicorn"), "app:server", "--workers", str(workers), "--threads", str(threads),
-                      "--timeout", "180", "--no-control-socket", "--bind", f"127.0.0.1:{port}"], env, log)
+                      "--timeout", "180", "--bind", f"127.0.0.1:{port}"], env, log)
     wait_for_port(port, process)
     return process
 
