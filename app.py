@@ -45,11 +45,16 @@ def background_manager(settings: Settings):
     its own queue and results would never reach the worker that serves the page.
     """
     if settings.redis_url:
-        return dash.CeleryManager(celery_app(settings.redis_url, settings.worker_concurrency))
+        return ReportingCeleryManager(celery_app(settings.redis_url, settings.worker_concurrency))
     import diskcache
 
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     return ReportingDiskcacheManager(diskcache.Cache(str(settings.cache_dir / "background")))
+
+
+# What a background job whose process died returns in place of a result (on_callback_error shows it).
+PROCESS_DIED = {"background_callback_error": {
+    "msg": "the analysis process stopped before finishing (it was killed or ran out of memory)", "tb": ""}}
 
 
 class ReportingDiskcacheManager(dash.DiskcacheManager):
@@ -69,9 +74,19 @@ class ReportingDiskcacheManager(dash.DiskcacheManager):
             result = super().get_result(key, job)
             if result is self.UNDEFINED:
                 logger.error("background job %s ended without a result (its process died)", job)
-                return {"background_callback_error": {
-                    "msg": "the analysis process stopped before finishing (it was killed or ran out of memory)",
-                    "tb": ""}}
+                return PROCESS_DIED
+        return result
+
+
+class ReportingCeleryManager(dash.CeleryManager):
+    """Dash's Celery manager, but a task whose worker process died (kill -9, out of memory: Celery marks it
+    FAILURE with WorkerLostError) is reported as an error; a cancelled task is REVOKED and ends quietly."""
+
+    def get_result(self, key, job):
+        result = super().get_result(key, job)
+        if result is self.UNDEFINED and job and self.get_task(job).status == "FAILURE":
+            logger.error("Celery task %s ended without a result (its worker process died)", job)
+            return PROCESS_DIED
         return result
 
 

@@ -32,7 +32,7 @@ LOCK_EXPIRE_S = 600
 _POLL_S = 0.1
 
 
-def _owner() -> dict:
+def new_owner() -> dict:
     """Who holds a lock: this process (pid + start time), on this host, this thread's unique token."""
     return {"host": socket.gethostname(), "pid": os.getpid(), "started": psutil.Process().create_time(),
             "token": uuid.uuid4().hex, "thread": threading.get_ident()}
@@ -109,7 +109,7 @@ class ResultsCache:
     @contextlib.contextmanager
     def lock(self, name: str) -> Iterator[None]:
         """Hold ``name`` for the block; released at its end, or taken over as soon as this process dies."""
-        owner = _owner()
+        owner = new_owner()
         while not self._try_acquire(name, owner):
             time.sleep(_POLL_S)
         try:
@@ -123,7 +123,7 @@ class ResultsCache:
         served), calling ``waiting(place)`` with this run's place in the line (1 = next) whenever it changes.
         A waiter or holder that dies drops out of the line at once (its process is checked).
         """
-        owner = _owner()
+        owner = new_owner()
         ticket = self._cache.incr("run-slot:tickets")
         self._update_line(lambda line: line.__setitem__(ticket, owner))
         taken = None

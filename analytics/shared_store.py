@@ -3,9 +3,9 @@ Celery worker reaches over the network, so no two of them need a common local di
 
 Why Redis: it is already the Celery broker and result backend (one service to run, not two); a ``SET`` is
 atomic, so a reader sees either nothing or the whole pickled value, never half of one; and redis-py's ``Lock``
-is a token in a key with a timeout, so a lock held by a process that dies (``kill -9``, a cancelled Celery
-task, a lost machine) expires on its own within ``LOCK_TIMEOUT_S``. A live holder keeps it by extending it
-from a heartbeat thread, so a long fit never loses its lock and a dead one never strands the next run.
+is a token in a key with a timeout: a live holder keeps it by extending it from a heartbeat thread, a holder
+that dies (``kill -9``, a cancelled Celery task) is taken over at once by a waiter on its host that sees
+the process gone, and one on a lost machine expires within ``LOCK_TIMEOUT_S``.
 Only this application's own processes write to this Redis; values are pickles of ``Results`` and frames, the
 same trust as the on-disk ``diskcache`` they replace (Redis must not be reachable by anyone else).
 
@@ -14,27 +14,26 @@ Every cached result and upload carries an expiry (``ttl_s``) and Redis should ru
 the least recently used results, which are recomputed on demand, and never the Celery queue's keys, which
 have no expiry. Without that, a full Redis refuses the broker's own writes and the Celery worker exits.
 
-``RedisResultsCache`` has the interface of ``analytics.cache.ResultsCache``; ``UploadBlobs`` keeps an
-upload's bytes under its content hash and gives each process a local file for the readers that want a path
-(a private copy on that process's own disk, written atomically, rebuilt from Redis whenever it is missing).
+``RedisResultsCache`` has the interface of ``analytics.cache.ResultsCache`` and ``RedisUploadStore`` that of
+``analytics.uploads.UploadStore``; the settings pick them (callbacks.common, callbacks.uploads).
 """
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import pickle
-import re
-import shutil
-import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 import redis
 
+from analytics.cache import holder_alive, new_owner
 from analytics.errors import DataError
+from analytics.uploads import valid_upload_id
 
 T = TypeVar("T")
 
@@ -48,7 +47,6 @@ LOCK_WAIT_S = 900
 PREFIX = "rct"
 # Results and uploads expire this long after they were written unless the settings say otherwise.
 DEFAULT_TTL_S = 30 * 86400
-_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def connect(url: str) -> redis.Redis:
@@ -56,17 +54,35 @@ def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, health_check_interval=30, socket_connect_timeout=5, retry_on_timeout=True)
 
 
+# Release the lock only if it still holds our token, together with its owner record.
+_RELEASE_IF_HOLDER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1], KEYS[2]) end return 0"
+
+
 @contextmanager
 def held_lock(client: redis.Redis, name: str) -> Iterator[None]:
-    """Hold a Redis lock, extended by a heartbeat thread while the body runs; released at the end."""
-    lock = client.lock(name, timeout=LOCK_TIMEOUT_S, blocking_timeout=LOCK_WAIT_S, thread_local=False)
-    if not lock.acquire():
-        raise TimeoutError(f"another process has held {name!r} for over {LOCK_WAIT_S} s")
+    """Hold a Redis lock, extended by a heartbeat thread while the body runs; released at the end.
+
+    The holder's process is recorded next to the lock (``analytics.cache.new_owner``): a waiter on the same
+    host that finds it dead (kill -9, a cancelled Celery task) takes the lock over at once; a holder on
+    another host is waited out by the timeout, which its heartbeat keeps renewing while it lives.
+    """
+    lock = client.lock(name, timeout=LOCK_TIMEOUT_S, blocking_timeout=0.2, thread_local=False)
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while not lock.acquire():
+        record = client.get(f"{name}:owner")
+        holder = json.loads(record) if record else None
+        if holder and not holder_alive(holder):
+            client.eval(_RELEASE_IF_HOLDER, 2, name, f"{name}:owner", holder["lock_token"])
+        elif time.monotonic() > deadline:
+            raise TimeoutError(f"another process has held {name!r} for over {LOCK_WAIT_S} s")
+    owner = {**new_owner(), "lock_token": lock.local.token.decode()}
+    client.set(f"{name}:owner", json.dumps(owner), ex=LOCK_TIMEOUT_S)
     done = threading.Event()
 
     def heartbeat() -> None:
         while not done.wait(LOCK_HEARTBEAT_S):
             lock.extend(LOCK_TIMEOUT_S, replace_ttl=True)
+            client.expire(f"{name}:owner", LOCK_TIMEOUT_S)
 
     beat = threading.Thread(target=heartbeat, name=f"lock-heartbeat:{name}", daemon=True)
     beat.start()
@@ -75,10 +91,7 @@ def held_lock(client: redis.Redis, name: str) -> Iterator[None]:
     finally:
         done.set()
         beat.join()
-        try:
-            lock.release()
-        except redis.exceptions.LockError:
-            pass  # it expired (the heartbeat could not reach Redis); nobody else's lock is touched
+        client.eval(_RELEASE_IF_HOLDER, 2, name, f"{name}:owner", owner["lock_token"])
 
 
 class RedisResultsCache:
@@ -102,12 +115,16 @@ class RedisResultsCache:
     def __contains__(self, key: str) -> bool:
         return bool(self._redis.exists(self._name(key)))
 
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold ``name`` for a block: released at its end, taken over as soon as its holder dies."""
+        return held_lock(self._redis, f"{PREFIX}:lock:{name}")
+
     def get_or_compute(self, key: str, compute: Callable[[], T]) -> T:
         """Cached value for ``key``, computing it under a lock so two processes never fit the same key."""
         value = self.get(key)
         if value is not None:
             return value
-        with held_lock(self._redis, f"{PREFIX}:lock:{key}"):
+        with self.lock(key):
             value = self.get(key)  # another process may have finished while we waited
             if value is None:
                 value = compute()
@@ -118,49 +135,33 @@ class RedisResultsCache:
         self._redis.close()
 
 
-class UploadBlobs:
-    """Upload bytes in Redis under their sha256; each process reads them through a local file of its own."""
+class RedisUploadStore:
+    """Uploaded bytes in Redis under their sha256: the interface of ``analytics.uploads.UploadStore``
+    (``put`` / ``read`` / ``delete`` / ``expire``), so every web process and worker reads the same upload."""
 
-    def __init__(self, url: str, local_dir: Path, client: redis.Redis | None = None,
-                 ttl_s: int = DEFAULT_TTL_S) -> None:
+    def __init__(self, url: str, client: redis.Redis | None = None, ttl_s: int = DEFAULT_TTL_S) -> None:
         self._redis = client or connect(url)
-        self.local_dir = Path(local_dir)
         self.ttl_s = ttl_s
 
     @staticmethod
-    def _checked(sha256: str) -> str:
-        if not isinstance(sha256, str) or not _HEX_DIGEST.fullmatch(sha256):
-            raise DataError("that upload id is not valid (expected a sha256 hex digest): upload the file again")
-        return sha256
+    def _name(upload_id: object) -> str:
+        return f"{PREFIX}:upload:{valid_upload_id(upload_id)}"
 
-    def put(self, sha256: str, data: bytes) -> None:
-        self._redis.set(f"{PREFIX}:upload:{self._checked(sha256)}", data, ex=self.ttl_s)
+    def put(self, data: bytes) -> str:
+        upload_id = hashlib.sha256(data).hexdigest()
+        self._redis.set(self._name(upload_id), data, ex=self.ttl_s)
+        return upload_id
 
-    def delete(self, sha256: str) -> None:
-        """Remove the upload from Redis and this process's copy (a rejected or expired upload)."""
-        self._redis.delete(f"{PREFIX}:upload:{self._checked(sha256)}")
-        shutil.rmtree(self.local_dir / sha256, ignore_errors=True)
-
-    def local_path(self, sha256: str, filename: str) -> Path | None:
-        """This process's copy of the upload, fetched from Redis when missing; None when Redis has no such upload."""
-        path = self.local_dir / self._checked(sha256) / Path(filename).name
-        if path.exists():
-            return path
-        data = self._redis.get(f"{PREFIX}:upload:{sha256}")
+    def read(self, upload_id: object) -> bytes:
+        data = self._redis.get(self._name(upload_id))
         if data is None:
-            return None
-        write_atomically(path, data)
-        return path
+            raise DataError("the uploaded file is no longer on the server (it expired or was deleted): "
+                            "upload it again")
+        return data
 
+    def delete(self, upload_id: object) -> bool:
+        return bool(self._redis.delete(self._name(upload_id)))
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write through a temporary file and rename, so no reader ever sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    def expire(self, max_age_days: float) -> list[str]:
+        """Nothing to sweep: every upload was written with its expiry and Redis drops it by itself."""
+        return []

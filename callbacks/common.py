@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import dash
+import redis
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -26,29 +27,31 @@ logger = logging.getLogger(__name__)
 
 # Longest message text shown: a message quoting a hostile file (32,768 "columns") must stay readable.
 MAX_MESSAGE_CHARS = 600
-# What a full, read-only or vanished cache directory raises (sqlite under diskcache, or the file system).
-STORAGE_ERRORS = (OSError, sqlite3.Error)
+# What a full, read-only or vanished cache directory raises (sqlite under diskcache, or the file system),
+# and a Redis that is down or full (REDIS_URL).
+STORAGE_ERRORS = (OSError, sqlite3.Error, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                  redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)
 
 
 @lru_cache(maxsize=4)
-def _cache_at(location: str) -> ResultsCache | RedisResultsCache:
+def _cache_at(location: str, ttl_s: int) -> ResultsCache | RedisResultsCache:
     if location.startswith(("redis://", "rediss://", "unix://")):
-        return RedisResultsCache(location)
+        return RedisResultsCache(location, ttl_s=ttl_s)
     return ResultsCache(Path(location) / "results")
 
 
-def _location(settings: Settings) -> str:
-    return settings.redis_url or str(settings.cache_dir)
+def _location(settings: Settings) -> tuple[str, int]:
+    return settings.redis_url or str(settings.cache_dir), round(settings.retention_days * 86400)
 
 
 def results_cache(settings: Settings) -> ResultsCache | RedisResultsCache:
     """The results cache the settings name: Redis when set, else the cache directory (one handle per process)."""
-    return _cache_at(_location(settings))
+    return _cache_at(*_location(settings))
 
 
 @lru_cache(maxsize=8)
-def _results(location: str, key: str) -> Results | None:
-    return _cache_at(location).get(key)
+def _results(location: tuple[str, int], key: str) -> Results | None:
+    return _cache_at(*location).get(key)
 
 
 def load_results(settings: Settings, key: str | None) -> Results:
@@ -80,7 +83,9 @@ def storage_alert(error: BaseException) -> dbc.Alert:
     _cache_at.cache_clear()
     _results.cache_clear()
     detail = getattr(error, "strerror", None) or str(error)
-    return error_alert(f"the server cannot use its storage ({detail}); the disk may be full or read-only. "
+    cause = ("the shared store (Redis) may be down or full" if isinstance(error, redis.exceptions.RedisError)
+             else "the disk may be full or read-only")
+    return error_alert(f"the server cannot use its storage ({detail}); {cause}. "
                        f"Nothing on screen was lost; try again once the administrator has fixed it.",
                        title="Server storage problem")
 

@@ -3,24 +3,22 @@
 Reading the file (decompressing, parsing) happens in the background run, under the settings' caps, never
 in a web worker. The browser's store holds the id and the uploader's file name, shown as text only.
 
-With ``REDIS_URL`` the bytes live in Redis (analytics.shared_store.UploadBlobs), so a Celery worker or another
-web process on another machine reads the same upload; each keeps a private local copy to read from.
+With ``REDIS_URL`` the bytes live in Redis (analytics.shared_store.RedisUploadStore), so a Celery worker or
+another web process on another machine reads the same upload.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from functools import lru_cache
-from pathlib import Path
 
 import dash
 from dash import Input, Output, State
 
 from analytics.errors import DataError
 from analytics.loading import ReadLimits
-from analytics.shared_store import UploadBlobs
+from analytics.shared_store import RedisUploadStore
 from analytics.uploads import UploadStore, display_name, valid_upload_id
 from callbacks import common
 from components import ids
@@ -28,22 +26,15 @@ from settings import Settings
 
 
 @lru_cache(maxsize=4)
-def _blobs(url: str, local_dir: Path) -> UploadBlobs:
-    return UploadBlobs(url, local_dir)
+def _redis_store(url: str, ttl_s: int) -> RedisUploadStore:
+    return RedisUploadStore(url, ttl_s=ttl_s)
 
 
-def upload_store(settings: Settings) -> UploadStore:
+def upload_store(settings: Settings) -> UploadStore | RedisUploadStore:
+    """Where uploads live: Redis when ``REDIS_URL`` is set (shared by every process), else the cache directory."""
+    if settings.redis_url:
+        return _redis_store(settings.redis_url, round(settings.retention_days * 86400))
     return UploadStore(settings.cache_dir / "uploads")
-
-
-def _read(settings: Settings, upload_id: str) -> bytes:
-    if settings.redis_url:  # this process's copy of the shared blob (a fixed name: never the user's)
-        path = _blobs(settings.redis_url, settings.cache_dir / "uploads").local_path(upload_id, "data")
-        if path is None:
-            raise DataError("the uploaded file is no longer on the server (it expired or was deleted): "
-                            "upload it again")
-        return path.read_bytes()
-    return upload_store(settings).read(upload_id)
 
 
 def read_limits(settings: Settings) -> ReadLimits:
@@ -56,15 +47,12 @@ def uploaded_file(settings: Settings, token: object) -> tuple[str, bytes, str]:
         raise DataError("no file uploaded yet: drop a file on the upload area first")
     upload_id = valid_upload_id(token.get("upload_id"))
     name = display_name(token.get("filename"))
-    return upload_id, _read(settings, upload_id), name
+    return upload_id, upload_store(settings).read(upload_id), name
 
 
 def delete_upload(settings: Settings, upload_id: str) -> None:
     """Remove an upload at once (rejected, or deleted by an admin)."""
-    if settings.redis_url:
-        _blobs(settings.redis_url, settings.cache_dir / "uploads").delete(upload_id)
-    else:
-        upload_store(settings).delete(upload_id)
+    upload_store(settings).delete(upload_id)
 
 
 def store_upload(settings: Settings, contents: object, filename: object) -> dict:
@@ -82,11 +70,7 @@ def store_upload(settings: Settings, contents: object, filename: object) -> dict
         raise DataError(f"the upload of {name!r} arrived damaged; try again") from exc
     if not data:
         raise DataError(f"{name!r} is empty (0 bytes)")
-    if settings.redis_url:
-        upload_id = hashlib.sha256(data).hexdigest()
-        _blobs(settings.redis_url, settings.cache_dir / "uploads").put(upload_id, data)
-    else:
-        upload_id = upload_store(settings).put(data)
+    upload_id = upload_store(settings).put(data)
     return {"upload_id": upload_id, "filename": name, "size_bytes": len(data)}
 
 

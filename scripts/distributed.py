@@ -125,6 +125,23 @@ def wait_for_worker(redis_url: str, timeout_s: float = 120) -> None:
     raise TimeoutError(f"no Celery worker answered within {timeout_s} s")
 
 
+def analysis_pids(web: subprocess.Popen, redis_url: str | None) -> list[int]:
+    """Processes running an analysis now: the Celery tasks' pool processes (asked through the broker), or
+    without Redis the diskcache manager's job processes (children of the gunicorn workers)."""
+    if redis_url:
+        from celery import Celery
+
+        probe = Celery(broker=redis_url, backend=redis_url)
+        try:
+            active = probe.control.inspect(timeout=2).active() or {}
+        finally:
+            probe.close()
+        return [task["worker_pid"] for tasks in active.values() for task in tasks]
+    import psutil
+
+    return [child.pid for worker in psutil.Process(web.pid).children() for child in worker.children()]
+
+
 def start_web(port: int, redis_url: str | None, cache_dir: Path, log: Path | None = None,
               workers: int = 2, threads: int = 4, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     """gunicorn serving ``app:server`` as the Procfile does."""

@@ -39,9 +39,9 @@ class Stack:
 
     def start_web(self, name: str, redis_url: str | None) -> str:
         port = distributed.free_port()
-        self.processes.append(distributed.start_web(port, redis_url, self.root / f"{name}-cache",
-                                                    self.root / f"{name}.log", workers=1,
-                                                    extra_env=FAST))
+        self.web_process = distributed.start_web(port, redis_url, self.root / f"{name}-cache",
+                                                 self.root / f"{name}.log", workers=1, extra_env=FAST)
+        self.processes.append(self.web_process)
         return f"http://127.0.0.1:{port}"
 
     def logs(self) -> str:

@@ -7,6 +7,8 @@ first run with its progress, a bad parameter, cancel and the next run.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -15,6 +17,7 @@ import requests
 
 from analytics.cache import ResultsCache
 from analytics.shared_store import RedisResultsCache
+from scripts import distributed
 from scripts.dash_http import DashClient
 
 @pytest.fixture(scope="module", params=["diskcache", "celery"])
@@ -34,6 +37,17 @@ def services(request, stack_factory):
 
 def client(services, timeout_s: float = 300) -> DashClient:
     return DashClient(requests.Session(), services.url, timeout_s=timeout_s).open()
+
+
+def start_long_run(page: DashClient, dataset: str) -> threading.Thread:
+    """Choose another embedded dataset (a cold run of several seconds) and wait until it reports progress."""
+    started = threading.Thread(target=page.change, args=("dataset-choice", "value", dataset))
+    started.start()
+    deadline = time.monotonic() + 120
+    while not page.progress and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert page.progress, "the run reported no progress"
+    return started
 
 
 def test_first_run_reports_progress_and_stores_results(services):
@@ -59,13 +73,7 @@ def test_bad_parameter_is_named_and_results_stay(services):
 def test_cancel_stops_the_run_and_the_next_run_starts_at_once(services):
     page = client(services)
     first_key = page.get("results-key", "data")
-    page.change("param-horizon", "value", 7)  # new results to compute: a run long enough to cancel
-    started = threading.Thread(target=page.change, args=("run-button", "n_clicks", 1))
-    started.start()
-    deadline = time.monotonic() + 120
-    while not page.progress and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert page.progress, "the run reported no progress"
+    started = start_long_run(page, "synthetic")
     page.change("cancel-button", "n_clicks", 1)
     started.join(timeout=30)
     assert not started.is_alive(), "the cancelled run still answers"
@@ -76,3 +84,22 @@ def test_cancel_stops_the_run_and_the_next_run_starts_at_once(services):
     page.change("run-button", "n_clicks", 2)
     new_key = page.get("results-key", "data")
     assert new_key != first_key and new_key in services.store
+    assert not page.get("server-alert", "children")  # a cancel is not an error
+
+
+def test_a_killed_analysis_process_is_reported_and_the_next_run_starts_at_once(services):
+    page = client(services)
+    first_key = page.get("results-key", "data")
+    started = start_long_run(page, "cdnow")
+    pids = distributed.analysis_pids(services.web_process, services.redis and services.redis.url)
+    assert pids, "no analysis process found"
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    started.join(timeout=60)
+    assert not started.is_alive(), "the killed run still shows a spinner"
+    assert "stopped before finishing" in str(page.get("server-alert", "children"))
+    assert page.get("results-key", "data") == first_key
+
+    page.timeout_s = 90  # a stranded lock would hold the next run for its whole expiry
+    page.change("run-button", "n_clicks", 2)
+    assert page.get("results-key", "data") not in (None, first_key)

@@ -10,6 +10,7 @@ import itertools
 import re
 
 import pytest
+import redis
 import requests
 
 from analytics.datasets import load_dataset
@@ -35,7 +36,7 @@ class RoundRobin(requests.Session):
 def services(stack_factory):
     stack = stack_factory()
     stack.redis_url = stack.start_redis()
-    stack.worker_cache = stack.start_worker()
+    stack.start_worker()
     stack.web = [stack.start_web(name, stack.redis_url) for name in ("web-a", "web-b")]
     return stack
 
@@ -68,7 +69,8 @@ def test_upload_analysed_through_one_instance_is_browsable_through_the_other(ser
     assert page.get("tower-kpis", "children")
 
     assert all(hits > 5 for hits in session.hits.values()), session.hits  # both instances served the session
-    sha = page.get("upload-store", "data")["upload_id"]
-    assert (services.worker_cache / "uploads" / sha).is_dir()  # the worker read the upload from Redis
-    for name in ("web-a", "web-b", "worker"):  # and nobody keeps results on a local disk
+    upload_id = page.get("upload-store", "data")["upload_id"]
+    assert redis.Redis.from_url(services.redis_url).get(f"rct:upload:{upload_id}") == payload
+    for name in ("web-a", "web-b", "worker"):  # nobody keeps results or uploads on a local disk
         assert not (services.root / f"{name}-cache" / "results").exists()
+        assert not (services.root / f"{name}-cache" / "uploads").exists()
