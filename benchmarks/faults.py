@@ -39,6 +39,7 @@ from scripts import distributed  # noqa: E402
 from scripts.dash_http import DashClient  # noqa: E402
 
 RUN_TIMEOUT_S = 300
+NO_SIGN_IN = {"RCT_AUTH": "0"}  # sign-in (on under gunicorn) is not what these faults are about
 
 
 def visible_text(node) -> str:
@@ -73,11 +74,12 @@ class Stack:
         self.cache_dir = cache_dir or root / "web-cache"
         self.worker = None
         if self.redis:
-            self.worker = distributed.start_worker(self.redis.url, root / "worker-cache", root / "worker.log")
+            self.worker = distributed.start_worker(self.redis.url, root / "worker-cache", root / "worker.log",
+                                                   extra_env=NO_SIGN_IN)
             distributed.wait_for_worker(self.redis.url)
         self.port = distributed.free_port()
         self.web = distributed.start_web(self.port, self.redis and self.redis.url, self.cache_dir,
-                                         root / "web.log", workers=2, threads=4)
+                                         root / "web.log", workers=2, threads=4, extra_env=NO_SIGN_IN)
         self.url = f"http://127.0.0.1:{self.port}"
 
     def page(self) -> DashClient:

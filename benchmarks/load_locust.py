@@ -173,7 +173,9 @@ def main() -> None:
     if not host:
         port = distributed.free_port()
         cache = Path(tempfile.mkdtemp(prefix="rct-load-"))
-        server = distributed.start_web(port, None, cache, cache / "gunicorn.log", workers=2, threads=4)
+        # sign-in off: a session's one sign-in request is not what this measures
+        server = distributed.start_web(port, None, cache, cache / "gunicorn.log", workers=2, threads=4,
+                                       extra_env={"RCT_AUTH": "0"})
         host = f"http://127.0.0.1:{port}"
     try:
         import requests
