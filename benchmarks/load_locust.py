@@ -122,14 +122,15 @@ def server_cpu_s(server) -> float:
 def run(host: str, users: int, seconds: int, server) -> tuple[Environment, dict]:
     """Run ``users`` for ``seconds``; the machine's 1-minute load average before and after and the server's
     CPU use (a figure that does not depend on how busy the rest of the machine is)."""
-    load_before, cpu_before = os.getloadavg()[0], server_cpu_s(server)
+    load_before, cpu_before, own_before = os.getloadavg()[0], server_cpu_s(server), time.process_time()
     env = Environment(user_classes=[SessionUser], host=host, events=events)
     runner = env.create_local_runner()
     runner.start(users, spawn_rate=max(5, users / 10))
     time.sleep(seconds)
     runner.quit()
     cpu_s = server_cpu_s(server) - cpu_before
-    return env, {"load": (load_before, os.getloadavg()[0]), "server_cpu_s": cpu_s}
+    return env, {"load": (load_before, os.getloadavg()[0]), "server_cpu_s": cpu_s,
+                 "generator_cpu_s": time.process_time() - own_before}
 
 
 def table(env: Environment, users: int, seconds: int, machine: dict) -> str:
@@ -142,7 +143,8 @@ def table(env: Environment, users: int, seconds: int, machine: dict) -> str:
         requests_n = max(1, env.stats.total.num_requests)
         lines.append(f"   server CPU: {machine['server_cpu_s']:.0f} s in {seconds} s = "
                      f"{machine['server_cpu_s'] / seconds:.2f} cores busy, "
-                     f"{machine['server_cpu_s'] * 1000 / requests_n:.1f} ms per request")
+                     f"{machine['server_cpu_s'] * 1000 / requests_n:.1f} ms per request; the load generator "
+                     f"itself: {machine['generator_cpu_s'] / seconds:.2f} cores")
     lines.append(head)
     for entry in rows:
         if entry.num_requests == 0:
