@@ -100,7 +100,8 @@ def options(values: Iterable, chosen: Sequence | None = None) -> list[dict]:
 
 def open_range(values: Sequence[float] | None, low: float, high: float | None) -> tuple[float | None, float | None]:
     """A range slider's value as filter bounds: an end at the slider's own limit (``low``, ``high``) is open
-    (None), so the untouched slider does not drop customers whose value is missing."""
+    (None), so the untouched slider does not drop customers whose value is missing; with no known ``high``
+    (the column is absent) the end is open too."""
     if not values:
         return None, None
     start, end = float(values[0]), float(values[1])

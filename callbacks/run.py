@@ -65,27 +65,29 @@ def run_slot(settings, cache, progress):
                           waiting=lambda place: progress(0.0, f"Waiting for a free slot: {place} in line"))
 
 
+def dataset_results(settings, dataset: str, param_values) -> dict:
+    """An embedded dataset's results key straight from the cache when they are there (no job to start, so the
+    page opens fast); otherwise the dataset for the background run (``autorun``) to compute."""
+    if dataset in ("upload", DATABASE):
+        raise dash.exceptions.PreventUpdate  # an upload starts its own run; a database needs a table
+    try:
+        key = pipeline.cached_key(common.results_cache(settings), f"dataset:{dataset}",
+                                  params_from_inputs(*param_values))
+    except DataError:
+        key = None  # the background run reports the problem
+    return {"key": key, "autorun": dash.no_update} if key else {"key": dash.no_update, "autorun": dataset}
+
+
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
 
     @app.callback(
-        Output(ids.RESULTS_KEY, "data", allow_duplicate=True),
-        Output(ids.AUTORUN, "data"),
-        Input(ids.DATASET, "value"),
-        *PARAM_STATES,
+        output={"key": Output(ids.RESULTS_KEY, "data", allow_duplicate=True), "autorun": Output(ids.AUTORUN, "data")},
+        inputs={"dataset": Input(ids.DATASET, "value"), "param_values": PARAM_STATES},
         prevent_initial_call="initial_duplicate",
     )
-    def show_dataset(dataset, *param_values):
-        """An embedded dataset's results straight from the cache when they are there (no job to start, so
-        the page opens fast); otherwise ask the background run for them."""
-        if dataset in ("upload", DATABASE):
-            raise dash.exceptions.PreventUpdate  # an upload starts its own run; a database needs a table
-        try:
-            key = pipeline.cached_key(common.results_cache(settings), f"dataset:{dataset}",
-                                      params_from_inputs(*param_values))
-        except DataError:
-            key = None  # the background run reports the problem
-        return (key, dash.no_update) if key else (dash.no_update, dataset)
+    def show_dataset(dataset, param_values):
+        return dataset_results(settings, dataset, param_values)
 
     @app.callback(
         Output(ids.RESULTS_KEY, "data"),

@@ -74,25 +74,33 @@ def store_upload(settings: Settings, contents: object, filename: object) -> dict
     return {"upload_id": upload_id, "filename": name, "size_bytes": len(data)}
 
 
+UPLOAD_OUTPUTS = {
+    "token": Output(ids.UPLOAD_STORE, "data"), "name": Output(ids.UPLOAD_NAME, "children"),
+    "error": Output(ids.UPLOAD_ERROR, "children"), "mapping": Output(ids.MAPPING_TABLE, "children"),
+    "dataset": Output(ids.DATASET, "value"),
+}
+
+
+def received(settings: Settings, contents: object, filename: object) -> dict:
+    """What the Data tab shows for an upload: its token and name and the upload data source, or why it was
+    refused (the previous file and results stay, nothing is lost)."""
+    try:
+        token = store_upload(settings, contents, filename)
+    except DataError as error:
+        return {key: dash.no_update for key in UPLOAD_OUTPUTS} | {"error": common.error_alert(error)}
+    except OSError as error:  # full or read-only disk: say so, the app carries on
+        return {key: dash.no_update for key in UPLOAD_OUTPUTS} | {"error": common.storage_alert(error)}
+    note = f"{token['filename']}: received ({token['size_bytes'] / 2**20:.1f} MB); the analysis reads it now."
+    return {"token": token, "name": note, "error": None, "mapping": None, "dataset": "upload"}
+
+
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
 
     @app.callback(
-        Output(ids.UPLOAD_STORE, "data"),
-        Output(ids.UPLOAD_NAME, "children"),
-        Output(ids.UPLOAD_ERROR, "children"),
-        Output(ids.MAPPING_TABLE, "children"),
-        Output(ids.DATASET, "value"),
-        Input(ids.UPLOAD, "contents"),
-        State(ids.UPLOAD, "filename"),
+        output=UPLOAD_OUTPUTS,
+        inputs={"contents": Input(ids.UPLOAD, "contents"), "filename": State(ids.UPLOAD, "filename")},
         prevent_initial_call=True,
     )
     def receive_upload(contents, filename):
-        try:
-            token = store_upload(settings, contents, filename)
-        except DataError as error:  # refused: the previous file and results stay, nothing is lost
-            return dash.no_update, dash.no_update, common.error_alert(error), dash.no_update, dash.no_update
-        except OSError as error:  # full or read-only disk: say so, the app carries on
-            return dash.no_update, dash.no_update, common.storage_alert(error), dash.no_update, dash.no_update
-        note = f"{token['filename']}: received ({token['size_bytes'] / 2**20:.1f} MB); the analysis reads it now."
-        return token, note, None, None, "upload"
+        return received(settings, contents, filename)

@@ -1,0 +1,43 @@
+"""Run callbacks as functions: the Data tab's parameters, and a cached dataset's results without a job."""
+
+from __future__ import annotations
+
+import dash
+import pytest
+
+from analytics.errors import DataError
+from analytics.params import AnalysisParams
+from callbacks.run import dataset_results, params_from_inputs
+from settings import Settings
+
+DEFAULT_INPUTS = ["", 12, 30, 1, 90, "kmeans", None, [2, 8]]  # as the Data tab starts: percentages in the UI
+
+
+def test_the_data_tabs_defaults_are_the_analysis_defaults():
+    assert params_from_inputs(*DEFAULT_INPUTS) == AnalysisParams()
+
+
+def test_percentages_become_fractions_and_bad_fields_are_named():
+    params = params_from_inputs("2011-06-01", 6, 45, 2, 60, "gmm", 4, [2, 6])
+    assert (params.as_of, params.clv_horizon_months, params.margin, params.monthly_discount_rate) == \
+        ("2011-06-01", 6, 0.45, 0.02)
+    assert (params.churn_window_days, params.cluster_method, params.cluster_k, params.k_max) == (60, "gmm", 4, 6)
+    with pytest.raises(DataError, match="gross margin is empty"):
+        params_from_inputs("", 12, None, 1, 90, "kmeans", None, [2, 8])
+    with pytest.raises(DataError, match="churn window 3 days is outside 7-730"):
+        params_from_inputs("", 12, 30, 1, 3, "kmeans", None, [2, 8])
+    with pytest.raises(DataError, match="not a date"):
+        params_from_inputs("yesterday", 12, 30, 1, 90, "kmeans", None, [2, 8])
+
+
+def test_a_cached_dataset_opens_without_a_job_and_another_asks_for_one(cdnow_stored, tmp_path):
+    shown = dataset_results(cdnow_stored.settings, "cdnow_sample", DEFAULT_INPUTS)
+    assert shown == {"key": cdnow_stored.key, "autorun": dash.no_update}
+    other = dataset_results(cdnow_stored.settings, "cdnow_sample", ["", 6, 30, 1, 90, "kmeans", None, [2, 8]])
+    assert other == {"key": dash.no_update, "autorun": "cdnow_sample"}  # other parameters: not computed yet
+    empty = dataset_results(Settings(cache_dir=tmp_path), "synthetic", DEFAULT_INPUTS)
+    assert empty["autorun"] == "synthetic"
+    bad = dataset_results(cdnow_stored.settings, "cdnow_sample", ["", 12, None, 1, 90, "kmeans", None, [2, 8]])
+    assert bad["autorun"] == "cdnow_sample"  # the background run names the empty field
+    with pytest.raises(dash.exceptions.PreventUpdate):  # an upload starts its own run
+        dataset_results(cdnow_stored.settings, "upload", DEFAULT_INPUTS)
