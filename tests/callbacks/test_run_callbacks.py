@@ -8,6 +8,7 @@ import pytest
 from analytics.errors import DataError
 from analytics.params import AnalysisParams
 from callbacks.run import dataset_results, params_from_inputs
+from components.database_source import DATABASE
 from settings import Settings
 
 DEFAULT_INPUTS = ["", 12, 30, 1, 90, "kmeans", None, [2, 8]]  # as the Data tab starts: percentages in the UI
@@ -39,5 +40,6 @@ def test_a_cached_dataset_opens_without_a_job_and_another_asks_for_one(cdnow_sto
     assert empty["autorun"] == "synthetic"
     bad = dataset_results(cdnow_stored.settings, "cdnow_sample", ["", 12, None, 1, 90, "kmeans", None, [2, 8]])
     assert bad["autorun"] == "cdnow_sample"  # the background run names the empty field
-    with pytest.raises(dash.exceptions.PreventUpdate):  # an upload starts its own run
-        dataset_results(cdnow_stored.settings, "upload", DEFAULT_INPUTS)
+    for source in ("upload", DATABASE):  # an upload starts its own run; a database needs a table first
+        with pytest.raises(dash.exceptions.PreventUpdate):
+            dataset_results(cdnow_stored.settings, source, DEFAULT_INPUTS)
