@@ -63,9 +63,10 @@ def label_cutoff(as_of, window_days: int) -> pd.Timestamp:
 
 
 def history_before(lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """A new frame holding only the lines dated strictly before ``cutoff``."""
+    """A new frame holding only the lines dated strictly before ``cutoff`` (boolean selection copies already:
+    a second ``copy()`` would hold the line-level data twice)."""
     before = (lines[S.INVOICE_DATE] < cutoff).to_numpy(dtype=bool, na_value=False)
-    return lines.loc[before].copy()
+    return lines.loc[before]
 
 
 def _buyers(lines: pd.DataFrame) -> pd.Index:

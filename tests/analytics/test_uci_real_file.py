@@ -179,7 +179,8 @@ def test_invoice_table_and_weighted_fits_equal_line_level_results(cleaned):
     summary = rfm_summary(invoices, as_of)
     pd.testing.assert_frame_equal(summary, rfm_summary(lines, as_of), check_exact=False, rtol=1e-9)
     pd.testing.assert_frame_equal(journeys.journey_history(invoices, as_of, period="Q"),
-                                  journeys.journey_history(lines, as_of, period="Q"), check_exact=False, rtol=1e-9)
+                                  journeys.journey_history(lines, as_of, period="Q"),
+                                  check_exact=False, rtol=1e-9)
     pd.testing.assert_frame_equal(trends.monthly_activity(invoices), trends.monthly_activity(lines),
                                   check_exact=False, rtol=1e-9)
     pd.testing.assert_frame_equal(trends.cohort_retention(invoices), trends.cohort_retention(lines))
