@@ -10,7 +10,9 @@ Backends and why:
 - **PostgreSQL** through SQLAlchemy + psycopg 3 (a plain ``postgresql://`` URL is sent to psycopg 3, the
   driver this project installs). Every session is read-only twice over: ``default_transaction_read_only``
   and ``statement_timeout`` are set in the connection's startup options, and the transaction starts with
-  ``SET TRANSACTION READ ONLY``. Rows come through a server-side cursor (``stream_results``) in chunks.
+  ``SET TRANSACTION READ ONLY``. Rows stream as ``COPY (query) TO STDOUT`` in CSV through psycopg's copy
+  into Arrow's streaming CSV reader: several times faster than a server-side cursor, whose rows become
+  Python objects (Decimal, datetime) one value at a time, and memory stays bounded by a block.
 - **SQLite** through SQLAlchemy with the standard library driver, opened as a ``mode=ro`` URI plus
   ``PRAGMA query_only``; the timeout is a progress handler that interrupts the statement.
 - **DuckDB** files through ``duckdb`` itself, not the third-party ``duckdb-engine`` dialect: the duckdb
@@ -30,6 +32,7 @@ it becomes a ``DataError``; cache keys are made from the data's content, never f
 
 from __future__ import annotations
 
+import io
 import math
 import sqlite3
 import threading
@@ -43,6 +46,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 import sqlglot
 from sqlalchemy.engine import URL
@@ -390,6 +394,50 @@ def _arrow_chunk(columns: list[str], rows: list) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=columns)
 
 
+class _CopyReader(io.RawIOBase):
+    """A PostgreSQL ``COPY ... TO STDOUT`` as a file, so Arrow's streaming CSV reader parses it in C."""
+
+    def __init__(self, copy) -> None:
+        self._blocks = iter(copy)
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._rest:
+            block = next(self._blocks, None)
+            if block is None:
+                return 0
+            self._rest = bytes(block)
+        size = min(len(buffer), len(self._rest))
+        buffer[:size], self._rest = self._rest[:size], self._rest[size:]
+        return size
+
+
+def _csv_chunks(copy, columns: list[str], chunk_rows: int) -> Iterator[pa.Table]:
+    """Arrow tables of ``chunk_rows`` rows from a COPY in CSV. Every column is read as text and typed by the
+    same parsers as a file (PostgreSQL writes numbers and timestamps in plain ISO forms)."""
+    reader = pa_csv.open_csv(
+        io.BufferedReader(_CopyReader(copy), 1 << 20),
+        read_options=pa_csv.ReadOptions(column_names=columns, use_threads=False, block_size=1 << 22),
+        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()),
+                                              strings_can_be_null=True),
+    )
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in reader:
+        pending.append(batch)
+        held += batch.num_rows
+        while held >= chunk_rows:  # progress and the row cap count in the settings' chunk size
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, chunk_rows)
+            rest = table.slice(chunk_rows)
+            pending, held = rest.to_batches(), rest.num_rows
+    if held:
+        yield pa.Table.from_batches(pending)
+
+
 def _decimals_to_float(batch: pa.RecordBatch) -> pa.Table:
     return pa.Table.from_arrays([_float(column) for column in batch.columns], names=batch.schema.names)
 
@@ -405,6 +453,13 @@ def _stream(source: DatabaseSource, limits: DatabaseLimits) -> Iterator[tuple[li
                 yield relation.columns, (_decimals_to_float(batch) for batch in reader)
         return
     with _sqlalchemy_connection(source, limits) as connection:
+        if source.backend == "postgresql":
+            with connection.connection.driver_connection.cursor() as cursor:
+                cursor.execute(f"SELECT * FROM ({statement}) AS source LIMIT 0")  # the columns, no rows
+                columns = [d.name for d in cursor.description]
+                with cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)") as copy:
+                    yield columns, _csv_chunks(copy, columns, limits.chunk_rows)
+            return
         result = connection.execution_options(stream_results=True, max_row_buffer=limits.chunk_rows) \
             .exec_driver_sql(statement)
         columns = list(result.keys())
