@@ -174,3 +174,25 @@ def test_settings_never_show_a_password(monkeypatch, caplog):
     unnamed = DatabaseSource(settings.db_connections["warehouse"], table="orders")
     assert unnamed.label == "orders on postgresql+psycopg://u:***@db.example/shop"
     assert "Top-Secret" not in caplog.text
+
+
+def test_cli_database_errors_are_one_line_without_the_password(sqlite_file, tmp_path, capsys, monkeypatch):
+    from analytics.cli import main
+
+    monkeypatch.setenv("RCT_DB_SHOP", f"sqlite:///{sqlite_file}")
+    out = tmp_path / "out"
+    cases = [
+        (["nope", "--table", "orders"], "neither a database URL nor a configured connection (shop)"),
+        (["shop", "--table", "ordres"], "no table or view named 'ordres'"),
+        (["shop", "--query", "DELETE FROM orders"], "must start with SELECT or WITH"),
+        (["postgresql://u:Cli-Secret@127.0.0.1:1/db", "--table", "orders"], "cannot connect to the database server"),
+    ]
+    for args, expected in cases:
+        assert main(["run", *args, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and expected in err and err.count("\n") == 1
+        assert "Cli-Secret" not in err
+    assert not out.exists()
+    assert main(["run", "shop", "--table", "orders", "--map", "invoice_id=order_ref", "--map",
+                 "invoice_date=ordered_at", "--out", str(out)]) == 0
+    assert (out / "customers.csv").exists()
