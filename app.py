@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 
 import dash
+import flask_login
 
 from settings import Settings
 from components import ids, vendor
-from components.layout import build_layout
+from components.layout import LAZY_TABS, build_layout
+import auth
 import callbacks
 from callbacks import common
 
@@ -52,14 +55,16 @@ def background_manager(settings: Settings):
     return ReportingDiskcacheManager(diskcache.Cache(str(settings.cache_dir / "background")))
 
 
+DIED = "the analysis process stopped before finishing (it was killed or ran out of memory)"
+NO_STORAGE = "the analysis could not save its results: the server cannot write to its storage"
 # What a background job whose process died returns in place of a result (on_callback_error shows it).
-PROCESS_DIED = {"background_callback_error": {
-    "msg": "the analysis process stopped before finishing (it was killed or ran out of memory)", "tb": ""}}
+PROCESS_DIED = {"background_callback_error": {"msg": DIED, "tb": ""}}
 
 
 class ReportingDiskcacheManager(dash.DiskcacheManager):
-    """Dash's diskcache manager, but a job whose process died (killed, out of memory) without a result is
-    reported as an error instead of ending in silence; a job the user cancelled still ends quietly."""
+    """Dash's diskcache manager, but a job whose process died without a result is reported as an error
+    (killed, out of memory, or unable to write: said which) instead of ending in silence; a job the user
+    cancelled still ends quietly."""
 
     def terminate_job(self, job):
         if job:
@@ -73,8 +78,10 @@ class ReportingDiskcacheManager(dash.DiskcacheManager):
             # the process may have written its result just before exiting: read once more
             result = super().get_result(key, job)
             if result is self.UNDEFINED:
-                logger.error("background job %s ended without a result (its process died)", job)
-                return PROCESS_DIED
+                problem = common.storage_problem(Path(self.handle.directory))
+                logger.error("background job %s ended without a result: %s", job, problem or "its process died")
+                message = f"{NO_STORAGE} ({problem})" if problem else DIED
+                return {"background_callback_error": {"msg": message, "tb": ""}}
         return result
 
 
@@ -92,22 +99,58 @@ class ReportingCeleryManager(dash.CeleryManager):
 
 def on_callback_error(error: Exception) -> None:
     """Any failure a callback did not handle: logged with its traceback, and a message on screen."""
+    text = str(error)
     if isinstance(error, common.STORAGE_ERRORS):
         alert = common.storage_alert(error)
+    elif NO_STORAGE in text:
+        alert = common.storage_alert(OSError(text.split(NO_STORAGE, 1)[1].strip(" ()\n")))
     else:
         logger.error("callback failed", exc_info=error)
-        died = "stopped before finishing" in str(error)
         alert = common.error_alert(
-            "the analysis process stopped before finishing (it was killed or ran out of memory); the previous "
-            "results are still shown. Try again, or a smaller file." if died else
+            f"{DIED}; the previous results are still shown. Try again, or with a smaller file." if DIED in text else
             "this action failed unexpectedly; what is on screen is unchanged. The server log has the details.",
             title="Something went wrong")
     dash.set_props(ids.SERVER_ALERT, {"children": alert})
 
 
-def create_app(settings: Settings | None = None) -> dash.Dash:
-    """Build the app: layout, locally served Bootstrap, background manager, every tab's callbacks."""
+def security_headers(app: dash.Dash, settings: Settings) -> None:
+    """CSP, X-Frame-Options, nosniff and friends through flask-talisman (maintained; one place for them).
+
+    Scripts only from this server plus the hashes of Dash's own inline scripts (``app.csp_hashes``), so an
+    injected script cannot run; inline styles are allowed because Dash and Plotly set element styles.
+    """
+    from flask_talisman import Talisman
+
+    Talisman(
+        app.server,
+        force_https=settings.https,
+        strict_transport_security=settings.https,
+        session_cookie_secure=settings.https,
+        frame_options="DENY",
+        content_security_policy={
+            "default-src": "'self'",
+            "script-src": ["'self'", *app.csp_hashes()],
+            "style-src": ["'self'", "'unsafe-inline'"],
+            "img-src": ["'self'", "data:", "blob:"],
+            "font-src": ["'self'", "data:"],
+            "worker-src": ["'self'", "blob:"],
+            "frame-ancestors": "'none'",
+            "form-action": "'self'",
+            "base-uri": "'self'",
+            "object-src": "'none'",
+        },
+        referrer_policy="same-origin",
+    )
+
+
+def create_app(settings: Settings | None = None, served: bool = False) -> dash.Dash:
+    """Build the app: layout, locally served Bootstrap, background manager, every tab's callbacks.
+
+    Sign-in is on when the settings say so, else when ``served`` (gunicorn imports ``server``); a local
+    ``python app.py`` runs with it off and says so on the page.
+    """
     settings = settings or Settings.from_env()
+    sign_in = settings.auth_required if settings.auth_required is not None else served
     app = dash.Dash(
         __name__,
         title=TITLE,
@@ -122,9 +165,17 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # an upload arrives base64-encoded (4/3 of its size) in a JSON request; 1 MiB for the rest of the request
     app.server.config["MAX_CONTENT_LENGTH"] = settings.upload_limit_bytes * 4 // 3 + 2**20
     app.server.config["RCT_SETTINGS"] = settings
-    app.layout = build_layout(settings)
-    callbacks.register_all(app)
-    _set_up_before_serving(app)
+
+    def layout():  # per request: the signed-in user's name and the tabs their role sees
+        user = flask_login.current_user if sign_in else None
+        return build_layout(settings, frozenset(auth.hidden_tabs()), user.get_id() if user else None, sign_in)
+
+    app.layout = layout
+    security_headers(app, settings)
+    roles = callbacks.register_all(app)
+    _set_up_before_serving(app)  # before sign-in is installed: this request must reach Dash itself
+    auth.install(app.server, settings, sign_in, roles, lambda: common.results_cache(settings),
+                 {ids.RESULTS_KEY, *(ids.tab_key(tab) for tab in LAZY_TABS)})
     return app
 
 
@@ -139,7 +190,7 @@ def _set_up_before_serving(app: dash.Dash) -> None:
     app.server.test_client().get(app.config.requests_pathname_prefix)
 
 
-app = create_app()
+app = create_app(served=__name__ != "__main__")
 server = app.server
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ class Settings:
         how the app is started (on under gunicorn, off for ``python app.py``).
     users_file: the users and their hashed passwords and roles (managed by ``python -m rct_users``).
     secret_key: signs the session cookie; when unset a random key is kept in the cache directory.
+    https: the site is served over https (behind a proxy): session cookies are marked Secure.
     """
 
     cache_dir: Path = field(default_factory=lambda: Path(".cache"))
@@ -72,6 +73,7 @@ class Settings:
     auth_required: bool | None = None
     users_file: Path | None = None
     secret_key: str | None = None
+    https: bool = False
     redis_url: str | None = None
     worker_concurrency: int = 2
     default_dataset: str = "synthetic"
@@ -109,6 +111,7 @@ class Settings:
             auth_required=_env_flag("RCT_AUTH"),
             users_file=Path(os.environ["RCT_USERS_FILE"]).resolve() if os.environ.get("RCT_USERS_FILE") else None,
             secret_key=os.environ.get("RCT_SECRET_KEY") or None,
+            https=bool(_env_flag("RCT_HTTPS")),
             redis_url=os.environ.get("REDIS_URL") or None,
             worker_concurrency=_env_int("RCT_WORKER_CONCURRENCY", 2),
             default_dataset=os.environ.get("RCT_DEFAULT_DATASET", "synthetic"),

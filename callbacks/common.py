@@ -7,6 +7,7 @@ every web process and Celery worker reaches (analytics.shared_store).
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -74,6 +75,17 @@ def error_alert(error: DataError | str, title: str = "This data cannot be used")
     if len(text) > MAX_MESSAGE_CHARS:
         text = text[:MAX_MESSAGE_CHARS] + f"… ({len(text) - MAX_MESSAGE_CHARS:,} more characters not shown)"
     return dbc.Alert([html.Strong(f"{title}: "), text], color="danger", className="mb-0", dismissable=True)
+
+
+def storage_problem(directory: Path) -> str | None:
+    """Why the directory cannot take a write (e.g. "No space left on device"), or None when it can."""
+    probe = directory / f".probe-{os.getpid()}"
+    try:
+        probe.write_bytes(b"\0" * 4096)
+        probe.unlink()
+        return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 def storage_alert(error: BaseException) -> dbc.Alert:

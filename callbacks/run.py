@@ -8,6 +8,7 @@ import logging
 import dash
 from dash import ALL, Input, Output, State
 
+import auth
 from analytics import pipeline
 from analytics.database import read_database
 from analytics.datasets import load_dataset
@@ -75,6 +76,8 @@ def dataset_results(settings, dataset: str, param_values) -> dict:
                                   params_from_inputs(*param_values))
     except DataError:
         key = None  # the background run reports the problem
+    if key:
+        auth.grant(common.results_cache(settings), key)
     return {"key": key, "autorun": dash.no_update} if key else {"key": dash.no_update, "autorun": dataset}
 
 
@@ -170,6 +173,7 @@ def register(app: dash.Dash) -> None:
             with run_slot(settings, cache, progress):
                 key = pipeline.run_cached(load, params, cache, source_id=source_id, source_name=source_name,
                                           progress=progress)
+            auth.grant(cache, key)
         except DataError as error:
             return dash.no_update, common.error_alert(error), editor
         except common.STORAGE_ERRORS as error:

@@ -25,17 +25,18 @@ def register(app: dash.Dash) -> None:
     for tab_id, build in LAZY_BODIES.items():
         app.callback(
             Output(ids.tab_body(tab_id), "children"),
+            Output(ids.tab_drawn(tab_id), "data"),
             Input(ids.TABS, "active_tab"),
-            State(ids.tab_body(tab_id), "children"),
+            State(ids.tab_drawn(tab_id), "data"),  # a flag, not the drawn body: a tab switch sends bytes, not MB
         )(_drawer(tab_id, build))
 
 
 def _drawer(tab_id: str, build):
     """Callback drawing a tab's body on its first visit and never again (its filters keep their state)."""
 
-    def draw(active_tab: str, children):
-        if active_tab != tab_id or children:
-            return dash.no_update
-        return build()
+    def draw(active_tab: str, drawn: bool):
+        if active_tab != tab_id or drawn:
+            return dash.no_update, dash.no_update
+        return build(), True
 
     return draw

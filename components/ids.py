@@ -9,6 +9,8 @@ RUN_PROGRESS_TEXT = "run-progress-text"
 RUN_BUTTON = "run-button"
 CANCEL_BUTTON = "cancel-button"
 RUN_ERROR = "run-error"
+ACCOUNT = "account"
+SIGN_OUT = "sign-out"
 SERVER_ALERT = "server-alert"  # failures no callback handled itself (storage, a dead run)
 LOCATION = "location"  # dcc.Location of the page
 AUTORUN = "autorun"  # Store: the dataset whose results must be computed (not found in the cache)
@@ -163,3 +165,8 @@ def tab_key(tab_id: str) -> str:
 def tab_body(tab_id: str) -> str:
     """ID of the container a tab's body is drawn into on its first visit."""
     return f"tab-body-{tab_id}"
+
+
+def tab_drawn(tab_id: str) -> str:
+    """ID of the Store marking that a tab's body has been drawn (so a tab switch sends no body back)."""
+    return f"tab-drawn-{tab_id}"

@@ -22,7 +22,16 @@ TAB_LABELS = {
 LAZY_TABS = ("tower", "explorer", "journeys", "roi", "methodology")
 
 
-def navbar() -> html.Header:
+def account(user: str | None, sign_in_on: bool):
+    """Who is signed in and a sign-out link; or, with sign-in off, a plain statement that it is off."""
+    if not sign_in_on:
+        return html.Span("Sign-in is off (local mode): anyone who can open this address sees every tab.",
+                         id=ids.ACCOUNT, className="small text-warning-emphasis")
+    return html.Span([html.I(className="bi bi-person-circle me-1"), user or "", " · ",
+                      html.A("Sign out", href="/logout", id=ids.SIGN_OUT)], id=ids.ACCOUNT, className="small")
+
+
+def navbar(user: str | None = None, sign_in_on: bool = False) -> html.Header:
     return html.Header(
         dbc.Container(
             [
@@ -34,6 +43,7 @@ def navbar() -> html.Header:
                     className="d-flex align-items-center",
                 ),
                 html.Div(id=ids.DATASET_SUMMARY, className="rct-subtitle"),
+                account(user, sign_in_on),
             ],
             fluid=True,
             className="d-flex justify-content-between align-items-center py-2",
@@ -66,11 +76,12 @@ def tab_bodies(settings) -> dict:
     return {tab_id: bodies[tab_id] for tab_id in TAB_LABELS}
 
 
-def build_layout(settings) -> html.Div:
+def build_layout(settings, hidden_tabs: frozenset = frozenset(), user: str | None = None,
+                 sign_in_on: bool = False) -> html.Div:
     """The whole page. Only the results key lives in the browser; tables stay in the server's cache."""
     return html.Div(
         [
-            navbar(),
+            navbar(user, sign_in_on),
             dbc.Container(
                 [
                     html.Div(id=ids.SERVER_ALERT, className="mb-2"),
@@ -78,9 +89,13 @@ def build_layout(settings) -> html.Div:
                     dcc.Store(id=ids.AUTORUN),
                     dcc.Location(id=ids.LOCATION, refresh=False),
                     *[dcc.Store(id=ids.tab_key(tab_id)) for tab_id in LAZY_TABS],
+                    *[dcc.Store(id=ids.tab_drawn(tab_id), data=tab_id == FIRST_TAB) for tab_id in LAZY_TABS],
                     dbc.Tabs(
                         [
-                            dbc.Tab(body, label=TAB_LABELS[tab_id], tab_id=tab_id)
+                            # a hidden tab stays in the page (its controls feed shared callbacks) but is not
+                            # shown; the server refuses its callbacks to this role anyway
+                            dbc.Tab(body, label=TAB_LABELS[tab_id], tab_id=tab_id,
+                                    tab_style={"display": "none"} if tab_id in hidden_tabs else None)
                             for tab_id, body in tab_bodies(settings).items()
                         ],
                         id=ids.TABS,

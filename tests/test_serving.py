@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -73,3 +74,46 @@ def test_a_new_app_has_registered_every_script_before_its_first_request(tmp_path
     assert any("polyfill" in path for _, path in scripts), scripts
     unknown = [(ns, path) for ns, path in scripts if check_fingerprint(path)[0] not in known.get(ns, set())]
     assert unknown == []
+
+
+def _headers(url: str) -> tuple[int, dict, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, dict(response.headers), response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode("utf-8", "replace")
+
+
+def test_gunicorn_serves_with_sign_in_security_headers_and_no_banner(tmp_path):
+    port = _free_port()
+    argv = [str(Path(sys.executable).parent / "gunicorn"), "app:server", "--workers", "1", "--bind",
+            f"127.0.0.1:{port}"]
+    env = dict(os.environ, RCT_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("RCT_AUTH", None)
+    server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        status, page = _get(f"http://127.0.0.1:{port}/")  # redirected to the sign-in page
+        assert status == 200 and 'action="/login"' in page and "python -m rct_users add" in page
+        status, headers, _ = _headers(f"http://127.0.0.1:{port}/_dash-layout")
+        assert status == 401  # no data without signing in
+        status, headers, _ = _headers(f"http://127.0.0.1:{port}/login")
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert "gunicorn" not in headers.get("Server", "").lower()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_python_app_py_runs_with_sign_in_off_and_says_so(tmp_path):
+    port = _free_port()
+    env = dict(os.environ, PORT=str(port), RCT_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("RCT_AUTH", None)
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        status, layout = _get(f"http://127.0.0.1:{port}/_dash-layout")
+        assert status == 200 and "Sign-in is off" in layout
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -1,12 +1,14 @@
 """The shell: the results key goes to the tab being shown, and only when it has not seen it; a tab's body is
-drawn on its first visit and kept."""
+drawn on its first visit and kept, and a tab switch sends nothing heavy back to the server."""
 
 from __future__ import annotations
 
 import dash
 
 from callbacks.shell import _drawer, route_key
+from components import ids
 from components.layout import LAZY_BODIES, LAZY_TABS
+from settings import Settings
 
 
 def test_only_the_active_tab_gets_a_new_key(cdnow_stored):
@@ -21,9 +23,19 @@ def test_only_the_active_tab_gets_a_new_key(cdnow_stored):
     assert route_key(key, "data", *seen) == [dash.no_update] * len(LAZY_TABS)  # the Data tab is not lazy
 
 
-def test_a_tab_body_is_drawn_once():
-    draw = _drawer("roi", LAZY_BODIES["roi"])
-    assert draw("tower", None) is dash.no_update
-    body = draw("roi", None)
-    assert body is not dash.no_update and "roi-segments" in str(body.to_plotly_json())
-    assert draw("roi", [body]) is dash.no_update  # kept, with the person's settings
+def test_no_callback_sends_a_drawn_tab_body_back(tmp_path):
+    from app import create_app
+
+    app = create_app(Settings(cache_dir=tmp_path))
+    heavy = {(ids.tab_body(tab), "children") for tab in LAZY_TABS}
+    for key, entry in app.callback_map.items():
+        sent = {(item["id"], item["property"]) for item in entry["inputs"] + entry["state"]}
+        assert not sent & heavy, key
+
+
+def test_a_tab_is_drawn_on_its_first_visit_only():
+    draw = _drawer("explorer", LAZY_BODIES["explorer"])
+    body, drawn = draw("explorer", False)
+    assert drawn is True and body is not None
+    assert draw("explorer", True) == (dash.no_update, dash.no_update)
+    assert draw("tower", False) == (dash.no_update, dash.no_update)

@@ -9,7 +9,10 @@ import time
 
 def callback_key(app, *output_ids: str) -> str:
     """The callback-map key of the one callback whose outputs include every ``id.property`` given."""
-    found = [key for key in app.callback_map if all(o in key for o in output_ids)]
+    def parts(key):
+        return {part.split("@")[0] for part in key.strip(".").split("...")}
+
+    found = [key for key in app.callback_map if set(output_ids) <= parts(key)]
     assert len(found) == 1, (output_ids, found)
     return found[0]
 

@@ -1,0 +1,257 @@
+"""Sign-in with roles, enforced on the server for every callback, page and download.
+
+Users and roles come from a JSON users file with salted password hashes (``werkzeug.security``, which Flask
+already ships), managed by ``python -m rct_users``. Sessions are Flask-Login's (maintained, the standard for
+Flask) in a signed cookie that is HttpOnly, SameSite=Lax, and Secure when the site is served over https.
+
+Roles are ordered, each adding to the one before: viewer (tower, journeys, evidence), marketing (+ explorer
+and customer exports), finance (+ ROI), admin (+ data tab: uploads, database sources, runs).
+
+Enforcement is central rather than in each callback: every callback is recorded with the role its module
+needs when it is registered (``callbacks.register_all``), and a ``before_request`` hook checks the role of
+the signed-in user against the callback named in each ``/_dash-update-component`` request, so a viewer who
+POSTs an export callback gets 403 whatever the page shows. Results keys in a request must be keys this
+server issued (``grant``); a key that was never issued is refused. Hidden tabs are a courtesy on top.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import flask
+import flask_login
+from werkzeug.security import check_password_hash, generate_password_hash
+
+logger = logging.getLogger(__name__)
+
+ROLES = ("viewer", "marketing", "finance", "admin")
+# The least role that sees each tab.
+TAB_ROLES = {"tower": "viewer", "journeys": "viewer", "methodology": "viewer", "explorer": "marketing",
+             "roi": "finance", "data": "admin"}
+# Paths anyone may fetch: the sign-in page and the static files it and the app use (no data in them).
+PUBLIC_PREFIXES = ("/login", "/vendor/", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
+
+
+def allows(role: str | None, needed: str) -> bool:
+    return role in ROLES and ROLES.index(role) >= ROLES.index(needed)
+
+
+# ----------------------------------------------------------------------------------------------- users file
+
+
+@dataclass(frozen=True)
+class User(flask_login.UserMixin):
+    id: str
+    role: str
+
+
+def load_users(path: Path) -> dict[str, dict]:
+    """{name: {"password_hash", "role"}}; an absent file is no users."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def save_user(path: Path, name: str, password: str | None, role: str) -> None:
+    """Add or change a user (``password=None`` keeps the current one); the file is written owner-only."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    if not name or not name.isprintable() or len(name) > 64:
+        raise ValueError("a user name is 1 to 64 printable characters")
+    users = load_users(path)
+    if password is None and name not in users:
+        raise ValueError(f"no user {name!r}: give a password to add one")
+    entry = users.get(name, {})
+    if password is not None:
+        if len(password) < 8:
+            raise ValueError("a password has at least 8 characters")
+        entry["password_hash"] = generate_password_hash(password)
+    entry["role"] = role
+    users[name] = entry
+    _write_private(path, json.dumps(users, indent=2, sort_keys=True))
+
+
+def remove_user(path: Path, name: str) -> bool:
+    users = load_users(path)
+    if users.pop(name, None) is None:
+        return False
+    _write_private(path, json.dumps(users, indent=2, sort_keys=True))
+    return True
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def check_password(path: Path, name: str, password: str) -> User | None:
+    entry = load_users(path).get(name)
+    if entry and check_password_hash(entry["password_hash"], password):
+        return User(name, entry["role"])
+    # same work for an unknown name, so timing does not tell which names exist
+    check_password_hash(_DUMMY_HASH, password)
+    return None
+
+
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+
+
+# -------------------------------------------------------------------------------------------- the server
+
+
+def current_role() -> str | None:
+    """The signed-in user's role; ``admin`` when sign-in is off (a local, single-user run)."""
+    if not flask.current_app.config.get("RCT_AUTH"):
+        return "admin"
+    user = flask_login.current_user
+    return user.role if user.is_authenticated else None
+
+
+def hidden_tabs() -> set[str]:
+    """Tabs the current user's role does not see (their callbacks are refused on the server as well)."""
+    role = current_role()
+    return {tab for tab, needed in TAB_ROLES.items() if not allows(role, needed)}
+
+
+def grant(cache, key: str) -> None:
+    """Record that the server issued this results key (keys in requests must be ones it issued)."""
+    cache.set(f"access:{key}", True)
+
+
+def _secret_key(settings) -> str:
+    """RCT_SECRET_KEY, else a random key kept owner-only in the cache directory (shared by the workers)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.cache_dir / "secret_key"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass  # another worker wrote it first
+    return path.read_text().strip()
+
+
+def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[str, str], results_cache,
+            key_ids: set[str]) -> None:
+    """Sign-in pages and the checks on every request. ``callback_roles``: callback-map key -> least role.
+    ``results_cache``: returns the cache holding the grants. ``key_ids``: component ids whose ``data`` is a
+    results key. With ``enabled`` False nothing is checked."""
+    server.config["RCT_AUTH"] = enabled
+    if not enabled:
+        return
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
+    server.config.update(
+        SECRET_KEY=_secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.https,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.https,
+    )
+    manager = flask_login.LoginManager(server)
+
+    @manager.user_loader
+    def load(name: str) -> User | None:
+        entry = load_users(settings.users_path).get(name)
+        return User(name, entry["role"]) if entry else None  # a removed user is signed out at once
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login():
+        message = ""
+        if flask.request.method == "POST":
+            form = flask.request.form
+            user = check_password(settings.users_path, form.get("username", ""), form.get("password", ""))
+            if user:
+                flask_login.login_user(user)
+                logger.info("signed in: %s (%s)", user.id, user.role)
+                return flask.redirect("/")
+            message = "Wrong user name or password."
+        if not load_users(settings.users_path):
+            message = ("No users yet. On the server run: python -m rct_users add NAME --role admin "
+                       f"(users file {settings.users_path}).")
+        return _login_page(message), 200 if not message or flask.request.method == "GET" else 401
+
+    @server.route("/logout")
+    def logout():
+        flask_login.logout_user()
+        return flask.redirect("/login")
+
+    @server.before_request
+    def check():
+        path = flask.request.path
+        if path.startswith(PUBLIC_PREFIXES):
+            return None
+        role = current_role()
+        if role is None:
+            if path.startswith("/_dash"):
+                return _refuse(401, "you are signed out: reload the page and sign in")
+            return flask.redirect("/login")
+        if path == "/_dash-update-component":
+            return _check_callback(role, callback_roles, results_cache, key_ids)
+        return None
+
+
+def _check_callback(role: str, callback_roles: dict[str, str], results_cache, key_ids: set[str]):
+    body = flask.request.get_json(silent=True) or {}
+    output = body.get("output")
+    needed = callback_roles.get(output, "admin")  # an unknown callback needs the highest role
+    if needed == "admin" and role != "admin" and _embedded_autorun(body):
+        needed = "viewer"
+    if not allows(role, needed):
+        logger.warning("refused %s (%s) callback %s needing %s", flask_login.current_user.get_id(), role,
+                       output, needed)
+        return _refuse(403, f"your role ({role}) cannot do this; it needs {needed}")
+    for item in [*body.get("inputs", []), *body.get("state", [])]:
+        if isinstance(item, dict) and item.get("id") in key_ids and item.get("value"):
+            key = item["value"]
+            if not isinstance(key, str) or results_cache().get(f"access:{key}") is None:
+                return _refuse(403, "these results are not known to this server: reload the page")
+    return None
+
+
+def _embedded_autorun(body: dict) -> bool:
+    """The page's own first run of an embedded dataset (its results were not cached yet): any role may
+    trigger it, since every role sees those results; uploads, databases and runs with other settings stay
+    admin's."""
+    if body.get("changedPropIds") != ["autorun.data"]:
+        return False
+    states = {s.get("id"): s.get("value") for s in body.get("state", []) if isinstance(s, dict)}
+    from analytics.datasets import DATASETS
+
+    return states.get("dataset-choice") in DATASETS
+
+
+def _refuse(status: int, message: str):
+    return flask.make_response(flask.jsonify(message=message), status)
+
+
+def _login_page(message: str) -> str:
+    note = f'<div class="alert alert-danger py-2">{html.escape(message)}</div>' if message else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Retention Control Tower · sign in</title>
+<link rel="stylesheet" href="/vendor/bootstrap5/css/bootstrap.min.css"></head>
+<body class="bg-light"><main class="container" style="max-width: 24rem; margin-top: 12vh">
+<h1 class="h4 mb-3">Retention Control Tower</h1>{note}
+<form method="post" action="/login" class="card card-body">
+<label class="form-label" for="username">User name</label>
+<input class="form-control mb-2" id="username" name="username" autocomplete="username" required autofocus>
+<label class="form-label" for="password">Password</label>
+<input class="form-control mb-3" id="password" name="password" type="password" autocomplete="current-password"
+ required>
+<button class="btn btn-primary" id="sign-in" type="submit">Sign in</button>
+</form></main></body></html>"""

@@ -1,0 +1,55 @@
+"""Manage who may sign in: ``python -m rct_users add NAME --role finance`` (asks for the password),
+``set-role NAME --role admin``, ``remove NAME``, ``list``. The users file is RCT_USERS_FILE, else
+``users.json`` in the cache directory; it holds salted password hashes only."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+import auth
+from settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rct_users", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("add", help="add a user, or change their password and role")
+    add.add_argument("name")
+    add.add_argument("--role", choices=auth.ROLES, required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    set_role = commands.add_parser("set-role", help="change a user's role")
+    set_role.add_argument("name")
+    set_role.add_argument("--role", choices=auth.ROLES, required=True)
+    commands.add_parser("remove", help="remove a user (signed out at once)").add_argument("name")
+    commands.add_parser("list", help="list users and roles")
+    args = parser.parse_args(argv)
+    path = Settings.from_env().users_path
+    try:
+        if args.command == "add":
+            if args.password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                password = getpass.getpass(f"password for {args.name}: ")
+                if getpass.getpass("again: ") != password:
+                    raise ValueError("the two passwords differ")
+            auth.save_user(path, args.name, password, args.role)
+        elif args.command == "set-role":
+            auth.save_user(path, args.name, None, args.role)
+        elif args.command == "remove":
+            if not auth.remove_user(path, args.name):
+                raise ValueError(f"no user {args.name!r}")
+        else:
+            for name, entry in sorted(auth.load_users(path).items()):
+                print(f"{name}\t{entry['role']}")
+            return 0
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{path}: {args.command} {args.name} done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
