@@ -173,9 +173,9 @@ def create_app(settings: Settings | None = None, served: bool = False) -> dash.D
     app.layout = layout
     security_headers(app, settings)
     roles = callbacks.register_all(app)
-    _set_up_before_serving(app)  # before sign-in is installed: this request must reach Dash itself
     auth.install(app.server, settings, sign_in, roles, lambda: common.results_cache(settings),
                  {ids.RESULTS_KEY, *(ids.tab_key(tab) for tab in LAZY_TABS)})
+    _set_up_before_serving(app)  # Dash's set-up hook runs before sign-in's, so it happens even when signed out
     return app
 
 
