@@ -88,8 +88,8 @@ def status_text(history: pd.DataFrame, period: str, inactive_days: int) -> str:
 
 
 def journey_outputs(history: pd.DataFrame, from_label: str, to_label: str, *, chain: bool, weight: str,
-                    inactive_days: int) -> tuple:
-    """Sankey, transition heatmap and headline list between two snapshots (the Sankey across every
+                    inactive_days: int) -> dict:
+    """Sankey, transition heatmap and headline list (by output name) between two snapshots (the Sankey across every
     snapshot when ``chain``); ``weight`` is "customers", "from" (revenue at stake) or "to" (revenue since)."""
     revenue = "from" if weight == "customers" else weight
     flows = J.chain(history, revenue=revenue) if chain else J.transitions(history, from_label, to_label,
@@ -103,7 +103,7 @@ def journey_outputs(history: pd.DataFrame, from_label: str, to_label: str, *, ch
     matrix = figures.transition_heatmap(J.transition_matrix(history, from_label, to_label),
                                         from_label=from_label, to_label=to_label)
     sentences = J.headlines(history, from_label, to_label, inactive_days=inactive_days)
-    return sankey, matrix, journeys_tab.headlines_list(sentences)
+    return {"sankey": sankey, "matrix": matrix, "headlines": journeys_tab.headlines_list(sentences)}
 
 
 def flow_table(history: pd.DataFrame, customers: pd.DataFrame, from_label: str, to_label: str,
@@ -176,109 +176,122 @@ def export_filename(from_label: str, to_label: str, source: str | None, target: 
 # --------------------------------------------------------------------------------------------- register
 
 
+def snapshot_controls(settings: Settings, key: str | None, period: str, inactive: object,
+                      current: tuple[str | None, str | None]) -> dict:
+    """Snapshot and state options, the pair to show and the status line; or why there is no history."""
+    try:
+        history = history_for(settings, key, period, inactive)
+    except DataError as error:
+        return {"from_options": [], "from": None, "to_options": [], "to": None, "source_options": [],
+                "target_options": [], "status": common.error_alert(error, "Journeys cannot be computed")}
+    options, a, b = snapshot_choices(history, *current)
+    states = [{"label": s, "value": s} for s in history["state"].cat.categories]
+    return {"from_options": options, "from": a, "to_options": options, "to": b, "source_options": states,
+            "target_options": states, "status": status_text(history, period, inactive_window(inactive))}
+
+
+def journey_view(settings: Settings, key: str | None, period: str, inactive: object, from_label: str | None,
+                 to_label: str | None, chain: bool, weight: str) -> dict:
+    """:func:`journey_outputs` for the tab's settings, or blank figures and what is wrong with them."""
+    try:
+        history = history_for(settings, key, period, inactive)
+        if not from_label or not to_label:
+            raise dash.exceptions.PreventUpdate
+        return journey_outputs(history, from_label, to_label, chain=chain, weight=weight,
+                               inactive_days=inactive_window(inactive))
+    except DataError as error:
+        blank = empty_figure("Nothing to draw for these settings")
+        return {"sankey": blank, "matrix": blank, "headlines": common.error_alert(error, "Cannot compare these snapshots")}
+
+
+def flow_view(settings: Settings, key: str | None, period: str, inactive: object, from_label: str | None,
+              to_label: str | None, source: str | None, target: str | None) -> dict:
+    """The chosen flow's customers (count, grid rows, export enabled), a prompt to pick one, or the error."""
+    try:
+        history = history_for(settings, key, period, inactive)
+        if not from_label or not to_label:
+            raise dash.exceptions.PreventUpdate
+        if not source and not target:
+            prompt = "Pick a flow: click one in the Sankey, or choose a from-state and/or a to-state."
+            return {"count": html.Span(prompt, className="small-muted fw-normal"), "rows": [], "no_export": True}
+        table = flow_table(history, common.load_results(settings, key).customers, from_label, to_label, source,
+                           target)
+    except DataError as error:
+        return {"count": common.error_alert(error, "Cannot list this flow"), "rows": [], "no_export": True}
+    return {"count": flow_summary(len(table), from_label, to_label, source, target),
+            "rows": grid_records(table.head(journeys_tab.MAX_FLOW_ROWS)), "no_export": table.empty}
+
+
+def flow_export(settings: Settings, key: str | None, period: str, inactive: object, from_label: str | None,
+                to_label: str | None, source: str | None, target: str | None) -> dict:
+    """The CSV download of the chosen flow's customers (all of them, not only the grid's)."""
+    if not from_label or not to_label:
+        raise dash.exceptions.PreventUpdate
+    try:
+        history = history_for(settings, key, period, inactive)
+        table = flow_table(history, common.load_results(settings, key).customers, from_label, to_label, source,
+                           target)
+    except DataError:
+        raise dash.exceptions.PreventUpdate from None  # the flow panel already says why
+    return dcc.send_string(to_safe_csv(table), export_filename(from_label, to_label, source, target))
+
+
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
-    settings_inputs = [Input(ids.tab_key("journeys"), "data"), Input(ids.JOURNEYS_PERIOD, "value"),
-                       Input(ids.JOURNEYS_INACTIVE, "value")]
+    tab_settings = {"key": Input(ids.tab_key("journeys"), "data"), "period": Input(ids.JOURNEYS_PERIOD, "value"),
+                    "inactive": Input(ids.JOURNEYS_INACTIVE, "value")}
+    pair = {"from_label": Input(ids.JOURNEYS_FROM, "value"), "to_label": Input(ids.JOURNEYS_TO, "value")}
+    flow = {"source": Input(ids.JOURNEYS_FLOW_SOURCE, "value"), "target": Input(ids.JOURNEYS_FLOW_TARGET, "value")}
 
     @app.callback(
-        Output(ids.JOURNEYS_FROM, "options"),
-        Output(ids.JOURNEYS_FROM, "value"),
-        Output(ids.JOURNEYS_TO, "options"),
-        Output(ids.JOURNEYS_TO, "value"),
-        Output(ids.JOURNEYS_FLOW_SOURCE, "options"),
-        Output(ids.JOURNEYS_FLOW_TARGET, "options"),
-        Output(ids.JOURNEYS_STATUS, "children"),
-        *settings_inputs,
-        State(ids.JOURNEYS_FROM, "value"),
-        State(ids.JOURNEYS_TO, "value"),
+        output={"from_options": Output(ids.JOURNEYS_FROM, "options"), "from": Output(ids.JOURNEYS_FROM, "value"),
+                "to_options": Output(ids.JOURNEYS_TO, "options"), "to": Output(ids.JOURNEYS_TO, "value"),
+                "source_options": Output(ids.JOURNEYS_FLOW_SOURCE, "options"),
+                "target_options": Output(ids.JOURNEYS_FLOW_TARGET, "options"),
+                "status": Output(ids.JOURNEYS_STATUS, "children")},
+        inputs={**tab_settings, "current": (State(ids.JOURNEYS_FROM, "value"), State(ids.JOURNEYS_TO, "value"))},
     )
-    def choose_snapshots(key, period, inactive, current_from, current_to):
-        try:
-            history = history_for(settings, key, period, inactive)
-        except DataError as error:
-            return [], None, [], None, [], [], common.error_alert(error, "Journeys cannot be computed")
-        options, a, b = snapshot_choices(history, current_from, current_to)
-        states = [{"label": s, "value": s} for s in history["state"].cat.categories]
-        return options, a, options, b, states, states, status_text(history, period, inactive_window(inactive))
+    def choose_snapshots(key, period, inactive, current):
+        return snapshot_controls(settings, key, period, inactive, current)
 
     @app.callback(
-        Output(ids.JOURNEYS_FROM, "value", allow_duplicate=True),
-        Output(ids.JOURNEYS_TO, "value", allow_duplicate=True),
-        Output(ids.JOURNEYS_FLOW_SOURCE, "value"),
-        Output(ids.JOURNEYS_FLOW_TARGET, "value"),
-        Input(ids.JOURNEYS_SANKEY, "clickData"),
-        State(ids.JOURNEYS_SANKEY, "figure"),
+        output={"from": Output(ids.JOURNEYS_FROM, "value", allow_duplicate=True),
+                "to": Output(ids.JOURNEYS_TO, "value", allow_duplicate=True),
+                "source": Output(ids.JOURNEYS_FLOW_SOURCE, "value"), "target": Output(ids.JOURNEYS_FLOW_TARGET, "value")},
+        inputs={"click": Input(ids.JOURNEYS_SANKEY, "clickData"), "figure": State(ids.JOURNEYS_SANKEY, "figure")},
         prevent_initial_call=True,
     )
     def pick_flow(click, figure):
-        flow = flow_from_click(click, figure)
-        if flow is None:
+        picked = flow_from_click(click, figure)
+        if picked is None:
             raise dash.exceptions.PreventUpdate
-        return flow["from"], flow["to"], flow["source"], flow["target"]
+        return picked
 
     @app.callback(
-        Output(ids.JOURNEYS_SANKEY, "figure"),
-        Output(ids.JOURNEYS_MATRIX, "figure"),
-        Output(ids.JOURNEYS_HEADLINES, "children"),
-        *settings_inputs,
-        Input(ids.JOURNEYS_FROM, "value"),
-        Input(ids.JOURNEYS_TO, "value"),
-        Input(ids.JOURNEYS_CHAIN, "value"),
-        Input(ids.JOURNEYS_WEIGHT, "value"),
+        output={"sankey": Output(ids.JOURNEYS_SANKEY, "figure"), "matrix": Output(ids.JOURNEYS_MATRIX, "figure"),
+                "headlines": Output(ids.JOURNEYS_HEADLINES, "children")},
+        inputs={**tab_settings, **pair, "chain": Input(ids.JOURNEYS_CHAIN, "value"),
+                "weight": Input(ids.JOURNEYS_WEIGHT, "value")},
     )
     def show_journeys(key, period, inactive, from_label, to_label, chain, weight):
-        try:
-            history = history_for(settings, key, period, inactive)
-            if not from_label or not to_label:
-                raise dash.exceptions.PreventUpdate
-            return journey_outputs(history, from_label, to_label, chain=bool(chain), weight=weight,
-                                   inactive_days=inactive_window(inactive))
-        except DataError as error:
-            blank = empty_figure("Nothing to draw for these settings")
-            return blank, blank, common.error_alert(error, "Cannot compare these snapshots")
+        return journey_view(settings, key, period, inactive, from_label, to_label, bool(chain), weight)
 
     @app.callback(
-        Output(ids.JOURNEYS_FLOW_COUNT, "children"),
-        Output(ids.JOURNEYS_FLOW_GRID, "rowData"),
-        Output(ids.JOURNEYS_EXPORT, "disabled"),
-        *settings_inputs,
-        Input(ids.JOURNEYS_FROM, "value"),
-        Input(ids.JOURNEYS_TO, "value"),
-        Input(ids.JOURNEYS_FLOW_SOURCE, "value"),
-        Input(ids.JOURNEYS_FLOW_TARGET, "value"),
+        output={"count": Output(ids.JOURNEYS_FLOW_COUNT, "children"), "rows": Output(ids.JOURNEYS_FLOW_GRID, "rowData"),
+                "no_export": Output(ids.JOURNEYS_EXPORT, "disabled")},
+        inputs={**tab_settings, **pair, **flow},
     )
     def show_flow(key, period, inactive, from_label, to_label, source, target):
-        try:
-            history = history_for(settings, key, period, inactive)
-            if not from_label or not to_label:
-                raise dash.exceptions.PreventUpdate
-            if not source and not target:
-                prompt = "Pick a flow: click one in the Sankey, or choose a from-state and/or a to-state."
-                return html.Span(prompt, className="small-muted fw-normal"), [], True
-            table = flow_table(history, common.load_results(settings, key).customers, from_label, to_label,
-                               source, target)
-        except DataError as error:
-            return common.error_alert(error, "Cannot list this flow"), [], True
-        summary = flow_summary(len(table), from_label, to_label, source, target)
-        return summary, grid_records(table.head(journeys_tab.MAX_FLOW_ROWS)), table.empty
+        return flow_view(settings, key, period, inactive, from_label, to_label, source, target)
 
     @app.callback(
         Output(ids.JOURNEYS_DOWNLOAD, "data"),
-        Input(ids.JOURNEYS_EXPORT, "n_clicks"),
-        State(ids.RESULTS_KEY, "data"),
-        State(ids.JOURNEYS_PERIOD, "value"),
-        State(ids.JOURNEYS_INACTIVE, "value"),
-        State(ids.JOURNEYS_FROM, "value"),
-        State(ids.JOURNEYS_TO, "value"),
-        State(ids.JOURNEYS_FLOW_SOURCE, "value"),
-        State(ids.JOURNEYS_FLOW_TARGET, "value"),
+        inputs={"clicks": Input(ids.JOURNEYS_EXPORT, "n_clicks"), "key": State(ids.RESULTS_KEY, "data"),
+                **{name: State(control.component_id, control.component_property)
+                   for name, control in {**tab_settings, **pair, **flow}.items() if name != "key"}},
         prevent_initial_call=True,
     )
     def export_flow(clicks, key, period, inactive, from_label, to_label, source, target):
-        if not clicks or not from_label or not to_label:
+        if not clicks:
             raise dash.exceptions.PreventUpdate
-        history = history_for(settings, key, period, inactive)
-        customers = common.load_results(settings, key).customers
-        table = flow_table(history, customers, from_label, to_label, source, target)
-        return dcc.send_string(to_safe_csv(table), export_filename(from_label, to_label, source, target))
+        return flow_export(settings, key, period, inactive, from_label, to_label, source, target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
@@ -18,14 +19,18 @@ from callbacks import common
 from callbacks.journeys import (
     CROWDED_COLUMNS,
     export_filename,
+    flow_export,
     flow_from_click,
+    flow_view,
     flow_summary,
     flow_table,
     grid_records,
     history_for,
     inactive_window,
     journey_outputs,
+    journey_view,
     snapshot_choices,
+    snapshot_controls,
 )
 from components import ids, journeys_tab
 from settings import Settings
@@ -116,8 +121,9 @@ def test_snapshot_choices_keep_a_valid_pair_else_the_last_two(history):
 def test_sankey_between_two_snapshots_accounts_for_every_customer(history):
     labels = labels_of(history)
     a, b = labels[1], labels[-1]
-    sankey, matrix, headlines = journey_outputs(history, a, b, chain=False, weight="customers",
-                                                inactive_days=J.DEFAULT_INACTIVE_DAYS)
+    shown = journey_outputs(history, a, b, chain=False, weight="customers",
+                            inactive_days=J.DEFAULT_INACTIVE_DAYS)
+    sankey, matrix, headlines = shown["sankey"], shown["matrix"], shown["headlines"]
     links = sankey.data[0].link
     drawn = sum(row[4] for row in links.customdata)
     flows = J.transitions(history, a, b)
@@ -133,13 +139,13 @@ def test_sankey_between_two_snapshots_accounts_for_every_customer(history):
 
 def test_whole_chain_and_revenue_weights(history):
     labels = labels_of(history)
-    chain, *_ = journey_outputs(history, labels[-2], labels[-1], chain=True, weight="customers",
-                                inactive_days=J.DEFAULT_INACTIVE_DAYS)
+    chain = journey_outputs(history, labels[-2], labels[-1], chain=True, weight="customers",
+                            inactive_days=J.DEFAULT_INACTIVE_DAYS)["sankey"]
     starts = [row[0] for row in chain.data[0].link.customdata]
     assert list(dict.fromkeys(starts)) == labels[:-1]
 
-    since, *_ = journey_outputs(history, labels[-2], labels[-1], chain=False, weight="to",
-                                inactive_days=J.DEFAULT_INACTIVE_DAYS)
+    since = journey_outputs(history, labels[-2], labels[-1], chain=False, weight="to",
+                            inactive_days=J.DEFAULT_INACTIVE_DAYS)["sankey"]
     flows = J.transitions(history, labels[-2], labels[-1], revenue="to")
     never = (flows["source"] == J.NOT_YET) & (flows["target"] == J.NOT_YET)
     positive = flows.loc[(flows["revenue"] > 0) & ~never]
@@ -152,10 +158,10 @@ def test_a_long_chain_is_drawn_taller_with_smaller_labels(cdnow, history):
     monthly = J.journey_history(lines, results.as_of, period="M")
     assert len(labels_of(monthly)) > CROWDED_COLUMNS >= len(labels_of(history))
     labels = labels_of(monthly)
-    long, *_ = journey_outputs(monthly, labels[-2], labels[-1], chain=True, weight="customers",
-                               inactive_days=J.DEFAULT_INACTIVE_DAYS)
-    short, *_ = journey_outputs(history, labels_of(history)[-2], labels_of(history)[-1], chain=True,
-                                weight="customers", inactive_days=J.DEFAULT_INACTIVE_DAYS)
+    long = journey_outputs(monthly, labels[-2], labels[-1], chain=True, weight="customers",
+                           inactive_days=J.DEFAULT_INACTIVE_DAYS)["sankey"]
+    short = journey_outputs(history, labels_of(history)[-2], labels_of(history)[-1], chain=True,
+                            weight="customers", inactive_days=J.DEFAULT_INACTIVE_DAYS)["sankey"]
     assert long.layout.height > short.layout.height
     assert long.data[0].textfont.size < (short.data[0].textfont.size or 13)
 
@@ -209,8 +215,8 @@ def test_grid_records_are_json_safe():
 
 def test_a_click_on_a_link_picks_its_flow(history):
     labels = labels_of(history)
-    sankey, *_ = journey_outputs(history, labels[-2], labels[-1], chain=False, weight="customers",
-                                 inactive_days=180)
+    sankey = journey_outputs(history, labels[-2], labels[-1], chain=False, weight="customers",
+                             inactive_days=180)["sankey"]
     figure = figure_json(sankey)
     links = figure["data"][0]["link"]["customdata"]
     for number in (0, len(links) - 1):
@@ -224,8 +230,8 @@ def test_a_click_on_a_link_picks_its_flow(history):
 
 def test_a_click_on_a_box_lists_who_left_or_arrived(history):
     labels = labels_of(history)
-    sankey, *_ = journey_outputs(history, labels[-3], labels[-1], chain=True, weight="customers",
-                                 inactive_days=180)
+    sankey = journey_outputs(history, labels[-3], labels[-1], chain=True, weight="customers",
+                             inactive_days=180)["sankey"]
     figure = figure_json(sankey)
     nodes = figure["data"][0]["node"]
     columns = [row[0] for row in nodes["customdata"]]
@@ -242,8 +248,9 @@ def test_a_click_on_a_box_lists_who_left_or_arrived(history):
 
 def test_clicks_that_are_not_flows_pick_nothing(history):
     labels = labels_of(history)
-    sankey, matrix, _ = journey_outputs(history, labels[-2], labels[-1], chain=False, weight="customers",
-                                        inactive_days=180)
+    shown = journey_outputs(history, labels[-2], labels[-1], chain=False, weight="customers",
+                            inactive_days=180)
+    sankey, matrix = shown["sankey"], shown["matrix"]
     figure = figure_json(sankey)
     assert flow_from_click(None, figure) is None
     assert flow_from_click({"points": []}, figure) is None
@@ -267,3 +274,22 @@ def test_the_tab_is_in_the_page_with_its_methodology():
     for component_id in shown:
         assert f'"{component_id}"' in text
     assert "How journeys are computed" in text and "Comparable scores" in text
+
+
+def test_the_tab_views_by_output_name(stored):
+    settings, results = stored
+    labels = labels_of(results.models["journeys"]["history"])
+    controls = snapshot_controls(settings, results.key, "Q", 180, (None, None))
+    assert (controls["from"], controls["to"]) == (labels[-2], labels[-1])
+    assert "quarterly snapshots" in controls["status"]
+    bad = snapshot_controls(settings, results.key, "Q", "soon", (None, None))
+    assert bad["from_options"] == [] and "inactivity window must be a whole number" in str(bad["status"])
+    view = journey_view(settings, results.key, "Q", 180, labels[-1], labels[0], False, "customers")
+    assert "must be earlier" in str(view["headlines"])  # snapshots in the wrong order: said, not drawn
+    prompt = flow_view(settings, results.key, "Q", 180, labels[-2], labels[-1], None, None)
+    assert "Pick a flow" in str(prompt["count"]) and prompt["no_export"]
+    flow = flow_view(settings, results.key, "Q", 180, labels[-2], labels[-1], "Champions", None)
+    download = flow_export(settings, results.key, "Q", 180, labels[-2], labels[-1], "Champions", None)
+    exported = pd.read_csv(io.StringIO(download["content"]))
+    assert flow["count"].startswith(f"{len(exported):,} customers: Champions in {labels[-2]}")
+    assert not flow["no_export"] and len(flow["rows"]) == min(len(exported), journeys_tab.MAX_FLOW_ROWS)
