@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dash
 import flask_login
+import kombu.exceptions
+import redis
 
 from settings import Settings
 from components import ids, vendor
@@ -22,6 +24,9 @@ from callbacks import common
 logger = logging.getLogger(__name__)
 
 TITLE = "Retention Control Tower"
+
+
+QUICK_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 
 @lru_cache(maxsize=2)
@@ -37,6 +42,12 @@ def celery_app(redis_url: str, concurrency: int):
         broker_connection_retry_on_startup=True,
         result_expires=3600,  # Dash reads a run's result once; stale ones go after an hour
         worker_hijack_root_logger=False,
+        # with Redis down, a click must be answered in seconds (celery's defaults retry for ~20 s); the
+        # worker keeps the patient defaults for storing results (worker.py)
+        redis_socket_connect_timeout=2,
+        broker_connection_timeout=2,
+        task_publish_retry_policy=QUICK_RETRY,
+        result_backend_transport_options={"retry_policy": QUICK_RETRY},
     )
     return queue
 
@@ -59,6 +70,11 @@ DIED = "the analysis process stopped before finishing (it was killed or ran out 
 NO_STORAGE = "the analysis could not save its results: the server cannot write to its storage"
 # What a background job whose process died returns in place of a result (on_callback_error shows it).
 PROCESS_DIED = {"background_callback_error": {"msg": DIED, "tb": ""}}
+
+
+NOT_QUEUED = {"background_callback_error": {
+    "msg": "the analysis could not be queued: the shared store (Redis) is unreachable; the previous results "
+           "are still shown. Try again in a moment", "tb": ""}}
 
 
 class ReportingDiskcacheManager(dash.DiskcacheManager):
@@ -86,10 +102,49 @@ class ReportingDiskcacheManager(dash.DiskcacheManager):
 
 
 class ReportingCeleryManager(dash.CeleryManager):
-    """Dash's Celery manager, but a task whose worker process died (kill -9, out of memory: Celery marks it
-    FAILURE with WorkerLostError) is reported as an error; a cancelled task is REVOKED and ends quietly."""
+    """Dash's Celery manager, but failures reach the user instead of ending in silence:
+
+    - a task whose worker process died (kill -9, out of memory: Celery marks it FAILURE with
+      WorkerLostError) is reported as an error; a cancelled task is REVOKED and ends quietly;
+    - a run that cannot be queued (Redis down) gets a stand-in job id; the browser's first poll of it is
+      answered with an error (Dash drops an error handler's message when the queueing itself fails), and
+      the polls' own reads of Redis are skipped for it.
+    """
+
+    STAND_IN_JOB = "not-queued"
+
+    def call_job_fn(self, key, job_fn, args, context):
+        try:
+            return super().call_job_fn(key, job_fn, args, context)
+        except (kombu.exceptions.OperationalError, redis.exceptions.RedisError, RuntimeError) as error:
+            logger.error("the run could not be queued: %s", error)
+            return self.STAND_IN_JOB
+
+    def _queued(self, job) -> bool:
+        return job != self.STAND_IN_JOB
+
+    def job_running(self, job):
+        return self._queued(job) and super().job_running(job)
+
+    def terminate_job(self, job):
+        if self._queued(job):
+            super().terminate_job(job)
+
+    def get_progress(self, key):
+        try:
+            return super().get_progress(key)
+        except redis.exceptions.RedisError:
+            return None  # the poll's answer (below) says what went wrong
+
+    def get_updated_props(self, key):
+        try:
+            return super().get_updated_props(key)
+        except redis.exceptions.RedisError:
+            return {}
 
     def get_result(self, key, job):
+        if not self._queued(job):
+            return NOT_QUEUED
         result = super().get_result(key, job)
         if result is self.UNDEFINED and job and self.get_task(job).status == "FAILURE":
             logger.error("Celery task %s ended without a result (its worker process died)", job)
@@ -100,10 +155,13 @@ class ReportingCeleryManager(dash.CeleryManager):
 def on_callback_error(error: Exception) -> None:
     """Any failure a callback did not handle: logged with its traceback, and a message on screen."""
     text = str(error)
+    not_queued = NOT_QUEUED["background_callback_error"]["msg"]
     if isinstance(error, common.STORAGE_ERRORS):
         alert = common.storage_alert(error)
     elif NO_STORAGE in text:
         alert = common.storage_alert(OSError(text.split(NO_STORAGE, 1)[1].strip(" ()\n")))
+    elif not_queued in text:
+        alert = common.error_alert(not_queued, title="Server storage problem")
     else:
         logger.error("callback failed", exc_info=error)
         alert = common.error_alert(

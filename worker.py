@@ -17,3 +17,6 @@ if not _settings.redis_url:
 
 # ``celery -A worker`` looks for an attribute named ``celery``
 celery = web.celery_app(_settings.redis_url, _settings.worker_concurrency)
+# a finished run's result is worth waiting for Redis to come back (celery's default: ~20 s of retries);
+# the web processes retry briefly so that a click is answered in seconds
+celery.conf.result_backend_transport_options = {}

@@ -103,3 +103,23 @@ def test_a_killed_analysis_process_is_reported_and_the_next_run_starts_at_once(s
     page.timeout_s = 90  # a stranded lock would hold the next run for its whole expiry
     page.change("run-button", "n_clicks", 2)
     assert page.get("results-key", "data") not in (None, first_key)
+
+
+def test_redis_down_is_said_at_once_and_runs_resume_when_it_returns(services):
+    if services.manager != "celery":
+        pytest.skip("only the Celery stack has a Redis to lose")
+    page = client(services)
+    first_key = page.get("results-key", "data")
+    services.redis.stop()
+    try:
+        start = time.monotonic()
+        page.change("run-button", "n_clicks", 1)
+        assert time.monotonic() - start < 15  # an answer, not a long spinner
+        assert "could not be queued" in str(page.get("server-alert", "children"))
+        assert page.get("results-key", "data") == first_key
+    finally:
+        services.redis.start()  # the same port: web processes and the worker reconnect by themselves
+    page = client(services)
+    page.change("param-horizon", "value", 5)
+    page.change("run-button", "n_clicks", 2)
+    assert page.get("results-key", "data") not in (None, first_key)
