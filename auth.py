@@ -209,7 +209,7 @@ def _check_callback(role: str, callback_roles: dict[str, str], results_cache, ke
     body = flask.request.get_json(silent=True) or {}
     output = body.get("output")
     needed = callback_roles.get(output, "admin")  # an unknown callback needs the highest role
-    if needed == "admin" and role != "admin" and _embedded_autorun(body):
+    if needed == "admin" and role != "admin" and (_embedded_autorun(body) or _polling_own_job()):
         needed = "viewer"
     if not allows(role, needed):
         logger.warning("refused %s (%s) callback %s needing %s", flask_login.current_user.get_id(), role,
@@ -221,6 +221,13 @@ def _check_callback(role: str, callback_roles: dict[str, str], results_cache, ke
             if not isinstance(key, str) or results_cache().get(f"access:{key}") is None:
                 return _refuse(403, "these results are not known to this server: reload the page")
     return None
+
+
+def _polling_own_job() -> bool:
+    """A poll for a background job's progress or result: its handles are signed by Dash for this page, so
+    they only exist for a job this page was allowed to start (Dash reads nothing for a forged handle)."""
+    args = flask.request.args
+    return bool(args.get("cacheKey") and args.get("job"))
 
 
 def _embedded_autorun(body: dict) -> bool:

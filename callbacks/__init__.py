@@ -19,6 +19,7 @@ OUTPUT_ROLES = {
     ids.AUTORUN: "viewer",  # showing an embedded dataset's cached results: every role sees those
     ids.JOURNEYS_DOWNLOAD: "marketing",  # a customer list export
     ids.DB_PANEL: "viewer",  # only shows or hides the database panel (fires on every page load)
+    ids.TABS: "viewer",  # a share link opens its tab (fires on every page load)
 }
 
 

@@ -125,6 +125,11 @@ def test_exports_and_other_roles_callbacks_are_refused_on_the_server(app):
     assert post(signed_in(app, "fin"), app, upload, {"upload.contents": "data:,"}, ["upload.contents"]).status_code == 403
     run = {"dataset-choice.value": "cdnow_sample", "param-horizon.value": 6}
     assert post(viewer, app, callback_key(app, "run-error.children"), run, ["run-button.n_clicks"]).status_code == 403
+    # a forged job handle does not start a run either: Dash reads nothing for a handle it did not sign
+    forged_poll = viewer.post("/_dash-update-component", query_string={"cacheKey": "x~y", "job": "1~z"},
+                              json={"output": callback_key(app, "run-error.children"), "outputs": [], "inputs": [],
+                                    "state": [], "changedPropIds": ["run-button.n_clicks"]})
+    assert "results-key" not in forged_poll.get_data(as_text=True)
 
 
 def test_a_results_key_the_server_never_issued_is_refused(app):
