@@ -81,6 +81,79 @@ def dataset_results(settings, dataset: str, param_values) -> dict:
     return {"key": key, "autorun": dash.no_update} if key else {"key": dash.no_update, "autorun": dataset}
 
 
+RUN_OUTPUTS = {"key": Output(ids.RESULTS_KEY, "data"), "error": Output(ids.RUN_ERROR, "children"),
+               "mapping": Output(ids.MAPPING_TABLE, "children", allow_duplicate=True)}
+
+
+def editor_mapping(values, editor_ids) -> dict:
+    """The mapping editor's choices as the whole mapping: a cleared dropdown means "not in the file"."""
+    return {i["canonical"]: v or None for i, v in zip(editor_ids, values)}
+
+
+def analysis_outputs(settings, new_upload: bool, upload, dataset: str, mapping_choice, db_choice, param_values,
+                     progress) -> dict:
+    """Run (or find cached) the analysis the Data tab asks for: the results key, or the error shown instead of
+    a spinner; and, for a new upload, the mapping editor with the columns detected in it."""
+    if new_upload and not upload:
+        return {key: dash.no_update for key in RUN_OUTPUTS}
+    editor = dash.no_update
+    try:
+        params = params_from_inputs(*param_values)
+        if dataset == "upload" or new_upload:
+            upload_id, data, name = uploads.uploaded_file(settings, upload)
+            limits = uploads.read_limits(settings)
+            if new_upload:  # its first run: read the header, show the detected mapping to correct
+                progress(0.0, f"Reading {name}")
+                try:
+                    columns = source_columns(data, filename=name, limits=limits)
+                except DataError:
+                    uploads.delete_upload(settings, upload_id)  # rejected: not kept on the server
+                    raise
+                detected = detect_mapping(columns)
+                editor = mapping_editor(columns, detected)
+                mapping = None
+            else:  # the editor's choices are the whole mapping: a cleared dropdown means "not in the file"
+                mapping = editor_mapping(*mapping_choice)
+            # the display name is part of the source: the same bytes under another name show that name
+            source_id = f"upload:{upload_id}:{name}:{sorted((mapping or {}).items())}"
+            source_name = name
+
+            def load():
+                return read_transactions(data, filename=name, mapping=mapping or None, limits=limits)
+        elif dataset == DATABASE:
+            # no source alias: every run reads the database again, so new rows are picked up, and the
+            # results are keyed by the cleaned lines' content, so an unchanged table is a cache hit
+            source = database.source_for(settings, *db_choice)
+            mapping = editor_mapping(*mapping_choice)
+            source_id, source_name = None, source.label
+
+            def load():
+                return read_database(source, mapping=mapping or None, limits=settings.db_limits,
+                                     progress=lambda rows: progress(0.03, f"Reading {source.label}: "
+                                                                          f"{rows:,} rows"))
+        else:
+            source_id, source_name = f"dataset:{dataset}", dataset
+
+            def load():
+                return load_dataset(dataset)
+
+        cache = common.results_cache(settings)
+        with run_slot(settings, cache, progress):
+            key = pipeline.run_cached(load, params, cache, source_id=source_id, source_name=source_name,
+                                      progress=progress)
+        auth.grant(cache, key)
+    except DataError as error:
+        return {"key": dash.no_update, "error": common.error_alert(error), "mapping": editor}
+    except common.STORAGE_ERRORS as error:
+        return {"key": dash.no_update, "error": common.storage_alert(error), "mapping": editor}
+    except Exception:  # a bug must not leave the user with a silent spinner or a traceback
+        logger.exception("analysis failed")
+        return {"key": dash.no_update, "mapping": editor, "error": common.error_alert(
+            "the analysis failed unexpectedly; the previous results are still shown. The server log has "
+            "the details.", title="Something went wrong")}
+    return {"key": key, "error": None, "mapping": editor}
+
+
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
 
@@ -93,20 +166,18 @@ def register(app: dash.Dash) -> None:
         return dataset_results(settings, dataset, param_values)
 
     @app.callback(
-        Output(ids.RESULTS_KEY, "data"),
-        Output(ids.RUN_ERROR, "children"),
-        Output(ids.MAPPING_TABLE, "children", allow_duplicate=True),
-        Input(ids.RUN_BUTTON, "n_clicks"),
-        Input(ids.UPLOAD_STORE, "data"),  # a good upload starts its analysis at once
-        Input(ids.AUTORUN, "data"),  # a dataset whose results are not cached yet
-        State(ids.DATASET, "value"),
-        State({"type": "mapping", "canonical": ALL}, "value"),
-        State({"type": "mapping", "canonical": ALL}, "id"),
-        State(ids.DB_CONNECTION, "value"),
-        State(ids.DB_KIND, "value"),
-        State(ids.DB_TABLE, "value"),
-        State(ids.DB_QUERY, "value"),
-        *PARAM_STATES,
+        output=RUN_OUTPUTS,
+        inputs={
+            "clicks": Input(ids.RUN_BUTTON, "n_clicks"),
+            "upload": Input(ids.UPLOAD_STORE, "data"),  # a good upload starts its analysis at once
+            "autorun": Input(ids.AUTORUN, "data"),  # a dataset whose results are not cached yet
+            "dataset": State(ids.DATASET, "value"),
+            "mapping": (State({"type": "mapping", "canonical": ALL}, "value"),
+                        State({"type": "mapping", "canonical": ALL}, "id")),
+            "db_choice": (State(ids.DB_CONNECTION, "value"), State(ids.DB_KIND, "value"), State(ids.DB_TABLE, "value"),
+                          State(ids.DB_QUERY, "value")),
+            "param_values": PARAM_STATES,
+        },
         background=True,
         progress=[Output(ids.RUN_PROGRESS, "value"), Output(ids.RUN_PROGRESS_TEXT, "children")],
         progress_default=[0, ""],
@@ -120,67 +191,9 @@ def register(app: dash.Dash) -> None:
         interval=300,
         prevent_initial_call=True,
     )
-    def run_analysis(set_progress, _clicks, upload, _autorun, dataset, mapping_values, mapping_ids,
-                     db_connection, db_kind, db_table, db_query, *param_values):
+    def run_analysis(set_progress, clicks, upload, autorun, dataset, mapping, db_choice, param_values):
         def progress(fraction: float, message: str) -> None:
             set_progress((round(fraction * 100), message))
 
-        new_upload = dash.ctx.triggered_id == ids.UPLOAD_STORE
-        if new_upload and not upload:
-            return dash.no_update, dash.no_update, dash.no_update
-        editor = dash.no_update
-        try:
-            params = params_from_inputs(*param_values)
-            if dataset == "upload" or new_upload:
-                upload_id, data, name = uploads.uploaded_file(settings, upload)
-                limits = uploads.read_limits(settings)
-                if new_upload:  # its first run: read the header, show the detected mapping to correct
-                    progress(0.0, f"Reading {name}")
-                    try:
-                        columns = source_columns(data, filename=name, limits=limits)
-                    except DataError:
-                        uploads.delete_upload(settings, upload_id)  # rejected: not kept on the server
-                        raise
-                    detected = detect_mapping(columns)
-                    editor = mapping_editor(columns, detected)
-                    mapping = None
-                else:  # the editor's choices are the whole mapping: a cleared dropdown means "not in the file"
-                    mapping = {i["canonical"]: v or None for i, v in zip(mapping_ids, mapping_values)}
-                # the display name is part of the source: the same bytes under another name show that name
-                source_id = f"upload:{upload_id}:{name}:{sorted((mapping or {}).items())}"
-                source_name = name
-
-                def load():
-                    return read_transactions(data, filename=name, mapping=mapping or None, limits=limits)
-            elif dataset == DATABASE:
-                # no source alias: every run reads the database again, so new rows are picked up, and the
-                # results are keyed by the cleaned lines' content, so an unchanged table is a cache hit
-                source = database.source_for(settings, db_connection, db_kind, db_table, db_query)
-                mapping = {i["canonical"]: v or None for i, v in zip(mapping_ids, mapping_values)}
-                source_id, source_name = None, source.label
-
-                def load():
-                    return read_database(source, mapping=mapping or None, limits=settings.db_limits,
-                                         progress=lambda rows: progress(0.03, f"Reading {source.label}: "
-                                                                              f"{rows:,} rows"))
-            else:
-                source_id, source_name = f"dataset:{dataset}", dataset
-
-                def load():
-                    return load_dataset(dataset)
-
-            cache = common.results_cache(settings)
-            with run_slot(settings, cache, progress):
-                key = pipeline.run_cached(load, params, cache, source_id=source_id, source_name=source_name,
-                                          progress=progress)
-            auth.grant(cache, key)
-        except DataError as error:
-            return dash.no_update, common.error_alert(error), editor
-        except common.STORAGE_ERRORS as error:
-            return dash.no_update, common.storage_alert(error), editor
-        except Exception:  # a bug must not leave the user with a silent spinner or a traceback
-            logger.exception("analysis failed")
-            return dash.no_update, common.error_alert(
-                "the analysis failed unexpectedly; the previous results are still shown. The server log has "
-                "the details.", title="Something went wrong"), editor
-        return key, None, editor
+        return analysis_outputs(settings, dash.ctx.triggered_id == ids.UPLOAD_STORE, upload, dataset, mapping,
+                                db_choice, param_values, progress)

@@ -7,9 +7,10 @@ import pytest
 
 from analytics.errors import DataError
 from analytics.params import AnalysisParams
-from callbacks.run import dataset_results, params_from_inputs
+from callbacks.run import analysis_outputs, dataset_results, editor_mapping, params_from_inputs
 from components.database_source import DATABASE
 from settings import Settings
+from tests.callbacks.conftest import text_of
 
 DEFAULT_INPUTS = ["", 12, 30, 1, 90, "kmeans", None, [2, 8]]  # as the Data tab starts: percentages in the UI
 
@@ -43,3 +44,24 @@ def test_a_cached_dataset_opens_without_a_job_and_another_asks_for_one(cdnow_sto
     for source in ("upload", DATABASE):  # an upload starts its own run; a database needs a table first
         with pytest.raises(dash.exceptions.PreventUpdate):
             dataset_results(cdnow_stored.settings, source, DEFAULT_INPUTS)
+
+
+def test_a_run_returns_the_results_key_or_names_what_is_wrong(cdnow_stored):
+    steps = []
+    no_db = (None, None, None, None)
+    shown = analysis_outputs(cdnow_stored.settings, False, None, "cdnow_sample", ([], []), no_db, DEFAULT_INPUTS,
+                             lambda fraction, message: steps.append(message))
+    assert shown == {"key": cdnow_stored.key, "error": None, "mapping": dash.no_update}  # the cached run
+    bad = analysis_outputs(cdnow_stored.settings, False, None, "cdnow_sample", ([], []), no_db,
+                           ["", 12, None, 1, 90, "kmeans", None, [2, 8]], lambda *_: None)
+    assert bad["key"] is dash.no_update and "gross margin is empty" in text_of(bad["error"])
+    forged = analysis_outputs(cdnow_stored.settings, False, {"upload_id": "../x", "filename": "a.csv"}, "upload",
+                              ([], []), no_db, DEFAULT_INPUTS, lambda *_: None)
+    assert forged["key"] is dash.no_update and text_of(forged["error"])
+    assert analysis_outputs(cdnow_stored.settings, True, None, "upload", ([], []), no_db, DEFAULT_INPUTS,
+                            lambda *_: None) == {k: dash.no_update for k in ("key", "error", "mapping")}
+
+
+def test_the_mapping_editor_is_the_whole_mapping():
+    editor_ids = [{"type": "mapping", "canonical": "customer_id"}, {"type": "mapping", "canonical": "country"}]
+    assert editor_mapping(["Client", None], editor_ids) == {"customer_id": "Client", "country": None}
