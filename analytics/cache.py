@@ -65,15 +65,20 @@ def fingerprint(*parts: Any) -> str:
 class ResultsCache:
     """A ``diskcache.Cache`` holding pickled results (tables and parameters, never fitted model objects)."""
 
-    def __init__(self, directory: str | Path, size_limit_bytes: int = 4 * 2**30) -> None:
+    def __init__(self, directory: str | Path, size_limit_bytes: int = 4 * 2**30, ttl_s: int | None = None) -> None:
+        """``ttl_s``: stored values expire this many seconds after they were written (None: never)."""
         self.directory = Path(directory)
+        self.ttl_s = ttl_s
         self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes)
 
     def get(self, key: str) -> Any | None:
         return self._cache.get(key)
 
     def set(self, key: str, value: Any) -> None:
-        self._cache.set(key, value)
+        self._cache.set(key, value, expire=self.ttl_s)
+
+    def delete(self, key: str) -> bool:
+        return self._cache.delete(key)
 
     def __contains__(self, key: str) -> bool:
         return key in self._cache
@@ -87,7 +92,7 @@ class ResultsCache:
             value = self._cache.get(key)  # another process may have finished while we waited
             if value is None:
                 value = compute()
-                self._cache.set(key, value)
+                self._cache.set(key, value, expire=self.ttl_s)
         return value
 
     def _try_acquire(self, name: str, owner: dict) -> bool:

@@ -38,7 +38,7 @@ STORAGE_ERRORS = (OSError, sqlite3.Error, redis.exceptions.ConnectionError, redi
 def _cache_at(location: str, ttl_s: int) -> ResultsCache | RedisResultsCache:
     if location.startswith(("redis://", "rediss://", "unix://")):
         return RedisResultsCache(location, ttl_s=ttl_s)
-    return ResultsCache(Path(location) / "results")
+    return ResultsCache(Path(location) / "results", ttl_s=ttl_s)
 
 
 def _location(settings: Settings) -> tuple[str, int]:

@@ -70,7 +70,9 @@ def store_upload(settings: Settings, contents: object, filename: object) -> dict
         raise DataError(f"the upload of {name!r} arrived damaged; try again") from exc
     if not data:
         raise DataError(f"{name!r} is empty (0 bytes)")
-    upload_id = upload_store(settings).put(data)
+    store = upload_store(settings)
+    upload_id = store.put(data)
+    store.expire(settings.retention_days)  # each upload sweeps out those past the retention period
     return {"upload_id": upload_id, "filename": name, "size_bytes": len(data)}
 
 

@@ -144,3 +144,25 @@ def test_expired_uploads_are_deleted(tmp_path):
     assert store.expire(max_age_days=0) == [upload_id]
     with pytest.raises(DataError, match="no longer on the server"):
         store.read(upload_id)
+
+
+def test_results_expire_after_the_retention_period(tmp_path):
+    from analytics.cache import ResultsCache
+
+    cache = ResultsCache(tmp_path, ttl_s=1)
+    cache.set("k", {"customers": 1})
+    assert cache.get("k") == {"customers": 1}
+    time.sleep(1.3)
+    assert cache.get("k") is None and "k" not in cache
+
+
+def test_an_upload_sweeps_out_uploads_past_retention(tmp_path):
+    import os
+
+    store = UploadStore(tmp_path / "uploads")
+    old = store.put(b"old bytes")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(tmp_path / "uploads" / old, (two_days_ago, two_days_ago))
+    settings = Settings(cache_dir=tmp_path, retention_days=1)
+    token = uploads.store_upload(settings, "data:text/csv;base64," + base64.b64encode(GOOD_CSV).decode(), "a.csv")
+    assert {p.name for p in (tmp_path / "uploads").iterdir()} == {token["upload_id"]}
