@@ -22,7 +22,7 @@ from analytics.results import Results
 from analytics.roi import RoiReport, Scenario, compare, evaluate
 from callbacks import common
 from callbacks.roi.levers import LEVERS, audience_options, ids_from_upload, scenario_from_levers
-from callbacks.roi.link import has_scenario, link_notes, restored_levers, share_link
+from callbacks.roi.link import has_scenario, link_notes, made_on_notes, restored_levers, share_link
 from components import ids
 from components import roi_tab as tab
 from components.figures import roi as figures
@@ -72,10 +72,11 @@ def _empty_answer(note, message: str) -> dict[str, Any]:
             "distribution": blank, "range": None, "audience": None, "link": "", "current": None}
 
 
-def answer(report: RoiReport, href: str | None) -> dict[str, Any]:
-    """Everything the answer area shows for one report, by output name (see ANSWER)."""
+def answer(report: RoiReport, href: str | None, dataset: str = "") -> dict[str, Any]:
+    """Everything the answer area shows for one report, by output name (see ANSWER); ``dataset`` names the
+    results' source for the share link."""
     totals, mc = report.totals.to_dict(), report.monte_carlo.to_dict()
-    link = share_link(href, report.scenario)
+    link = share_link(href, report.scenario, dataset)
     targeted = report.targeted_size
     selection = report.selection.to_dict()
     return {
@@ -83,7 +84,8 @@ def answer(report: RoiReport, href: str | None) -> dict[str, Any]:
         "cards": tab.answer_cards(totals, mc, uplift_pp=report.levers.uplift * 100,
                                   versus_break_even=report.uplift_vs_break_even, targeted=targeted,
                                   selected=report.selected.n),
-        "warnings": tab.warning_alerts(report.warnings + link_notes(link, report.scenario)),
+        "warnings": tab.warning_alerts(report.warnings + link_notes(link, report.scenario)
+                                       + made_on_notes(href, dataset)),
         "curve": figures.profit_curve(report.curve.thinned(), report.curve.optimal_size, targeted_size=targeted,
                                       targeted_net_profit=float(report.curve.frame["net_profit"].iloc[targeted])),
         "bridge": figures.profit_bridge(totals),
@@ -102,7 +104,7 @@ def simulate(results: Results, values: Mapping[str, Any], id_list, href: str | N
     if missing_model(results.customers):
         return _empty_answer(tab.model_note(), "Needs the CLV model")
     try:
-        return answer(run(results, scenario_from_levers(values, id_list)), href)
+        return answer(run(results, scenario_from_levers(values, id_list)), href, results.meta.get("source", ""))
     except DataError as error:
         return _empty_answer(common.error_alert(error, "This scenario cannot be computed"), "No result")
 

@@ -5,7 +5,7 @@ so an old link keeps opening as long as those keep their keys."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from dash import no_update
 
@@ -34,10 +34,22 @@ def has_scenario(search: str | None) -> bool:
     return bool(search) and bool(SCENARIO_KEYS & set(parse_qs(search.lstrip("?"), keep_blank_values=True)))
 
 
-def share_link(href: str | None, scenario: Scenario) -> str:
-    """Absolute link (when the page address is known) that opens the app on this scenario."""
+def share_link(href: str | None, scenario: Scenario, dataset: str = "") -> str:
+    """Absolute link (when the page address is known) that opens the app on this scenario; it names the
+    dataset it was made on, so whoever opens it can tell when other data is loaded."""
     base = (href or "").split("#")[0].split("?")[0]
-    return f"{base}?{scenario.to_query()}"
+    made_on = f"&{urlencode({'dataset': dataset})}" if dataset else ""
+    return f"{base}?{scenario.to_query()}{made_on}"
+
+
+def made_on_notes(href: str | None, dataset: str) -> list[str]:
+    """A note when the page was opened from a link made on another dataset than the one now shown."""
+    query = parse_qs((href or "").split("#")[0].partition("?")[2])
+    linked = (query.get("dataset") or [""])[0]
+    if not linked or linked == dataset:
+        return []
+    return [f"This link was made on the dataset {linked[:120]!r}; the results shown are of {dataset[:120]!r}, "
+            "so the figures differ from the sender's. Load that dataset to see theirs."]
 
 
 def link_notes(link: str, scenario: Scenario) -> list[str]:

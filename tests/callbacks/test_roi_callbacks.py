@@ -3,6 +3,7 @@
 import base64
 import io
 import copy
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -254,3 +255,14 @@ def test_exports_of_the_targeted_customers_and_of_the_comparison(results):
     assert comparison["filename"] == "roi_scenarios.csv" and "Other" in comparison["content"]
     with pytest.raises(PreventUpdate):  # a forged scenario gets no file; the answer area says why
         roi.export(results, ids.ROI_EXPORT_TARGETS, None, {"name": "forged", "discount_pct": "lots"})
+
+
+def test_a_share_link_names_its_dataset_and_says_when_other_data_is_shown(results):
+    results = copy.copy(results)
+    results.meta = {**results.meta, "source": "cdnow_sample"}  # as run_cached records it
+    source = "cdnow_sample"
+    made = roi.simulate(results, LEVERS, None, "http://host/")
+    assert made["link"].endswith("&" + urlencode({"dataset": source}))
+    assert "was made on" not in str(made["warnings"])
+    opened = roi.simulate(results, LEVERS, None, "http://host/?discount_pct=10&dataset=other+shop.csv")
+    assert f"made on the dataset 'other shop.csv'; the results shown are of {source!r}" in str(opened["warnings"])
