@@ -49,6 +49,29 @@ def holder_alive(owner: dict) -> bool:
         return False
 
 
+class KeyRecorder:
+    """A results cache seen through a recorder of every key written through it: what one run derived from
+    its data, so deleting a dataset can delete all of it."""
+
+    def __init__(self, cache) -> None:
+        self._cache = cache
+        self.written: set[str] = set()
+
+    def __getattr__(self, name: str):
+        return getattr(self._cache, name)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._cache
+
+    def set(self, key: str, value: Any) -> None:
+        self.written.add(key)
+        self._cache.set(key, value)
+
+    def get_or_compute(self, key: str, compute: Callable[[], T]) -> T:
+        self.written.add(key)
+        return self._cache.get_or_compute(key, compute)
+
+
 def fingerprint_frame(frame: pd.DataFrame) -> str:
     """Content hash of a DataFrame (values, index and column names), hex."""
     digest = hashlib.sha256()

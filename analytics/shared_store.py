@@ -115,6 +115,9 @@ class RedisResultsCache:
     def __contains__(self, key: str) -> bool:
         return bool(self._redis.exists(self._name(key)))
 
+    def delete(self, key: str) -> bool:
+        return bool(self._redis.delete(self._name(key)))
+
     def lock(self, name: str) -> Iterator[None]:
         """Hold ``name`` for a block: released at its end, taken over as soon as its holder dies."""
         return held_lock(self._redis, f"{PREFIX}:lock:{name}")

@@ -55,6 +55,11 @@ def _results(location: tuple[str, int], key: str) -> Results | None:
     return _cache_at(*location).get(key)
 
 
+def forget_loaded_results() -> None:
+    """Drop this process's memo of loaded results (after a dataset was deleted)."""
+    _results.cache_clear()
+
+
 def load_results(settings: Settings, key: str | None) -> Results:
     """Results for a key, memoised in the process so a tab switch does not unpickle again.
 

@@ -10,6 +10,7 @@ from dash import ALL, Input, Output, State
 
 import auth
 from analytics import pipeline
+from analytics.cache import KeyRecorder
 from analytics.database import read_database
 from analytics.datasets import load_dataset
 from analytics.columns import detect_mapping
@@ -137,11 +138,13 @@ def analysis_outputs(settings, new_upload: bool, upload, dataset: str, mapping_c
             def load():
                 return load_dataset(dataset)
 
-        cache = common.results_cache(settings)
+        cache = KeyRecorder(common.results_cache(settings))  # what this run writes, to delete it later
         with run_slot(settings, cache, progress):
             key = pipeline.run_cached(load, params, cache, source_id=source_id, source_name=source_name,
                                       progress=progress)
         auth.grant(cache, key)
+        if dataset == "upload" or new_upload:
+            uploads.record_derived(cache, upload_id, cache.written)
     except DataError as error:
         return {"key": dash.no_update, "error": common.error_alert(error), "mapping": editor}
     except common.STORAGE_ERRORS as error:

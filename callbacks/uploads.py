@@ -96,6 +96,29 @@ def received(settings: Settings, contents: object, filename: object) -> dict:
     return {"token": token, "name": note, "error": None, "mapping": None, "dataset": "upload"}
 
 
+def derived_key(upload_id: str) -> str:
+    """Cache key of the list of keys every run on this upload wrote (results, tables, model stages)."""
+    return f"derived:{upload_id}"
+
+
+def record_derived(cache, upload_id: str, written: set[str]) -> None:
+    cache.set(derived_key(upload_id), sorted(set(cache.get(derived_key(upload_id)) or ()) | written))
+
+
+def delete_dataset(settings: Settings, token: object) -> int:
+    """Delete an upload and everything derived from it; the number of stored items deleted."""
+    upload_id = valid_upload_id(token.get("upload_id") if isinstance(token, dict) else None)
+    cache = common.results_cache(settings)
+    keys = list(cache.get(derived_key(upload_id)) or ())
+    for key in keys:
+        cache.delete(key)
+        cache.delete(f"access:{key}")  # a key still held by a page is refused from now on
+    cache.delete(derived_key(upload_id))
+    delete_upload(settings, upload_id)
+    common.forget_loaded_results()
+    return len(keys)
+
+
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
 
@@ -106,3 +129,26 @@ def register(app: dash.Dash) -> None:
     )
     def receive_upload(contents, filename):
         return received(settings, contents, filename)
+
+    @app.callback(
+        output={"token": Output(ids.UPLOAD_STORE, "data", allow_duplicate=True),
+                "name": Output(ids.UPLOAD_NAME, "children", allow_duplicate=True),
+                "error": Output(ids.UPLOAD_ERROR, "children", allow_duplicate=True),
+                "mapping": Output(ids.MAPPING_TABLE, "children", allow_duplicate=True),
+                "dataset": Output(ids.DATASET, "value", allow_duplicate=True)},
+        inputs={"clicks": Input(ids.DELETE_UPLOAD, "n_clicks"), "token": State(ids.UPLOAD_STORE, "data")},
+        prevent_initial_call=True,
+    )
+    def delete(clicks, token):
+        """The admin deletes the upload and its results; the page goes back to the default dataset."""
+        if not token:
+            return {key: dash.no_update for key in ("token", "name", "mapping", "dataset")} | {
+                "error": common.error_alert("there is no upload to delete", title="Nothing deleted")}
+        try:
+            count = delete_dataset(settings, token)
+        except DataError as error:
+            return {key: dash.no_update for key in ("token", "name", "mapping", "dataset")} | {
+                "error": common.error_alert(error, title="Nothing deleted")}
+        name = token.get("filename", "the upload")
+        return {"token": None, "name": f"{name} and {count} stored results derived from it were deleted.",
+                "error": None, "mapping": None, "dataset": settings.default_dataset}

@@ -20,7 +20,8 @@ DATASET = "dataset-choice"
 UPLOAD = "upload"
 UPLOAD_NAME = "upload-name"
 UPLOAD_ERROR = "upload-error"
-UPLOAD_LIMIT = "upload-limit"  # states the size limit; assets/upload_limit.js reads it
+UPLOAD_LIMIT = "upload-limit"
+DELETE_UPLOAD = "delete-upload"  # deletes the uploaded file and every result derived from it  # states the size limit; assets/upload_limit.js reads it
 UPLOAD_STORE = "upload-store"  # server-side token of the uploaded file, never its rows
 MAPPING_TABLE = "mapping-table"
 # Database source: a connection by name (never its URL), a table or a query
