@@ -57,7 +57,8 @@ class CustomerClustering:
     """Cluster customers and name the clusters.
 
     method: "kmeans", "gmm" (full-covariance Gaussian mixture), "agglomerative" (Ward) or "dbscan".
-    k: number of clusters; None = chosen over ``k_range`` (inclusive) by silhouette. Ignored by DBSCAN.
+    k: number of clusters; None = chosen over ``k_range`` (inclusive) by silhouette (see ``choose_k``: the
+        largest k >= 3 within a tolerance of the best). Ignored by DBSCAN.
     scaler: "standard" (mean/sd) or "robust" (median/IQR), applied after log1p of RFM.
     features: customer-table columns to cluster on; RFM are always log1p-transformed.
     sample_size: rows used to scan k, compute silhouettes and fit Ward / DBSCAN when there are more

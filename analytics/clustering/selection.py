@@ -123,16 +123,29 @@ def score_range(
     return pd.DataFrame(rows).set_index("k"), fits
 
 
+SILHOUETTE_TOLERANCE = 0.05
+"""Silhouettes within this (absolute) of the best count as equally well separated; among those the largest
+k is chosen, because more segments give marketing more to act on at no real cost in separation."""
+MIN_USEFUL_K = 3
+"""Smallest k chosen automatically when the range allows it: two segments ("valuable" / "lapsed") are too
+coarse to run campaigns on."""
+
+
 def choose_k(
     table: pd.DataFrame,
     method: str,
     k: int | None = None,
     n_scored: int | None = None,
     n_total: int | None = None,
+    tolerance: float = SILHOUETTE_TOLERANCE,
+    min_k: int = MIN_USEFUL_K,
 ) -> tuple[int, str]:
-    """The k with the highest silhouette (ties: the smaller k), or the user's ``k``, and a sentence why.
+    """The largest k >= ``min_k`` whose silhouette is within ``tolerance`` of the best, or the user's ``k``,
+    and a sentence why.
 
-    The sentence says whether Davies-Bouldin, Calinski-Harabasz (and BIC for gmm) agree, how strong the
+    When no k >= ``min_k`` is within the tolerance, the best-separated k >= ``min_k`` is taken and the
+    sentence says how much separation that costs; when the range has no k >= ``min_k``, the best k in it.
+    The sentence also says whether Davies-Bouldin, Calinski-Harabasz (and BIC for gmm) agree, how strong the
     structure is (Kaufman & Rousseeuw's silhouette bands) and whether scores come from a sample.
     """
     scored = table["silhouette"].dropna()
@@ -141,14 +154,27 @@ def choose_k(
         best = lo if k is None else k
         return best, f"k={best}: no k in {lo}-{hi} could be scored (too few distinct customers)"
     best = int(scored.idxmax())
+    useful = scored[scored.index >= min_k]
+    if useful.empty:
+        useful = scored
+    close = useful[useful >= scored[best] - tolerance]
+    preferred = int(close.index.max()) if not close.empty else int(useful.idxmax())
     if k is None:
-        chosen = best
-        reason = f"k={best} has the highest silhouette ({scored[best]:.2f}) among {lo}-{hi}"
+        chosen = preferred
+        if chosen == best:
+            reason = f"k={best} has the highest silhouette ({scored[best]:.2f}) among {lo}-{hi}"
+        elif not close.empty:
+            reason = (f"k={chosen} is the largest k >= {min_k} whose silhouette ({scored[chosen]:.2f}) is within "
+                      f"{tolerance:.2f} of the best (k={best}, {scored[best]:.2f}) among {lo}-{hi}: as well "
+                      f"separated, and more segments to act on")
+        else:
+            reason = (f"k={chosen} has the highest silhouette among k >= {min_k} ({scored[chosen]:.2f}); k={best} "
+                      f"separates better ({scored[best]:.2f}) but gives too few segments to act on")
     else:
         chosen = int(k)
         reason = f"k={chosen} was set by hand (silhouette {table.loc[chosen, 'silhouette']:.2f})"
-        if best != chosen:
-            reason += f"; on silhouette k={best} would be preferred ({scored[best]:.2f})"
+        if preferred != chosen:
+            reason += f"; the automatic rule would choose k={preferred} ({scored[preferred]:.2f})"
     opinions = [
         ("Davies-Bouldin", table["davies_bouldin"], "min"),
         ("Calinski-Harabasz", table["calinski_harabasz"], "max"),

@@ -132,7 +132,7 @@ def test_user_k_and_robust_scaler(three_groups):
     customers, truth = three_groups
     model = CustomerClustering(k=4, scaler="robust").fit(customers)
     assert model.k_ == 4 and model.labels_.nunique() == 4
-    assert "set by hand" in model.k_reason_ and "k=3 would be preferred" in model.k_reason_
+    assert "set by hand" in model.k_reason_ and "the automatic rule would choose k=3" in model.k_reason_
     assert len(set(model.names_.values())) == 4
     robust = CustomerClustering(scaler="robust").fit(customers)
     assert robust.k_ == 3 and adjusted_rand_score(truth, robust.labels_) == 1.0
@@ -178,7 +178,9 @@ def test_small_table_caps_k_range(customers_factory):
     customers, _ = customers_factory({"champions": 3, "lapsed": 3}, seed=1)
     model = CustomerClustering().fit(customers)
     assert model.selection_.index.max() <= len(customers) - 1
-    assert model.k_ == 2
+    # two real groups, but the rule asks for at least three segments and says what that costs
+    assert model.k_ == 3 and "too few segments to act on" in model.k_reason_
+    assert CustomerClustering(k_range=(2, 2)).fit(customers).k_ == 2
 
 
 def test_dbscan_with_tiny_eps_calls_everyone_unusual(three_groups):

@@ -81,20 +81,29 @@ def test_choose_k_highest_silhouette_and_agreement_in_words():
     assert "Weak cluster structure" in reason
 
 
-def test_choose_k_reports_disagreement_and_bic_for_gmm():
+def test_choose_k_floor_of_three_reports_disagreement_and_bic_for_gmm():
+    # k=2 separates best, but no k >= 3 comes within the tolerance: the best k >= 3 is taken and the cost said
     table = table_of([0.55, 0.41, 0.35], [0.9, 0.6, 0.7], [100, 300, 250], bic=[50.0, 40.0, 30.0])
     k, reason = choose_k(table, "gmm", n_scored=10_000, n_total=200_000)
-    assert k == 2
-    assert "Davies-Bouldin prefers k=3" in reason and "BIC prefers k=4" in reason
-    assert "Reasonable cluster structure" in reason
+    assert k == 3
+    assert "k=2 separates better (0.55) but gives too few segments" in reason
+    assert "BIC prefers k=4" in reason and "Davies-Bouldin and Calinski-Harabasz agree" in reason
     assert "sample of 10,000 of 200,000 customers" in reason
 
 
-def test_choose_k_tie_takes_smaller_k_and_user_k_is_explained():
-    table = table_of([0.5, 0.6, 0.6], [0.9, 0.6, 0.7], [100, 300, 250])
-    assert choose_k(table, "kmeans")[0] == 3
+def test_choose_k_largest_within_tolerance_and_user_k_is_explained():
+    table = table_of([0.5, 0.6, 0.57, 0.50], [0.9, 0.6, 0.7, 0.8], [100, 300, 250, 200])
+    k, reason = choose_k(table, "kmeans")
+    assert k == 4 and "largest k >= 3 whose silhouette (0.57) is within 0.05 of the best (k=3, 0.60)" in reason
+    assert choose_k(table, "kmeans", tolerance=0.01)[0] == 3
+    assert choose_k(table, "kmeans", min_k=2, tolerance=0.2)[0] == 5
     k, reason = choose_k(table, "kmeans", k=2)
-    assert k == 2 and "set by hand" in reason and "k=3 would be preferred" in reason
+    assert k == 2 and "set by hand" in reason and "the automatic rule would choose k=4" in reason
+
+
+def test_choose_k_when_the_range_stops_below_three():
+    table = table_of([0.5], [0.9], [100])
+    assert choose_k(table, "kmeans")[0] == 2
 
 
 def test_sample_indices():
