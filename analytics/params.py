@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.clustering.methods import METHODS as CLUSTER_METHODS
+from analytics.clv.tournament import CANDIDATES as CLV_MODELS
 from analytics.errors import DataError
 from analytics.fields import reject_unknown
 
@@ -24,6 +25,7 @@ class AnalysisParams:
     churn_window_days: a customer with no purchase in this many days is churned, days.
     cluster_method: one of CLUSTER_METHODS; cluster_k None = chosen over k_min..k_max.
     net_returns: net returns from monetary value (True) or ignore them.
+    clv_model: purchase model behind the CLV column, one of CLV_MODELS; None = the tournament's winner.
     """
 
     as_of: str | None = None
@@ -36,6 +38,7 @@ class AnalysisParams:
     k_min: int = 2
     k_max: int = 8
     net_returns: bool = True
+    clv_model: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -58,6 +61,8 @@ class AnalysisParams:
             problems.append(f"k range {self.k_min}-{self.k_max} must satisfy 2 <= min <= max <= 20")
         if self.cluster_k is not None and not 2 <= self.cluster_k <= 20:
             problems.append(f"number of clusters {self.cluster_k} is outside 2-20")
+        if self.clv_model is not None and self.clv_model not in CLV_MODELS:
+            problems.append(f"CLV model {self.clv_model!r} is not one of {', '.join(CLV_MODELS)}")
         if problems:
             raise DataError("invalid parameters: " + "; ".join(problems))
 

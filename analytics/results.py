@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,10 @@ class Results:
 
 
 def json_safe(value: Any) -> Any:
-    """Nested dicts/lists of DataFrames, numpy scalars and Timestamps as plain JSON types (NaN -> None)."""
+    """Nested dicts/lists of DataFrames, records (dataclasses), numpy scalars and Timestamps as plain JSON
+    types (NaN -> None)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json_safe({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -58,8 +62,9 @@ def json_safe(value: Any) -> Any:
 # What each model's summary keeps: parameters, fit diagnostics and metrics, not per-customer or plot tables.
 _SUMMARY_KEYS = {
     "clustering": ("method", "k", "k_reason", "selection", "names", "error"),
-    "clv": ("unit", "horizon_months", "margin", "monthly_discount_rate", "bgnbd", "gamma_gamma", "validation",
-            "validation_error", "error"),
+    "clv": ("unit", "horizon_months", "margin", "monthly_discount_rate", "model", "model_label", "chosen_by",
+            "purchase_model", "gamma_gamma", "validation", "validation_error", "tournament", "tournament_error",
+            "error"),
     "churn": ("model", "model_label", "heuristic", "reason", "window_days", "cutoff", "n_labelled", "n_churned",
               "metrics", "odds_ratios", "notes", "error"),
     "journeys": ("period", "inactive_days", "error"),

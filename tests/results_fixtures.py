@@ -59,7 +59,7 @@ def with_models(results: Results) -> Results:
     results.models = {
         "clv": {
             "unit": "W", "horizon_months": 12, "margin": 0.3,
-            "bgnbd": {"params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+            "purchase_model": {"params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
                       "log_likelihood": -9582.4, "converged": True, "penalizer": 0.0},
             "gamma_gamma": {"params": {"p": 6.25, "q": 3.74, "v": 15.44}, "n_repeat": 946,
                             "frequency_spend_corr": 0.11},

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lifetimes import ParetoNBDFitter
 from scipy.optimize import minimize
 
 from analytics.clv.bgnbd import _FITTERS
 from analytics.clv.gamma_gamma import GammaGammaModel
+from analytics.clv.pareto_nbd import negative_log_likelihood as pareto_nll
 from analytics.clv.pareto_nbd import patterns
 from analytics.clv.summary import check_summary
 
@@ -96,7 +96,7 @@ def bootstrap_fits(model, summary: pd.DataFrame, n_fits: int = N_BOOTSTRAP, seed
 
 def _likelihood(model) -> Callable:
     """lifetimes' weighted mean negative log-likelihood of ``model``'s kind, f(log_params, x, t_x, T, w, pen)."""
-    return ParetoNBDFitter._negative_log_likelihood if model.model == "pnbd" else \
+    return pareto_nll if model.model == "pnbd" else \
         _FITTERS[model.model]._negative_log_likelihood
 
 
@@ -207,6 +207,23 @@ def empirical_intervals(predicted_train: np.ndarray, actual_train: np.ndarray, p
             below = np.searchsorted(inside, a, side="left") / len(inside)
             at = np.searchsorted(inside, a, side="right") / len(inside)
             out.loc[new, "pit_covered"] = pit_covered(below, at)
+    return out
+
+
+def empirical_draws(predicted_train: np.ndarray, actual_train: np.ndarray, predicted: np.ndarray,
+                    rng: np.random.Generator, n_draws: int = N_BOOTSTRAP * DRAWS_PER_FIT,
+                    n_bins: int = 10) -> np.ndarray:
+    """Draws (customers, n_draws) from the backtest's actual counts of the customers binned with each new
+    customer's prediction (the bins of ``empirical_intervals``), scaled so that each customer's draws
+    average its own prediction (the bin gives the shape of the spread, the model the level)."""
+    edges = np.unique(np.quantile(predicted_train, np.linspace(0, 1, n_bins + 1)[1:-1]))
+    train_bin, new_bin = np.searchsorted(edges, predicted_train), np.searchsorted(edges, predicted)
+    out = np.zeros((len(predicted), n_draws))
+    for b in range(len(edges) + 1):
+        inside, new = actual_train[train_bin == b], new_bin == b
+        if len(inside) and new.any() and inside.mean() > 0:
+            level = predicted[new] / inside.mean()
+            out[new] = rng.choice(inside, size=(int(new.sum()), n_draws)) * level[:, None]
     return out
 
 

@@ -1,8 +1,9 @@
 """Pareto/NBD purchase model (Schmittlein, Morrison & Colombo 1987), fitted with ``lifetimes`` on patterns.
 
-lifetimes' Pareto/NBD likelihood is the slow one (a hypergeometric term per customer, Nelder-Mead), so the
-fit runs on the distinct (frequency, recency, T) patterns with their counts as weights: the same likelihood,
-a fraction of the terms. Predictions mirror ``BetaGeoModel`` (expected purchases, P(alive), P(no purchase),
+The fit runs on the distinct (frequency, recency, T) patterns with their counts as weights (the same
+likelihood, a fraction of the terms), by L-BFGS-B. The likelihood's integral term is computed by quadrature
+rather than lifetimes' 2F1 closed form, which overflows (NaN) for some customers when s or beta is large, as
+on the synthetic data and Online Retail; lifetimes still provides the unconditional expectation. Predictions mirror ``BetaGeoModel`` (expected purchases, P(alive), P(no purchase),
 the unconditional curve for the tracking plot), so the CLV and validation code take either. Parameters are
 kept as a plain dict, as for the other models (lifetimes fitters cannot be pickled).
 """
@@ -19,7 +20,8 @@ import numpy as np
 import pandas as pd
 from lifetimes import ParetoNBDFitter
 from lifetimes.utils import ConvergenceError
-from scipy.special import expit, logsumexp
+from scipy.optimize import minimize
+from scipy.special import expit, gammaln, logsumexp
 from scipy.stats import gamma
 
 from analytics.clv.bgnbd import FALLBACK_PENALIZERS, _arrays, fit_record, restore_fit
@@ -38,6 +40,49 @@ def patterns(summary: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["frequency", "recency", "T"], sort=False).size().rename("weight").reset_index()
 
 
+def _log_dead_to_alive(params: dict[str, float], x, t_x, age) -> np.ndarray:
+    """log of P(died in (t_x, T], data) / P(alive at T, data):
+    s int_{t_x}^{T} (alpha + y)^-(r + x) (beta + y)^-(s + 1) dy / ((alpha + T)^-(r + x) (beta + T)^-s), the
+    integral by Gauss-Legendre in log space (-inf when t_x = T). lifetimes' closed form goes through a 2F1
+    that overflows for large s or beta (NaN for some customers of the synthetic data and Online Retail)."""
+    nodes, weights = _LEGENDRE
+    half = (age - t_x) / 2
+    y = t_x[None, :] + half[None, :] * (nodes[:, None] + 1)
+    shape = params["r"] + x
+    log_f = (-shape * (np.log(params["alpha"] + y) - np.log(params["alpha"] + age))
+             - params["s"] * (np.log(params["beta"] + y) - np.log(params["beta"] + age))
+             - np.log(params["beta"] + y))
+    with np.errstate(divide="ignore"):
+        return np.log(params["s"]) + np.log(half) + logsumexp(log_f, b=weights[:, None], axis=0)
+
+
+def log_likelihood(params: dict[str, float], x, t_x, age) -> np.ndarray:
+    """Each customer's Pareto/NBD log-likelihood (Fader & Hardie 2005 note, eq. 18, via _log_dead_to_alive)."""
+    r, alpha, s, beta = (params[k] for k in PARAMS)
+    alive = (gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+             - (r + x) * np.log(alpha + age) - s * np.log(beta + age))
+    return alive + np.logaddexp(0.0, _log_dead_to_alive(params, x, t_x, age))
+
+
+def negative_log_likelihood(log_params, x, t_x, age, weight, penalizer: float) -> float:
+    """Weighted mean negative log-likelihood on log-parameters, plus lifetimes' penalty on the parameters."""
+    values = np.exp(log_params)
+    ll = log_likelihood(dict(zip(PARAMS, values)), x, t_x, age)
+    return float(-(weight * ll).sum() / weight.sum() + penalizer * (values ** 2).sum())
+
+
+def _fit_scaled(x, t_x, age, weight, penalizer: float) -> dict[str, float]:
+    """The weighted likelihood maximised by L-BFGS-B on log-parameters in [-30, 30], time scaled to the
+    oldest customer's T = 1 (the bounds let a collapsing drop-out, s -> 0, stop at the edge)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        result = minimize(negative_log_likelihood, np.zeros(4),
+                          args=(x, t_x, age, weight, penalizer), method="L-BFGS-B", bounds=[(-30.0, 30.0)] * 4)
+    if not result.success and not np.isfinite(result.fun):
+        raise ConvergenceError(f"L-BFGS-B did not converge: {result.message}")
+    return dict(zip(PARAMS, (float(v) for v in np.exp(result.x))))
+
+
 class ParetoNBDModel:
     """Pareto/NBD: purchases at rate lambda ~ Gamma(r, alpha) while alive, lifetime ~ Exp(mu),
     mu ~ Gamma(s, beta). Same fitted attributes as ``BetaGeoModel`` (params_, log_likelihood_, ...)."""
@@ -52,30 +97,25 @@ class ParetoNBDModel:
         table = patterns(summary)
         if not (table["frequency"] > 0).any():
             raise DataError("cannot fit Pareto/NBD: no customer has a repeat purchase to learn from")
-        args = (table["frequency"], table["recency"], table["T"], table["weight"])
+        x, t_x, age, weight = (table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "weight"))
+        scale = 1.0 / float(age.max())
         attempts: list[dict[str, Any]] = []
         for penalizer in [float(self.penalizer)] + [p for p in FALLBACK_PENALIZERS if p > self.penalizer]:
-            fitter = ParetoNBDFitter(penalizer_coef=penalizer)
             try:
-                with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
-                        np.errstate(all="ignore"):
-                    warnings.simplefilter("ignore")
-                    fitter.fit(*args)
-                params = {k: float(fitter.params_[k]) for k in PARAMS}
+                params = _fit_scaled(x, t_x * scale, age * scale, weight, penalizer)
+                params["alpha"] /= scale
+                params["beta"] /= scale
                 if not np.isfinite(list(params.values())).all() or min(params.values()) <= 0:
                     raise ConvergenceError("non-finite or non-positive parameters")
             except (ConvergenceError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
-                attempts.append({"penalizer": penalizer, "method": "lifetimes Nelder-Mead", "converged": False,
+                attempts.append({"penalizer": penalizer, "method": "L-BFGS-B", "converged": False,
                                  "message": " ".join(str(exc).split())})
                 continue
-            attempts.append({"penalizer": penalizer, "method": "lifetimes Nelder-Mead", "converged": True,
-                             "message": ""})
+            attempts.append({"penalizer": penalizer, "method": "L-BFGS-B", "converged": True, "message": ""})
             self.params_ = params
             # Nelder-Mead gives no Hessian; parameter uncertainty comes from the customer bootstrap instead
             self.standard_errors_ = {k: float("nan") for k in PARAMS}
-            self.log_likelihood_ = float(-fitter._negative_log_likelihood(
-                np.log(list(params.values())), *(np.asarray(a, dtype=float) for a in args), 0.0)
-                * table["weight"].sum())
+            self.log_likelihood_ = float((weight * log_likelihood(params, x, t_x, age)).sum())
             self.converged_ = True
             self.penalizer_used_ = penalizer
             self.fit_attempts_ = attempts
@@ -129,22 +169,9 @@ class ParetoNBDModel:
             return np.asarray(self._fitter().expected_number_of_purchases_up_to_time(t), dtype=float)
 
     def p_alive(self, summary: pd.DataFrame) -> pd.Series:
-        """Probability that each customer is still active at T.
-
-        1 / (1 + s int_{t_x}^{T} (alpha + y)^-(r + x) (beta + y)^-(s + 1) dy / ((alpha + T)^-(r + x)
-        (beta + T)^-s)), the integral by Gauss-Legendre in log space: lifetimes' closed form goes through a
-        2F1 that overflows for large s or beta (NaN for some customers on the synthetic data)."""
+        """Probability that each customer is still active at T (see ``_log_dead_to_alive``)."""
         x, t_x, age = _arrays(summary)
-        p = self.params_
-        nodes, weights = _LEGENDRE
-        half = (age - t_x) / 2
-        y = t_x[None, :] + half[None, :] * (nodes[:, None] + 1)
-        shape = p["r"] + x
-        log_f = (-shape * (np.log(p["alpha"] + y) - np.log(p["alpha"] + age))
-                 - p["s"] * (np.log(p["beta"] + y) - np.log(p["beta"] + age)) - np.log(p["beta"] + y))
-        with np.errstate(divide="ignore"):
-            log_ratio = np.log(p["s"]) + np.log(half) + logsumexp(log_f, b=weights[:, None], axis=0)
-        values = np.where(half > 0, expit(-log_ratio), 1.0)
+        values = np.where(age > t_x, expit(-_log_dead_to_alive(self.params_, x, t_x, age)), 1.0)
         return pd.Series(values, index=summary.index, name="p_alive")
 
     def posterior(self, summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

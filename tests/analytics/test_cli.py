@@ -30,7 +30,7 @@ def test_run_on_embedded_dataset_writes_three_files(tmp_path):
     assert "at least 50 %" in at_risk["rule"]
     assert summary["as_of"].startswith("1998-07-01")
     models = summary["models"]
-    assert models["clv"]["bgnbd"]["converged"] is True
+    assert models["clv"]["purchase_model"]["converged"] is True
     assert {row["model"] for row in models["churn"]["metrics"]} >= {"logistic", "recency rule"}
     assert models["clustering"]["k"] == customers["cluster"].nunique()
     assert customers["p_alive"].between(0, 1).all() and customers["churn_probability"].between(0, 1).all()
