@@ -252,9 +252,13 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
 
     has_clv = "clv" in customers.columns and customers["clv"].notna().any()
     clv_values = pd.to_numeric(customers["clv"], errors="coerce") if has_clv else None
+    forecast = (results.models.get("clv") or {}).get("forecast")
+    model_label = forecast.label if forecast is not None else "BG/NBD"
     clv_def = (f"predicted customer lifetime value over the next {clv['horizon_months']} months: expected "
-               "purchases (BG/NBD) × expected spend per purchase (Gamma-Gamma) × margin "
+               f"purchases ({model_label}) × expected spend per purchase × margin "
                f"{clv['margin']:.0%}, discounted at {clv['discount']:.1%} a month")
+    equity_interval = (forecast is not None and np.isfinite(forecast.equity_low)
+                       and np.isfinite(forecast.equity_high))
     items.append(
         _kpi(
             "revenue_at_risk", "Revenue at risk", clv_values[at_risk].sum() if has_clv else None, "money",
@@ -266,8 +270,11 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
     items.append(
         _kpi(
             "clv", "Predicted CLV", clv_values.sum() if has_clv else None, "money",
-            f"Sum over every customer of the {clv_def}.",
-            (f"next {clv['horizon_months']} months, margin {clv['margin']:.0%}, discounted" if has_clv
+            f"Sum over every customer of the {clv_def}."
+            + (f" The 80 % interval of the total: {forecast.equity_note}." if has_clv and equity_interval else ""),
+            ((f"80 % interval {_money(forecast.equity_low)}–{_money(forecast.equity_high)} · "
+              if equity_interval else "")
+             + f"next {clv['horizon_months']} months, margin {clv['margin']:.0%}, discounted" if has_clv
              else NEEDS_CLV),
         )
     )

@@ -56,6 +56,19 @@ frequency/spend correlation is reported with the parameters) and is fitted on re
 CLV over a horizon of H months = sum over the months m = 1..H of (expected purchases in month m) ×
 (expected spend per purchase) × margin ÷ (1 + monthly discount rate)^m, in the data's currency. The models
 are validated by fitting on a calibration period and comparing predictions with the holdout period (above).
+
+Which purchase model feeds CLV is decided by a **tournament**: BG/NBD, MBG/NBD (a customer may also drop out
+right at the first purchase), Pareto/NBD (drop-out at any time), gradient boosting on customer features
+(trained on earlier windows of the same length, never on the window it is judged on) and the naive rate
+(each customer's past repeat rate carried forward) all predict the same holdout. The best mean rank over
+per-customer MAE and RMSE, aggregate error and revenue MAE wins; the Data tab can override it.
+
+Each customer's CLV and expected purchases carry an **80 % prediction interval**: the BTYD models are refitted
+on bootstrap resamples of the customers (parameter uncertainty) and each customer's purchases and spend are
+simulated from each refit (the model's own randomness); the interval is the 10th to 90th percentile. The
+customer equity interval on the executive tower sums the same joint simulations. Gradient boosting and the
+naive rate take their spread from how actual counts scattered around their predictions in the last backtest
+window.
 """
 
 CLV_REFERENCE = "Reference check: the code refits the published CDNOW example and compares with the paper."

@@ -61,7 +61,7 @@ class AnalysisParams:
             problems.append(f"k range {self.k_min}-{self.k_max} must satisfy 2 <= min <= max <= 20")
         if self.cluster_k is not None and not 2 <= self.cluster_k <= 20:
             problems.append(f"number of clusters {self.cluster_k} is outside 2-20")
-        if self.clv_model is not None and self.clv_model not in CLV_MODELS:
+        if self.clv_model is not None and not (isinstance(self.clv_model, str) and self.clv_model in CLV_MODELS):
             problems.append(f"CLV model {self.clv_model!r} is not one of {', '.join(CLV_MODELS)}")
         if problems:
             raise DataError("invalid parameters: " + "; ".join(problems))

@@ -9,6 +9,7 @@ import dash
 from dash import Input, Output
 
 from analytics import insights
+from analytics.clv.tournament import CANDIDATES
 from analytics.errors import DataError
 from analytics.results import Results
 from callbacks import common
@@ -38,15 +39,20 @@ def evidence_outputs(results: Results) -> tuple:
     validation = clv.get("validation") or {}
     curves = churn.get("curves") or {}
     baselines = _baselines(churn)
+    tournament = clv.get("tournament")
     return (
         evidence.tracking_figure(tab.as_frame(validation.get("tracking")), validation.get("calibration_end")),
         evidence.holdout_figure(tab.as_frame(validation.get("per_customer", validation.get("by_frequency")))),
         evidence.roc_figure(tab.as_frame(curves.get("roc")), tab.as_frame(churn.get("metrics")), baselines),
         evidence.calibration_figure(tab.as_frame(curves.get("calibration")), baselines),
         tab.clv_evidence(clv),
-        tab.churn_evidence(churn),
+        [note for note in (tab.dropout_note(clv),) if note is not None] + tab.churn_evidence(churn),
         tab.clustering_evidence(results.models.get("clustering")),
         tab.kpi_definitions(insights.kpis(results)),
+        evidence.tournament_tracking_figure(
+            tournament.tracking if tournament else None, CANDIDATES,
+            tournament.calibration_end if tournament else None, clv.get("model")),
+        tab.tournament_evidence(clv),
     )
 
 
@@ -75,6 +81,8 @@ def register(app: dash.Dash) -> None:
         Output(ids.EVIDENCE_METRICS, "children"),
         Output(ids.EVIDENCE_CLUSTERING, "children"),
         Output(ids.EVIDENCE_KPI_DEFINITIONS, "children"),
+        Output(ids.EVIDENCE_TOURNAMENT_TRACKING, "figure"),
+        Output(ids.EVIDENCE_TOURNAMENT, "children"),
         Input(ids.tab_key("methodology"), "data"),
     )
     def show_evidence(key):

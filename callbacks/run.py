@@ -21,11 +21,13 @@ from callbacks import common, database, uploads
 from components import ids
 from components.database_source import DATABASE
 from components.mapping import mapping_editor
+from components.data_tab import AUTO_CLV_MODEL
 
 logger = logging.getLogger(__name__)
 
 
-def params_from_inputs(as_of, horizon, margin_pct, discount_pct, churn_window, method, k, k_range) -> AnalysisParams:
+def params_from_inputs(as_of, horizon, margin_pct, discount_pct, churn_window, method, k, k_range,
+                       clv_model=AUTO_CLV_MODEL) -> AnalysisParams:
     """AnalysisParams from the Data tab's controls (percentages in the UI, fractions in analytics)."""
 
     def number(value, name, cast):
@@ -43,6 +45,7 @@ def params_from_inputs(as_of, horizon, margin_pct, discount_pct, churn_window, m
         cluster_k=int(k) if k not in (None, "") else None,
         k_min=int(k_range[0]),
         k_max=int(k_range[1]),
+        clv_model=None if clv_model in (None, AUTO_CLV_MODEL) else clv_model,
     )
 
 
@@ -55,6 +58,7 @@ PARAM_STATES = [
     State(ids.PARAM_CLUSTER_METHOD, "value"),
     State(ids.PARAM_CLUSTER_K, "value"),
     State(ids.PARAM_K_RANGE, "value"),
+    State(ids.PARAM_CLV_MODEL, "value"),
 ]
 
 

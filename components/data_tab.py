@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from analytics.params import CLUSTER_METHODS, AnalysisParams
+from analytics.params import CLUSTER_METHODS, CLV_MODELS, AnalysisParams
 from components import ids
 from components.database_source import database_panel, dataset_option
 
@@ -70,6 +70,10 @@ def source_panel(datasets: dict[str, str], default: str, upload_limit_mb: int,
     )
 
 
+AUTO_CLV_MODEL = "auto"
+"""Dropdown value for "let the tournament choose" (AnalysisParams.clv_model None)."""
+
+
 def parameters_panel() -> html.Div:
     """Analysis parameters, with the defaults of AnalysisParams."""
     d = AnalysisParams()
@@ -101,7 +105,16 @@ def parameters_panel() -> html.Div:
                     dbc.Col(_field("Number of clusters",
                                    dbc.Input(id=ids.PARAM_CLUSTER_K, type="number", min=2, max=20, step=1,
                                              placeholder="automatic"),
-                                   "Blank: chosen by silhouette over the range."), md=6),
+                                   "Blank: the largest k ≥ 3 whose silhouette is within 0.05 of the best."),
+                            md=6),
+                    dbc.Col(_field("CLV model",
+                                   dcc.Dropdown(id=ids.PARAM_CLV_MODEL, clearable=False, value=AUTO_CLV_MODEL,
+                                                options=[{"label": "Tournament winner (automatic)",
+                                                          "value": AUTO_CLV_MODEL}]
+                                                + [{"label": label, "value": key}
+                                                   for key, label in CLV_MODELS.items()]),
+                                   "Automatic: the model with the best held-out accuracy (Methodology tab)."),
+                            md=6),
                     dbc.Col(_field("k range (automatic)",
                                    dcc.RangeSlider(id=ids.PARAM_K_RANGE, min=2, max=12, step=1,
                                                    value=[d.k_min, d.k_max],

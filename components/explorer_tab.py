@@ -26,6 +26,8 @@ GRID_COLUMNS = [
     ("frequency", "Orders", None),
     ("monetary", "Net spend", "d3.format(',.0f')(params.value)"),
     ("clv", "CLV", "d3.format(',.0f')(params.value)"),
+    ("clv_low", "CLV 80 % low", "d3.format(',.0f')(params.value)"),
+    ("clv_high", "CLV 80 % high", "d3.format(',.0f')(params.value)"),
     ("churn_probability", "Churn prob.", "d3.format('.0%')(params.value)"),
     ("churn_drivers", "Why (churn drivers)", None),
 ]

@@ -41,6 +41,7 @@ PARAM_CHURN_WINDOW = "param-churn-window"
 PARAM_CLUSTER_METHOD = "param-cluster-method"
 PARAM_CLUSTER_K = "param-cluster-k"
 PARAM_K_RANGE = "param-k-range"
+PARAM_CLV_MODEL = "param-clv-model"
 
 # Executive tower
 TOWER_KPIS = "tower-kpis"
@@ -81,6 +82,8 @@ EVIDENCE_METRICS = "evidence-metrics"
 # Executive tower and Methodology & evidence (tower/methodology helper)
 TOWER_KPI = "tower-kpi"  # prefix of each KPI card's id: f"{TOWER_KPI}-{kpi key}" (tooltip targets)
 EVIDENCE_CLUSTERING = "evidence-clustering"
+EVIDENCE_TOURNAMENT = "evidence-tournament"
+EVIDENCE_TOURNAMENT_TRACKING = "evidence-tournament-tracking"
 EVIDENCE_REFERENCE = "evidence-reference"
 EVIDENCE_KPI_DEFINITIONS = "evidence-kpi-definitions"
 

@@ -134,6 +134,8 @@ _BGNBD_MEANING = {
     "alpha": "scale of the purchase-rate distribution, in the model's time unit",
     "a": "Beta parameter of the drop-out probability after each purchase",
     "b": "Beta parameter of the drop-out probability after each purchase",
+    "s": "shape of the drop-out rate distribution (Gamma, Pareto/NBD)",
+    "beta": "scale of the drop-out rate distribution, in the model's time unit",
 }
 _GG_MEANING = {
     "p": "shape of each purchase's spend around the customer's mean",
@@ -153,7 +155,7 @@ def clv_evidence(clv: Mapping[str, Any] | None) -> list:
                 f"margin {clv['margin']:.0%}" if clv.get("margin") is not None else None]
     out.append(html.P(" · ".join(s for s in settings if s), className="small-muted mb-2"))
     models = []
-    bgnbd = clv.get("bgnbd") or {}
+    bgnbd = clv.get("purchase_model") or {}
     if bgnbd.get("params"):
         penalizer = _first_key(bgnbd, "penalizer", "penalizer_used")
         log_likelihood = bgnbd.get("log_likelihood")
@@ -163,7 +165,7 @@ def clv_evidence(clv: Mapping[str, Any] | None) -> list:
                  f"penalizer {penalizer:g}" if penalizer else None,
                  f"{bgnbd['n_customers']:,} customers" if bgnbd.get("n_customers") else None]
         models.append(dbc.Col([
-            html.H6("BG/NBD (purchases)"),
+            html.H6(f"{clv.get('model_label') or 'BG/NBD'} (purchases)"),
             params_table(bgnbd["params"], _BGNBD_MEANING, bgnbd.get("standard_errors")),
             html.P(" · ".join(f for f in facts if f), className="small-muted"),
         ], lg=6))
@@ -187,6 +189,72 @@ def clv_evidence(clv: Mapping[str, Any] | None) -> list:
                   f"{str(validation['observation_end'])[:10]})" if validation.get("calibration_end") else "")
         out.append(html.H6(f"Holdout accuracy, per customer{period}"))
         out.append(frame_table(metrics))
+    return out
+
+
+TOURNAMENT_COLUMNS = ["label", "mae", "rmse", "aggregate_error_pct", "revenue_mae", "revenue_error_pct",
+                      "coverage_fraction", "interval_mass_fraction", "pit_coverage_fraction", "mean_rank", "error"]
+_COLUMNS.update({
+    "label": ("Candidate", str),
+    "revenue_mae": ("Revenue MAE", lambda v: f"{v:,.1f}"),
+    "revenue_error_pct": ("Revenue error", lambda v: f"{v:+.1f} %"),
+    "coverage_fraction": ("In 80 % interval", fmt.percent),
+    "interval_mass_fraction": ("Model expects", fmt.percent),
+    "pit_coverage_fraction": ("PIT coverage", fmt.percent),
+    "mean_rank": ("Mean rank", lambda v: f"{v:.2f}"),
+    "error": ("Could not run", str),
+})
+
+
+def dropout_note(clv: Mapping[str, Any] | None) -> dbc.Alert | None:
+    """The warning shown wherever P(alive) appears when the purchase model's drop-out has collapsed."""
+    forecast = (clv or {}).get("forecast")
+    if forecast is None or not getattr(forecast, "dropout_collapsed", False):
+        return None
+    return dbc.Alert([html.Strong("P(alive) carries no signal on these data: "),
+                      f"the {forecast.label} fit drives the drop-out rate to about zero, so the model treats every "
+                      "customer as still active (P(alive) ≈ 1) and recency no longer moves anyone's forecast. "
+                      "Use the churn probability as the risk signal; P(alive) is not offered as one."],
+                     color="warning", className="small mb-2")
+
+
+def tournament_evidence(clv: Mapping[str, Any] | None) -> list:
+    """The tournament table (every candidate on the same held-out window), why the winner won, which model
+    feeds CLV, the intervals' coverage, the tracking-gap diagnosis and the P(alive) warning."""
+    clv = clv or {}
+    tournament = clv.get("tournament")
+    if tournament is None:
+        reason = clv.get("tournament_error") or NOT_AVAILABLE
+        return [dbc.Alert(f"No tournament on these data ({reason}); CLV uses {clv.get('model_label', 'BG/NBD')}.",
+                          color="light", className="border small mb-2")]
+    out: list = [html.P(
+        f"Calibration before {tournament.calibration_end:%Y-%m-%d}, holdout to {tournament.observation_end:%Y-%m-%d} "
+        f"({tournament.duration_holdout_days:.0f} days), {tournament.n_customers:,} calibration customers. "
+        "Purchases are repeat purchase days in the holdout.", className="small-muted mb-2")]
+    out.append(html.P([html.Strong("Winner: "), tournament.reason], className="small mb-1"))
+    used = clv.get("model_label") or tournament.winner_label
+    if clv.get("chosen_by") == "user":
+        out.append(html.P([html.Strong("CLV uses: "), f"{used}, chosen on the Data tab (overriding the "
+                           f"tournament's {tournament.winner_label})."], className="small mb-2"))
+    else:
+        out.append(html.P([html.Strong("CLV uses: "), f"{used}, the tournament's winner."], className="small mb-2"))
+    if not tournament.beats_naive:
+        out.append(dbc.Alert("No model beats the naive rate baseline on per-customer MAE on this holdout: "
+                             "per customer, the forecasts are no better than carrying each customer's past "
+                             "rate forward.", color="warning", className="small mb-2"))
+    out.append(frame_table(tournament.table.reset_index(), TOURNAMENT_COLUMNS,
+                           highlight=("candidate", clv.get("model") or tournament.winner)))
+    out.append(html.P("Coverage: “In 80 % interval” is the share of customers whose holdout purchases fell in "
+                      "their interval; with counts an interval such as [0, 1] can hold more than 80 % of its "
+                      "distribution, and “Model expects” is that share according to the model. PIT coverage "
+                      "accounts for the discreteness and is 80 % for a calibrated model.",
+                      className="small-muted mb-2"))
+    note = dropout_note(clv)
+    if note is not None:
+        out.append(note)
+    if tournament.diagnosis.get("sentence"):
+        out.append(html.P([html.Strong("Why the tracking curves depart from the actual: "),
+                           tournament.diagnosis["sentence"]], className="small mb-2"))
     return out
 
 
@@ -293,6 +361,13 @@ def _evidence() -> list:
             html.Div(id=ids.EVIDENCE_PARAMS, className="mt-2"),
             lead="The purchase model is fitted on a calibration period and asked to predict the following "
                  "holdout period it has not seen; the lines should stay together after the dotted line.",
+        ),
+        _panel(
+            "CLV model tournament: which model predicts the held-out window best?", "bi-trophy",
+            dcc.Loading(graph(ids.EVIDENCE_TOURNAMENT_TRACKING, 380), type="dot", color="#0f766e"),
+            html.Div(id=ids.EVIDENCE_TOURNAMENT, className="mt-2"),
+            lead="Every candidate is fitted on the same calibration period and predicts the same holdout; the "
+                 "winner feeds the CLV column on every tab unless another model is chosen on the Data tab.",
         ),
         _panel(
             "Churn: does the model beat simple rules on customers it has not seen?", "bi-bullseye",

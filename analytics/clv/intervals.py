@@ -111,7 +111,7 @@ def simulate_counts(model, summary: pd.DataFrame, t: float, n_draws: int, rng: n
         shape_l, rate_l, shape_m, rate_m = model.posterior(summary)
         lam = rng.gamma(shape_l[:, None], 1.0, (n, n_draws)) / rate_l[:, None]
         mu = rng.gamma(shape_m[:, None], 1.0, (n, n_draws)) / rate_m[:, None]
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):  # mu ~ 0: the customer never dies (inf)
             lifetime = np.where(mu > 0, rng.exponential(1.0, (n, n_draws)) / mu, np.inf)
         counts = rng.poisson(lam * np.minimum(lifetime, t))
     else:

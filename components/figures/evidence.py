@@ -71,6 +71,36 @@ def tracking_figure(tracking: pd.DataFrame | None,
     return fig
 
 
+def tournament_tracking_figure(tracking: pd.DataFrame | None, labels: dict[str, str],
+                               calibration_end: pd.Timestamp | None, chosen: str | None = None) -> go.Figure:
+    """Cumulative repeat purchases of the calibration customers: the actual (solid) and each tournament
+    candidate's expectation (dashed; the chosen model thicker). BTYD candidates draw their unconditional
+    curve over calibration and holdout; the others only their holdout forecast."""
+    if tracking is None or tracking.empty or "actual_cumulative" not in tracking.columns:
+        return empty_figure("No tournament in these results")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=tracking["week_end"], y=tracking["actual_cumulative"], name="Actual", mode="lines",
+                             line=dict(color=INK, width=3), hovertemplate="Actual %{y:,.0f}<extra></extra>"))
+    colours = itertools.cycle(PALETTE)
+    for key, label in labels.items():
+        if key not in tracking.columns or tracking[key].isna().all():
+            continue
+        width = 3 if key == chosen else 1.6
+        fig.add_trace(go.Scatter(x=tracking["week_end"], y=tracking[key], name=label + (" (used)" if key == chosen
+                                                                                          else ""),
+                                 mode="lines", line=dict(color=next(colours), width=width, dash="dash"),
+                                 hovertemplate=f"{label} %{{y:,.0f}}<extra></extra>"))
+    if calibration_end is not None:
+        fig.add_vline(x=pd.Timestamp(calibration_end), line=dict(color=MUTED, width=1, dash="dot"))
+        fig.add_annotation(x=pd.Timestamp(calibration_end), y=1, yref="paper", text="holdout →", showarrow=False,
+                           xanchor="left", yanchor="top", font=dict(color=MUTED, size=12), xshift=4)
+    fig.update_layout(template=TEMPLATE_NAME, title="Tournament: cumulative repeat purchases, actual and each model",
+                      hovermode="x unified", legend=_LEGEND_BELOW, margin=dict(l=60, r=20, t=50, b=40), height=380,
+                      yaxis=dict(title="Repeat purchases (cumulative)", tickformat="~s", rangemode="tozero"),
+                      xaxis=dict(showgrid=False))
+    return fig
+
+
 def _holdout_groups(table: pd.DataFrame, cap: int) -> tuple[pd.DataFrame, list[str], np.ndarray, str]:
     """Mean holdout purchases per group, the group labels, group sizes and what the groups are of."""
     if "n_customers" in table.columns:  # already grouped by calibration frequency (labels "0".."7+")

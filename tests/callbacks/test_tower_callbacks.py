@@ -93,7 +93,7 @@ def test_registered_tower_callback_reads_results_and_lines_by_key(tmp_path, cdno
 
 def test_evidence_without_models_says_so(cdnow):
     results, _ = cdnow
-    tracking, holdout, roc, calibration, params, metrics, clustering, definitions = evidence_outputs(results)
+    tracking, holdout, roc, calibration, params, metrics, clustering, definitions = evidence_outputs(results)[:8]
     for fig in (tracking, holdout, roc, calibration):
         assert not fig.data and fig.layout.annotations
     for panel in (params, metrics, clustering):
@@ -104,7 +104,7 @@ def test_evidence_without_models_says_so(cdnow):
 
 def test_evidence_with_models_shows_parameters_and_metrics(cdnow):
     results = with_models(cdnow_results()[0])
-    tracking, holdout, roc, calibration, params, metrics, clustering, _ = evidence_outputs(results)
+    tracking, holdout, roc, calibration, params, metrics, clustering, _ = evidence_outputs(results)[:8]
     assert len(tracking.data) == 2 and len(holdout.data) == 3
     assert [t.name for t in roc.data][1] == "logistic regression · AUC 0.810"
     assert roc.data[2].line.dash == "dash"  # a baseline (the first curve after the model)
@@ -137,6 +137,6 @@ def test_whatever_the_pipeline_produces_today_renders():
     results, lines = pipeline_cdnow()
     cards = tower_outputs(results, lines)[0]
     assert len(classed(cards, "kpi-value")) == len(insights.kpis(results, lines))
-    _, _, _, _, params, metrics, clustering, _ = evidence_outputs(results)
+    _, _, _, _, params, metrics, clustering, _ = evidence_outputs(results)[:8]
     for name, panel in (("clv", params), ("churn", metrics), ("clustering", clustering)):
         assert (NOT_AVAILABLE in text(panel)) == (name not in results.models), name
