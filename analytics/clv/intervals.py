@@ -3,8 +3,10 @@
 Two sources of uncertainty are simulated together:
 
 - parameter uncertainty, by a customer bootstrap: the purchase model is refitted on customers drawn with
-  replacement (as weights on the distinct purchase patterns, see ``bootstrap_fits``) (``N_BOOTSTRAP`` times, enough for the spread of an 80 % interval, kept small because each is a refit). The Hessian is no help here: on data such as Online Retail the drop-out
-  parameter sits at the edge of the parameter space (a -> 0), where the Hessian is singular;
+  replacement (as weights on the distinct purchase patterns, see ``bootstrap_fits``), ``N_BOOTSTRAP``
+  times: enough for the spread of an 80 % interval, few because each is a refit. The Hessian is no help
+  here: on data such as Online Retail the drop-out parameter sits at the edge of the parameter space
+  (a -> 0), where the Hessian is singular;
 - the predictive distribution given the parameters: for each bootstrap fit, each customer's future purchases
   are drawn from the model's own story (alive or not at T, the posterior purchase rate, the drop-out process),
   and each purchase's value from the Gamma-Gamma posterior of the customer's mean spend.
@@ -36,7 +38,7 @@ from scipy.optimize import minimize
 from analytics.clv.bgnbd import _FITTERS
 from analytics.clv.gamma_gamma import GammaGammaModel
 from analytics.clv.pareto_nbd import negative_log_likelihood as pareto_nll
-from analytics.clv.pareto_nbd import patterns
+from analytics.clv.patterns import patterns
 from analytics.clv.summary import check_summary
 
 LEVEL = 0.8
@@ -71,7 +73,8 @@ def bootstrap_fits(model, summary: pd.DataFrame, n_fits: int = N_BOOTSTRAP, seed
     (L-BFGS-B on log-parameters, time scaled so the oldest customer's T is 1, as lifetimes does): a few
     iterations instead of a fit from scratch. A refit that fails is skipped; the full-data fit is the first.
     """
-    table = patterns(summary)
+    found = patterns(summary)
+    table = found.table.assign(weight=found.weights)
     x, t_x, age = (table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     scale = 1.0 / float(age.max()) if age.max() > 0 else 1.0
     names = list(model.params_)

@@ -25,19 +25,13 @@ from scipy.special import expit, gammaln, logsumexp
 from scipy.stats import gamma
 
 from analytics.clv.bgnbd import FALLBACK_PENALIZERS, _arrays, fit_record, restore_fit
+from analytics.clv.patterns import patterns
 from analytics.errors import DataError
 
 PARAMS = ("r", "alpha", "s", "beta")
 _GRID = (np.arange(24) + 0.5) / 24
 """Quantile levels at which the posterior rates are evaluated for P(no purchase) (midpoint rule)."""
 _LEGENDRE = np.polynomial.legendre.leggauss(48)
-
-
-def patterns(summary: pd.DataFrame) -> pd.DataFrame:
-    """Distinct (frequency, recency, T) rows of a summary with their counts in ``weight``."""
-    x, t_x, age = _arrays(summary)
-    frame = pd.DataFrame({"frequency": x, "recency": t_x, "T": age})
-    return frame.groupby(["frequency", "recency", "T"], sort=False).size().rename("weight").reset_index()
 
 
 def _log_dead_to_alive(params: dict[str, float], x, t_x, age) -> np.ndarray:
@@ -94,7 +88,8 @@ class ParetoNBDModel:
 
     def fit(self, summary: pd.DataFrame) -> "ParetoNBDModel":
         """Fit on a summary with frequency, recency, T; returns self."""
-        table = patterns(summary)
+        found = patterns(summary)
+        table = found.table.assign(weight=found.weights)
         if not (table["frequency"] > 0).any():
             raise DataError("cannot fit Pareto/NBD: no customer has a repeat purchase to learn from")
         x, t_x, age, weight = (table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "weight"))
