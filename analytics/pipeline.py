@@ -117,9 +117,20 @@ def _clv(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisParams, tourn
     chosen = params.clv_model or (tournament.winner if tournament is not None else "bgnbd")
     window_days = int(round(tournament.duration_holdout_days)) if tournament is not None else \
         (as_of - holdout_window(lines, as_of)).days
-    columns, forecast = forecast_value(chosen, lines, as_of, horizon_months=params.clv_horizon_months,
-                                       margin=params.margin, monthly_discount_rate=params.monthly_discount_rate,
-                                       window_days=window_days)
+    failures = []
+    # a model that cannot forecast the whole base falls back to BG/NBD, then the naive rate (said on screen)
+    for model in dict.fromkeys([chosen, "bgnbd", "naive"]):
+        try:
+            columns, forecast = forecast_value(model, lines, as_of, horizon_months=params.clv_horizon_months,
+                                               margin=params.margin,
+                                               monthly_discount_rate=params.monthly_discount_rate,
+                                               window_days=window_days)
+            break
+        except DataError as error:
+            failures.append(f"{CANDIDATES[model]}: {error}")
+    else:
+        raise DataError("no CLV model could forecast these data (" + "; ".join(failures) + ")")
+    chosen = forecast.model
     record = {
         "unit": "days",
         "horizon_months": params.clv_horizon_months,
@@ -133,6 +144,7 @@ def _clv(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisParams, tourn
         "gamma_gamma": forecast.gamma_gamma,
         "tournament": tournament,
         "tournament_error": tournament_error,
+        "fallback_note": "; ".join(failures),
     }
     try:
         validation = holdout_validation(lines, holdout_window(lines, as_of), as_of, unit="D")
@@ -155,6 +167,7 @@ def _churn(lines: pd.DataFrame, as_of: pd.Timestamp, table: pd.DataFrame,
     return model.scores_, {
         "model": model.summary_["model"],
         "model_label": model.summary_["model_label"],
+        "choice_reason": model.summary_.get("choice_reason", ""),
         "heuristic": model.heuristic_,
         "reason": model.reason_,
         "window_days": params.churn_window_days,

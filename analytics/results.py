@@ -65,7 +65,7 @@ _SUMMARY_KEYS = {
     "clv": ("unit", "horizon_months", "margin", "monthly_discount_rate", "model", "model_label", "chosen_by",
             "purchase_model", "gamma_gamma", "validation", "validation_error", "tournament", "tournament_error",
             "error"),
-    "churn": ("model", "model_label", "heuristic", "reason", "window_days", "cutoff", "n_labelled", "n_churned",
+    "churn": ("model", "model_label", "choice_reason", "heuristic", "reason", "window_days", "cutoff", "n_labelled", "n_churned",
               "metrics", "odds_ratios", "notes", "error"),
     "journeys": ("period", "inactive_days", "error"),
 }

@@ -1,6 +1,8 @@
-"""CLV validation report: the BG/NBD holdout check against a naive baseline, on the shared Online Retail file.
+"""CLV validation report: the model tournament with interval coverage on Online Retail, CDNOW and the
+synthetic data, then the BG/NBD holdout check in detail on the shared Online Retail file.
 
     .venv/bin/python benchmarks/clv_validation_report.py                  # Online Retail, pipeline's split
+    .venv/bin/python benchmarks/clv_validation_report.py --tournament-only
     .venv/bin/python benchmarks/clv_validation_report.py --calibration-end 2011-09-10 --model mbgnbd
     .venv/bin/python benchmarks/clv_validation_report.py --synthetic 1000000     # timing on a synthetic log
 
@@ -33,6 +35,7 @@ from analytics.clv import (  # noqa: E402
     rfm_summary,
 )
 from analytics.datasets import load_dataset  # noqa: E402
+from analytics.clv.tournament import run_tournament  # noqa: E402
 from analytics.pipeline import holdout_window  # noqa: E402
 
 from _harness import ONLINE_RETAIL, Clock, load_log  # noqa: E402
@@ -50,6 +53,28 @@ def cdnow_reference() -> str:
     for name, published in {**FHL_2005, **FH_GAMMA_GAMMA}.items():
         lines.append(f"  {name:<15s} published {published:>9.3f}   reproduced {ours[name]:>11.4f}")
     return "\n".join(lines)
+
+
+def tournament_report(name: str, lines: pd.DataFrame, calibration_end, observation_end) -> str:
+    """The tournament table on one dataset (every candidate on the same held-out window) and its verdict."""
+    clock = Clock()
+    result = clock("tournament", run_tournament, lines, pd.Timestamp(calibration_end), pd.Timestamp(observation_end))
+    table = result.table.drop(columns=["label", "params"]).copy()
+    table["error"] = [e[:40] if isinstance(e, str) else "" for e in table["error"]]
+    for column in ("coverage_fraction", "interval_mass_fraction", "pit_coverage_fraction"):
+        table[column] = (100 * table[column].astype(float)).round(1)
+    table = table.rename(columns={"aggregate_error_pct": "aggr_err_%", "revenue_error_pct": "rev_err_%",
+                                  "coverage_fraction": "in_80%_int", "interval_mass_fraction": "model_exp_%",
+                                  "pit_coverage_fraction": "pit_cov_%", "dropout_collapsed": "dropout_0"})
+    return "\n".join([
+        f"Tournament - {name}: calibration before {result.calibration_end:%Y-%m-%d}, holdout to "
+        f"{result.observation_end:%Y-%m-%d} ({result.duration_holdout_days:.0f} days), {result.n_customers:,} "
+        f"calibration customers",
+        table.round(3).to_string(),
+        f"  winner: {result.winner_label}. {result.reason}",
+        f"  tracking diagnosis: {result.diagnosis.get('sentence', '')}",
+        clock.report(),
+    ])
 
 
 def describe_fit(model) -> str:
@@ -72,10 +97,25 @@ def main() -> None:
                         help="exclusive end of the calibration period, YYYY-MM-DD (default: pipeline's rule)")
     parser.add_argument("--model", default="bgnbd", choices=["bgnbd", "mbgnbd"])
     parser.add_argument("--horizon", type=int, default=12, help="CLV horizon, months")
+    parser.add_argument("--tournament-only", action="store_true", help="print the three tournaments and stop")
     args = parser.parse_args()
 
     print(cdnow_reference())
     print()
+    cdnow = clean(load_dataset("cdnow_sample")).lines
+    print(tournament_report("CDNOW 1/10 sample (FHL 2005 split)", cdnow, "1997-10-01", "1998-07-01"))
+    print()
+    synthetic = clean(load_dataset("synthetic"))
+    print(tournament_report("synthetic (true model BG/NBD)", synthetic.lines,
+                            holdout_window(synthetic.lines, synthetic.as_of), synthetic.as_of))
+    print()
+    if not args.synthetic and Path(args.path).exists():
+        real = clean(load_log(0, args.path, Clock()))
+        print(tournament_report(Path(args.path).name, real.lines, holdout_window(real.lines, real.as_of),
+                                real.as_of))
+        print()
+    if args.tournament_only:
+        return
 
     clock = Clock()
     transactions = load_log(args.synthetic, args.path, clock)

@@ -270,6 +270,8 @@ def churn_evidence(churn: Mapping[str, Any] | None) -> list:
              f"label cutoff {str(churn['cutoff'])[:10]}" if churn.get("cutoff") else None,
              f"{churn['n_test']:,} held-out customers" if churn.get("n_test") else None]
     out.append(html.P(" · ".join(f for f in facts if f), className="small-muted mb-2"))
+    if churn.get("choice_reason"):
+        out.append(html.P([html.Strong("Model used: "), churn["choice_reason"] + "."], className="small mb-2"))
     tables = []
     metrics = as_frame(churn.get("metrics"))
     if metrics is not None:

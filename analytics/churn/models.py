@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 from sklearn.base import ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -47,7 +48,10 @@ from analytics.errors import DataError
 MODELS: dict[str, str] = {
     "logistic": "logistic regression",
     "forest": "tree ensemble (histogram gradient boosting)",
+    "boosting": "calibrated gradient boosting (isotonic, 3-fold)",
 }
+AUC_BOOTSTRAP = 300
+"""Paired bootstrap resamples of the held-out customers for the CI of an AUC difference."""
 RECENCY = "recency rule"
 DEAD = "1 - P(alive)"
 NO_PURCHASE = "BG/NBD P(no purchase)"
@@ -144,7 +148,43 @@ def make_estimator(model: str, random_state: int = 0) -> ClassifierMixin:
             l2_regularization=1.0, early_stopping=True, validation_fraction=0.15, n_iter_no_change=20,
             random_state=random_state,
         )
+    if model == "boosting":
+        # isotonic calibration on cross-fitted folds: boosting ranks well, but its raw probabilities drift
+        boosted = HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_leaf_nodes=15,
+                                                 min_samples_leaf=40, l2_regularization=1.0,
+                                                 random_state=random_state)
+        return CalibratedClassifierCV(boosted, method="isotonic", cv=3)
     raise DataError(f"churn model {model!r} is not supported; expected one of {', '.join(MODELS)}")
+
+
+def choose_model(labels: np.ndarray, scores: dict[str, np.ndarray], default: str, candidates: list[str],
+                 random_state: int = 0) -> tuple[str, str, dict[str, float]]:
+    """Keep ``default`` unless the candidate with the best held-out ROC AUC beats it beyond noise: the 95 %
+    paired-bootstrap interval of the AUC difference (same resampled customers for both) lies above 0.
+    Returns (model used, the reason in words, {difference, ci_low, ci_high})."""
+    aucs = {k: roc_auc_score(labels, scores[k]) for k in candidates if len(np.unique(labels)) == 2}
+    if not aucs:
+        return default, f"{MODELS[default]} is used (the held-out customers hold one class only)", {}
+    best = max(aucs, key=aucs.get)
+    if best == default:
+        return default, (f"{MODELS[default]} is used: it has the best held-out ROC AUC "
+                         f"({aucs[default]:.3f})"), {}
+    rng = np.random.default_rng(random_state)
+    differences = []
+    for _ in range(AUC_BOOTSTRAP):
+        rows = rng.integers(0, len(labels), len(labels))
+        if len(np.unique(labels[rows])) < 2:
+            continue
+        differences.append(roc_auc_score(labels[rows], scores[best][rows])
+                           - roc_auc_score(labels[rows], scores[default][rows]))
+    low, high = np.quantile(differences, [0.025, 0.975])
+    stats = {"difference": aucs[best] - aucs[default], "ci_low": float(low), "ci_high": float(high)}
+    gap = (f"ROC AUC {aucs[best]:.3f} against {aucs[default]:.3f}, difference {stats['difference']:+.3f} "
+           f"(95 % bootstrap interval {low:+.3f} to {high:+.3f})")
+    if low > 0:
+        return best, f"{MODELS[best]} is used: it beats {MODELS[default]} beyond noise, {gap}", stats
+    return default, (f"{MODELS[default]} is used for its explanations: the best, {MODELS[best]}, is within "
+                     f"noise of it, {gap}"), stats
 
 
 def heuristic_probability(features: pd.DataFrame, window_days: int) -> pd.Series:
@@ -209,7 +249,8 @@ class ChurnModel:
     Parameters: ``model`` "logistic" (default, explainable) or "forest" (tree ensemble); ``window_days``
     churn window (days); ``test_size`` held-out share; ``random_state`` split and model seed; ``min_class``
     fewest customers per class to fit a model (else the heuristic); ``compare`` also evaluate the other
-    model type on the same split; ``bgnbd`` compute the BG/NBD baselines; ``feature_fn`` (lines, as_of) ->
+    model types on the same split, and score with the best of them only when it beats ``model`` beyond noise
+    (``choose_model``; ``used_`` and ``choice_reason_`` say which and why); ``bgnbd`` compute the BG/NBD baselines; ``feature_fn`` (lines, as_of) ->
     features per customer, default :func:`analytics.features.customer_features`; ``n_bins`` calibration bins.
 
     Fitted attributes: ``heuristic_`` (bool), ``reason_`` (why the heuristic, else ""), ``cutoff_``,
@@ -325,14 +366,17 @@ class ChurnModel:
         kinds = [self.model] + ([m for m in MODELS if m != self.model] if self.compare else [])
         columns = {m: model_columns(m, raw) for m in set(kinds) | {"logistic"}}
         inputs = {m: model_scale(raw[cols]).to_numpy() for m, cols in columns.items()}
-        self.features_ = columns[self.model]
 
         scores, roles, fitted = {}, {}, {}
         for kind in kinds:
             Z = inputs[kind]
             fitted[kind] = make_estimator(kind, self.random_state).fit(Z[train], labels[train])
             scores[kind] = fitted[kind].predict_proba(Z[test])[:, 1]
-            roles[kind] = "model" if kind == self.model else "comparison"
+        self.used_, self.choice_reason_, self.choice_ = choose_model(labels[test], scores, self.model, kinds,
+                                                                     self.random_state)
+        for kind in kinds:
+            roles[kind] = "model" if kind == self.used_ else "comparison"
+        self.features_ = columns[self.used_]
         if "recency_days" in raw.columns:
             rec = raw["recency_days"].to_numpy()
             scores[RECENCY] = evaluation.recency_baseline(rec[train], labels[train], rec[test])
@@ -340,11 +384,11 @@ class ChurnModel:
         self._add_bgnbd(scores, roles, bg_cut, y.index[test])
         self._evaluate(labels[test], scores, roles)
         self.feature_importance_ = self._importance(
-            fitted[self.model], inputs[self.model][test], labels[test])
+            fitted[self.used_], inputs[self.used_][test], labels[test])
 
         # refit on every labelled customer; the logistic model explains even when the ensemble scores
-        final = make_estimator(self.model, self.random_state).fit(inputs[self.model], labels)
-        explainer = final if self.model == "logistic" else make_estimator("logistic", self.random_state).fit(
+        final = make_estimator(self.used_, self.random_state).fit(inputs[self.used_], labels)
+        explainer = final if self.used_ == "logistic" else make_estimator("logistic", self.random_state).fit(
             inputs["logistic"], labels)
         self._explain_coefficients(explainer, columns["logistic"])
         now = model_scale(raw_now.reindex(columns=self.features_)).to_numpy()
@@ -460,8 +504,9 @@ class ChurnModel:
         metrics = self.metrics_.reset_index().astype(object)
         metrics = metrics.where(metrics.notna(), None)
         return {
-            "model": HEURISTIC if self.heuristic_ else self.model,
-            "model_label": f"heuristic ({self.heuristic_source_})" if self.heuristic_ else MODELS[self.model],
+            "model": HEURISTIC if self.heuristic_ else self.used_,
+            "model_label": f"heuristic ({self.heuristic_source_})" if self.heuristic_ else MODELS[self.used_],
+            "choice_reason": "" if self.heuristic_ else self.choice_reason_,
             "heuristic": self.heuristic_,
             "reason": self.reason_,
             "window_days": int(self.window_days),

@@ -25,6 +25,7 @@ STRIDE_DAYS = 28
 MIN_HISTORY_DAYS = 56
 """A training cutoff needs this much history before it, so its features describe something."""
 MAX_WINDOWS = 6
+MIN_TRAINING_ROWS = 50
 FEATURES = ("purchase_days", "days_since_first", "days_since_last", "mean_gap_days", "value_total",
             "value_mean", "value_last", "purchases_last_90_days")
 
@@ -107,6 +108,13 @@ def _supervised_forecast(lines: pd.DataFrame, cutoff: pd.Timestamp, duration_day
         X.append(feats)
         y_count.append(counts)
         y_value.append(values)
+    stacked = pd.concat(X)
+    if len(stacked) < MIN_TRAINING_ROWS:
+        raise DataError(f"the supervised model has {len(stacked)} training rows in its backtest windows; it "
+                        f"needs at least {MIN_TRAINING_ROWS}")
+    # a feature with no value anywhere (e.g. no repeat buyer yet, so no gaps) tells the trees nothing
+    usable = [c for c in stacked.columns if stacked[c].notna().any()]
+    X = [frame[usable] for frame in X]
     count_model = _regressor(seed).fit(pd.concat(X), np.concatenate(y_count))
     value_model = _regressor(seed).fit(pd.concat(X), np.concatenate(y_value))
     # The intervals are calibrated on the most recent window, predicted by a model trained only on windows
@@ -116,7 +124,7 @@ def _supervised_forecast(lines: pd.DataFrame, cutoff: pd.Timestamp, duration_day
                                            np.concatenate([y_count[i] for i in earlier]))
                       if earlier else count_model)
     backtest_predicted = interval_model.predict(X[0])
-    now = features_at(days, cutoff).reindex(customers)
+    now = features_at(days, cutoff).reindex(customers)[usable]
     return SupervisedForecast(
         purchases=pd.Series(count_model.predict(now), index=customers, name="expected_purchases"),
         revenue=pd.Series(value_model.predict(now), index=customers, name="expected_revenue"),

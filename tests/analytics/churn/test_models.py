@@ -181,7 +181,7 @@ def test_smallest_fittable_data_fits_every_scorer():
     assert min(y.sum(), len(y) - y.sum()) >= 10
     model = ChurnModel(min_class=10).fit(lines, AS_OF)
     assert not model.heuristic_
-    assert (model.metrics_["n"] == model.n_test_).all() and len(model.metrics_) == 5
+    assert (model.metrics_["n"] == model.n_test_).all() and len(model.metrics_) == 6  # 3 models, 3 baselines
     assert len(model.scores_) == 45
 
 
