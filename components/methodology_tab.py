@@ -238,6 +238,9 @@ def tournament_evidence(clv: Mapping[str, Any] | None) -> list:
                            f"tournament's {tournament.winner_label})."], className="small mb-2"))
     else:
         out.append(html.P([html.Strong("CLV uses: "), f"{used}, the tournament's winner."], className="small mb-2"))
+    if clv.get("fallback_note"):
+        out.append(dbc.Alert(f"The chosen model could not forecast the whole base, so CLV uses {used}: "
+                             f"{clv['fallback_note']}", color="warning", className="small mb-2"))
     if not tournament.beats_naive:
         out.append(dbc.Alert("No model beats the naive rate baseline on per-customer MAE on this holdout: "
                              "per customer, the forecasts are no better than carrying each customer's past "

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from analytics.clv import intervals
 from analytics.clv.gamma_gamma import GammaGammaModel
@@ -62,6 +63,12 @@ def forecast_value(model: str, lines: pd.DataFrame, as_of: pd.Timestamp, *, hori
     expected_spend, clv, clv_low/high (80 %) and the base's ``ValueForecast``."""
     if model not in CANDIDATES:
         raise DataError(f"CLV model {model!r} is not one of {', '.join(CANDIDATES)}")
+    # one BLAS/OpenMP thread, for the reason given in ``run_tournament``
+    with threadpool_limits(limits=1):
+        return _forecast(model, lines, as_of, horizon_months, margin, monthly_discount_rate, window_days, seed)
+
+
+def _forecast(model, lines, as_of, horizon_months, margin, monthly_discount_rate, window_days, seed):
     summary = rfm_summary(lines, as_of, unit="D")
     try:
         gg = GammaGammaModel().fit(summary)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from analytics.clv import intervals
 from analytics.clv.bgnbd import BetaGeoModel
@@ -216,7 +217,16 @@ def _reason(table: pd.DataFrame, winner: str) -> tuple[str, bool]:
 
 def run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observation_end: pd.Timestamp,
                    *, seed: int = 0) -> Tournament:
-    """Fit every candidate before ``calibration_end``, score all on the holdout, pick the winner."""
+    """Fit every candidate before ``calibration_end``, score all on the holdout, pick the winner.
+
+    BLAS and OpenMP run one thread each: the fits are many small optimisations (L-BFGS-B calls BLAS on
+    four-vectors), and on a busy machine thread pools spent several times the work contending for cores."""
+    with threadpool_limits(limits=1):
+        return _run_tournament(lines, calibration_end, observation_end, seed=seed)
+
+
+def _run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observation_end: pd.Timestamp,
+                    *, seed: int = 0) -> Tournament:
     split = calibration_holdout(lines, calibration_end, observation_end, unit="D")
     duration = float(split["duration_holdout"].iloc[0])
     actual = split["frequency_holdout"].to_numpy(dtype=float)
