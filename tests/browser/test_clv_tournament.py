@@ -7,7 +7,8 @@ from tests.browser.conftest import LOAD_TIMEOUT_S, click, console_errors, open_a
 
 
 def test_evidence_table_then_override_the_clv_model(dash_duo, make_app):
-    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    # the first run computes every model, the tournament included (slow on a loaded machine)
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"), timeout=2 * LOAD_TIMEOUT_S)
     switch_tab(dash_duo, "Methodology & evidence")
     dash_duo.wait_for_contains_text("#evidence-tournament", "has the best mean rank", timeout=60)
     panel = dash_duo.find_element("#evidence-tournament").text
