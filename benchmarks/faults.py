@@ -120,12 +120,13 @@ class Stack:
 
 
 class Run:
-    """The user presses Run analysis (with ``horizon`` months, so the results are new) in a thread."""
+    """The user presses Run analysis in a thread, with an as-of date no run has used yet, so every stage is
+    computed afresh (a run of several seconds, long enough to break in the middle)."""
 
-    def __init__(self, page: DashClient, horizon: int) -> None:
+    def __init__(self, page: DashClient, as_of: str) -> None:
         self.page, self.error, self.seconds = page, None, None
         self.before = page.get("results-key", "data")
-        page.change("param-horizon", "value", horizon)
+        page.change("param-as-of", "value", as_of)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -159,11 +160,11 @@ class Run:
         return "; ".join(parts)
 
 
-def next_run(stack: Stack, horizon: int) -> str:
+def next_run(stack: Stack, as_of: str) -> str:
     """A fresh page runs the same analysis again."""
     try:
         page = stack.page()
-        run = Run(page, horizon)
+        run = Run(page, as_of)
         seen = run.seen()
         ok = page.get("results-key", "data") != run.before
         return f"{'succeeds' if ok else 'FAILS'} in {run.seconds:.1f} s ({seen})"
@@ -171,40 +172,40 @@ def next_run(stack: Stack, horizon: int) -> str:
         return f"FAILS: {str(exc)[:200]}"
 
 
-def kill_web_worker(stack: Stack, horizon: int) -> Outcome:
-    run = Run(stack.page(), horizon)
+def kill_web_worker(stack: Stack, as_of: str) -> Outcome:
+    run = Run(stack.page(), as_of)
     run.wait_started()
     victim = psutil.Process(stack.web.pid).children()[0]
     victim.send_signal(signal.SIGKILL)
-    return Outcome("kill -9 a web worker mid-run", run.seen(), next_run(stack, horizon), stack.store_check())
+    return Outcome("kill -9 a web worker mid-run", run.seen(), next_run(stack, as_of), stack.store_check())
 
 
-def kill_analysis(stack: Stack, horizon: int) -> Outcome:
-    run = Run(stack.page(), horizon)
+def kill_analysis(stack: Stack, as_of: str) -> Outcome:
+    run = Run(stack.page(), as_of)
     run.wait_started()
     pids = stack.analysis_pids()
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
     seen = run.seen() if pids else "(no analysis process found to kill)"
-    return Outcome("kill -9 the analysis process mid-run", seen, next_run(stack, horizon), stack.store_check())
+    return Outcome("kill -9 the analysis process mid-run", seen, next_run(stack, as_of), stack.store_check())
 
 
-def fill_redis(stack: Stack, horizon: int) -> Outcome:
+def fill_redis(stack: Stack, as_of: str) -> Outcome:
     client = redis.Redis.from_url(stack.redis.url)
     page = stack.page()
     used = client.info("memory")["used_memory"]
     client.config_set("maxmemory-policy", "noeviction")
     client.config_set("maxmemory", used + 256 * 1024)  # full: nothing bigger than a small message fits
-    run = Run(page, horizon)
+    run = Run(page, as_of)
     seen = run.seen()
     client.config_set("maxmemory", 0)
-    return Outcome("Redis full (maxmemory reached)", seen, next_run(stack, horizon), stack.store_check())
+    return Outcome("Redis full (maxmemory reached)", seen, next_run(stack, as_of), stack.store_check())
 
 
-def stop_redis(stack: Stack, horizon: int) -> Outcome:
+def stop_redis(stack: Stack, as_of: str) -> Outcome:
     page = stack.page()
     stack.redis.stop()
-    run = Run(page, horizon)
+    run = Run(page, as_of)
     seen = run.seen(timeout_s=90)
     try:
         page.change("tabs", "active_tab", "explorer")
@@ -212,10 +213,10 @@ def stop_redis(stack: Stack, horizon: int) -> Outcome:
     except Exception as exc:  # noqa: BLE001
         seen += f"; explorer tab: request failed: {str(exc)[:120]}"
     stack.redis = distributed.Redis(stack.redis.directory, port=stack.redis.port, persistent=True).start()
-    return Outcome("Redis stopped (then restarted)", seen, next_run(stack, horizon), stack.store_check())
+    return Outcome("Redis stopped (then restarted)", seen, next_run(stack, as_of), stack.store_check())
 
 
-def fill_disk(stack: Stack, horizon: int) -> Outcome:
+def fill_disk(stack: Stack, as_of: str) -> Outcome:
     page = stack.page()
     filler = stack.cache_dir / "filler.bin"
     with open(filler, "wb") as out:
@@ -225,10 +226,10 @@ def fill_disk(stack: Stack, horizon: int) -> Outcome:
                 out.flush()
         except OSError:
             pass  # the tmpfs is full
-    run = Run(page, horizon)
+    run = Run(page, as_of)
     seen = run.seen()
     filler.unlink()
-    return Outcome("cache directory full (tmpfs)", seen, next_run(stack, horizon), stack.store_check())
+    return Outcome("cache directory full (tmpfs)", seen, next_run(stack, as_of), stack.store_check())
 
 
 def mount_tmpfs(path: Path, size_mb: int) -> bool:
@@ -247,8 +248,9 @@ def main() -> None:
     stack = Stack(root / "distributed", redis_backed=True)
     try:
         stack.page()  # the default results, computed once
-        for fault, horizon in ((kill_web_worker, 7), (kill_analysis, 8), (fill_redis, 9), (stop_redis, 10)):
-            outcomes.append(fault(stack, horizon))
+        for fault, as_of in ((kill_web_worker, "2011-11-01"), (kill_analysis, "2011-10-01"),
+                             (fill_redis, "2011-09-01"), (stop_redis, "2011-08-01")):
+            outcomes.append(fault(stack, as_of))
             print(f"done: {outcomes[-1].fault}", flush=True)
     finally:
         stack.stop()
@@ -258,8 +260,8 @@ def main() -> None:
         local = Stack(root / "local", redis_backed=False, cache_dir=tmpfs)
         try:
             local.page()
-            for fault, horizon in ((kill_analysis, 8), (fill_disk, 9)):
-                outcome = fault(local, horizon)
+            for fault, as_of in ((kill_analysis, "2011-10-01"), (fill_disk, "2011-09-01")):
+                outcome = fault(local, as_of)
                 outcome.fault += " [diskcache]"
                 outcomes.append(outcome)
                 print(f"done: {outcome.fault}", flush=True)
