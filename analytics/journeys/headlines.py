@@ -55,21 +55,20 @@ def headline_facts(
         facts.append({"kind": kind, "source": source, "target": target, "customers": int(customers),
                       "revenue": float(revenue), "share": float(share), "text": text})
 
-    leak = flows.loc[known & ~flows["source"].isin(lapsing) & flows["target"].isin(lapsing)
-                     & (flows["revenue_from"] > 0)]
-    if len(leak):
-        f = leak.sort_values(["revenue_from", "customers"], ascending=False).iloc[0]
-        share = f["revenue_from"] / total_from
-        add("leak", f["source"], f["target"], f["customers"], f["revenue_from"], share,
-            f"{f['customers']:,} {f['source']} of {la} are {f['target']} in {lb}, "
-            f"holding {_pct(share)} of {la} revenue.")
-    up = flows.loc[known & (dst < src) & (flows["revenue_to"] > 0)]
-    if len(up):
-        f = up.sort_values(["revenue_to", "customers"], ascending=False).iloc[0]
-        share = f["revenue_to"] / total_to
-        add("up", f["source"], f["target"], f["customers"], f["revenue_to"], share,
-            f"{f['customers']:,} {f['source']} of {la} are {f['target']} in {lb}, "
-            f"bringing {_pct(share)} of {since}.")
+    def add_biggest(kind: str, moves: pd.DataFrame, money: str, total: float, holding) -> None:
+        """The move with the most ``money`` among ``moves``, as one sentence."""
+        if len(moves):
+            f = moves.sort_values([money, "customers"], ascending=False).iloc[0]
+            share = f[money] / total
+            add(kind, f["source"], f["target"], f["customers"], f[money], share,
+                f"{f['customers']:,} {f['source']} of {la} are {f['target']} in {lb}, "
+                f"{holding(_pct(share))}.")
+
+    add_biggest("leak", flows.loc[known & ~flows["source"].isin(lapsing) & flows["target"].isin(lapsing)
+                                  & (flows["revenue_from"] > 0)],
+                "revenue_from", total_from, lambda share: f"holding {share} of {la} revenue")
+    add_biggest("up", flows.loc[known & (dst < src) & (flows["revenue_to"] > 0)], "revenue_to", total_to,
+                lambda share: f"bringing {share} of {since}")
     new = flows.loc[~known & (flows["target"] != NOT_YET)]
     if len(new):
         top = new.sort_values(["customers", "revenue_to"], ascending=False).iloc[0]
