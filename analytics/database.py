@@ -415,27 +415,29 @@ class _CopyReader(io.RawIOBase):
         return size
 
 
-def _csv_chunks(copy, columns: list[str], chunk_rows: int) -> Iterator[pa.Table]:
-    """Arrow tables of ``chunk_rows`` rows from a COPY in CSV. Every column is read as text and typed by the
+def _copy_chunks(cursor, statement: str, columns: list[str], chunk_rows: int) -> Iterator[pa.Table]:
+    """Arrow tables of ``chunk_rows`` rows from ``COPY (statement) TO STDOUT`` in CSV, started on the first
+    chunk asked for (reading only the columns runs nothing). Every column is read as text and typed by the
     same parsers as a file (PostgreSQL writes numbers and timestamps in plain ISO forms)."""
-    reader = pa_csv.open_csv(
-        io.BufferedReader(_CopyReader(copy), 1 << 20),
-        read_options=pa_csv.ReadOptions(column_names=columns, use_threads=False, block_size=1 << 22),
-        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()),
-                                              strings_can_be_null=True),
-    )
-    pending: list[pa.RecordBatch] = []
-    held = 0
-    for batch in reader:
-        pending.append(batch)
-        held += batch.num_rows
-        while held >= chunk_rows:  # progress and the row cap count in the settings' chunk size
-            table = pa.Table.from_batches(pending)
-            yield table.slice(0, chunk_rows)
-            rest = table.slice(chunk_rows)
-            pending, held = rest.to_batches(), rest.num_rows
-    if held:
-        yield pa.Table.from_batches(pending)
+    with cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)") as copy:
+        reader = pa_csv.open_csv(
+            io.BufferedReader(_CopyReader(copy), 1 << 20),
+            read_options=pa_csv.ReadOptions(column_names=columns, use_threads=False, block_size=1 << 22),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()),
+                                                  strings_can_be_null=True),
+        )
+        pending: list[pa.RecordBatch] = []
+        held = 0
+        for batch in reader:
+            pending.append(batch)
+            held += batch.num_rows
+            while held >= chunk_rows:  # progress and the row cap count in the settings' chunk size
+                table = pa.Table.from_batches(pending)
+                yield table.slice(0, chunk_rows)
+                rest = table.slice(chunk_rows)
+                pending, held = rest.to_batches(), rest.num_rows
+        if held:
+            yield pa.Table.from_batches(pending)
 
 
 def _decimals_to_float(batch: pa.RecordBatch) -> pa.Table:
@@ -457,8 +459,11 @@ def _stream(source: DatabaseSource, limits: DatabaseLimits) -> Iterator[tuple[li
             with connection.connection.driver_connection.cursor() as cursor:
                 cursor.execute(f"SELECT * FROM ({statement}) AS source LIMIT 0")  # the columns, no rows
                 columns = [d.name for d in cursor.description]
-                with cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)") as copy:
-                    yield columns, _csv_chunks(copy, columns, limits.chunk_rows)
+                chunks = _copy_chunks(cursor, statement, columns, limits.chunk_rows)
+                try:
+                    yield columns, chunks
+                finally:
+                    chunks.close()  # a COPY stopped early (row cap, error) ends while its cursor is open
             return
         result = connection.execution_options(stream_results=True, max_row_buffer=limits.chunk_rows) \
             .exec_driver_sql(statement)

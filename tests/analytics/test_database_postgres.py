@@ -145,3 +145,10 @@ def test_unchanged_table_is_a_cache_hit_and_new_rows_are_picked_up(postgres, ret
                            "ORDER BY ordered_at DESC LIMIT 1")
     refreshed, _ = run()
     assert refreshed != first
+
+
+def test_columns_of_a_slow_query_come_without_running_it(postgres, postgres_orders):
+    from analytics.database import database_columns
+
+    slow = _source(postgres, query="SELECT o.client, o.units FROM orders o, pg_sleep(30)")
+    assert database_columns(slow, DatabaseLimits(timeout_s=5)) == ["client", "units"]
