@@ -14,7 +14,7 @@ The chosen model is refitted on all the data up to the as-of date and forecasts 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,8 +35,7 @@ class ValueForecast:
     """What the chosen model forecasts for the whole base.
 
     model: candidate key; purchase_model: fitted BTYD record (``to_dict``) or None; gamma_gamma: record or None;
-    equity_pct: {10: low, 50: median, 90: high} of the total CLV (currency); equity_note: what the interval
-    carries; dropout_collapsed: the BTYD drop-out went to ~0, so P(alive) is ~1 for all and means nothing.
+    equity_low, equity_high: 80 % interval of the total CLV (currency); equity_note: what the interval carries; dropout_collapsed: the BTYD drop-out went to ~0, so P(alive) is ~1 for all and means nothing.
     """
 
     model: str
@@ -46,7 +45,6 @@ class ValueForecast:
     equity_high: float
     equity_note: str
     dropout_collapsed: bool
-    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
