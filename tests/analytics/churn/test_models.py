@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analytics.churn import ChurnModel, churn_labels
-from analytics.churn.models import DEAD, HEURISTIC, NO_PURCHASE, RECENCY, heuristic_probability
+from analytics.churn.models import DEAD, HEURISTIC, NO_PURCHASE, RECENCY, choose_model, heuristic_probability
 from analytics.errors import DataError
 from analytics.features import customer_features
 from tests.analytics.churn.conftest import AS_OF, WINDOW, lines_frame, simulate
@@ -195,3 +195,25 @@ def test_rank_auc_equals_roc_auc_score_with_ties():
     scores = np.round(rng.random((4, 500)) + 0.3 * labels, 1)  # rounded: many ties
     expected = [roc_auc_score(labels, row) for row in scores]
     np.testing.assert_allclose(_auc_by_row(labels, scores), expected, rtol=1e-12)
+
+
+def test_calibrated_boosting_is_judged_and_logistic_kept_within_noise(fitted):
+    m = fitted.metrics_
+    assert m.loc["boosting", "role"] == "comparison" and m.loc["boosting", "roc_auc"] > 0.8
+    # calibrated: its mean held-out probability is close to the observed churn rate
+    assert abs(m.loc["boosting", "mean_predicted"] - m.loc["boosting", "churn_rate"]) < 0.05
+    assert fitted.used_ == "logistic"
+    assert "logistic regression is used" in fitted.summary_["choice_reason"]
+
+
+def test_choose_model_switches_only_beyond_noise():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 2000)
+    sharp = labels + rng.normal(0, 0.3, 2000)
+    blurred = labels + rng.normal(0, 1.5, 2000)
+    used, reason, stats = choose_model(labels, {"logistic": blurred, "boosting": sharp}, "logistic",
+                                       ["logistic", "boosting"])
+    assert used == "boosting" and stats["ci_low"] > 0 and "beyond noise" in reason
+    used, reason, _ = choose_model(labels, {"logistic": sharp, "boosting": sharp + rng.normal(0, 1e-3, 2000)},
+                                   "logistic", ["logistic", "boosting"])
+    assert used == "logistic"
