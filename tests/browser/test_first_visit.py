@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.browser.conftest import LOAD_TIMEOUT_S, console_errors
+from tests.browser.conftest import LOAD_TIMEOUT_S, click, console_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,9 +33,13 @@ def _wait_until_listening(port: int, timeout_s: float = 60) -> None:
 
 
 def test_first_page_view_on_a_new_gunicorn_has_no_console_error(dash_br, tmp_path):
+    """Served as deployed (sign-in on): the first person signs in and sees the dashboard, error-free."""
     port = _free_port()
     log = tmp_path / "gunicorn.log"
     env = dict(os.environ, RCT_CACHE_DIR=str(tmp_path / "cache"), RCT_DEFAULT_DATASET="cdnow_sample")
+    env.pop("RCT_AUTH", None)
+    subprocess.run([sys.executable, "-m", "rct_users", "add", "ada", "--role", "viewer", "--password-stdin"],
+                   cwd=ROOT, env=env, input="correct horse battery\n", text=True, check=True)
     gunicorn = Path(sys.executable).parent / "gunicorn"
     with log.open("w") as sink:
         server = subprocess.Popen(
@@ -44,10 +48,17 @@ def test_first_page_view_on_a_new_gunicorn_has_no_console_error(dash_br, tmp_pat
     try:
         _wait_until_listening(port)
         dash_br.driver.set_window_size(1440, 1000)
-        dash_br.server_url = f"http://127.0.0.1:{port}"
+        dash_br.driver.get(f"http://127.0.0.1:{port}/")  # the sign-in page, not a Dash page yet
+        dash_br.wait_for_element("#username").send_keys("ada")
+        dash_br.find_element("#password").send_keys("correct horse battery")
+        click(dash_br, "#sign-in")
         dash_br.wait_for_contains_text("#dataset-summary", "customers", timeout=LOAD_TIMEOUT_S)
         assert console_errors(dash_br) == []
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     assert " 500 " not in log.read_text() and "Traceback" not in log.read_text(), log.read_text()[-2000:]
