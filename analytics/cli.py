@@ -5,6 +5,11 @@ the name of a connection the environment configures (``RCT_DB_<NAME>=url``, see 
 Writes ``customers.csv`` (one row per customer), ``quality.json`` (the cleaning report) and ``summary.json``
 (parameters, counts, versions, model metrics). Bad input: exit status 2, one ``error:`` line on stderr, and no
 output files at all.
+
+``python -m analytics uplift INPUT --campaign FILE --sent-on YYYY-MM-DD --window-days N [--out DIR]``
+measures a campaign test in the log and learns who responds: ``uplift.json`` (group sizes, rates, average
+uplift with its interval, held-out Qini/AUUC, uplift by decile and per segment) and ``customers.csv``
+(customer_id, group, outcome, revenue, predicted uplift from a model that did not see the customer).
 """
 
 from __future__ import annotations
@@ -101,18 +106,57 @@ def summary_of(results: Results, source: str) -> dict[str, Any]:
 
 def write_outputs(results: Results, source: str, out: Path) -> None:
     """Write the three files into ``out`` atomically: all of them or none."""
+
+    def write(staging: Path) -> None:
+        to_safe_csv(results.customers.reset_index(), staging / "customers.csv")
+        (staging / "quality.json").write_text(json.dumps({"source": source, **results.quality}, indent=2))
+        (staging / "summary.json").write_text(json.dumps(summary_of(results, source), indent=2, default=str))
+
+    _staged(out, write)
+
+
+def _staged(out: Path, write) -> None:
+    """``write(staging_dir)``, then move every file it wrote into ``out``: all of them or none."""
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".rct-", dir=out.parent))
     try:
-        customers = results.customers.reset_index()
-        to_safe_csv(customers, staging / "customers.csv")
-        (staging / "quality.json").write_text(json.dumps({"source": source, **results.quality}, indent=2))
-        (staging / "summary.json").write_text(json.dumps(summary_of(results, source), indent=2, default=str))
+        write(staging)
         out.mkdir(parents=True, exist_ok=True)
         for file in staging.iterdir():
             file.replace(out / file.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_uplift(args: argparse.Namespace) -> str:
+    """The ``uplift`` command: returns the lines to print."""
+    from analytics import cleaning
+    from analytics.uplift import analyse_campaign, read_assignment
+
+    params = AnalysisParams(as_of=args.as_of)
+    assignment = read_assignment(Path(args.campaign))
+    cleaned = cleaning.clean(load_input(args.input), as_of=params.as_of, net_returns=params.net_returns)
+    analysis = analyse_campaign(cleaned.lines, assignment, args.sent_on, args.window_days, cleaned.as_of, params)
+
+    def write(staging: Path) -> None:
+        customers = analysis.customers.assign(outcome=analysis.customers["responded"].astype(int))
+        to_safe_csv(customers[["group", "outcome", "revenue", "predicted_uplift"]], staging / "customers.csv")
+        (staging / "uplift.json").write_text(json.dumps(analysis.to_dict(), indent=2))
+
+    _staged(Path(args.out), write)
+    m = analysis.measurement
+    lines = [f"{g.group}: {g.customers:,} customers, response rate {g.response_rate:.1%}, "
+             f"revenue per customer {g.revenue_per_customer:,.2f}" for g in (m.treatment, m.control)]
+    rate, revenue = m.rate_uplift, m.revenue_uplift
+    lines.append(f"uplift in response rate {rate.estimate * 100:+.1f} pp (95 % CI {rate.ci_low * 100:+.1f} to "
+                 f"{rate.ci_high * 100:+.1f}, p = {rate.p_value:.3g}, "
+                 f"{'significant' if rate.significant else 'not significant'})")
+    lines.append(f"uplift in revenue per customer {revenue.estimate:+,.2f} (95 % CI {revenue.ci_low:+,.2f} to "
+                 f"{revenue.ci_high:+,.2f}, p = {revenue.p_value:.3g}, "
+                 f"{'significant' if revenue.significant else 'not significant'})")
+    lines += [analysis.verdict, *(f"note: {n}" for n in analysis.notes)]
+    lines.append(f"wrote {Path(args.out) / 'uplift.json'} and {Path(args.out) / 'customers.csv'}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,7 +172,21 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--as-of", default=None, help="analysis date YYYY-MM-DD (default: day after the last transaction)")
     run.add_argument("--map", action="append", default=[], metavar="canonical=Source",
                      help="column mapping override, repeatable (e.g. --map customer_id=Client)")
+    uplift = commands.add_parser("uplift", help="measure a campaign test and learn who responds")
+    uplift.add_argument("input", help=f"the transaction log: a file, or one of: {', '.join(DATASETS)}")
+    uplift.add_argument("--campaign", required=True, help="assignment file (customer_id, group) CSV/XLSX/Parquet")
+    uplift.add_argument("--sent-on", required=True, help="send date YYYY-MM-DD")
+    uplift.add_argument("--window-days", required=True, help="response window after the send date, days")
+    uplift.add_argument("--out", default="out", help="output directory (default: out)")
+    uplift.add_argument("--as-of", default=None, help="analysis date YYYY-MM-DD (default: day after the last transaction)")
     args = parser.parse_args(argv)
+    if args.command == "uplift":
+        try:
+            print(run_uplift(args))
+        except DataError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return 0
     try:
         params = AnalysisParams(as_of=args.as_of)
         if args.table is not None or args.query is not None:

@@ -4,7 +4,8 @@
   1997-01-01 to 1998-06-30, US dollars).
 - ``cdnow_sample``: its 1/10 sample (2,357 customers, 6,919 purchases) used by Fader, Hardie & Lee (2005).
 - ``synthetic``: a generated UK-style gift retailer (see ``analytics.synthetic``), read through the same
-  column-mapping and parsing path as an uploaded file.
+  column-mapping and parsing path as an uploaded file. Its log holds a randomised campaign test with a
+  known, heterogeneous effect; ``embedded_campaign`` gives its assignment file, send date and window.
 
 ``DEFAULT_DATASET`` is ``"synthetic"``: it is the only embedded dataset with countries, product descriptions
 (so category shares), a Q4 peak, returns, missing customer IDs and duplicates, so every tab of the app and
@@ -28,7 +29,7 @@ import pandas as pd
 
 from analytics.errors import DataError
 from analytics.loading import to_canonical
-from analytics.synthetic import generate_retail
+from analytics.synthetic import DEFAULT_CAMPAIGN, SyntheticCampaign, generate_retail, simulate_retail
 
 _CDNOW_MASTER = "CDNOW_master.txt"
 _CDNOW_SAMPLE = "CDNOW_sample.txt"
@@ -67,7 +68,7 @@ def _load_cdnow_sample() -> pd.DataFrame:
 
 def _load_synthetic(n_rows: int = 100_000, seed: int = 0) -> pd.DataFrame:
     """Synthetic retailer: ``generate_retail`` writes raw UCI columns, mapped like an uploaded file."""
-    raw = generate_retail(n_rows, seed)
+    raw = generate_retail(n_rows, seed, campaign=DEFAULT_CAMPAIGN)
     frame = to_canonical(raw)
     frame.attrs.update(raw.attrs)
     return frame
@@ -121,3 +122,10 @@ def load_dataset(name: str = DEFAULT_DATASET, **kw) -> pd.DataFrame:
     except TypeError:
         raise DataError(f"dataset {name!r} does not take the option(s) {', '.join(sorted(kw))}") from None
     return dataset.load(**kw)
+
+
+def embedded_campaign(name: str = DEFAULT_DATASET, n_rows: int = 100_000, seed: int = 0) -> SyntheticCampaign:
+    """The campaign test inside an embedded dataset (only ``synthetic`` has one), with its truth."""
+    if name != "synthetic":
+        raise DataError(f"dataset {name!r} holds no campaign test; only 'synthetic' does")
+    return simulate_retail(n_rows, seed, campaign=DEFAULT_CAMPAIGN).campaign

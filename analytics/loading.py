@@ -140,6 +140,34 @@ def source_columns(source: Source, *, filename: str | None = None, limits: ReadL
         raise DataError(f"could not read the columns of {label}: {detail}") from exc
 
 
+def read_table(source: Source, *, filename: str | None = None) -> pd.DataFrame:
+    """Any small table (e.g. a campaign's assignment file) in the formats above, every cell as text.
+
+    The same format, compression, encoding and delimiter handling as a transaction log, no column mapping.
+    """
+    try:
+        if isinstance(source, pd.DataFrame):
+            return _flatten_index(source)
+        data, name = _read_source(source, filename)
+        label = _label(name)
+        kind, data, name, _ = _unwrap(data, name, label)
+        if kind == "xlsx":
+            return _excel_frame(data, label, {}).astype("string")
+        if kind == "parquet":
+            return _parquet_frame(data, label, {}).astype("string")
+        encoding = _text_encoding(data, label)
+        delimiter, _ = _sniff(data, encoding)
+        return pd.read_csv(io.BytesIO(data), sep=delimiter, encoding=encoding, dtype="string",
+                           skipinitialspace=True)
+    except DataError:
+        raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        label = filename or _source_name(source) or "the data"
+        raise DataError(f"could not read {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+
+
 def to_canonical(
     frame: pd.DataFrame,
     *,

@@ -20,6 +20,23 @@ Added on top of the model, each for a cleaning rule to catch: guest invoices wit
 ``guest_share`` of the rows), returns (``C`` invoices with negative quantities of items the customer
 bought on one invoice, some days later), exact duplicate lines, non-product lines (``POST``, ``DOT``,
 ``M``, ``BANK CHARGES``) on top of the drawn spend, and zero-price stock adjustments without description.
+
+**A past campaign test** (optional, ``CampaignParams``; on in the embedded dataset): on ``sent_on`` every
+customer whose first purchase came before it is randomised to treatment or control. The offer's effect is
+known and heterogeneous, through the customer's true state on the send date:
+
+- *lost causes* (already dropped out, or alive but so rarely buying that their natural probability of
+  buying in the window ``p0 = 1 - exp(-lambda * window)`` is below ``lost_cause_p0``) and *sure things*
+  (alive, ``p0 >= sure_thing_p0``) are not moved;
+- *persuadables* (alive, ``p0`` in between) make one extra purchase in the window with probability
+  ``response_probability``: their uplift in the chance of buying is ``response_probability * (1 - p0)``;
+- *sleeping dogs* (sure things who spend a lot, mean spend >= ``sleeping_dog_spend``) are put off: with
+  probability ``harm_probability`` their natural purchases in the window (and returns of them) disappear,
+  an uplift of ``-harm_probability * p0``.
+
+The campaign draws from its own random stream, so the base log's draws are untouched: the log with the
+campaign is the log without it, plus the response invoices, minus the suppressed ones, with invoices
+numbered in time order again.
 """
 
 from __future__ import annotations
@@ -121,6 +138,54 @@ class RetailParams:
 SYNTHETIC_TRUTH: dict = RetailParams().truth()
 
 
+@dataclass(frozen=True)
+class CampaignParams:
+    """A randomised campaign test inside the synthetic log (see the module docstring)."""
+
+    sent_on: str = "2011-10-15"
+    window_days: int = 30
+    treatment_share: float = 0.5
+    response_probability: float = 0.45  # persuadables: chance of an extra purchase in the window
+    lost_cause_p0: float = 0.1  # natural chance of buying in the window below which the offer is not heard
+    sure_thing_p0: float = 0.5  # natural chance of buying in the window above which the offer changes nothing
+    sleeping_dog_spend: float = 450.0  # GBP mean spend per purchase from which a sure thing is put off
+    harm_probability: float = 0.3  # sleeping dogs: chance their window purchases disappear
+
+
+DEFAULT_CAMPAIGN = CampaignParams()
+_CAMPAIGN_STREAM = 14  # the campaign's random stream: default_rng([seed, _CAMPAIGN_STREAM])
+
+
+@dataclass
+class SyntheticCampaign:
+    """The campaign test in the log: its assignment file and the truth behind it.
+
+    ``assignment``: customer_id (string), group (treatment/control) - exactly what a user would upload.
+    ``customers``: per assigned customer, the truth on the send date: customer_id, group, truth_class
+    (persuadable, sure thing, lost cause, sleeping dog), alive, p0 (natural chance of buying in the
+    window), true_uplift (expected change in that chance), true_uplift_revenue (expected change in window
+    revenue, GBP; for sleeping dogs from the Poisson rate, ignoring dropout within the window), mean_spend
+    (expected spend per purchase, GBP).
+    """
+
+    params: CampaignParams
+    assignment: pd.DataFrame
+    customers: pd.DataFrame
+
+    @property
+    def sent_on(self) -> pd.Timestamp:
+        return pd.Timestamp(self.params.sent_on)
+
+    @property
+    def window_days(self) -> int:
+        return int(self.params.window_days)
+
+    @property
+    def true_average_uplift(self) -> float:
+        """The expected uplift in the response rate over the assigned customers (what a test estimates)."""
+        return float(self.customers["true_uplift"].mean())
+
+
 @dataclass
 class SyntheticRetail:
     """The generated log (raw UCI columns) and the truth behind it.
@@ -132,24 +197,27 @@ class SyntheticRetail:
     transactions: pd.DataFrame
     customers: pd.DataFrame
     truth: dict
+    campaign: SyntheticCampaign | None = None
 
 
-def generate_retail(n_rows: int = 100_000, seed: int = 0, *,
-                    params: RetailParams | None = None) -> pd.DataFrame:
-    """About ``n_rows`` invoice lines in UCI columns; deterministic per (n_rows, seed, params).
+def generate_retail(n_rows: int = 100_000, seed: int = 0, *, params: RetailParams | None = None,
+                    campaign: CampaignParams | None = None) -> pd.DataFrame:
+    """About ``n_rows`` invoice lines in UCI columns; deterministic per (n_rows, seed, params, campaign).
 
     ``attrs["truth"]`` holds the generating parameters; ``simulate_retail`` also returns per-customer truth.
     """
-    return simulate_retail(n_rows, seed, params=params).transactions
+    return simulate_retail(n_rows, seed, params=params, campaign=campaign).transactions
 
 
-def simulate_retail(n_rows: int = 100_000, seed: int = 0, *,
-                    params: RetailParams | None = None) -> SyntheticRetail:
-    """The log and its truth. The number of customers grows with ``n_rows``."""
+def simulate_retail(n_rows: int = 100_000, seed: int = 0, *, params: RetailParams | None = None,
+                    campaign: CampaignParams | None = None) -> SyntheticRetail:
+    """The log and its truth. The number of customers grows with ``n_rows``. With ``campaign``, the log
+    holds that randomised test too (see the module docstring)."""
     params = params or RetailParams()
     if int(n_rows) < 1:
         raise DataError(f"the synthetic log needs at least 1 row; got n_rows={n_rows}")
-    simulated = _Simulation(params, np.random.default_rng(seed)).run(int(n_rows))
+    campaign_rng = np.random.default_rng([seed, _CAMPAIGN_STREAM]) if campaign else None
+    simulated = _Simulation(params, np.random.default_rng(seed)).run(int(n_rows), campaign, campaign_rng)
     simulated.truth["seed"] = seed
     return simulated
 
@@ -231,8 +299,13 @@ class _Simulation:
         invoice_owner = np.concatenate([np.arange(n), owner])
         invoice_time = np.concatenate([birth, birth[owner] + T[owner] * fraction])
         spend, lines = self._spend(nu[invoice_owner])
+        # the customer drops out right after their last repeat purchase when `death` came before the end
+        last_repeat = np.full(n, np.inf)
+        last_repeat[owner] = birth[owner] + T[owner] * fraction  # purchase times rise within a customer
+        dropout = np.where(arrivals < death, np.inf, last_repeat)
         return {
             "birth": birth, "T": T, "lam": lam, "drop": drop, "alive": arrivals < death, "repeats": repeats,
+            "dropout": dropout,
             "nu": nu, "country": np.searchsorted(self.country_cdf, rng.random(n), side="right"),
             "inv_owner": invoice_owner, "inv_time": invoice_time, "inv_spend": spend, "inv_lines": lines,
             "lines": np.bincount(invoice_owner, weights=lines, minlength=n),
@@ -267,7 +340,8 @@ class _Simulation:
         return out
 
     # --------------------------------------------------------------------------------------- run
-    def run(self, n_rows: int) -> SyntheticRetail:
+    def run(self, n_rows: int, campaign: CampaignParams | None = None,
+            campaign_rng: np.random.Generator | None = None) -> SyntheticRetail:
         p, rng = self.p, self.rng
         overhead = 1 + p.duplicate_rate + p.adjustment_rate + p.return_rate * 0.5
         cust = self._draw_customers(n_rows * (1 - p.guest_share) / overhead)
@@ -303,6 +377,14 @@ class _Simulation:
         adjustments["invoice"] = adjustments["invoice"] + n_purchase + n_return
         rows = {k: np.concatenate([lines[k], returns[k], adjustments[k]]) for k in lines}
         rows = self._duplicate(rows)
+        test = None
+        if campaign is not None:
+            invoices = {"owner": inv_owner, "when": inv_when, "country": inv_country, "cancel": inv_cancel,
+                        "return_source": ret_invoices["source"], "n_purchase": n_purchase}
+            rows, invoices, test = _Campaign(self, campaign, campaign_rng).apply(rows, invoices, cust,
+                                                                                  customer_ids)
+            inv_owner, inv_when, inv_country, inv_cancel = (invoices[k] for k in ("owner", "when", "country",
+                                                                                  "cancel"))
 
         frame = self._frame(rows, inv_owner, inv_when, inv_country, inv_cancel, customer_ids)
         truth = {**p.truth(), "n_customers": int(n_customers), "n_rows_target": int(n_rows)}
@@ -319,7 +401,9 @@ class _Simulation:
             "nu": cust["nu"],
             "mean_spend": p.gg_p / cust["nu"],
         })
-        return SyntheticRetail(frame, customers, truth)
+        if test is not None:
+            truth["campaign"] = {**asdict(campaign), "true_average_uplift": test.true_average_uplift}
+        return SyntheticRetail(frame, customers, truth, test)
 
     def _guests(self, target_lines: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Guest invoices (time in days, spend in pence, lines) until their lines reach the target."""
@@ -480,3 +564,78 @@ class _Simulation:
             "Country": pa.array(self.countries).take(pa.array(inv_country[invoice])),
         })
         return table.to_pandas()
+
+
+class _Campaign:
+    """Adds a randomised campaign test to a simulated log (see the module docstring)."""
+
+    def __init__(self, simulation: _Simulation, params: CampaignParams, rng: np.random.Generator):
+        self.sim, self.c, self.rng = simulation, params, rng
+        # invoices and lines of the responses come from the campaign's own stream
+        self.draw = _Simulation(simulation.p, rng)
+
+    def apply(self, rows: dict, invoices: dict, cust: dict, customer_ids: np.ndarray):
+        c, rng, sim = self.c, self.rng, self.sim
+        send = (pd.Timestamp(c.sent_on) - sim.start) / pd.Timedelta(days=1)
+        if not 0 < send < sim.horizon - c.window_days:
+            raise DataError(f"the campaign's send date {c.sent_on} and {c.window_days}-day window must lie "
+                            f"inside the log ({sim.p.start} to {sim.p.end})")
+        assigned = np.flatnonzero(np.floor(cust["birth"]) < send)  # bought before the send date
+        n = len(assigned)
+        treated = np.zeros(n, bool)
+        treated[rng.permutation(n)[: round(c.treatment_share * n)]] = True
+        lam, nu = cust["lam"][assigned], cust["nu"][assigned]
+        alive = cust["dropout"][assigned] > send
+        p0 = alive * -np.expm1(-lam * c.window_days)
+        mean_spend = sim.p.gg_p / nu
+        sure = alive & (p0 >= c.sure_thing_p0)
+        persuadable = alive & ~sure & (p0 >= c.lost_cause_p0)
+        sleeping = sure & (mean_spend >= c.sleeping_dog_spend)
+        responds = persuadable & (rng.random(n) < c.response_probability)
+        put_off = sleeping & (rng.random(n) < c.harm_probability)
+        truth_class = np.select([persuadable, sleeping, sure], ["persuadable", "sleeping dog", "sure thing"],
+                                "lost cause")
+        true_uplift = np.where(persuadable, c.response_probability * (1 - p0), 0.0)
+        true_uplift = np.where(sleeping, -c.harm_probability * p0, true_uplift)
+        window_revenue = lam * c.window_days * mean_spend  # expected natural purchases x spend, if alive
+        true_revenue = np.where(persuadable, c.response_probability * mean_spend, 0.0)
+        true_revenue = np.where(sleeping, -c.harm_probability * window_revenue, true_revenue)
+
+        rows, invoices = self._suppress(rows, invoices, assigned[treated & put_off], send)
+        rows, invoices = self._respond(rows, invoices, assigned[treated & responds], cust, send)
+        ids = pd.array(customer_ids[assigned].astype(str), dtype="string")
+        group = np.where(treated, "treatment", "control")
+        customers = pd.DataFrame({
+            "customer_id": ids, "group": group, "truth_class": truth_class, "alive": alive, "p0": p0,
+            "true_uplift": true_uplift, "true_uplift_revenue": true_revenue, "mean_spend": mean_spend,
+        }).sort_values("customer_id", ignore_index=True)
+        return rows, invoices, SyntheticCampaign(c, customers[["customer_id", "group"]].copy(), customers)
+
+    def _suppress(self, rows: dict, invoices: dict, put_off: np.ndarray, send: float):
+        """Drop the put-off customers' purchase invoices in the window and the returns of them."""
+        start, end = send * 1440, (send + self.c.window_days) * 1440
+        n_purchase = invoices["n_purchase"]
+        owner, when = invoices["owner"][:n_purchase], invoices["when"][:n_purchase]
+        gone = np.zeros(len(invoices["owner"]), bool)
+        gone[:n_purchase] = np.isin(owner, put_off) & (when >= start) & (when < end)
+        source = invoices["return_source"]
+        gone[n_purchase: n_purchase + len(source)] = gone[source]
+        keep = ~gone[rows["invoice"]]
+        return {k: v[keep] for k, v in rows.items()}, invoices
+
+    def _respond(self, rows: dict, invoices: dict, buyers: np.ndarray, cust: dict, send: float):
+        """One purchase invoice per responder at a random time in the window, spend drawn as any other."""
+        draw, n = self.draw, len(buyers)
+        day = np.floor(send + self.rng.random(n) * self.c.window_days).astype(np.int64)
+        when = day * 1440 + draw._minute_of_day(n)
+        spend, n_lines = draw._spend(cust["nu"][buyers])
+        lines = draw._product_lines(spend, n_lines, self.sim.day_month[day])
+        lines["is_copy"] = np.zeros(len(lines["invoice"]), bool)
+        lines["invoice"] = lines["invoice"] + len(invoices["owner"])
+        rows = {k: np.concatenate([rows[k], lines[k]]) for k in rows}
+        invoices = {**invoices,
+                    "owner": np.concatenate([invoices["owner"], buyers]),
+                    "when": np.concatenate([invoices["when"], when]),
+                    "country": np.concatenate([invoices["country"], cust["country"][buyers]]),
+                    "cancel": np.concatenate([invoices["cancel"], np.zeros(n, bool)])}
+        return rows, invoices

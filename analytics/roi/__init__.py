@@ -12,7 +12,7 @@ curve, warnings), :mod:`.uncertainty` (scenarios, tornado, Monte Carlo), :mod:`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -25,6 +25,7 @@ from analytics.roi.economics import (
     NO_PURCHASE_COLUMN,
     P0_COLUMN,
     SPEND_COLUMN,
+    LearnedAudience,
     Levers,
     P0Source,
     PreparedAudience,
@@ -32,7 +33,7 @@ from analytics.roi.economics import (
     prepare,
     rescale_horizon,
 )
-from analytics.roi.scenario import OPTIMAL, Scenario
+from analytics.roi.scenario import LEARNED, OPTIMAL, Scenario
 from analytics.roi.targeting import (
     ProfitCurve,
     profit_curve,
@@ -185,6 +186,7 @@ def evaluate(
     p0_horizon_months: float | None = None,
     n_sims: int = N_SIMS,
     seed: int = 0,
+    learned: tuple[pd.Series, np.ndarray] | None = None,
 ) -> RoiReport:
     """Select the audience, rank it, and compute totals, profit curve, warnings, scenarios, tornado and
     Monte Carlo for ``scenario``.
@@ -194,6 +196,8 @@ def evaluate(
     ``scenario.horizon_months`` comes from (see :func:`analytics.roi.economics.baseline_probability`).
     spend: column of expected order value (currency). Selected customers missing p0 or spend are left out
     and listed in the warnings. Raises DataError when no customer is left.
+    learned: for the "learned" uplift source, each customer's own uplift (Series indexed like ``table``)
+    and its bootstrap replicates (replicates x customers, columns in the Series' order).
     """
     selection = select_audience(table, scenario.audience)
     if selection.n == 0:
@@ -211,6 +215,8 @@ def evaluate(
     notes = _missing_note(selected.dropped)
     if selected.n == 0:
         raise DataError(f"no selected customer has model inputs: {notes[0]}")
+    if scenario.uplift_source == LEARNED:
+        selected, levers = _learned(selected, levers, learned)
     curve = profit_curve(selected, levers)
     size, size_notes = _targeted_size(scenario, curve, selected.n)
     targeted = selected if size == selected.n else selected.subset(curve.order[:size])
@@ -228,6 +234,24 @@ def evaluate(
         tornado=tornado(targeted, levers),
         monte_carlo=monte_carlo(targeted, levers, n_sims=n_sims, seed=seed),
     )
+
+
+def _learned(selected: PreparedAudience, levers: Levers,
+             learned: tuple[pd.Series, np.ndarray] | None) -> tuple[LearnedAudience, Levers]:
+    """The audience with each customer's learned uplift; the uplift lever becomes a shift of 0 whose
+    uncertainty is the spread of the mean learned uplift over the model's bootstrap replicates."""
+    if learned is None:
+        raise DataError("uplift learned from a campaign test needs a test: measure one on the Methodology "
+                        "& evidence tab (assignment file, send date, window) first")
+    own, draws = learned
+    positions = own.index.get_indexer(selected.ids)
+    if (positions < 0).any():
+        raise DataError(f"{int((positions < 0).sum()):,} selected customers have no learned uplift")
+    audience = LearnedAudience(selected.p0, selected.spend, selected.ids, own.to_numpy()[positions],
+                               np.asarray(draws)[:, positions])
+    audience.dropped = selected.dropped
+    spread = float(audience.draws.mean(axis=1).std()) if audience.draws.shape[0] > 1 else 0.0
+    return audience, replace(levers, uplift=0.0, uplift_sd=spread)
 
 
 def compare(reports: list[RoiReport]) -> pd.DataFrame:

@@ -282,9 +282,13 @@ class PreparedAudience:
         slope = up.spend_above(u_prev)
         return u_prev if slope <= 0 else min(1.0, u_prev + (target - s_prev) / slope)
 
+    def p1(self, uplift: float) -> np.ndarray:
+        """Per-customer purchase probability with the offer."""
+        return np.clip(self.p0 + uplift, 0.0, 1.0)
+
     def incremental_values(self, levers: Levers) -> np.ndarray:
         """Per-customer expected incremental value ``(p1 - p0) m - r p1 d - c`` (currency)."""
-        p1 = np.clip(self.p0 + levers.uplift, 0.0, 1.0)
+        p1 = self.p1(levers.uplift)
         return (
             (p1 - self.p0) * levers.gross_margin * self.spend
             - levers.redemption * p1 * levers.discount * self.spend
@@ -294,6 +298,54 @@ class PreparedAudience:
     def subset(self, positions: np.ndarray) -> PreparedAudience:
         """The audience restricted to these positions (e.g. the top-ranked customers)."""
         return PreparedAudience(self.p0[positions], self.spend[positions], self.ids.take(positions))
+
+
+class LearnedAudience(PreparedAudience):
+    """An audience whose customers each have their own uplift, learned from a campaign test.
+
+    ``p1 = clip(p0 + own_uplift + shift)``: the lever ``uplift`` becomes a shift added to everyone's own
+    uplift (0 at base; the tornado and the scenarios move it). ``draws`` (replicates x customers) are the
+    own uplifts from bootstrap refits of the model: the Monte Carlo picks one replicate per draw, so it
+    carries the model's uncertainty. Sums are O(n) per uplift value (no sorted caps: each customer's cap
+    differs), which the few values the tornado and scenarios need can afford.
+    """
+
+    def __init__(self, p0: Any, spend: Any, ids: Any, own_uplift: Any, draws: Any) -> None:
+        super().__init__(p0, spend, ids)
+        self.own = np.asarray(own_uplift, dtype=float).ravel()
+        self.draws = np.asarray(draws, dtype=float).reshape(-1, self.n)
+        if self.own.size != self.n or not np.isfinite(self.own).all() or not np.isfinite(self.draws).all():
+            raise DataError("every customer needs a finite learned uplift")
+
+    def p1(self, uplift: float) -> np.ndarray:
+        return np.clip(self.p0 + self.own + uplift, 0.0, 1.0)
+
+    def lift(self, uplift: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        shift = np.asarray(uplift, dtype=float)
+        gain = np.clip(self.p0 + self.own + shift.reshape(-1, 1), 0.0, 1.0) - self.p0
+        return gain.sum(axis=1).reshape(shift.shape), (gain @ self.spend).reshape(shift.shape)
+
+    def break_even_uplift(self, levers: Levers) -> float:
+        """The shift of everyone's own uplift at which net profit is 0 (bisection: profit rises with the
+        shift when the margin beats the redeemed discount); NaN if none in [-1, 1]."""
+        if self.n == 0 or levers.gross_margin <= levers.redemption * levers.discount:
+            return float("nan")
+        low, high = -1.0, 1.0
+        if self.net_profit(levers, uplift=high) < 0 or self.net_profit(levers, uplift=low) > 0:
+            return float("nan")
+        for _ in range(50):
+            mid = (low + high) / 2
+            low, high = (mid, high) if self.net_profit(levers, uplift=mid) < 0 else (low, mid)
+        return (low + high) / 2
+
+    def replicate_lift_spend(self) -> np.ndarray:
+        """``sum spend (p1 - p0)`` under each bootstrap replicate of the own uplifts (shift 0)."""
+        gain = np.clip(self.p0 + self.draws, 0.0, 1.0) - self.p0
+        return gain @ self.spend
+
+    def subset(self, positions: np.ndarray) -> LearnedAudience:
+        return LearnedAudience(self.p0[positions], self.spend[positions], self.ids.take(positions),
+                               self.own[positions], self.draws[:, positions])
 
 
 def rescale_horizon(p: Any, from_months: float, to_months: float) -> np.ndarray:

@@ -16,7 +16,8 @@ from analytics.fields import finite_number, reject_unknown
 from analytics.audience import AudienceFilter
 from analytics.roi.economics import Levers
 
-UPLIFT_SOURCES = ("given", "test")
+UPLIFT_SOURCES = ("given", "test", "learned")
+LEARNED = "learned"
 OPTIMAL = "optimal"
 
 # URL keys of the audience filter (repeated keys for lists).
@@ -76,7 +77,9 @@ class Scenario:
     redemption_pct, redemption_sd_pct: share of purchasers who use the offer, and its uncertainty (percent).
     uplift_source: "given" uses ``uplift_pp`` +/- ``uplift_sd_pp`` (percentage points of purchase
         probability); "test" estimates uplift = treated rate - control rate from a past test with its
-        standard error ``sqrt(pt (1 - pt) / nt + pc (1 - pc) / nc)``.
+        standard error ``sqrt(pt (1 - pt) / nt + pc (1 - pc) / nc)``; "learned" gives each customer the
+        uplift a model learned from a campaign test (the data come with the evaluation, not the scenario:
+        a share link records only the source).
     test_treated_pct, test_control_pct, test_treated_n, test_control_n: the past test (source "test").
     gross_margin_pct: gross margin, percent of the order value.
     contact_cost: currency per targeted customer; fixed_cost: currency per campaign.
@@ -161,7 +164,10 @@ class Scenario:
         return []
 
     def uplift_estimate(self) -> tuple[float, float]:
-        """(uplift, standard error) as probabilities: given, or treated - control from the test."""
+        """(uplift, standard error) as probabilities: given, or treated - control from the test. Learned
+        uplifts are per customer: the common part is then a shift of 0 (see LearnedAudience)."""
+        if self.uplift_source == LEARNED:
+            return 0.0, 0.0
         if self.uplift_source == "test":
             pt, pc = self.test_treated_pct / 100, self.test_control_pct / 100
             se = math.sqrt(pt * (1 - pt) / self.test_treated_n + pc * (1 - pc) / self.test_control_n)

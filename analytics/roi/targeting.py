@@ -56,7 +56,7 @@ def profit_curve(audience: PreparedAudience, levers: Levers) -> ProfitCurve:
     order = rank(values)
     ranked = values[order]
     p0, spend = audience.p0[order], audience.spend[order]
-    p1 = np.clip(p0 + levers.uplift, 0.0, 1.0)
+    p1 = audience.p1(levers.uplift)[order]
     cost = levers.redemption * levers.discount * p1 * spend + levers.contact_cost
     net = np.concatenate(([0.0], np.cumsum(ranked) - levers.fixed_cost))
     frame = pd.DataFrame(
@@ -84,7 +84,7 @@ def ranked_customers(audience: PreparedAudience, levers: Levers, curve: ProfitCu
         {
             "rank": np.arange(1, audience.n + 1),
             "p0": p0,
-            "p1": np.clip(p0 + levers.uplift, 0.0, 1.0),
+            "p1": audience.p1(levers.uplift)[order],
             "expected_spend": audience.spend[order],
             "incremental_value": curve.values,
             "cumulative_net_profit": curve.frame["net_profit"].to_numpy()[1:],

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from analytics.roi.economics import Levers, PreparedAudience
+from analytics.roi.economics import LearnedAudience, Levers, PreparedAudience
 
 Z_90 = 1.6448536269514722  # two-sided 90 % normal quantile
 RELATIVE = 0.2
@@ -158,8 +158,20 @@ def monte_carlo(
     audience: PreparedAudience, levers: Levers, *, n_sims: int = N_SIMS, seed: int = 0
 ) -> MonteCarloResult:
     """Net profit over uplift ~ Normal(uplift, uplift_sd) clipped to [-1, 1] and redemption ~ Beta(mean,
-    sd), independent; exact per draw (clip at p1 = 1 included) in O(n_sims log n)."""
+    sd), independent; exact per draw (clip at p1 = 1 included) in O(n_sims log n).
+
+    With learned uplifts each draw takes one bootstrap replicate of the model (every customer's own
+    uplift from the same refit) instead of a normal uplift; ``uplift`` then records the replicate's mean.
+    """
     rng = np.random.default_rng(seed)
+    if isinstance(audience, LearnedAudience):
+        pick = rng.integers(len(audience.draws), size=n_sims)
+        redemption = draw_redemption(rng, levers.redemption, levers.redemption_sd, n_sims)
+        lift_spend = audience.replicate_lift_spend()[pick]
+        net = (levers.gross_margin * lift_spend - redemption * levers.discount * (audience.p0_spend + lift_spend)
+               - audience.n * levers.contact_cost - (levers.fixed_cost if audience.n else 0.0))
+        uplift = audience.draws.mean(axis=1)[pick] if audience.n else np.zeros(n_sims)
+        return MonteCarloResult(net, uplift, redemption, seed)
     uplift = np.clip(rng.normal(levers.uplift, levers.uplift_sd, n_sims), -1.0, 1.0)
     redemption = draw_redemption(rng, levers.redemption, levers.redemption_sd, n_sims)
     net = audience.net_profit(levers, uplift=uplift, redemption=redemption)

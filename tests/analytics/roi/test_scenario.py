@@ -119,7 +119,7 @@ def test_strings_from_inputs_are_coerced():
         ({"discount_pct": float("nan")}, r"discount_pct must be a finite number"),
         ({"contact_cost": "inf"}, r"contact_cost must be a finite number"),
         ({"horizon_months": 0}, r"horizon_months must be between"),
-        ({"uplift_source": "guess"}, r"uplift_source must be one of given, test; got 'guess'"),
+        ({"uplift_source": "guess"}, r"uplift_source must be one of given, test, learned; got 'guess'"),
         (
             {"uplift_source": "test", "test_treated_pct": 12},
             r"uplift from a test needs test_control_pct, test_treated_n",

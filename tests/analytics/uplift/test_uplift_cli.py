@@ -1,0 +1,69 @@
+"""``python -m analytics uplift``: the report on stdout, uplift.json and customers.csv; exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analytics.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def assignment_file(tmp_path_factory, campaign):
+    path = tmp_path_factory.mktemp("campaign") / "assignment.csv"
+    campaign.assignment.to_csv(path, index=False)
+    return path
+
+
+def test_uplift_writes_the_report(tmp_path, assignment_file, capsys):
+    out = tmp_path / "out"
+    code = main(["uplift", "synthetic", "--campaign", str(assignment_file), "--sent-on", "2011-10-15",
+                 "--window-days", "30", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "uplift in response rate +" in printed and "95 % CI" in printed and "significant" in printed
+    report = json.loads((out / "uplift.json").read_text())
+    groups = {g["group"]: g for g in report["measurement"]["groups"]}
+    assert groups["treatment"]["customers"] > 1000 and groups["control"]["customers"] > 1000
+    rate = report["measurement"]["rate_uplift"]
+    assert rate["ci_low"] < rate["estimate"] < rate["ci_high"] and rate["significant"] is True
+    assert report["model"]["qini_coefficient"]["estimate"] > report["model"]["qini_coefficient_churn_ranking"]["estimate"]
+    assert {s["segment"] for s in report["segments"]} >= {"Champions", "Hibernating"}
+    assert len(report["uplift_by_decile"]) == 20  # model and churn ranking, ten deciles each
+    customers = pd.read_csv(out / "customers.csv", dtype={"customer_id": str})
+    assert list(customers.columns) == ["customer_id", "group", "outcome", "revenue", "predicted_uplift"]
+    assert len(customers) == groups["treatment"]["customers"] + groups["control"]["customers"]
+    assert set(customers["outcome"]) == {0, 1}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--sent-on", "2011-13-45", "--window-days", "30"], "error: the send date must be a date like"),
+    (["--sent-on", "2011-11-30", "--window-days", "30"], "error: the 30-day response window ends 2011-12-30"),
+    (["--sent-on", "2011-10-15", "--window-days", "x"], "error: the response window must be a whole number"),
+])
+def test_bad_input_is_one_error_line_and_exit_2(tmp_path, assignment_file, args, message):
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "analytics", "uplift", "synthetic", "--campaign",
+                           str(assignment_file), *args, "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith(message) and len(done.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_bad_assignment_file(tmp_path, capsys):
+    bad = tmp_path / "groups.csv"
+    bad.write_text("customer_id,group\n1,A/B\n")
+    assert main(["uplift", "synthetic", "--campaign", str(bad), "--sent-on", "2011-10-15",
+                 "--window-days", "30", "--out", str(tmp_path / "o")]) == 2
+    assert "neither treatment nor control: 'A/B'" in capsys.readouterr().err
+    assert main(["uplift", "synthetic", "--campaign", str(tmp_path / "missing.csv"), "--sent-on",
+                 "2011-10-15", "--window-days", "30"]) == 2
+    assert "file not found" in capsys.readouterr().err
