@@ -131,12 +131,14 @@ def _staged(out: Path, write) -> None:
 def run_uplift(args: argparse.Namespace) -> str:
     """The ``uplift`` command: returns the lines to print."""
     from analytics import cleaning
+    from analytics.invoices import invoice_table
     from analytics.uplift import analyse_campaign, read_assignment
 
     params = AnalysisParams(as_of=args.as_of)
     assignment = read_assignment(Path(args.campaign))
     cleaned = cleaning.clean(load_input(args.input), as_of=params.as_of, net_returns=params.net_returns)
-    analysis = analyse_campaign(cleaned.lines, assignment, args.sent_on, args.window_days, cleaned.as_of, params)
+    # the invoice table, as the app keeps it (see analytics.invoices), so both give the same numbers
+    analysis = analyse_campaign(invoice_table(cleaned.lines), assignment, args.sent_on, args.window_days, cleaned.as_of, params)
 
     def write(staging: Path) -> None:
         customers = analysis.customers.assign(outcome=analysis.customers["responded"].astype(int))

@@ -13,23 +13,24 @@ from components import ids
 # The least role for each module's callbacks; a module not listed needs admin.
 MODULE_ROLES = {"run": "admin", "shell": "viewer", "uploads": "admin", "database": "admin", "data": "viewer",
                 "explorer": "marketing", "tower": "viewer", "journeys": "viewer", "methodology": "viewer",
-                "roi": "finance"}
+                "roi": "finance", "uplift": "marketing"}
 # Callbacks whose role differs from their module's, by an output they set.
 OUTPUT_ROLES = {
     ids.AUTORUN: "viewer",  # showing an embedded dataset's cached results: every role sees those
     ids.JOURNEYS_DOWNLOAD: "marketing",  # a customer list export
     ids.DB_PANEL: "viewer",  # only shows or hides the database panel (fires on every page load)
     ids.TABS: "viewer",  # a share link opens its tab (fires on every page load)
+    ids.UPLIFT_SUMMARY: "viewer",  # showing a measured campaign test (measuring one is marketing's)
 }
 
 
 def register_all(app: dash.Dash) -> dict[str, str]:
     """Register every tab's callbacks on this app (never module-level, so tests can build many apps);
     returns {callback-map key: least role}."""
-    from callbacks import data, database, explorer, journeys, methodology, roi, run, shell, tower, uploads
+    from callbacks import data, database, explorer, journeys, methodology, roi, run, shell, tower, uplift, uploads
 
     roles: dict[str, str] = {}
-    for module in (run, shell, uploads, database, data, explorer, tower, journeys, methodology, roi):
+    for module in (run, shell, uploads, database, data, explorer, tower, journeys, methodology, roi, uplift):
         before = set(app.callback_map)
         module.register(app)
         for key in set(app.callback_map) - before:

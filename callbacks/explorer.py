@@ -14,7 +14,7 @@ from analytics.errors import DataError
 from analytics.export import to_safe_csv
 from analytics.results import Results
 from analytics.segments import SEGMENT_ORDER
-from callbacks import common
+from callbacks import common, uplift
 from components import explorer_tab, ids
 from components.figures import explorer as figures
 from components.tables import group_summary_table
@@ -97,8 +97,11 @@ def at_risk_definition(results: Results, threshold: float | None) -> str:
     return selection.high_value_at_risk(customers, *([] if threshold is None else [threshold]))[1]
 
 
-def export(results: Results, which: str, threshold: float | None, **filters: Any) -> dict:
-    """The CSV download for ``which`` export button; a filter these results cannot serve gets no file."""
+def export(results: Results, which: str, threshold: float | None, control_pct: Any = uplift.DEFAULT_CONTROL_PCT,
+           seed: Any = 0, **filters: Any) -> dict:
+    """The CSV download for ``which`` export button; a filter these results cannot serve gets no file. The
+    campaign lists carry a ``group`` column with a control group of ``control_pct`` % per segment (seeded):
+    the next test's assignment file. A bad share or seed is a DataError."""
     customers = results.customers
     if which == ids.EXPORT_SUMMARY:
         return dcc.send_string(to_safe_csv(selection.group_summary(customers)), "segment_summary.csv")
@@ -106,12 +109,12 @@ def export(results: Results, which: str, threshold: float | None, **filters: Any
         if "clv" not in customers or "churn_probability" not in customers:
             raise dash.exceptions.PreventUpdate
         rows, _ = selection.high_value_at_risk(customers, *([] if threshold is None else [threshold]))
-        return dcc.send_string(to_safe_csv(rows), "high_value_at_risk.csv")
+        return uplift.campaign_file(rows, customers["segment"], control_pct, seed, "high_value_at_risk.csv")
     try:
         chosen = chosen_customers(customers, **filters)
     except DataError:
         raise dash.exceptions.PreventUpdate from None  # the count already shows why
-    return dcc.send_string(to_safe_csv(chosen), "customer_selection.csv")
+    return uplift.campaign_file(chosen, customers["segment"], control_pct, seed, "customer_selection.csv")
 
 
 def register(app: dash.Dash) -> None:
@@ -157,11 +160,18 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(
         Output(ids.DOWNLOAD, "data"),
+        Output(ids.EXPORT_ERROR, "children"),
         inputs={"clicks": (Input(ids.EXPORT_SELECTION, "n_clicks"), Input(ids.EXPORT_SUMMARY, "n_clicks"),
                            Input(ids.EXPORT_AT_RISK, "n_clicks")),
                 "key": State(ids.RESULTS_KEY, "data"), "threshold": State(ids.AT_RISK_THRESHOLD, "value"),
+                "control_pct": State(ids.EXPORT_CONTROL_SHARE, "value"),
+                "seed": State(ids.EXPORT_CONTROL_SEED, "value"),
                 **{name: State(*control) for name, control in FILTERS.items()}},
         prevent_initial_call=True,
     )
-    def download(clicks, key, threshold, **filters):
-        return export(common.load_results(settings, key), ctx.triggered_id, threshold, **filters)
+    def download(clicks, key, threshold, control_pct, seed, **filters):
+        try:
+            return export(common.load_results(settings, key), ctx.triggered_id, threshold, control_pct, seed,
+                          **filters), None
+        except DataError as error:
+            return dash.no_update, common.error_alert(error, title="This list cannot be exported")

@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from analytics.audience import AT_RISK_CHURN_PROBABILITY
 from components import formatting as fmt
-from components import ids
+from components import ids, uplift_panel
 from components.grid import customer_grid
 
 MAX_SCATTER_POINTS = 5_000
@@ -75,6 +75,7 @@ def exports_panel() -> html.Div:
     return html.Div(
         [
             html.H5("Export"),
+            uplift_panel.control_group_controls(ids.EXPORT_CONTROL_SHARE, ids.EXPORT_CONTROL_SEED),
             dbc.Button([html.I(className="bi bi-download me-1"), "Current selection"], id=ids.EXPORT_SELECTION,
                        color="primary", outline=True, size="sm", className="me-2 mb-2"),
             dbc.Button([html.I(className="bi bi-download me-1"), "Segment summary"], id=ids.EXPORT_SUMMARY,
@@ -86,6 +87,7 @@ def exports_panel() -> html.Div:
             html.Div(id=ids.AT_RISK_DEFINITION, className="small-muted mb-2"),
             dbc.Button([html.I(className="bi bi-exclamation-triangle me-1"), "High-value at-risk list"],
                        id=ids.EXPORT_AT_RISK, color="danger", size="sm"),
+            html.Div(id=ids.EXPORT_ERROR, className="mt-2"),
             dcc.Download(id=ids.DOWNLOAD),
         ],
         className="panel",

@@ -87,6 +87,32 @@ EVIDENCE_TOURNAMENT_TRACKING = "evidence-tournament-tracking"
 EVIDENCE_REFERENCE = "evidence-reference"
 EVIDENCE_KPI_DEFINITIONS = "evidence-kpi-definitions"
 
+# Campaign test (uplift), on the evidence tab
+UPLIFT_UPLOAD = "uplift-upload"
+UPLIFT_FILE = "uplift-file"  # dcc.Store: the uploaded assignment file's name and sha256 (bytes stay on the server)
+UPLIFT_FILE_NAME = "uplift-file-name"
+UPLIFT_SENT_ON = "uplift-sent-on"
+UPLIFT_WINDOW = "uplift-window"
+UPLIFT_RUN = "uplift-run"
+UPLIFT_EMBEDDED = "uplift-embedded"
+UPLIFT_PROGRESS = "uplift-progress"
+UPLIFT_ERROR = "uplift-error"
+UPLIFT_KEY = "uplift-key"  # dcc.Store: cache key of the analysed campaign test
+UPLIFT_SUMMARY = "uplift-summary"
+UPLIFT_GROUPS = "uplift-groups"
+UPLIFT_VERDICT = "uplift-verdict"
+UPLIFT_QINI = "uplift-qini"
+UPLIFT_DECILES = "uplift-deciles"
+UPLIFT_MODEL = "uplift-model"
+UPLIFT_SEGMENTS = "uplift-segments"
+UPLIFT_SEGMENTS_TABLE = "uplift-segments-table"
+EXPORT_CONTROL_SHARE = "export-control-share"
+EXPORT_CONTROL_SEED = "export-control-seed"
+EXPORT_ERROR = "export-error"
+ROI_CONTROL_SHARE = "roi-control-share"
+ROI_CONTROL_SEED = "roi-control-seed"
+ROI_EXPORT_ERROR = "roi-export-error"
+
 # ROI simulator
 ROI_RESTORED = "roi-restored"  # Store: the link query whose scenario the levers were last set from
 ROI_NOTE = "roi-note"

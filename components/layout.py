@@ -87,6 +87,8 @@ def build_layout(settings, hidden_tabs: frozenset = frozenset(), user: str | Non
                     html.Div(id=ids.SERVER_ALERT, className="mb-2"),
                     dcc.Store(id=ids.RESULTS_KEY, storage_type="memory"),
                     dcc.Store(id=ids.AUTORUN),
+                    dcc.Store(id=ids.UPLIFT_FILE),  # the campaign test, read by the evidence and ROI tabs
+                    dcc.Store(id=ids.UPLIFT_KEY),
                     dcc.Location(id=ids.LOCATION, refresh=False),
                     *[dcc.Store(id=ids.tab_key(tab_id)) for tab_id in LAZY_TABS],
                     *[dcc.Store(id=ids.tab_drawn(tab_id), data=tab_id == FIRST_TAB) for tab_id in LAZY_TABS],

@@ -17,7 +17,7 @@ from dash import dcc, html
 from analytics import methodology
 from analytics.segments import DEFAULT_SEGMENT_RULES
 from components import formatting as fmt
-from components import ids
+from components import ids, uplift_panel
 from components.tower_tab import graph
 
 NOT_AVAILABLE = "model not available in these results"
@@ -385,6 +385,14 @@ def _evidence() -> list:
                  "dashed lines are the baselines the model has to beat.",
         ),
         _panel("Clusters: how k was chosen", "bi-diagram-3", html.Div(id=ids.EVIDENCE_CLUSTERING)),
+        _panel(
+            "Campaign test: who responds to the offer?", "bi-people",
+            uplift_panel.form(), *uplift_panel.panel_body(),
+            lead="A randomised test (the assignment file an export with a control group writes, plus its send "
+                 "date) is measured from the transactions: the average uplift with its interval, then a model "
+                 "of who responds, judged on customers it did not see (cross-fitting) against ranking by churn "
+                 "probability. The ROI simulator can target with it (uplift source: learned).",
+        ),
     ]
 
 

@@ -17,7 +17,7 @@ from dash import dcc, html
 from analytics import methodology
 from analytics.roi import Scenario
 from components import formatting as fmt
-from components import ids
+from components import ids, uplift_panel
 from components.figures.roi import money
 
 DEFAULTS = Scenario()
@@ -30,6 +30,7 @@ SIZE_MODES = [
 UPLIFT_SOURCES = [
     {"label": "I know the uplift", "value": "given"},
     {"label": "From a past test", "value": "test"},
+    {"label": "Learned from a campaign test", "value": "learned"},
 ]
 NEEDS_MODEL = (
     "The ROI simulator needs the CLV model: each customer's probability of buying (p_no_purchase) and "
@@ -198,11 +199,13 @@ def scenarios_panel() -> html.Div:
             dcc.Loading(html.Div(id=ids.ROI_COMPARE), **_LOADING),
             html.Div(
                 [
+                    uplift_panel.control_group_controls(ids.ROI_CONTROL_SHARE, ids.ROI_CONTROL_SEED),
                     dbc.Button([html.I(className="bi bi-download me-1"), "Export comparison (CSV)"], id=ids.ROI_EXPORT,
                                color="primary", outline=True, size="sm", className="me-2"),
                     dbc.Button([html.I(className="bi bi-download me-1"), "Targeted customers (CSV)"],
                                id=ids.ROI_EXPORT_TARGETS, color="primary", outline=True, size="sm", className="me-2"),
                     dbc.Button("Clear saved scenarios", id=ids.ROI_CLEAR_SAVED, color="link", size="sm"),
+                    html.Div(id=ids.ROI_EXPORT_ERROR, className="mt-2"),
                     dcc.Download(id=ids.ROI_DOWNLOAD),
                 ],
                 className="mt-2",
@@ -276,11 +279,12 @@ def _card(key: str, label: str, value: str, caption: str, definition: str, *, ri
 
 
 def answer_cards(totals: Mapping[str, Any], monte_carlo: Mapping[str, Any], *, uplift_pp: float,
-                 versus_break_even: str, targeted: int, selected: int) -> html.Div:
+                 versus_break_even: str, targeted: int, selected: int, learned: bool = False) -> html.Div:
     """The answer: net profit, ROI, break-even uplift, P(profit > 0), incremental customers, cost per one.
 
     totals: ``Totals.to_dict()``; monte_carlo: ``MonteCarloResult.to_dict()``; uplift_pp: the assumed uplift;
-    versus_break_even: ``RoiReport.uplift_vs_break_even`` (the comparison is made in analytics).
+    versus_break_even: ``RoiReport.uplift_vs_break_even`` (the comparison is made in analytics);
+    learned: each customer has their own uplift, and break-even is a shift added to all of them.
     """
     net, roi, break_even = totals["net_profit"], totals["roi"], totals["break_even_uplift"]
     incremental, per_customer = totals["incremental_customers"], totals["cost_per_incremental_customer"]
@@ -288,6 +292,8 @@ def answer_cards(totals: Mapping[str, Any], monte_carlo: Mapping[str, Any], *, u
     break_even_text = "none" if _missing(break_even) else f"{break_even * 100:.1f} pp"
     break_even_note = {"nobody targeted": "nobody is targeted", "never": "no uplift pays for this offer"}.get(
         versus_break_even, f"you assume {uplift_pp:.1f} pp: {versus_break_even} break-even")
+    if learned and versus_break_even in ("above", "below"):
+        break_even_note = f"added to every learned uplift; the learned uplifts are {versus_break_even} break-even"
     if not targeted:
         break_even_text = "–"
     cards = [
@@ -381,6 +387,8 @@ COMPARE_ROWS: tuple[tuple[str, str, Any], ...] = (
 
 
 def _uplift_text(row: Mapping[str, Any]) -> str:
+    if row.get("uplift_source") == "learned":
+        return "learned from a campaign test, per customer"
     if row.get("uplift_source") == "test":
         return (f"test: {row['test_treated_pct']:g} % of {row['test_treated_n']:,} vs "
                 f"{row['test_control_pct']:g} % of {row['test_control_n']:,}")

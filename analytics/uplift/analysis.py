@@ -168,7 +168,8 @@ def analyse_campaign(lines: pd.DataFrame, assignment: pd.DataFrame, sent_on: obj
     table, notes = features_as_of(lines, measurement.sent_on, params)
     customers = measurement.outcomes.join(table[["segment", "churn_probability"]], how="inner")
     segment_names = tuple(sorted(table["segment"].dropna().unique()))
-    X = model_matrix(table.loc[customers.index], list(segment_names))
+    # a feature the log cannot give (e.g. products in an amount-only log) is all missing: leave it out
+    X = model_matrix(table.loc[customers.index], list(segment_names)).dropna(axis=1, how="all")
     training = X.assign(treated=customers["treated"], responded=customers["responded"])
     responders = customers.groupby("treated")["responded"].sum()
     evidence = None
@@ -223,3 +224,25 @@ def score_customers(analysis: UpliftAnalysis, table: pd.DataFrame, n_draws: int 
 
 
 
+
+
+@dataclass(frozen=True)
+class CampaignTest:
+    """What the app keeps for one analysed test: the analysis, today's customers scored for the ROI
+    simulator, and the results it belongs to (a test measured on other data must not be used)."""
+
+    results_key: str
+    analysis: UpliftAnalysis
+    scored: CustomerUplift
+
+
+def campaign_test(invoices: pd.DataFrame, customers: pd.DataFrame, assignment: pd.DataFrame, sent_on: object,
+                  window_days: object, as_of: pd.Timestamp, params: AnalysisParams, results_key: str,
+                  progress=None) -> CampaignTest:
+    """``analyse_campaign`` on the invoice table, then ``score_customers`` on the results' customer table."""
+    if progress:
+        progress("Measuring the test and fitting the uplift model on customers it does not score")
+    analysis = analyse_campaign(invoices, assignment, sent_on, window_days, as_of, params)
+    if progress:
+        progress("Scoring today's customers (with bootstrap refits for the uncertainty)")
+    return CampaignTest(results_key, analysis, score_customers(analysis, customers))

@@ -22,7 +22,7 @@ from analytics import schema as S
 from analytics.columns import ALIASES, normalise_name
 from analytics.errors import DataError
 from analytics.loading import Source, read_table
-from analytics.roi.audience import normalise_id
+from analytics.audience import normalise_id
 
 TREATMENT, CONTROL = "treatment", "control"
 GROUP = "group"
@@ -109,6 +109,28 @@ def control_group(customers: pd.DataFrame, control_fraction: float = DEFAULT_CON
         chosen = rng.permutation(positions.to_numpy())[:n_control]
         group.iloc[chosen] = CONTROL
     return group
+
+
+def with_control_group(rows: pd.DataFrame, segments: pd.Series, control_pct: object = DEFAULT_CONTROL_FRACTION * 100,
+                       seed: object = 0) -> pd.DataFrame:
+    """An exported campaign list (indexed by customer_id) with a leading ``group`` column: a seeded
+    ``control_pct`` % of each segment (``segments``, by customer) held out. Saved as CSV, it is the
+    assignment file of the campaign's test."""
+    try:
+        share = float(control_pct) / 100
+    except (TypeError, ValueError):
+        raise DataError(f"the control group share must be a percentage, got {control_pct!r}") from None
+    try:
+        number = float(seed)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not (np.isfinite(number) and number >= 0 and number == int(number)):
+        raise DataError(f"the control group seed must be a whole number >= 0, got {seed!r}")
+    strata = pd.DataFrame({"segment": segments.reindex(rows.index).astype(str)}, index=rows.index)
+    group = control_group(strata, share, seed=int(number))
+    out = rows.copy()
+    out.insert(0, GROUP, group)
+    return out
 
 
 def _fraction(value: object) -> float:

@@ -4,6 +4,10 @@ The same table the pipeline builds at the as-of date (RFM and behaviour features
 BG/NBD + Gamma-Gamma CLV columns, churn probability), but computed as if the send date were the as-of
 date: every model sees only the history before the offer, exactly as the churn label does with its
 cutoff. So a model learned on these features can score today's customers from the pipeline's table.
+
+It reads cleaned lines or their invoice table (``analytics.invoices``, what the app keeps): from the
+invoice table the product features (distinct products, category shares) are missing, and the model goes
+without them.
 """
 
 from __future__ import annotations

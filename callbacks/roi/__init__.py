@@ -7,7 +7,7 @@ scenario they describe are :mod:`.levers`; shared links are :mod:`.link`; this m
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import dash
@@ -20,7 +20,9 @@ from analytics.export import to_safe_csv
 from analytics.params import run_params
 from analytics.results import Results
 from analytics.roi import RoiReport, Scenario, compare, evaluate
-from callbacks import common
+from analytics.roi.scenario import LEARNED
+from analytics.uplift.analysis import CampaignTest
+from callbacks import common, uplift
 from callbacks.roi.levers import LEVERS, audience_options, ids_from_upload, scenario_from_levers
 from callbacks.roi.link import has_scenario, link_notes, made_on_notes, restored_levers, share_link
 from components import ids
@@ -52,9 +54,17 @@ def p0_horizon(results: Results) -> float:
     return float(clv.get("horizon_months") or run_params(results.meta).clv_horizon_months)
 
 
-def run(results: Results, scenario: Scenario) -> RoiReport:
-    """One evaluation of a scenario on the results' customers."""
-    return evaluate(results.customers, scenario, p0_horizon_months=p0_horizon(results))
+TestLoader = Callable[[], CampaignTest]
+
+
+def run(results: Results, scenario: Scenario, test: TestLoader | None = None) -> RoiReport:
+    """One evaluation of a scenario on the results' customers; ``test`` loads the measured campaign test
+    that learned uplift comes from (only called when the scenario uses it)."""
+    learned = None
+    if scenario.uplift_source == LEARNED and test is not None:
+        scored = test().scored
+        learned = (scored.uplift, scored.draws)
+    return evaluate(results.customers, scenario, p0_horizon_months=p0_horizon(results), learned=learned)
 
 
 def results_margin(settings, key: str | None) -> float | None:
@@ -83,7 +93,7 @@ def answer(report: RoiReport, href: str | None, dataset: str = "") -> dict[str, 
         "note": None,
         "cards": tab.answer_cards(totals, mc, uplift_pp=report.levers.uplift * 100,
                                   versus_break_even=report.uplift_vs_break_even, targeted=targeted,
-                                  selected=report.selected.n),
+                                  selected=report.selected.n, learned=report.scenario.uplift_source == LEARNED),
         "warnings": tab.warning_alerts(report.warnings + link_notes(link, report.scenario)
                                        + made_on_notes(href, dataset)),
         "curve": figures.profit_curve(report.curve.thinned(), report.curve.optimal_size, targeted_size=targeted,
@@ -99,22 +109,24 @@ def answer(report: RoiReport, href: str | None, dataset: str = "") -> dict[str, 
     }
 
 
-def simulate(results: Results, values: Mapping[str, Any], id_list, href: str | None) -> dict[str, Any]:
+def simulate(results: Results, values: Mapping[str, Any], id_list, href: str | None,
+             test: TestLoader | None = None) -> dict[str, Any]:
     """The answer for these levers, or a note saying what is missing or wrong (by output name)."""
     if missing_model(results.customers):
         return _empty_answer(tab.model_note(), "Needs the CLV model")
     try:
-        return answer(run(results, scenario_from_levers(values, id_list)), href, results.meta.get("source", ""))
+        return answer(run(results, scenario_from_levers(values, id_list), test), href, results.meta.get("source", ""))
     except DataError as error:
         return _empty_answer(common.error_alert(error, "This scenario cannot be computed"), "No result")
 
 
-def saved_reports(results: Results, saved: Sequence[Mapping[str, Any]]) -> tuple[list[RoiReport], list[str]]:
+def saved_reports(results: Results, saved: Sequence[Mapping[str, Any]],
+                  test: TestLoader | None = None) -> tuple[list[RoiReport], list[str]]:
     """Reports of the saved scenarios that can be computed on these results, and why the others cannot."""
     reports, problems = [], []
     for values in saved or ():
         try:
-            reports.append(run(results, Scenario.from_dict(dict(values))))
+            reports.append(run(results, Scenario.from_dict(dict(values)), test))
         except (DataError, TypeError) as error:  # TypeError: a forged entry that is not a dict of levers
             name = values.get("name", "Scenario") if isinstance(values, Mapping) else "Scenario"
             problems.append(f"{name}: {error}")
@@ -140,17 +152,21 @@ def add_saved(saved: list[dict], scenario: dict) -> list[dict]:
 
 
 def export(results: Results, which: str, saved: Sequence[Mapping[str, Any]] | None,
-           current: Mapping[str, Any] | None) -> dict:
-    """The targeted customers of the current scenario, or the comparison of the saved ones, as a CSV download."""
+           current: Mapping[str, Any] | None, test: TestLoader | None = None,
+           control_pct: Any = uplift.DEFAULT_CONTROL_PCT, seed: Any = 0) -> dict:
+    """The targeted customers of the current scenario (with a ``group`` column: a seeded control group of
+    ``control_pct`` % per segment, the next test's assignment file; DataError for a bad share or seed), or
+    the comparison of the saved ones, as a CSV download."""
     if which == ids.ROI_EXPORT_TARGETS:
         if not current:
             raise PreventUpdate
         try:
-            customers = run(results, Scenario.from_dict(dict(current))).customers
+            customers = run(results, Scenario.from_dict(dict(current)), test).customers
         except (DataError, TypeError):
             raise PreventUpdate from None  # the answer area already says why this scenario cannot be computed
-        return dcc.send_string(to_safe_csv(customers[customers["targeted"]]), "roi_targeted_customers.csv")
-    reports, _ = saved_reports(results, saved or ([current] if current else []))
+        return uplift.campaign_file(customers[customers["targeted"]], results.customers["segment"], control_pct,
+                                    seed, "roi_targeted_customers.csv")
+    reports, _ = saved_reports(results, saved or ([current] if current else []), test)
     if not reports:
         raise PreventUpdate
     return dcc.send_string(to_safe_csv(comparison_frame(reports)), "roi_scenarios.csv")
@@ -216,7 +232,8 @@ def _register_audience(app: dash.Dash, settings) -> None:
     )
     def show_lever_groups(source, size_mode):
         hidden = {"display": "none"}
-        return (hidden, None, size_mode != "top") if source == "test" else (None, hidden, size_mode != "top")
+        given, test = (hidden, None) if source == "test" else (hidden, hidden) if source == LEARNED else (None, hidden)
+        return given, test, size_mode != "top"
 
 
 def _register_link(app: dash.Dash, settings) -> None:
@@ -243,10 +260,12 @@ def _register_answer(app: dash.Dash, settings) -> None:
     @app.callback(
         output=ANSWER,
         inputs={"key": Input(ids.tab_key("roi"), "data"), "id_list": Input(ids.ROI_IDS, "data"),
+                "test_key": Input(ids.UPLIFT_KEY, "data"),
                 "levers": {key: Input(i, "value") for i, key in LEVERS}, "href": State(ids.LOCATION, "href")},
     )
-    def update(key, id_list, levers, href):
-        return simulate(common.load_results(settings, key), levers, id_list, href)
+    def update(key, id_list, test_key, levers, href):
+        return simulate(common.load_results(settings, key), levers, id_list, href,
+                        lambda: uplift.load_test(settings, test_key, key))
 
 
 def _register_saved(app: dash.Dash, settings) -> None:
@@ -267,20 +286,28 @@ def _register_saved(app: dash.Dash, settings) -> None:
         Output(ids.ROI_COMPARE, "children"),
         Input(ids.ROI_SAVED, "data"),
         Input(ids.tab_key("roi"), "data"),
+        State(ids.UPLIFT_KEY, "data"),
     )
-    def show_comparison(saved, key):
+    def show_comparison(saved, key, test_key):
         if not saved:
             return tab.comparison_placeholder(MAX_SAVED)
-        reports, problems = saved_reports(common.load_results(settings, key), saved)
+        reports, problems = saved_reports(common.load_results(settings, key), saved,
+                                          lambda: uplift.load_test(settings, test_key, key))
         frame = comparison_frame(reports) if reports else None
         return tab.comparison(frame, [r.scenario.to_query() for r in reports], problems, MAX_SAVED)
 
     @app.callback(
         Output(ids.ROI_DOWNLOAD, "data"),
+        Output(ids.ROI_EXPORT_ERROR, "children"),
         inputs={"clicks": (Input(ids.ROI_EXPORT, "n_clicks"), Input(ids.ROI_EXPORT_TARGETS, "n_clicks")),
                 "saved": State(ids.ROI_SAVED, "data"), "current": State(ids.ROI_CURRENT, "data"),
-                "key": State(ids.RESULTS_KEY, "data")},
+                "key": State(ids.RESULTS_KEY, "data"), "test_key": State(ids.UPLIFT_KEY, "data"),
+                "control_pct": State(ids.ROI_CONTROL_SHARE, "value"), "seed": State(ids.ROI_CONTROL_SEED, "value")},
         prevent_initial_call=True,
     )
-    def download(clicks, saved, current, key):
-        return export(common.load_results(settings, key), ctx.triggered_id, saved, current)
+    def download(clicks, saved, current, key, test_key, control_pct, seed):
+        try:
+            return export(common.load_results(settings, key), ctx.triggered_id, saved, current,
+                          lambda: uplift.load_test(settings, test_key, key), control_pct, seed), None
+        except DataError as error:
+            return no_update, common.error_alert(error, title="This list cannot be exported")

@@ -1,4 +1,5 @@
-"""The synthetic retailer's embedded campaign test, cleaned and analysed once per session."""
+"""The synthetic retailer's embedded campaign test, cleaned and analysed once per session (on the invoice
+table, as the app and the CLI do)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 
 from analytics import cleaning
 from analytics.datasets import embedded_campaign, load_dataset
+from analytics.invoices import invoice_table
 from analytics.uplift import analyse_campaign
 
 
@@ -21,5 +23,5 @@ def cleaned():
 
 @pytest.fixture(scope="session")
 def analysis(campaign, cleaned):
-    return analyse_campaign(cleaned.lines, campaign.assignment, campaign.sent_on, campaign.window_days,
+    return analyse_campaign(invoice_table(cleaned.lines), campaign.assignment, campaign.sent_on, campaign.window_days,
                             cleaned.as_of)

@@ -28,7 +28,8 @@ def test_qini_coefficient_ranks_perfect_above_random_above_reversed():
     good = metrics.qini_coefficient(responded, effect, treated)
     noise = metrics.qini_coefficient(responded, rng.random(n), treated)
     bad = metrics.qini_coefficient(responded, -effect, treated)
-    assert good > 0.2 and abs(noise) < 0.1 and bad < -0.2
+    # normalised by the perfect ranking, which also sorts out the noise in who responds: far below 1
+    assert good > 0.1 and abs(noise) < 0.05 and bad < -0.1
     assert metrics.uplift_at(responded, effect, treated, 0.3) == pytest.approx(0.3 * 0.85, abs=0.05)
     deciles = metrics.uplift_by_decile(responded, effect, treated)
     assert len(deciles) == 10 and deciles["uplift"].iloc[0] > deciles["uplift"].iloc[-1]

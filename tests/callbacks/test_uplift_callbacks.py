@@ -1,0 +1,104 @@
+"""Campaign-test callbacks as plain functions, on a real pipeline run of the synthetic retailer."""
+
+from __future__ import annotations
+
+import base64
+
+import dash
+import pytest
+
+from analytics import pipeline
+from analytics.datasets import load_dataset
+from analytics.errors import DataError
+from analytics.params import AnalysisParams
+from callbacks import common, uplift, uploads
+from settings import Settings
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    return Settings(cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def results_key(settings):
+    return pipeline.run_cached(lambda: load_dataset("synthetic"), AnalysisParams(), common.results_cache(settings),
+                               source_id="dataset:synthetic", source_name="synthetic")
+
+
+@pytest.fixture(scope="module")
+def test_key(settings, results_key):
+    token, sent_on, window = uplift.embedded_upload(settings, results_key)
+    assert (sent_on, window) == ("2011-10-15", 30)
+    return uplift.measure(settings, token, sent_on, window, results_key)
+
+
+def test_measured_test_fills_the_panel(settings, results_key, test_key):
+    test = uplift.load_test(settings, test_key, results_key)
+    summary, qini, deciles, model, segments = uplift.panel_outputs(test)
+    text = str(summary)
+    assert "Uplift in response rate" in text and "95 % CI" in text and "significant" in text
+    names = {trace.name for trace in qini.data}
+    assert names == {"ranked by uplift model", "ranked by churn probability", "random targeting"}
+    assert len(deciles.data) == 2 and "Qini coefficient" in str(model) and "Champions" in str(segments)
+    assert test.scored.uplift.index.equals(common.load_results(settings, results_key).customers.index)
+
+
+def test_a_second_measure_is_the_cached_one(settings, results_key, test_key):
+    token, sent_on, window = uplift.embedded_upload(settings, results_key)
+    assert uplift.measure(settings, token, sent_on, window, results_key) == test_key
+
+
+@pytest.mark.parametrize("token", [None, {"sha256": "../../etc", "filename": "x.csv"}, {"sha256": "a" * 64},
+                                   "text", {"sha256": "A" * 64, "filename": "x"}])
+def test_forged_file_tokens_are_refused(settings, results_key, token):
+    with pytest.raises(DataError, match="no assignment file yet"):
+        uplift.measure(settings, token, "2011-10-15", 30, results_key)
+
+
+@pytest.mark.parametrize("key", [None, "nope", "../x" * 3, 12, {"a": 1}])
+def test_unknown_or_forged_test_keys(settings, results_key, key):
+    with pytest.raises(DataError, match="no campaign test measured yet"):
+        uplift.load_test(settings, key, results_key)
+
+
+def test_a_test_of_other_results_is_refused(settings, test_key):
+    with pytest.raises(DataError, match="measured on other data"):
+        uplift.load_test(settings, test_key, "another-results-key")
+
+
+def test_bad_assignment_and_dates_are_messages(settings, results_key):
+    bad = uploads.store_upload(settings, "data:text/csv;base64," + base64.b64encode(b"id,arm\n1,x\n").decode(),
+                               "bad.csv")
+    with pytest.raises(DataError, match="neither treatment nor control: 'x'"):
+        uplift.measure(settings, bad, "2011-10-15", 30, results_key)
+    token, _, _ = uplift.embedded_upload(settings, results_key)
+    with pytest.raises(DataError, match="response window ends 2012-01-04"):
+        uplift.measure(settings, token, "2011-12-05", 30, results_key)
+
+
+def test_export_with_control_group_is_the_next_tests_assignment_file(settings, results_key):
+    from analytics import selection
+    from analytics.uplift import read_assignment
+
+    customers = common.load_results(settings, results_key).customers
+    rows, _ = selection.high_value_at_risk(customers, 0.3)
+    download, error = uplift.campaign_download(rows, customers["segment"], 20, 7, "at_risk.csv")
+    assert error is None and download["filename"] == "at_risk.csv"
+    assignment = read_assignment(download["content"].encode(), filename="at_risk.csv")
+    assert len(assignment) == len(rows)
+    shares = (assignment.set_index("customer_id")["group"] == "control").groupby(customers["segment"]).mean()
+    sizes = customers.loc[assignment["customer_id"], "segment"].value_counts()
+    for segment, share in shares.dropna().items():
+        assert abs(share * sizes[segment] - 0.2 * sizes[segment]) <= 0.5
+    again, _ = uplift.campaign_download(rows, customers["segment"], 20, 7, "at_risk.csv")
+    assert again["content"] == download["content"]
+
+
+@pytest.mark.parametrize(("share", "seed", "message"), [(150, 0, "between 0 and 90%"), ("lots", 0, "percentage"),
+                                                        (10, -1, "seed must be a whole number"),
+                                                        (10, "x", "seed")])
+def test_bad_control_group_settings_are_messages(settings, results_key, share, seed, message):
+    customers = common.load_results(settings, results_key).customers
+    download, error = uplift.campaign_download(customers.head(20), customers["segment"], share, seed, "x.csv")
+    assert download is dash.no_update and message in str(error)
