@@ -1,7 +1,7 @@
 """Campaign test panel: receive the assignment file, measure the test in a background job, show it.
 
-The browser holds two small tokens: the uploaded file's (sha256 + name; the bytes stay on the server, as for
-transaction uploads) and the cache key of the analysed test, which the ROI tab reads for learned uplift.
+The browser holds two small tokens: the uploaded file's (the upload id and name; the bytes stay on the server,
+as for transaction uploads) and the cache key of the analysed test, which the ROI tab reads for learned uplift.
 """
 
 from __future__ import annotations
@@ -29,17 +29,8 @@ from components import ids, uplift_panel
 from components.figures import uplift as figures
 
 logger = logging.getLogger(__name__)
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _KEY = re.compile(r"[0-9a-zA-Z:_-]{8,200}")
 DEFAULT_CONTROL_PCT = DEFAULT_CONTROL_FRACTION * 100
-
-
-def file_token(token) -> dict:
-    """A file token sent back by the browser, checked before it names anything on the server."""
-    if not (isinstance(token, dict) and isinstance(token.get("sha256"), str) and _SHA256.fullmatch(token["sha256"])
-            and isinstance(token.get("filename"), str) and 0 < len(token["filename"]) < 256):
-        raise DataError("no assignment file yet: drop one on the upload area (or use the embedded test)")
-    return {"sha256": token["sha256"], "filename": token["filename"]}
 
 
 def load_test(settings, key, results_key) -> CampaignTest:
@@ -57,15 +48,17 @@ def load_test(settings, key, results_key) -> CampaignTest:
 def measure(settings, token, sent_on, window_days, results_key, progress=None) -> str:
     """Analyse the test (or take it from the cache) and return its key."""
     results = common.load_results(settings, results_key)
-    token = file_token(token)
+    if not token:
+        raise DataError("no assignment file yet: drop one on the upload area (or use the embedded test)")
+    upload_id, data, name = uploads.uploaded_file(settings, token)  # checks a forged or stale token
     cache = common.results_cache(settings)
-    key = fingerprint("uplift", results_key, token["sha256"], str(sent_on), str(window_days), analytics.__version__)
+    key = fingerprint("uplift", results_key, upload_id, str(sent_on), str(window_days), analytics.__version__)
 
     def compute() -> CampaignTest:
         invoices = cache.get(pipeline.invoices_key(results_key))
         if invoices is None:
             raise DataError("the transactions behind these results are no longer cached: run the analysis again")
-        assignment = read_assignment(uploads.stored_path(settings, token), filename=token["filename"])
+        assignment = read_assignment(data, filename=name)
         params = AnalysisParams(**results.meta["params"])
         return campaign_test(invoices, results.customers, assignment, sent_on, window_days, results.as_of,
                              params, results_key, progress)

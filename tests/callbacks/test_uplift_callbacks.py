@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 
-import dash
 import pytest
 
 from analytics import pipeline
@@ -49,10 +48,11 @@ def test_a_second_measure_is_the_cached_one(settings, results_key, test_key):
     assert uplift.measure(settings, token, sent_on, window, results_key) == test_key
 
 
-@pytest.mark.parametrize("token", [None, {"sha256": "../../etc", "filename": "x.csv"}, {"sha256": "a" * 64},
-                                   "text", {"sha256": "A" * 64, "filename": "x"}])
-def test_forged_file_tokens_are_refused(settings, results_key, token):
-    with pytest.raises(DataError, match="no assignment file yet"):
+@pytest.mark.parametrize(("token", "message"), [
+    (None, "no assignment file yet"), ({"upload_id": "../../etc", "filename": "x.csv"}, "upload"),
+    ({"upload_id": "a" * 64}, "upload"), ("text", "no file uploaded yet")])
+def test_forged_file_tokens_are_refused(settings, results_key, token, message):
+    with pytest.raises(DataError, match=message):
         uplift.measure(settings, token, "2011-10-15", 30, results_key)
 
 
@@ -83,15 +83,15 @@ def test_export_with_control_group_is_the_next_tests_assignment_file(settings, r
 
     customers = common.load_results(settings, results_key).customers
     rows, _ = selection.high_value_at_risk(customers, 0.3)
-    download, error = uplift.campaign_download(rows, customers["segment"], 20, 7, "at_risk.csv")
-    assert error is None and download["filename"] == "at_risk.csv"
+    download = uplift.campaign_file(rows, customers["segment"], 20, 7, "at_risk.csv")
+    assert download["filename"] == "at_risk.csv"
     assignment = read_assignment(download["content"].encode(), filename="at_risk.csv")
     assert len(assignment) == len(rows)
     shares = (assignment.set_index("customer_id")["group"] == "control").groupby(customers["segment"]).mean()
     sizes = customers.loc[assignment["customer_id"], "segment"].value_counts()
     for segment, share in shares.dropna().items():
         assert abs(share * sizes[segment] - 0.2 * sizes[segment]) <= 0.5
-    again, _ = uplift.campaign_download(rows, customers["segment"], 20, 7, "at_risk.csv")
+    again = uplift.campaign_file(rows, customers["segment"], 20, 7, "at_risk.csv")
     assert again["content"] == download["content"]
 
 
@@ -100,5 +100,5 @@ def test_export_with_control_group_is_the_next_tests_assignment_file(settings, r
                                                         (10, "x", "seed")])
 def test_bad_control_group_settings_are_messages(settings, results_key, share, seed, message):
     customers = common.load_results(settings, results_key).customers
-    download, error = uplift.campaign_download(customers.head(20), customers["segment"], share, seed, "x.csv")
-    assert download is dash.no_update and message in str(error)
+    with pytest.raises(DataError, match=message):
+        uplift.campaign_file(customers.head(20), customers["segment"], share, seed, "x.csv")
