@@ -22,8 +22,8 @@ from analytics.errors import DataError
 from analytics.export import to_safe_csv
 from analytics.params import AnalysisParams
 from analytics.uplift import DEFAULT_CONTROL_FRACTION, read_assignment
-from analytics.uplift.assignment import with_control_group
 from analytics.uplift.analysis import CampaignTest, campaign_test
+from analytics.uplift.assignment import with_control_group
 from callbacks import common, uploads
 from components import ids, uplift_panel
 from components.figures import uplift as figures
