@@ -115,7 +115,9 @@ def with_control_group(rows: pd.DataFrame, segments: pd.Series, control_pct: obj
                        seed: object = 0) -> pd.DataFrame:
     """An exported campaign list (indexed by customer_id) with a leading ``group`` column: a seeded
     ``control_pct`` % of each segment (``segments``, by customer) held out. Saved as CSV, it is the
-    assignment file of the campaign's test."""
+    assignment file of the campaign's test. An empty share or seed (a cleared box) takes the default."""
+    control_pct = DEFAULT_CONTROL_FRACTION * 100 if control_pct in (None, "") else control_pct
+    seed = 0 if seed in (None, "") else seed
     try:
         share = float(control_pct) / 100
     except (TypeError, ValueError):
