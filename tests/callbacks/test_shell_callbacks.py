@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dash
 
-from callbacks.shell import _drawer, route_key
+from callbacks.shell import draw_tabs, route_key
 from components import ids
 from components.layout import LAZY_BODIES, LAZY_TABS
 from settings import Settings
@@ -34,8 +34,13 @@ def test_no_callback_sends_a_drawn_tab_body_back(tmp_path):
 
 
 def test_a_tab_is_drawn_on_its_first_visit_only():
-    draw = _drawer("explorer", LAZY_BODIES["explorer"])
-    body, drawn = draw("explorer", False)
-    assert drawn is True and body is not None
-    assert draw("explorer", True) == (dash.no_update, dash.no_update)
-    assert draw("tower", False) == (dash.no_update, dash.no_update)
+    tabs = list(LAZY_BODIES)
+    explorer = tabs.index("explorer")
+    drawn = draw_tabs("explorer", *[False] * len(tabs))
+    bodies, flags = drawn[:len(tabs)], drawn[len(tabs):]
+    assert bodies[explorer] is not None and bodies[explorer] is not dash.no_update and flags[explorer] is True
+    assert all(b is dash.no_update and f is dash.no_update
+               for i, (b, f) in enumerate(zip(bodies, flags)) if i != explorer)
+    nothing = [dash.no_update] * 2 * len(tabs)
+    assert draw_tabs("explorer", *[i == explorer for i in range(len(tabs))]) == nothing  # drawn once, kept
+    assert draw_tabs("data", *[False] * len(tabs)) == nothing  # the Data tab is not lazy
