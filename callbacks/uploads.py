@@ -124,7 +124,8 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(
         output=UPLOAD_OUTPUTS,
-        inputs={"contents": Input(ids.UPLOAD, "contents"), "filename": State(ids.UPLOAD, "filename")},
+        # the name is an Input too: the same bytes under another name are an upload (their contents are equal)
+        inputs={"contents": Input(ids.UPLOAD, "contents"), "filename": Input(ids.UPLOAD, "filename")},
         prevent_initial_call=True,
     )
     def receive_upload(contents, filename):

@@ -29,3 +29,16 @@ def test_a_file_over_the_limit_is_refused_in_the_browser_with_the_stated_limit(d
     dash_duo.wait_for_contains_text("#upload-error", "big.csv is 1.1 MB; the limit is 1 MB", timeout=10)
     assert dash_duo.find_element("#upload-name").text == ""  # nothing was sent
     assert console_errors(dash_duo) == []
+
+
+def test_the_same_bytes_under_another_name_show_that_name(dash_duo, make_app, tmp_path):
+    open_app(dash_duo, make_app(default_dataset="cdnow_sample"))
+    switch_tab(dash_duo, "Data")
+    rows = ["InvoiceNo,InvoiceDate,CustomerID,Quantity,UnitPrice"]
+    rows += [f"{i},2023-{1 + i % 12:02d}-{1 + i % 28:02d},{i % 60},1,{2 + i % 5}.5" for i in range(600)]
+    for name in ("first.csv", "second name.csv"):
+        path = tmp_path / name
+        path.write_text("\n".join(rows) + "\n")
+        dash_duo.find_element("#upload input[type=file]").send_keys(str(path))
+        dash_duo.wait_for_contains_text("#dataset-summary", name, timeout=120)
+    assert console_errors(dash_duo) == []
