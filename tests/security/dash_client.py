@@ -13,6 +13,8 @@ def callback_key(app, *output_ids: str) -> str:
         return {part.split("@")[0] for part in key.strip(".").split("...")}
 
     found = [key for key in app.callback_map if set(output_ids) <= parts(key)]
+    if len(found) > 1:  # another callback sets the same outputs with allow_duplicate: the original one
+        found = [key for key in found if "@" not in key]
     assert len(found) == 1, (output_ids, found)
     return found[0]
 
