@@ -32,7 +32,7 @@ from analytics.errors import DataError
 from analytics.export import to_safe_csv
 from analytics.loading import read_transactions
 from analytics.params import AnalysisParams
-from analytics.results import Results, json_safe, model_metrics
+from analytics.results import Results
 
 if TYPE_CHECKING:
     from analytics.database import DatabaseSource
@@ -84,7 +84,10 @@ def summary_of(results: Results, source: str) -> dict[str, Any]:
 
     return {
         "source": source,
-        **results.meta,
+        "as_of": results.as_of.isoformat(),
+        "params": results.params.to_dict(),
+        "analytics_version": results.analytics_version,
+        "timings_s": dict(results.timings_s),
         "counts": {
             "rows_in": results.quality["rows_in"],
             "rows_kept": results.quality["rows_out"],
@@ -100,7 +103,7 @@ def summary_of(results: Results, source: str) -> dict[str, Any]:
             "scikit-learn": sklearn.__version__,
             "lifetimes": lifetimes.__version__,
         },
-        "models": json_safe(model_metrics(results.models)),
+        "models": results.model_summaries(),
     }
 
 
@@ -201,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             label = args.input
             transactions = load_input(args.input, _mapping(args.map) or None)
-        results = pipeline.run(transactions, params)
+        results = pipeline.run(transactions, params, source_name=label)
         write_outputs(results, label, Path(args.out))
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from analytics import schema
 from analytics.audience import AT_RISK_CHURN_PROBABILITY, is_at_risk
-from analytics.params import run_params
+from analytics.clv.record import ClvRecord
 from analytics.results import Results
 
 AT_RISK_SEGMENTS: tuple[str, ...] = ("At Risk", "Can't Lose Them", "About To Sleep")
@@ -70,26 +70,6 @@ def _month(stamp: pd.Timestamp) -> str:
     return f"{stamp:%b %Y}"
 
 
-# -- parameters of the run -----------------------------------------------------------------------------------
-
-
-def churn_window_days(results: Results) -> int:
-    """The churn window of the run, days (the churn model's own when it reports one)."""
-    churn = results.models.get("churn") or {}
-    return int(churn.get("window_days") or run_params(results.meta).churn_window_days)
-
-
-def clv_settings(results: Results) -> dict[str, float]:
-    """CLV horizon (months), margin (fraction) and monthly discount rate (fraction) of the run."""
-    params = run_params(results.meta)
-    clv = results.models.get("clv") or {}
-    return {
-        "horizon_months": int(clv.get("horizon_months") or params.clv_horizon_months),
-        "margin": float(clv.get("margin") or params.margin),
-        "discount": float(params.monthly_discount_rate),
-    }
-
-
 # -- the computations --------------------------------------------------------------------------------------
 
 
@@ -112,7 +92,7 @@ def at_risk_rule(basis: str, window_days: int) -> str:
 def at_risk_summary(results: Results) -> dict[str, Any]:
     """How many customers are at risk and by which rule (the CLI's summary and the tower say the same)."""
     at_risk, basis = at_risk_mask(results.customers)
-    return {"customers": int(at_risk.sum()), "basis": basis, "rule": at_risk_rule(basis, churn_window_days(results))}
+    return {"customers": int(at_risk.sum()), "basis": basis, "rule": at_risk_rule(basis, results.params.churn_window_days)}
 
 
 def complete_months(monthly: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -180,12 +160,12 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
     """
     customers = results.customers
     as_of = results.as_of
-    window = churn_window_days(results)
-    clv = clv_settings(results)
+    window = results.params.churn_window_days
+    params = results.params
     n = len(customers)
     last_day = as_of - pd.Timedelta(days=1)
     quality = results.quality
-    excluded = int(quality.get("n_customers_excluded", len(quality.get("customers_excluded", []))))
+    excluded = int(quality["n_customers_excluded"])
     items = [
         _kpi(
             "customers", "Customers", n, "count",
@@ -252,11 +232,11 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
 
     has_clv = "clv" in customers.columns and customers["clv"].notna().any()
     clv_values = pd.to_numeric(customers["clv"], errors="coerce") if has_clv else None
-    forecast = (results.models.get("clv") or {}).get("forecast")
+    forecast = results.clv.forecast if isinstance(results.clv, ClvRecord) else None
     model_label = forecast.label if forecast is not None else "BG/NBD"
-    clv_def = (f"predicted customer lifetime value over the next {clv['horizon_months']} months: expected "
+    clv_def = (f"predicted customer lifetime value over the next {params.clv_horizon_months} months: expected "
                f"purchases ({model_label}) × expected spend per purchase × margin "
-               f"{clv['margin']:.0%}, discounted at {clv['discount']:.1%} a month")
+               f"{params.margin:.0%}, discounted at {params.monthly_discount_rate:.1%} a month")
     equity_interval = (forecast is not None and np.isfinite(forecast.equity_low)
                        and np.isfinite(forecast.equity_high))
     items.append(
@@ -274,7 +254,7 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
             + (f" The 80 % interval of the total: {forecast.equity_note}." if has_clv and equity_interval else ""),
             ((f"80 % interval {_money(forecast.equity_low)}–{_money(forecast.equity_high)} · "
               if equity_interval else "")
-             + f"next {clv['horizon_months']} months, margin {clv['margin']:.0%}, discounted" if has_clv
+             + f"next {params.clv_horizon_months} months, margin {params.margin:.0%}, discounted" if has_clv
              else NEEDS_CLV),
         )
     )
@@ -311,7 +291,7 @@ def _risk_sentence(results: Results) -> str | None:
     n = int(at_risk.sum())
     if not len(customers):
         return None
-    window = churn_window_days(results)
+    window = results.params.churn_window_days
     who = (f"{n:,} customers ({_pct(n / len(customers))}) are likely to stop buying within {window} days "
            f"(churn probability ≥ {AT_RISK_CHURN_PROBABILITY * 100:.0f} %)" if basis == "churn" else
            f"{n:,} customers ({_pct(n / len(customers))}) sit in the {', '.join(AT_RISK_SEGMENTS[:-1])} or "
@@ -319,7 +299,7 @@ def _risk_sentence(results: Results) -> str | None:
     if "clv" in customers.columns and customers["clv"].notna().any():
         clv = pd.to_numeric(customers["clv"], errors="coerce")
         total = clv.sum()
-        horizon = clv_settings(results)["horizon_months"]
+        horizon = results.params.clv_horizon_months
         share = f", {_pct(clv[at_risk].sum() / total)} of the base's" if total > 0 else ""
         return f"{who}; they carry {_money(clv[at_risk].sum())} of predicted {horizon}-month CLV{share}."
     revenue = customers["monetary"].clip(lower=0)
@@ -358,7 +338,7 @@ def _month_sentence(results: Results) -> str | None:
 def _retention_sentence(results: Results, lines: pd.DataFrame | None) -> str | None:
     if lines is None:
         return None
-    window = churn_window_days(results)
+    window = results.params.churn_window_days
     retention = window_retention(lines, results.as_of, window, results.customers.index)
     if not retention["previous"]:
         return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -74,9 +73,3 @@ class AnalysisParams:
         """Build from a (possibly partial) dict; unknown keys are an error, named."""
         reject_unknown(values, (f.name for f in fields(cls)), "parameter")
         return cls(**values)
-
-
-def run_params(meta: Mapping[str, Any]) -> AnalysisParams:
-    """The parameters a run recorded in its meta (``meta["params"]``), the defaults for any it does not name:
-    the one place a default is read, so no caller repeats 12 months, a 0.3 margin or a 90-day window."""
-    return AnalysisParams.from_dict(dict(meta.get("params") or {}))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -18,11 +18,13 @@ import analytics
 from analytics import cleaning, features, journeys, schema, segments, trends
 from analytics.cache import ResultsCache, fingerprint, fingerprint_frame
 from analytics.churn import ChurnModel
-from analytics.clustering import CustomerClustering, cluster_profile
+from analytics.churn.models import ChurnRecord
+from analytics.clustering import ClusteringRecord, CustomerClustering
 from analytics.clv import holdout_validation
 from analytics.clv.forecast import forecast_value
+from analytics.clv.record import ClvRecord
 from analytics.clv.tournament import CANDIDATES, Tournament, run_tournament
-from analytics.errors import DataError
+from analytics.errors import DataError, ModelFailure
 from analytics.invoices import invoice_table
 from analytics.params import AnalysisParams
 from analytics.results import Results
@@ -30,6 +32,7 @@ from analytics.results import Results
 Progress = Callable[[float, str], None]
 # memo(stage name, the parameters the stage depends on, compute) -> the stage's output, cached or computed
 Memo = Callable[[str, tuple, Callable[[], Any]], Any]
+Record = TypeVar("Record")
 
 
 def _silent(fraction: float, message: str) -> None:
@@ -85,19 +88,11 @@ HOLDOUT_MAX_DAYS = 182
 HOLDOUT_MIN_DAYS = 28
 
 
-def _clustering(table: pd.DataFrame, params: AnalysisParams) -> tuple[pd.DataFrame, dict]:
+def _clustering(table: pd.DataFrame, params: AnalysisParams) -> tuple[pd.DataFrame, ClusteringRecord]:
     model = CustomerClustering(method=params.cluster_method, k=params.cluster_k,
                                k_range=(params.k_min, params.k_max)).fit(table)
     columns = pd.DataFrame({"cluster": model.labels_, "cluster_name": model.labels_.map(model.names_)})
-    return columns, {
-        "method": params.cluster_method,
-        "k": int(model.k_),
-        "k_reason": model.k_reason_,
-        "selection": model.selection_.reset_index(),
-        "names": model.names_,
-        "centers": model.centers_,
-        "n_sample": int(model.n_sample_),
-    }
+    return columns, model.record()
 
 
 def holdout_window(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.Timestamp:
@@ -111,11 +106,12 @@ def _tournament(lines: pd.DataFrame, as_of: pd.Timestamp) -> Tournament:
     return run_tournament(lines, holdout_window(lines, as_of), as_of)
 
 
-def _clv(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisParams, tournament: Tournament | None,
-         tournament_error: str | None) -> tuple[pd.DataFrame, dict]:
+def _clv(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisParams,
+         tournament: Tournament | ModelFailure) -> tuple[pd.DataFrame, ClvRecord]:
     """CLV from the user's model, else the tournament's winner (BG/NBD when the tournament could not run)."""
-    chosen = params.clv_model or (tournament.winner if tournament is not None else "bgnbd")
-    window_days = int(round(tournament.duration_holdout_days)) if tournament is not None else \
+    ran = isinstance(tournament, Tournament)
+    chosen = params.clv_model or (tournament.winner if ran else "bgnbd")
+    window_days = int(round(tournament.duration_holdout_days)) if ran else \
         (as_of - holdout_window(lines, as_of)).days
     failures = []
     # a model that cannot forecast the whole base falls back to BG/NBD, then the naive rate (said on screen)
@@ -130,68 +126,29 @@ def _clv(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisParams, tourn
             failures.append(f"{CANDIDATES[model]}: {error}")
     else:
         raise DataError("no CLV model could forecast these data (" + "; ".join(failures) + ")")
-    chosen = forecast.model
-    record = {
-        "unit": "days",
-        "horizon_months": params.clv_horizon_months,
-        "margin": params.margin,
-        "monthly_discount_rate": params.monthly_discount_rate,
-        "model": chosen,
-        "model_label": CANDIDATES[chosen],
-        "chosen_by": "user" if params.clv_model else "tournament",
-        "forecast": forecast,
-        "purchase_model": forecast.purchase_model,
-        "gamma_gamma": forecast.gamma_gamma,
-        "tournament": tournament,
-        "tournament_error": tournament_error,
-        "fallback_note": "; ".join(failures),
-    }
     try:
         validation = holdout_validation(lines, holdout_window(lines, as_of), as_of, unit="D")
-        record["validation"] = {
-            "calibration_end": validation.calibration_end,
-            "observation_end": validation.observation_end,
-            "metrics": validation.metrics,
-            "by_frequency": validation.by_frequency,
-            "tracking": validation.tracking,
-            "model": validation.model,
-        }
     except DataError as error:
-        record["validation_error"] = str(error)
-    return columns, record
+        validation = ModelFailure(str(error))
+    return columns, ClvRecord(time_unit="days", chosen_by="user" if params.clv_model else "tournament",
+                              forecast=forecast,
+                              tournament=tournament, fallback_note="; ".join(failures), validation=validation)
 
 
 def _churn(lines: pd.DataFrame, as_of: pd.Timestamp, table: pd.DataFrame,
-           params: AnalysisParams) -> tuple[pd.DataFrame, dict]:
+           params: AnalysisParams) -> tuple[pd.DataFrame, ChurnRecord]:
     model = ChurnModel(window_days=params.churn_window_days).fit(lines, as_of, current_features=table)
-    return model.scores_, {
-        "model": model.summary_["model"],
-        "model_label": model.summary_["model_label"],
-        "choice_reason": model.summary_.get("choice_reason", ""),
-        "heuristic": model.heuristic_,
-        "reason": model.reason_,
-        "window_days": params.churn_window_days,
-        "cutoff": model.cutoff_,
-        "n_labelled": int(model.n_labelled_),
-        "n_churned": int(model.n_churned_),
-        "metrics": model.metrics_,
-        "curves": model.curves_,
-        "odds_ratios": model.odds_ratios_,
-        "feature_importance": model.feature_importance_,
-        "notes": dict(model.notes_),
-    }
+    return model.scores_, model.record()
 
 
-def _model_stage(fit, name: str, models: dict, memo: Memo, depends_on: tuple) -> pd.DataFrame | None:
-    """Run one model (or take it from the stage cache); a model that cannot be fitted on these data is
-    reported, not fatal."""
+def _model_stage(fit: Callable[[], tuple[pd.DataFrame, Record]], name: str, memo: Memo,
+                 depends_on: tuple) -> tuple[pd.DataFrame | None, Record | ModelFailure]:
+    """Run one model (or take it from the stage cache): its customer columns and its record; a model that
+    cannot be fitted on these data is reported in its record's place, not fatal."""
     try:
-        columns, record = memo(name, depends_on, fit)
+        return memo(name, depends_on, fit)
     except DataError as error:
-        models[name] = {"error": str(error)}
-        return None
-    models[name] = record
-    return columns
+        return None, ModelFailure(str(error))
 
 
 # Share of a cold run's CPU time each step takes (measured on the 1M-line synthetic log), so that the progress
@@ -209,7 +166,7 @@ def step_start(name: str) -> float:
 
 
 def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, progress: Progress = _silent,
-            memo: Memo = _no_memo, invoices: pd.DataFrame | None = None) -> Results:
+            memo: Memo = _no_memo, invoices: pd.DataFrame | None = None, source_name: str = "") -> Results:
     """Every model on cleaned lines (and their ``invoice_table``, computed unless given). Progress fractions
     run from ``step_start("features")`` to 1."""
     timings: dict[str, float] = {}
@@ -228,33 +185,30 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     table = table.join(scores)
     table["segment"] = segments.assign_segments(scores)
     table["action"] = table["segment"].map(segments.segment_actions())
-    models: dict[str, dict] = {}
     stage("clustering", "Clustering customers")
-    found = [_model_stage(lambda: _clustering(table, params), "clustering", models, memo,
-                          (params.cluster_method, params.cluster_k, params.k_min, params.k_max))]
+    cluster_columns, clustering = _model_stage(lambda: _clustering(table, params), "clustering", memo,
+                                               (params.cluster_method, params.cluster_k, params.k_min,
+                                                params.k_max))
     stage("clv_tournament", "CLV tournament: every purchase model on the same held-out window")
-    tournament, tournament_error = None, None
+    tournament: Tournament | ModelFailure
     try:
         # the tournament depends on the data only, so changing the margin or the model reuses it
         tournament = memo("clv_tournament", (), lambda: _tournament(invoices, as_of))
     except DataError as error:
-        tournament_error = str(error)
+        tournament = ModelFailure(str(error))
     stage("clv", "Forecasting purchases, spend and CLV with 80 % intervals")
-    found.append(_model_stage(lambda: _clv(invoices, as_of, params, tournament, tournament_error), "clv", models,
-                              memo,
-                              (params.clv_horizon_months, params.margin, params.monthly_discount_rate,
-                               params.clv_model)))
+    clv_columns, clv = _model_stage(lambda: _clv(invoices, as_of, params, tournament), "clv", memo,
+                                    (params.clv_horizon_months, params.margin, params.monthly_discount_rate,
+                                     params.clv_model))
     stage("churn", "Fitting and validating the churn model")
-    found.append(_model_stage(lambda: _churn(lines, as_of, table, params), "churn", models, memo,
-                              (params.churn_window_days,)))
-    for columns in found:
+    churn_columns, churn = _model_stage(lambda: _churn(lines, as_of, table, params), "churn", memo,
+                                        (params.churn_window_days,))
+    for columns in (cluster_columns, clv_columns, churn_columns):
         if columns is not None:
             table = table.join(columns)
-    if "cluster" in table:
-        models["clustering"]["profile"] = cluster_profile(table, table["cluster"], models["clustering"]["names"])
     stage("journeys", "Tracing segment journeys quarter by quarter")
     history = memo("journeys", (), lambda: journeys.journey_history(invoices, as_of, period="Q"))
-    models["journeys"] = {"period": "Q", "inactive_days": journeys.DEFAULT_INACTIVE_DAYS, "history": history}
+    journey = journeys.JourneyHistory(period="Q", inactive_days=journeys.DEFAULT_INACTIVE_DAYS, history=history)
     table = table.join(journeys.customer_journey(history)[["previous_segment", "current_segment", "last_change"]])
     stage("trends", "Summarising monthly activity and cohorts")
     monthly = trends.monthly_activity(invoices)
@@ -264,27 +218,30 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     durations = {name: round(stamps[i + 1][1] - t, 3) for i, (name, t) in enumerate(stamps[:-1])}
     return Results(
         key=key,
+        source=source_name,
+        as_of=as_of,
+        params=params,
         customers=table,
         quality=cleaned.report.to_dict(),
         monthly=monthly,
         cohorts=cohorts,
-        models=models,
-        meta={
-            "as_of": as_of.isoformat(),
-            "params": params.to_dict(),
-            "analytics_version": analytics.__version__,
-            "timings_s": durations,
-            "customers": int(len(table)),
-        },
+        clustering=clustering,
+        clv=clv,
+        churn=churn,
+        journeys=journey,
+        analytics_version=analytics.__version__,
+        timings_s=durations,
     )
 
 
-def run(transactions: pd.DataFrame, params: AnalysisParams | None = None, progress: Progress = _silent) -> Results:
+def run(transactions: pd.DataFrame, params: AnalysisParams | None = None, progress: Progress = _silent,
+        source_name: str = "") -> Results:
     """Clean the canonical transactions and run every model, reporting ``progress(fraction, message)``."""
     params = params or AnalysisParams()
     progress(step_start("cleaning"), "Cleaning transactions")
     cleaned = _clean(transactions, params)
-    return analyse(cleaned, params, results_key(cleaned.lines, params), progress)
+    return analyse(cleaned, params, results_key(cleaned.lines, params, source_name), progress,
+                   source_name=source_name)
 
 
 def cached_key(cache: ResultsCache, source_id: str, params: AnalysisParams) -> str | None:
@@ -317,8 +274,7 @@ def run_cached(
     def compute() -> Results:
         invoices = invoice_table(cleaned.lines)
         results = analyse(cleaned, params, key, progress,
-                          stage_memo(cache, cleaned.lines, cleaned.as_of, data=data), invoices)
-        results.meta["source"] = source_name
+                          stage_memo(cache, cleaned.lines, cleaned.as_of, data=data), invoices, source_name)
         cache.set(invoices_key(key), invoices)
         return results
 

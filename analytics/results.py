@@ -1,40 +1,61 @@
-"""What a pipeline run produces: plain tables and parameters that pickle into the cache."""
+"""What a pipeline run produces: plain tables and each model's typed record, pickled into the cache."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analytics.churn.models import ChurnRecord
+from analytics.clustering import ClusteringRecord
+from analytics.clv.record import ClvRecord
+from analytics.errors import ModelFailure
+from analytics.journeys import JourneyHistory
+from analytics.params import AnalysisParams
 
-@dataclass
+__all__ = ["ModelFailure", "Results", "json_safe"]
+
+
+@dataclass(frozen=True, eq=False)
 class Results:
-    """One analysis of one dataset with one set of parameters.
+    """One analysis of one dataset with one set of parameters; immutable once built (the app shares one
+    instance across threads).
 
     key: cache key (fingerprint of the cleaned data, the parameters and the analytics version).
+    source: what the data are called (file or dataset name), as the page shows it.
     customers: one row per modelled customer (features, RFM scores, segment, cluster, CLV, churn columns).
     quality: the cleaning report as a JSON-safe dict.
     monthly: monthly activity (see analytics.trends.monthly_activity).
     cohorts: cohort retention shares (see analytics.trends.cohort_retention).
-    models: per model family ("clustering", "clv", "churn"), its parameters, diagnostics and metrics
-        (DataFrames and plain values only, never fitted estimator objects).
-    meta: source name, as-of date, parameters, versions, timings.
+    clustering, clv, churn: each model family's record, or a ModelFailure saying why it could not be fitted
+        (plain values and tables only, never fitted estimator objects).
+    journeys: the segment journey history at the default settings.
+    timings_s: seconds per pipeline stage.
     """
 
     key: str
+    source: str
+    as_of: pd.Timestamp
+    params: AnalysisParams
     customers: pd.DataFrame
-    quality: dict[str, Any]
+    quality: Mapping[str, Any]
     monthly: pd.DataFrame
     cohorts: pd.DataFrame
-    models: dict[str, dict[str, Any]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
+    clustering: ClusteringRecord | ModelFailure
+    clv: ClvRecord | ModelFailure
+    churn: ChurnRecord | ModelFailure
+    journeys: JourneyHistory
+    analytics_version: str
+    timings_s: Mapping[str, float] = field(default_factory=dict)
 
-    @property
-    def as_of(self) -> pd.Timestamp:
-        return pd.Timestamp(self.meta["as_of"])
+    def model_summaries(self) -> dict[str, Any]:
+        """Each model's summary (parameters, diagnostics and metrics; no per-customer or plot tables), JSON-safe."""
+        return json_safe({"clustering": self.clustering.summary(), "clv": self.clv.summary(),
+                          "churn": self.churn.summary(), "journeys": self.journeys.summary()})
 
 
 def json_safe(value: Any) -> Any:
@@ -57,27 +78,3 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
-
-
-# What each model's summary keeps: parameters, fit diagnostics and metrics, not per-customer or plot tables.
-_SUMMARY_KEYS = {
-    "clustering": ("method", "k", "k_reason", "selection", "names", "error"),
-    "clv": ("unit", "horizon_months", "margin", "monthly_discount_rate", "model", "model_label", "chosen_by",
-            "purchase_model", "gamma_gamma", "validation", "validation_error", "tournament", "tournament_error",
-            "error"),
-    "churn": ("model", "model_label", "choice_reason", "heuristic", "reason", "window_days", "cutoff", "n_labelled", "n_churned",
-              "metrics", "odds_ratios", "notes", "error"),
-    "journeys": ("period", "inactive_days", "error"),
-}
-_VALIDATION_KEYS = ("calibration_end", "observation_end", "metrics", "by_frequency")
-
-
-def model_metrics(models: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The part of ``Results.models`` worth writing to a summary file."""
-    out = {}
-    for name, record in models.items():
-        kept = {k: v for k, v in record.items() if k in _SUMMARY_KEYS.get(name, ())}
-        if isinstance(kept.get("validation"), dict):
-            kept["validation"] = {k: v for k, v in kept["validation"].items() if k in _VALIDATION_KEYS}
-        out[name] = kept
-    return out

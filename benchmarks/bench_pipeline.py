@@ -44,7 +44,7 @@ def run_case(path: Path, cache_dir: Path) -> dict:
         "warm_s": round(warm_s, 3),
         "warm_by_content_s": round(by_content_s, 2),
         "peak_mb": round(peak_rss_mb()),
-        "stages_s": results.meta["timings_s"],
+        "stages_s": dict(results.timings_s),
     }
 
 

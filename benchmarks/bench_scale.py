@@ -120,7 +120,7 @@ def run_engine(path: str, started: float) -> dict:
         "load_s": round(loaded["s"], 2),
         "cpu_s": cpu_s(),
         "peak_mb": round(peak_rss_mb()),
-        "stages_s": results.meta["timings_s"],
+        "stages_s": dict(results.timings_s),
     }
 
 

@@ -154,9 +154,9 @@ def main() -> None:
     print(f"Holdout: calibration before {validation.calibration_end:%Y-%m-%d}, holdout "
           f"{validation.calibration_end:%Y-%m-%d} to {validation.observation_end:%Y-%m-%d} "
           f"({validation.duration_holdout:.0f} days), {len(validation.customers):,} calibration customers")
-    print("  calibration fit: " + ", ".join(f"{k} = {v:.4g}" for k, v in model["params"].items())
-          + f"; penalizer used {model['penalizer_used']:g}; attempts "
-          + "; ".join(f"{a['method']} {'ok' if a['converged'] else 'failed'}" for a in model["fit_attempts"]))
+    print("  calibration fit: " + ", ".join(f"{k} = {v:.4g}" for k, v in model.params.items())
+          + f"; penalizer used {model.penalizer_used:g}; attempts "
+          + "; ".join(f"{a['method']} {'ok' if a['converged'] else 'failed'}" for a in model.fit_attempts))
     print(validation.metrics.round(3).to_string())
     print()
     print("  Mean holdout repeat purchases by calibration frequency:")

@@ -50,9 +50,16 @@ def results_cache(settings: Settings) -> ResultsCache | RedisResultsCache:
     return _cache_at(*_location(settings))
 
 
+class _NotYet(Exception):
+    """No results under this key (yet): raised, not returned, so that lru_cache does not remember the miss."""
+
+
 @lru_cache(maxsize=8)
-def _results(location: tuple[str, int], key: str) -> Results | None:
-    return _cache_at(*location).get(key)
+def _results(location: tuple[str, int], key: str) -> Results:
+    results = _cache_at(*location).get(key)
+    if results is None:
+        raise _NotYet(key)
+    return results
 
 
 def forget_loaded_results() -> None:
@@ -67,11 +74,10 @@ def load_results(settings: Settings, key: str | None) -> Results:
     """
     if not key:
         raise dash.exceptions.PreventUpdate
-    results = _results(_location(settings), key)
-    if results is None:
-        _results.cache_clear()  # do not remember a miss: another worker may be writing it
-        raise dash.exceptions.PreventUpdate
-    return results
+    try:
+        return _results(_location(settings), key)
+    except _NotYet:  # not remembered, and the other keys stay: another worker may be writing it
+        raise dash.exceptions.PreventUpdate from None
 
 
 def error_alert(error: DataError | str, title: str = "This data cannot be used") -> dbc.Alert:

@@ -18,10 +18,10 @@ def quality_outputs(results: Results) -> dict[str, Any]:
     """The quality report and the navbar's one-line summary of the data behind ``results``."""
     q = results.quality
     summary = (
-        f"{results.meta.get('source', '')} · {fmt.count(len(results.customers))} customers · "
+        f"{results.source} · {fmt.count(len(results.customers))} customers · "
         f"{str(q['date_min_out'])[:10]} to {str(q['date_max_out'])[:10]} · as of {str(q['as_of'])[:10]}"
     )
-    return {"report": quality_report(q, results.meta.get("source", "")), "summary": summary}
+    return {"report": quality_report(q, results.source), "summary": summary}
 
 
 def register(app: dash.Dash) -> None:

@@ -10,7 +10,7 @@ from dash import Input, Output, State, ctx, dcc, html
 
 from analytics import selection
 from analytics.audience import AudienceFilter, filter_options, select_audience
-from analytics.errors import DataError
+from analytics.errors import DataError, ModelFailure
 from analytics.export import to_safe_csv
 from analytics.results import Results
 from analytics.segments import SEGMENT_ORDER
@@ -47,16 +47,15 @@ def profiles(results: Results) -> dict[str, Any]:
     customers = results.customers
     choices = filter_options(customers)
     clv_max = choices.clv_max or 1.0
-    clustering = results.models.get("clustering")
+    clustering = results.clustering
     diagnostics = (
-        [html.P(clustering.get("k_reason", ""), className="small"),
-         dcc.Graph(figure=figures.selection_diagnostics(clustering.get("selection"), clustering.get("k")),
-                   config={"displayModeBar": False}),
-         html.H6("Cluster profiles", className="fw-semibold mt-2"),
-         group_summary_table(selection.group_summary(customers, by="cluster_name"))]
-        if choices.has_clusters
-        else html.P(f"No clusters in these results: {(clustering or {}).get('error', 'not computed')}",
-                    className="small-muted")
+        html.P(f"No clusters in these results: {clustering.message}", className="small-muted")
+        if isinstance(clustering, ModelFailure)
+        else [html.P(clustering.k_reason, className="small"),
+              dcc.Graph(figure=figures.selection_diagnostics(clustering.selection, clustering.k),
+                        config={"displayModeBar": False}),
+              html.H6("Cluster profiles", className="fw-semibold mt-2"),
+              group_summary_table(selection.group_summary(customers, by="cluster_name"))]
     )
     return {
         "segments": common.options(choices.segments),

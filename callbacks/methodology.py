@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 import dash
 from dash import Input, Output
 
 from analytics import insights
-from analytics.clv.tournament import CANDIDATES
+from analytics.clv.record import ClvRecord
+from analytics.clv.tournament import CANDIDATES, Tournament
 from analytics.errors import DataError
 from analytics.results import Results
 from callbacks import common
@@ -18,40 +18,24 @@ from components import methodology_tab as tab
 from components.figures import evidence
 
 
-def _baselines(churn: dict[str, Any]) -> set[str] | None:
-    """Names of the churn baselines: the ``baselines`` entry (names or name -> description), else the metrics'
-    ``role`` column; None when neither says (the figures then treat every curve after the first as one)."""
-    named = churn.get("baselines")
-    if isinstance(named, (dict, list, tuple, set)):
-        return set(named)
-    metrics = tab.as_frame(churn.get("metrics"))
-    if metrics is not None:
-        metrics = metrics.reset_index() if metrics.index.name is not None else metrics
-        if {"model", "role"} <= set(metrics.columns):
-            return set(metrics.loc[metrics["role"] == "baseline", "model"].astype(str))
-    return None
-
-
 def evidence_outputs(results: Results) -> tuple:
     """Everything the evidence panels show, in the callback's output order (a plain function for tests)."""
-    clv = results.models.get("clv") or {}
-    churn = results.models.get("churn") or {}
-    validation = clv.get("validation") or {}
-    curves = churn.get("curves") or {}
-    baselines = _baselines(churn)
-    tournament = clv.get("tournament")
+    clv = results.clv
+    validation = clv.validation if isinstance(clv, ClvRecord) else clv
+    tournament = clv.tournament if isinstance(clv, ClvRecord) else clv
+    ran = isinstance(tournament, Tournament)
     return (
-        evidence.tracking_figure(tab.as_frame(validation.get("tracking")), validation.get("calibration_end")),
-        evidence.holdout_figure(tab.as_frame(validation.get("per_customer", validation.get("by_frequency")))),
-        evidence.roc_figure(tab.as_frame(curves.get("roc")), tab.as_frame(churn.get("metrics")), baselines),
-        evidence.calibration_figure(tab.as_frame(curves.get("calibration")), baselines),
-        tab.clv_evidence(clv),
-        [note for note in (tab.dropout_note(clv),) if note is not None] + tab.churn_evidence(churn),
-        tab.clustering_evidence(results.models.get("clustering")),
+        evidence.tracking_figure(validation),
+        evidence.holdout_figure(validation),
+        evidence.roc_figure(results.churn),
+        evidence.calibration_figure(results.churn),
+        tab.clv_evidence(clv, results.params),
+        [note for note in (tab.dropout_note(clv),) if note is not None] + tab.churn_evidence(results.churn),
+        tab.clustering_evidence(results.clustering),
         tab.kpi_definitions(insights.kpis(results)),
-        evidence.tournament_tracking_figure(
-            tournament.tracking if tournament else None, CANDIDATES,
-            tournament.calibration_end if tournament else None, clv.get("model")),
+        evidence.tournament_tracking_figure(tournament.tracking if ran else None, CANDIDATES,
+                                            tournament.calibration_end if ran else None,
+                                            clv.model if isinstance(clv, ClvRecord) else None),
         tab.tournament_evidence(clv),
     )
 
@@ -66,7 +50,7 @@ def reference_output():
     try:
         return tab.reference_table(_reference())
     except DataError as error:
-        return tab.unavailable(f"CDNOW reference refit ({error})")
+        return tab.unavailable("CDNOW reference refit", str(error))
 
 
 def register(app: dash.Dash) -> None:

@@ -1,6 +1,6 @@
 """Methodology & evidence: how every number is made, and the evidence for trusting the models.
 
-The evidence panels (figures and tables) are filled by callbacks.methodology from ``Results.models``; the
+The evidence panels (figures and tables) are filled by callbacks.methodology from the results' model records; the
 text is static except the KPI definitions (analytics.insights, written for the current results) and the
 reproduction of the published CDNOW estimates (refitted by analytics.insights.cdnow_reference).
 """
@@ -15,12 +15,17 @@ import pandas as pd
 from dash import dcc, html
 
 from analytics import methodology
+from analytics.churn.models import ChurnRecord
+from analytics.clustering import ClusteringRecord
+from analytics.clv.record import ClvRecord
+from analytics.errors import ModelFailure
+from analytics.params import AnalysisParams
 from analytics.segments import DEFAULT_SEGMENT_RULES
 from components import formatting as fmt
 from components import ids, uplift_panel
 from components.tower_tab import graph
 
-NOT_AVAILABLE = "model not available in these results"
+NOT_AVAILABLE = "not available for these data"
 CHURN_METRICS = ["model", "role", "n", "churn_rate", "roc_auc", "pr_auc", "brier", "brier_skill"]
 CLUSTER_METRICS = ["k", "silhouette", "davies_bouldin", "calinski_harabasz", "inertia", "bic"]
 
@@ -31,7 +36,6 @@ _COLUMNS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "correlation": ("Correlation", lambda v: f"{v:.3f}"),
     "actual_total": ("Actual total", fmt.count),
     "predicted_total": ("Predicted total", fmt.count),
-    "aggregate_pct_error": ("Aggregate error", lambda v: f"{v:+.1f} %"),
     "aggregate_error_pct": ("Aggregate error", lambda v: f"{v:+.1f} %"),
     "n": ("Customers", fmt.count),
     "n_churned": ("Churned", fmt.count),
@@ -42,6 +46,7 @@ _COLUMNS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "brier": ("Brier", lambda v: f"{v:.3f}"),
     "brier_skill": ("Brier skill", lambda v: f"{v:.3f}"),
     "odds_ratio": ("Odds ratio", lambda v: f"{v:.2f}"),
+    "importance": ("AUC drop", lambda v: f"{v:.3f}"),
     "inertia": ("Inertia", lambda v: f"{v:,.0f}"),
     "silhouette": ("Silhouette", lambda v: f"{v:.3f}"),
     "davies_bouldin": ("Davies-Bouldin", lambda v: f"{v:.3f}"),
@@ -50,15 +55,6 @@ _COLUMNS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "published": ("Published", lambda v: f"{v:.4g}"),
     "reproduced": ("This code", lambda v: f"{v:.4g}"),
 }
-
-
-def as_frame(value: Any) -> pd.DataFrame | None:
-    """A stored table as a DataFrame: DataFrames as they are, lists of records converted, else None."""
-    if isinstance(value, pd.DataFrame):
-        return value
-    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-        return pd.DataFrame(value)
-    return None
 
 
 def _cell(column: str, value: Any) -> str:
@@ -118,15 +114,10 @@ def params_table(params: Mapping[str, float], meanings: Mapping[str, str],
                      className="mb-2 small")
 
 
-def _first_key(record: Mapping[str, Any], *names: str) -> Any:
-    """The first of ``names`` present in ``record`` (the contract's name, then the model module's)."""
-    return next((record[n] for n in names if record.get(n) is not None), None)
-
-
-def unavailable(what: str) -> dbc.Alert:
-    """The note shown in place of a model's evidence when the results do not carry that model."""
-    return dbc.Alert([html.I(className="bi bi-info-circle me-2"), f"{what}: {NOT_AVAILABLE}."], color="light",
-                     className="border small mb-2")
+def unavailable(what: str, why: str) -> dbc.Alert:
+    """The note shown in place of a model's evidence when it could not be made on these data, and why."""
+    return dbc.Alert([html.I(className="bi bi-info-circle me-2"), f"{what}: {NOT_AVAILABLE}: {why}"],
+                     color="light", className="border small mb-2")
 
 
 _BGNBD_MEANING = {
@@ -144,51 +135,45 @@ _GG_MEANING = {
 }
 
 
-def clv_evidence(clv: Mapping[str, Any] | None) -> list:
-    """Fitted BG/NBD and Gamma-Gamma parameters and the holdout metrics (or the not-available note)."""
-    if not clv:
-        return [unavailable("CLV (BG/NBD + Gamma-Gamma)")]
-    out: list = []
-    unit = clv.get("unit", "")
-    settings = [f"time unit {unit}" if unit else None,
-                f"horizon {clv['horizon_months']} months" if clv.get("horizon_months") else None,
-                f"margin {clv['margin']:.0%}" if clv.get("margin") is not None else None]
-    out.append(html.P(" · ".join(s for s in settings if s), className="small-muted mb-2"))
+def _fit_facts(fit: Mapping[str, Any], customers: str) -> str:
+    """How a fit went, from its record (``fit_record``: log-likelihood, convergence, penalizer used)."""
+    facts = [f"log-likelihood {fit['log_likelihood']:,.1f}" if fit["log_likelihood"] is not None else None,
+             "converged" if fit["converged"] else "did NOT converge",
+             f"penalizer {fit['penalizer_used']:g}" if fit["penalizer_used"] else None, customers]
+    return " · ".join(f for f in facts if f)
+
+
+def clv_evidence(clv: ClvRecord | ModelFailure, params: AnalysisParams) -> list:
+    """The CLV model's fitted parameters (purchases and spend, when it has them) and the BG/NBD holdout
+    metrics (or why there are none)."""
+    if isinstance(clv, ModelFailure):
+        return [unavailable("CLV", clv.message)]
+    settings = (f"{clv.model_label} · time unit {clv.time_unit} · horizon {params.clv_horizon_months} months · "
+                f"margin {params.margin:.0%} · discount {params.monthly_discount_rate:.1%} a month")
+    purchase, spend = clv.forecast.purchase_model, clv.forecast.gamma_gamma
     models = []
-    bgnbd = clv.get("purchase_model") or {}
-    if bgnbd.get("params"):
-        penalizer = _first_key(bgnbd, "penalizer", "penalizer_used")
-        log_likelihood = bgnbd.get("log_likelihood")
-        converged = bgnbd.get("converged")
-        facts = [f"log-likelihood {log_likelihood:,.1f}" if log_likelihood is not None else None,
-                 ("converged" if converged else "did NOT converge") if converged is not None else None,
-                 f"penalizer {penalizer:g}" if penalizer else None,
-                 f"{bgnbd['n_customers']:,} customers" if bgnbd.get("n_customers") else None]
-        models.append(dbc.Col([
-            html.H6(f"{clv.get('model_label') or 'BG/NBD'} (purchases)"),
-            params_table(bgnbd["params"], _BGNBD_MEANING, bgnbd.get("standard_errors")),
-            html.P(" · ".join(f for f in facts if f), className="small-muted"),
-        ], lg=6))
-    gamma = clv.get("gamma_gamma") or {}
-    if gamma.get("params"):
-        repeat = _first_key(gamma, "n_repeat", "n_customers")
-        correlation = _first_key(gamma, "frequency_spend_corr", "frequency_spend_correlation")
-        facts = [f"{repeat:,} repeat buyers" if repeat is not None else None,
-                 (f"frequency/spend correlation {correlation:.2f} (the model assumes none)"
-                  if correlation is not None else None)]
-        models.append(dbc.Col([
-            html.H6("Gamma-Gamma (spend per purchase)"),
-            params_table(gamma["params"], _GG_MEANING, gamma.get("standard_errors")),
-            html.P(" · ".join(f for f in facts if f), className="small-muted"),
-        ], lg=6))
-    out.append(dbc.Row(models, className="g-3"))
-    validation = clv.get("validation") or {}
-    metrics = as_frame(validation.get("metrics"))
-    if metrics is not None:
-        period = (f" (calibration to {str(validation['calibration_end'])[:10]}, holdout to "
-                  f"{str(validation['observation_end'])[:10]})" if validation.get("calibration_end") else "")
-        out.append(html.H6(f"Holdout accuracy, per customer{period}"))
-        out.append(frame_table(metrics))
+    if purchase is not None:
+        models.append(dbc.Col([html.H6(f"{clv.model_label} (purchases)"),
+                               params_table(purchase["params"], _BGNBD_MEANING, purchase["standard_errors"]),
+                               html.P(_fit_facts(purchase, f"{purchase['n_customers']:,} customers"),
+                                      className="small-muted")], lg=6))
+    if spend is not None:
+        correlation = spend["frequency_spend_correlation"]
+        note = ("" if correlation is None else
+                f" · frequency/spend correlation {correlation:.2f} (the model assumes none)")
+        models.append(dbc.Col([html.H6("Gamma-Gamma (spend per purchase)"),
+                               params_table(spend["params"], _GG_MEANING, spend["standard_errors"]),
+                               html.P(_fit_facts(spend, f"{spend['n_customers']:,} repeat buyers") + note,
+                                      className="small-muted")], lg=6))
+    out: list = [html.P(settings, className="small-muted mb-2"), dbc.Row(models, className="g-3")]
+    validation = clv.validation
+    if isinstance(validation, ModelFailure):
+        out.append(unavailable("Holdout check", validation.message))
+        return out
+    out.append(html.H6(f"BG/NBD holdout accuracy, per customer (calibration to "
+                       f"{validation.calibration_end:%d %b %Y}, holdout to {validation.observation_end:%d %b %Y}, "
+                       f"{len(validation.customers):,} customers)"))
+    out.append(frame_table(validation.metrics))
     return out
 
 
@@ -206,11 +191,11 @@ _COLUMNS.update({
 })
 
 
-def dropout_note(clv: Mapping[str, Any] | None) -> dbc.Alert | None:
+def dropout_note(clv: ClvRecord | ModelFailure) -> dbc.Alert | None:
     """The warning shown wherever P(alive) appears when the purchase model's drop-out has collapsed."""
-    forecast = (clv or {}).get("forecast")
-    if forecast is None or not getattr(forecast, "dropout_collapsed", False):
+    if isinstance(clv, ModelFailure) or not clv.forecast.dropout_collapsed:
         return None
+    forecast = clv.forecast
     return dbc.Alert([html.Strong("P(alive) carries no signal on these data: "),
                       f"the {forecast.label} fit drives the drop-out rate to about zero, so the model treats every "
                       "customer as still active (P(alive) ≈ 1) and recency no longer moves anyone's forecast. "
@@ -218,35 +203,35 @@ def dropout_note(clv: Mapping[str, Any] | None) -> dbc.Alert | None:
                      color="warning", className="small mb-2")
 
 
-def tournament_evidence(clv: Mapping[str, Any] | None) -> list:
+def tournament_evidence(clv: ClvRecord | ModelFailure) -> list:
     """The tournament table (every candidate on the same held-out window), why the winner won, which model
     feeds CLV, the intervals' coverage, the tracking-gap diagnosis and the P(alive) warning."""
-    clv = clv or {}
-    tournament = clv.get("tournament")
-    if tournament is None:
-        reason = clv.get("tournament_error") or NOT_AVAILABLE
-        return [dbc.Alert(f"No tournament on these data ({reason}); CLV uses {clv.get('model_label', 'BG/NBD')}.",
+    if isinstance(clv, ModelFailure):
+        return [unavailable("CLV model tournament", clv.message)]
+    tournament = clv.tournament
+    if isinstance(tournament, ModelFailure):
+        return [dbc.Alert(f"No tournament on these data ({tournament.message}); CLV uses {clv.model_label}.",
                           color="light", className="border small mb-2")]
     out: list = [html.P(
         f"Calibration before {tournament.calibration_end:%Y-%m-%d}, holdout to {tournament.observation_end:%Y-%m-%d} "
         f"({tournament.duration_holdout_days:.0f} days), {tournament.n_customers:,} calibration customers. "
         "Purchases are repeat purchase days in the holdout.", className="small-muted mb-2")]
     out.append(html.P([html.Strong("Winner: "), tournament.reason], className="small mb-1"))
-    used = clv.get("model_label") or tournament.winner_label
-    if clv.get("chosen_by") == "user":
+    used = clv.model_label
+    if clv.chosen_by == "user":
         out.append(html.P([html.Strong("CLV uses: "), f"{used}, chosen on the Data tab (overriding the "
                            f"tournament's {tournament.winner_label})."], className="small mb-2"))
     else:
         out.append(html.P([html.Strong("CLV uses: "), f"{used}, the tournament's winner."], className="small mb-2"))
-    if clv.get("fallback_note"):
+    if clv.fallback_note:
         out.append(dbc.Alert(f"The chosen model could not forecast the whole base, so CLV uses {used}: "
-                             f"{clv['fallback_note']}", color="warning", className="small mb-2"))
+                             f"{clv.fallback_note}", color="warning", className="small mb-2"))
     if not tournament.beats_naive:
         out.append(dbc.Alert("No model beats the naive rate baseline on per-customer MAE on this holdout: "
                              "per customer, the forecasts are no better than carrying each customer's past "
                              "rate forward.", color="warning", className="small mb-2"))
     out.append(frame_table(tournament.table.reset_index(), TOURNAMENT_COLUMNS,
-                           highlight=("candidate", clv.get("model") or tournament.winner)))
+                           highlight=("candidate", clv.model)))
     out.append(html.P("Coverage: “In 80 % interval” is the share of customers whose holdout purchases fell in "
                       "their interval; with counts an interval such as [0, 1] can hold more than 80 % of its "
                       "distribution, and “Model expects” is that share according to the model. PIT coverage "
@@ -261,43 +246,47 @@ def tournament_evidence(clv: Mapping[str, Any] | None) -> list:
     return out
 
 
-def churn_evidence(churn: Mapping[str, Any] | None) -> list:
-    """The churn model's held-out metrics against its baselines, a heuristic warning, top odds ratios."""
-    if not churn:
-        return [unavailable("Churn")]
+def churn_evidence(churn: ChurnRecord | ModelFailure) -> list:
+    """The churn model's held-out metrics against its named baselines, on how many customers, a heuristic
+    warning, notes on baselines left out, top odds ratios and permutation importances."""
+    if isinstance(churn, ModelFailure):
+        return [unavailable("Churn", churn.message)]
     out: list = []
-    if churn.get("heuristic"):
-        out.append(dbc.Alert([html.Strong("Heuristic, not a fitted model: "), churn.get("reason") or ""],
+    if churn.heuristic:
+        out.append(dbc.Alert([html.Strong("Heuristic, not a fitted model: "), churn.reason],
                              color="warning", className="small mb-2"))
-    facts = [f"window {churn['window_days']} days" if churn.get("window_days") else None,
-             f"label cutoff {str(churn['cutoff'])[:10]}" if churn.get("cutoff") else None,
-             f"{churn['n_test']:,} held-out customers" if churn.get("n_test") else None]
-    out.append(html.P(" · ".join(f for f in facts if f), className="small-muted mb-2"))
-    if churn.get("choice_reason"):
-        out.append(html.P([html.Strong("Model used: "), churn["choice_reason"] + "."], className="small mb-2"))
-    tables = []
-    metrics = as_frame(churn.get("metrics"))
-    if metrics is not None:
-        tables.append(dbc.Col([html.H6("Held-out metrics (same customers for every scorer)"),
-                               frame_table(metrics, CHURN_METRICS)], lg=8))
-    odds = as_frame(churn.get("odds_ratios"))
-    if odds is not None and not odds.empty:
-        tables.append(dbc.Col([html.H6("Odds ratios (logistic regression)"),
-                               frame_table(odds, ["feature", "odds_ratio"], max_rows=12)], lg=4))
+    facts = (f"{churn.model_label} · window {churn.window_days} days · label cutoff {churn.cutoff:%d %b %Y} · "
+             f"{churn.n_labelled:,} customers labelled ({churn.n_churned:,} churned) · "
+             f"fitted on {churn.n_train:,}, judged on {churn.n_held_out:,} held-out customers")
+    out.append(html.P(facts, className="small-muted mb-2"))
+    if churn.choice_reason:
+        out.append(html.P([html.Strong("Model used: "), churn.choice_reason + "."], className="small mb-2"))
+    tables = [dbc.Col([html.H6("Held-out metrics (same customers for every scorer)"),
+                       frame_table(churn.metrics, CHURN_METRICS),
+                       html.Ul([html.Li([html.Strong(f"{name}: "), what]) for name, what in churn.baselines.items()],
+                               className="small mb-1 ps-3"),
+                       *[html.Div(f"{name}: {note}", className="small text-warning") for name, note
+                         in churn.notes.items()]], lg=8)]
+    side = []
+    if not churn.odds_ratios.empty:
+        side += [html.H6("Odds ratios (logistic regression)"),
+                 frame_table(churn.odds_ratios, ["feature", "odds_ratio"], max_rows=12)]
+    if not churn.feature_importance.empty:
+        side += [html.H6("Permutation importance (drop in held-out ROC AUC)"),
+                 frame_table(churn.feature_importance, ["feature", "importance"], max_rows=12)]
+    if side:
+        tables.append(dbc.Col(side, lg=4))
     out.append(dbc.Row(tables, className="g-3"))
     return out
 
 
-def clustering_evidence(clustering: Mapping[str, Any] | None) -> list:
+def clustering_evidence(clustering: ClusteringRecord | ModelFailure) -> list:
     """Chosen method and k with the reason, and the selection diagnostics over k."""
-    if not clustering:
-        return [unavailable("Clustering")]
-    out = [html.P([html.Strong(f"{clustering.get('method', '')}, k = {clustering.get('k', '–')}. "),
-                   clustering.get("k_reason") or ""], className="small mb-2")]
-    selection = as_frame(clustering.get("selection"))
-    if selection is not None:
-        out.append(frame_table(selection, CLUSTER_METRICS, highlight=("k", clustering.get("k"))))
-    return out
+    if isinstance(clustering, ModelFailure):
+        return [unavailable("Clustering", clustering.message)]
+    return [html.P([html.Strong(f"{clustering.method}, k = {clustering.k}. "), clustering.k_reason],
+                   className="small mb-2"),
+            frame_table(clustering.selection, CLUSTER_METRICS, highlight=("k", clustering.k))]
 
 
 def kpi_definitions(kpis: Sequence[Mapping[str, Any]]) -> html.Dl:

@@ -1,11 +1,56 @@
-"""Shared fixtures: the real Online Retail file from ../shared, when present."""
+"""Shared fixtures: real pipeline runs on embedded data (run once per session), and the real Online Retail
+file from ../shared when present.
+
+Tests of what the app shows compare it with these runs' Results, so they test what the pipeline really
+produces: no hand-made model values. Results are immutable; tests must not change the tables they hold.
+"""
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from analytics import cleaning, pipeline
+from analytics.datasets import load_dataset
+from analytics.results import Results
+
 ONLINE_RETAIL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail.csv.xz"
+SYNTHETIC_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One pipeline run: its Results and the cleaned lines behind them (journeys and retention read them)."""
+
+    results: Results
+    lines: pd.DataFrame
+
+
+def pipeline_run(transactions: pd.DataFrame, source_name: str) -> PipelineRun:
+    return PipelineRun(pipeline.run(transactions, source_name=source_name), cleaning.clean(transactions).lines)
+
+
+@pytest.fixture(scope="session")
+def cdnow_run() -> PipelineRun:
+    """The CDNOW 1/10 sample (2,357 real customers, no countries or products): every model fits."""
+    return pipeline_run(load_dataset("cdnow_sample"), "cdnow_sample")
+
+
+@pytest.fixture(scope="session")
+def synthetic_run() -> PipelineRun:
+    """A small synthetic retailer (countries, products, returns): every model fits."""
+    return pipeline_run(load_dataset("synthetic", n_rows=SYNTHETIC_ROWS), "synthetic")
+
+
+@pytest.fixture(scope="session")
+def unfittable_run() -> PipelineRun:
+    """Two CDNOW customers with one purchase each: too few for clustering and CLV (the Results say why); the
+    churn stage falls back to its flagged heuristic."""
+    transactions = load_dataset("cdnow_sample")
+    first_two = transactions[transactions["customer_id"].isin(transactions["customer_id"].unique()[:2])]
+    return pipeline_run(first_two.drop_duplicates("customer_id"), "two CDNOW customers")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,8 @@ by ``heuristic_`` and explained by ``reason_``; it never raises on small data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -243,6 +244,49 @@ def _auc_by_row(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return (ranks[:, positive].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+@dataclass(frozen=True, eq=False)
+class ChurnRecord:
+    """What a churn fit leaves in the results.
+
+    model / model_label: the scorer used (HEURISTIC when there was too little data, with ``reason``), and
+    choice_reason: why that model type (see choose_model);
+    cutoff: label cutoff (as-of date minus ``window_days``); n_labelled / n_churned: customers with a purchase
+    before the cutoff and how many of them made none after it; n_train / n_held_out: the split (every
+    labelled customer is held out for the heuristic, which fits nothing); metrics: index ``model``, one row
+    per scorer on the same held-out customers (see ChurnModel.metrics_); baselines: baseline name ->
+    what it is; curves: roc / pr / calibration long tables; odds_ratios and feature_importance: see
+    ChurnModel; notes: baselines that could not be computed, and why.
+    """
+
+    model: str
+    model_label: str
+    choice_reason: str
+    heuristic: bool
+    reason: str
+    window_days: int
+    cutoff: pd.Timestamp
+    n_labelled: int
+    n_churned: int
+    n_train: int
+    n_held_out: int
+    metrics: pd.DataFrame
+    baselines: Mapping[str, str]
+    curves: Mapping[str, pd.DataFrame]
+    odds_ratios: pd.DataFrame
+    feature_importance: pd.DataFrame
+    notes: Mapping[str, str]
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-worthy part: everything but the curves."""
+        return {"model": self.model, "model_label": self.model_label, "choice_reason": self.choice_reason,
+                "heuristic": self.heuristic,
+                "reason": self.reason, "window_days": self.window_days, "cutoff": self.cutoff,
+                "n_labelled": self.n_labelled, "n_churned": self.n_churned, "n_train": self.n_train,
+                "n_held_out": self.n_held_out, "metrics": self.metrics.reset_index(),
+                "baselines": dict(self.baselines), "odds_ratios": self.odds_ratios,
+                "feature_importance": self.feature_importance, "notes": dict(self.notes)}
+
+
 class ChurnModel:
     """Churn probability for the coming window, validated on held-out customers against baselines.
 
@@ -260,7 +304,7 @@ class ChurnModel:
     deviation of the model-scale feature), ``feature_importance_`` (permutation, drop in held-out ROC AUC),
     ``scores_`` (per current customer: churn_probability, churn_drivers), ``features_`` (the model's
     inputs), ``explain_features_`` (the logistic model's, behind odds ratios and drivers),
-    ``notes_`` (baselines that could not be computed, and why), ``summary_`` (JSON-safe).
+    ``notes_`` (baselines that could not be computed, and why); ``record()`` is what the results keep.
     """
 
     def __init__(
@@ -323,7 +367,6 @@ class ChurnModel:
                 self._fit_heuristic(X, y, current, bg_cut, lines)
             else:
                 self._fit_model(X, y, current, bg_cut)
-        self.summary_ = self._summary()
         return self
 
     def _fallback_reason(self, y: pd.Series) -> str:
@@ -500,24 +543,24 @@ class ChurnModel:
 
     # -- reporting -------------------------------------------------------------------------------------------
 
-    def _summary(self) -> dict[str, Any]:
-        metrics = self.metrics_.reset_index().astype(object)
-        metrics = metrics.where(metrics.notna(), None)
-        return {
-            "model": HEURISTIC if self.heuristic_ else self.used_,
-            "model_label": f"heuristic ({self.heuristic_source_})" if self.heuristic_ else MODELS[self.used_],
-            "choice_reason": "" if self.heuristic_ else self.choice_reason_,
-            "heuristic": self.heuristic_,
-            "reason": self.reason_,
-            "window_days": int(self.window_days),
-            "as_of": self.as_of_.isoformat(),
-            "cutoff": self.cutoff_.isoformat(),
-            "n_labelled": int(self.n_labelled_),
-            "n_churned": int(self.n_churned_),
-            "n_train": int(self.n_train_),
-            "n_test": int(self.n_test_),
-            "n_scored": int(len(self.scores_)),
-            "metrics": metrics.to_dict(orient="records"),
-            "baselines": {k: v for k, v in BASELINE_LABELS.items() if k in self.metrics_.index},
-            "notes": dict(self.notes_),
-        }
+    def record(self) -> ChurnRecord:
+        """The fitted model as the results keep it."""
+        return ChurnRecord(
+            model=HEURISTIC if self.heuristic_ else self.used_,
+            model_label=f"heuristic ({self.heuristic_source_})" if self.heuristic_ else MODELS[self.used_],
+            choice_reason="" if self.heuristic_ else self.choice_reason_,
+            heuristic=self.heuristic_,
+            reason=self.reason_,
+            window_days=int(self.window_days),
+            cutoff=self.cutoff_,
+            n_labelled=int(self.n_labelled_),
+            n_churned=int(self.n_churned_),
+            n_train=int(self.n_train_),
+            n_held_out=int(self.n_test_),
+            metrics=self.metrics_,
+            baselines={k: v for k, v in BASELINE_LABELS.items() if k in self.metrics_.index},
+            curves=dict(self.curves_),
+            odds_ratios=self.odds_ratios_,
+            feature_importance=self.feature_importance_,
+            notes=dict(self.notes_),
+        )

@@ -2,6 +2,7 @@
 
 >>> model = CustomerClustering(method="kmeans").fit(features)   # features indexed by customer_id
 >>> model.labels_, model.names_, model.k_, model.k_reason_, model.selection_, model.profile_
+>>> model.record()   # the frozen ClusteringRecord the pipeline keeps in the results
 
 Fitted attributes are plain data (pandas, numpy, dicts): the estimator pickles without scikit-learn
 objects, so it can go into the results cache and still ``predict``.
@@ -9,7 +10,9 @@ objects, so it can go into the results cache and still ``predict``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,6 +44,7 @@ from analytics.clustering.selection import choose_k, dbscan_reason, dbscan_table
 from analytics.errors import DataError
 
 __all__ = [
+    "ClusteringRecord",
     "CustomerClustering",
     "cluster_profile",
     "name_clusters",
@@ -51,6 +55,23 @@ __all__ = [
     "NOISE_NAME",
     "FeatureTransform",
 ]
+
+
+@dataclass(frozen=True, eq=False)
+class ClusteringRecord:
+    """What a clustering run leaves in the results: the method, the k chosen and why, the selection
+    diagnostics (one row per k tried, ``k`` a column; see CustomerClustering.selection_) and each
+    cluster's name."""
+
+    method: str
+    k: int
+    k_reason: str
+    selection: pd.DataFrame
+    names: Mapping[int, str]
+
+    def summary(self) -> dict[str, Any]:
+        return {"method": self.method, "k": self.k, "k_reason": self.k_reason,
+                "selection": self.selection, "names": dict(self.names)}
 
 
 class CustomerClustering:
@@ -134,6 +155,11 @@ class CustomerClustering:
         self.names_ = {int(label): name for label, name in names.items()}
         self.profile_ = cluster_profile(features_df, self.labels_, self.names_)
         return self
+
+    def record(self) -> ClusteringRecord:
+        """The fitted model as the results keep it."""
+        return ClusteringRecord(method=self.method, k=int(self.k_), k_reason=self.k_reason_,
+                                selection=self.selection_.reset_index(), names=dict(self.names_))
 
     def predict(self, features_df: pd.DataFrame) -> pd.Series:
         """Cluster of each customer in a feature table with the same columns (DBSCAN: NOISE when far)."""

@@ -19,6 +19,7 @@ import pandas as pd
 from analytics import schema
 from analytics.clv.bgnbd import BetaGeoModel
 from analytics.clv.patterns import patterns
+from analytics.clv.record import PurchaseModelFit
 from analytics.clv.summary import (
     calibration_holdout,
     purchase_days,
@@ -29,10 +30,11 @@ from analytics.clv.summary import (
 _FREQUENCY_CAP = 7  # calibration frequencies >= this are pooled in the by-frequency table, as in the paper
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class HoldoutValidation:
     """Result of ``holdout_validation``; times in ``unit``, dates as Timestamps.
 
+    model: the purchase model fitted on the calibration period.
     customers: per calibration customer, frequency, recency, T, actual, predicted, baseline (holdout repeat
       purchases). metrics: rows "model" and "baseline"; columns mae, rmse, correlation, actual_total,
       predicted_total, aggregate_error_pct (100 * (predicted - actual) / actual). by_frequency: mean actual,
@@ -44,13 +46,13 @@ class HoldoutValidation:
     observation_end: pd.Timestamp
     unit: str
     duration_holdout: float
-    model: dict[str, Any]
+    model: PurchaseModelFit
     customers: pd.DataFrame
     metrics: pd.DataFrame
     by_frequency: pd.DataFrame
     tracking: pd.DataFrame
 
-    def to_dict(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         """JSON-safe summary (no per-customer table): dates as ISO strings, tables as lists of records."""
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             out = frame.reset_index().copy()
@@ -68,7 +70,7 @@ class HoldoutValidation:
             "unit": self.unit,
             "duration_holdout": float(self.duration_holdout),
             "n_customers": int(len(self.customers)),
-            "model": self.model,
+            "model": self.model.summary(),
             "metrics": records(self.metrics),
             "by_frequency": records(self.by_frequency),
             "tracking": records(self.tracking),
@@ -185,7 +187,7 @@ def holdout_validation(
         observation_end=observation_end,
         unit=unit,
         duration_holdout=duration,
-        model=fitted.to_dict(),
+        model=PurchaseModelFit.of(fitted),
         customers=customers,
         metrics=metrics,
         by_frequency=_by_frequency(customers),

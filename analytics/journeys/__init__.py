@@ -25,6 +25,7 @@ from analytics.journeys.history import (
     DEFAULT_INACTIVE_DAYS,
     INACTIVE,
     NOT_YET,
+    JourneyHistory,
     PERIODS,
     SCORING,
     journey_history,
@@ -37,7 +38,7 @@ from analytics.journeys.history import (
 )
 
 __all__ = [
-    "DEFAULT_INACTIVE_DAYS", "INACTIVE", "NOT_YET", "PERIODS", "SCORING", "chain", "customer_journey",
+    "DEFAULT_INACTIVE_DAYS", "INACTIVE", "NOT_YET", "JourneyHistory", "PERIODS", "SCORING", "chain", "customer_journey",
     "diagram_links", "flow_customers", "headline_facts", "headlines", "journey_history", "node_totals",
     "segment_history", "snapshot_dates", "snapshot_label", "snapshots", "state_counts", "state_order",
     "transition_matrix", "transitions",

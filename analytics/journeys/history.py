@@ -23,6 +23,7 @@ revenue (purchases minus returns) in the log's currency; durations are days.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -196,6 +197,19 @@ def journey_history(
     dates = snapshot_dates(lines, as_of, period, last=last)
     return segment_history(lines, dates, inactive_days=inactive_days, scoring=scoring, rules=rules,
                            period=period)
+
+
+@dataclass(frozen=True, eq=False)
+class JourneyHistory:
+    """The journey history a run keeps in the results: :func:`journey_history` with these settings."""
+
+    period: str
+    inactive_days: int
+    history: pd.DataFrame
+
+    def summary(self) -> dict[str, object]:
+        return {"period": self.period, "inactive_days": self.inactive_days,
+                "snapshots": int(self.history["snapshot"].nunique())}
 
 
 def state_order(rules: pd.DataFrame = DEFAULT_SEGMENT_RULES) -> list[str]:

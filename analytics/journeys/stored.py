@@ -43,7 +43,7 @@ def history_for(cache, results: Results, period: str, inactive_days: int) -> pd.
     else :func:`cached_history`. A period that is not one of ``PERIODS`` is a DataError naming it."""
     if period not in PERIODS:
         raise DataError(f"snapshot period {period!r} is not one of {', '.join(PERIODS)}")
-    stored = results.models.get("journeys") or {}
-    if "history" in stored and (stored.get("period"), stored.get("inactive_days")) == (period, inactive_days):
-        return stored["history"]
+    stored = results.journeys
+    if (stored.period, stored.inactive_days) == (period, inactive_days):
+        return stored.history
     return cached_history(cache, results.key, results.as_of, period, inactive_days)

@@ -17,7 +17,6 @@ from dash.exceptions import PreventUpdate
 
 from analytics.errors import DataError
 from analytics.export import to_safe_csv
-from analytics.params import run_params
 from analytics.results import Results
 from analytics.roi import RoiReport, Scenario, compare, evaluate
 from analytics.roi.scenario import LEARNED
@@ -50,8 +49,7 @@ def missing_model(customers: pd.DataFrame) -> list[str]:
 
 def p0_horizon(results: Results) -> float:
     """Months the CLV model's P(no purchase) is for (its horizon), to rescale it to the campaign's."""
-    clv = results.models.get("clv") or {}
-    return float(clv.get("horizon_months") or run_params(results.meta).clv_horizon_months)
+    return float(results.params.clv_horizon_months)
 
 
 TestLoader = Callable[[], CampaignTest]
@@ -73,7 +71,7 @@ def results_margin(settings, key: str | None) -> float | None:
         results = common.load_results(settings, key)
     except PreventUpdate:  # no results yet: a shared link must still open
         return None
-    return round(run_params(results.meta).margin * 100, 4)
+    return round(results.params.margin * 100, 4)
 
 
 def _empty_answer(note, message: str) -> dict[str, Any]:
@@ -115,7 +113,7 @@ def simulate(results: Results, values: Mapping[str, Any], id_list, href: str | N
     if missing_model(results.customers):
         return _empty_answer(tab.model_note(), "Needs the CLV model")
     try:
-        return answer(run(results, scenario_from_levers(values, id_list), test), href, results.meta.get("source", ""))
+        return answer(run(results, scenario_from_levers(values, id_list), test), href, results.source)
     except DataError as error:
         return _empty_answer(common.error_alert(error, "This scenario cannot be computed"), "No result")
 

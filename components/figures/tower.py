@@ -32,7 +32,7 @@ def trend_figure(monthly: pd.DataFrame, as_of: pd.Timestamp | None = None) -> go
             y=monthly["net_revenue"],
             name="Net revenue",
             marker=dict(color=[TEAL if not p else "#99d5cf" for p in partial], line=dict(width=0)),
-            customdata=list(zip(note, monthly.get("returns", pd.Series(0.0, index=monthly.index)))),
+            customdata=list(zip(note, monthly["returns"])),
             hovertemplate="%{x|%B %Y}%{customdata[0]}<br>Net revenue %{y:,.0f}"
             "<br>Returns %{customdata[1]:,.0f}<extra></extra>",
         )
@@ -46,7 +46,7 @@ def trend_figure(monthly: pd.DataFrame, as_of: pd.Timestamp | None = None) -> go
             mode="lines+markers",
             line=dict(color=PALETTE[1], width=2.5),
             marker=dict(size=7, symbol=["circle-open" if p else "circle" for p in partial]),
-            customdata=list(zip(monthly.get("new_customers", pd.Series(0, index=monthly.index)), note)),
+            customdata=list(zip(monthly["new_customers"], note)),
             hovertemplate="%{x|%B %Y}%{customdata[1]}<br>Active customers %{y:,.0f}"
             "<br>New customers %{customdata[0]:,.0f}<extra></extra>",
         )

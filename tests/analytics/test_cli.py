@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from analytics.cli import main
 
@@ -34,6 +35,35 @@ def test_run_on_embedded_dataset_writes_three_files(tmp_path):
     assert {row["model"] for row in models["churn"]["metrics"]} >= {"logistic", "recency rule"}
     assert models["clustering"]["k"] == customers["cluster"].nunique()
     assert customers["p_alive"].between(0, 1).all() and customers["churn_probability"].between(0, 1).all()
+
+
+def assert_churn_section_names_baselines_and_held_out_size(churn: dict) -> None:
+    """The churn section says which scorers are baselines (and what they are) and on how many held-out
+    customers every scorer was judged; the metric rows agree with both."""
+    assert churn["n_held_out"] > 0 and churn["n_train"] + churn["n_held_out"] == churn["n_labelled"]
+    rows = {row["model"]: row for row in churn["metrics"]}
+    baselines = {name for name, row in rows.items() if row["role"] == "baseline"}
+    assert set(churn["baselines"]) == baselines and "recency rule" in baselines
+    assert all(churn["baselines"][name] for name in baselines)  # each says what it is
+    assert {row["n"] for row in rows.values()} == {churn["n_held_out"]}
+
+
+def test_summary_of_synthetic_names_churn_baselines_and_held_out_size(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", "synthetic", "--out", str(out)]) == 0
+    churn = json.loads((out / "summary.json").read_text())["models"]["churn"]
+    assert churn["model"] == "logistic" and not churn["heuristic"]
+    assert_churn_section_names_baselines_and_held_out_size(churn)
+
+
+@pytest.mark.slow
+def test_summary_of_online_retail_names_churn_baselines_and_held_out_size(tmp_path, online_retail_path):
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "analytics", "run", str(online_retail_path), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    churn = json.loads((out / "summary.json").read_text())["models"]["churn"]
+    assert_churn_section_names_baselines_and_held_out_size(churn)
 
 
 def test_as_of_and_mapping_options(tmp_path):

@@ -138,7 +138,7 @@ def test_unchanged_table_is_a_cache_hit_and_new_rows_are_picked_up(postgres, ret
     again, hit = run()
     assert again == first
     assert any("Fitting" in m for m in fitted) and not any("Fitting" in m for m in hit)
-    assert cache.get(first).meta["source"] == "orders_refresh on warehouse"
+    assert cache.get(first).source == "orders_refresh on warehouse"
     with psycopg.connect(postgres.url().replace("+psycopg", "")) as connection:
         connection.execute("INSERT INTO orders_refresh SELECT 'N1', sku, item_name, 3, ordered_at + interval "
                            "'1 day', price_each, client, nation FROM orders_refresh WHERE client IS NOT NULL "

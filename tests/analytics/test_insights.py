@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
 from analytics import insights, schema
-from analytics.results import Results
-from tests.results_fixtures import cdnow_results, with_models
+from analytics.errors import ModelFailure
 
 
 @pytest.fixture(scope="module")
-def cdnow():
-    return cdnow_results()
+def cdnow(cdnow_run):
+    return cdnow_run.results, cdnow_run.lines
 
 
 def by_key(items):
@@ -29,7 +30,7 @@ def test_kpis_match_counts_from_the_lines(cdnow):
     as_of = results.as_of
     buys = purchases(lines)
     assert kpis["customers"]["value"] == buys[schema.CUSTOMER_ID].nunique() == len(results.customers)
-    window = results.meta["params"]["churn_window_days"]
+    window = results.params.churn_window_days
     recent = buys.loc[buys[schema.INVOICE_DATE] >= as_of - pd.Timedelta(days=window), schema.CUSTOMER_ID]
     assert kpis["active"]["value"] == recent.nunique()
     # CDNOW's as-of date is 1 Jul 1998, so the 12 complete months are Jul 1997 - Jun 1998 exactly
@@ -41,7 +42,7 @@ def test_kpis_match_counts_from_the_lines(cdnow):
 
 def test_retention_rate_by_hand_from_both_windows(cdnow):
     results, lines = cdnow
-    window = results.meta["params"]["churn_window_days"]
+    window = results.params.churn_window_days
     latest = results.as_of - pd.Timedelta(days=window)
     previous = latest - pd.Timedelta(days=window)
     buys = purchases(lines)
@@ -76,22 +77,30 @@ def test_window_retention_on_a_hand_made_log():
     assert insights.window_retention(lines.iloc[0:0], as_of, 30)["rate"] is None
 
 
-def test_model_kpis_say_what_they_need_instead_of_a_number(cdnow):
-    results, _ = cdnow
+def test_model_kpis_say_what_they_need_instead_of_a_number(unfittable_run):
+    results = unfittable_run.results
+    assert isinstance(results.clv, ModelFailure)
     kpis = by_key(insights.kpis(results))
     for key in ("revenue_at_risk", "clv"):
         assert kpis[key]["value"] is None
         assert kpis[key]["caption"] == insights.NEEDS_CLV
     assert kpis["retention"]["value"] is None and kpis["retention"]["caption"] == insights.NEEDS_LINES
-    # without a churn model the segments stand in, and the definition says so
-    expected = results.customers["segment"].isin(insights.AT_RISK_SEGMENTS).sum()
-    assert kpis["at_risk"]["value"] == expected
-    assert "no churn model" in kpis["at_risk"]["definition"]
     assert all(k["definition"] for k in kpis.values())
 
 
+def test_without_a_churn_model_the_segments_stand_in(cdnow):
+    """A run whose churn stage failed (its columns absent, its record a ModelFailure): the at-risk count
+    comes from the segments, and the definition says so."""
+    results, _ = cdnow
+    failed = replace(results, churn=ModelFailure("churn could not be fitted"),
+                     customers=results.customers.drop(columns=["churn_probability", "churn_drivers"]))
+    kpi = by_key(insights.kpis(failed))["at_risk"]
+    assert kpi["value"] == results.customers["segment"].isin(insights.AT_RISK_SEGMENTS).sum()
+    assert "no churn model" in kpi["definition"]
+
+
 def test_model_kpis_from_the_model_columns(cdnow):
-    results = with_models(cdnow_results()[0])
+    results, _ = cdnow
     kpis = by_key(insights.kpis(results))
     customers = results.customers
     at_risk = customers["churn_probability"] >= 0.5
@@ -132,13 +141,13 @@ def test_narrative_is_templated_from_the_numbers(cdnow):
     direction = "down" if june < may else "up"
     assert "In June 1998" in text and f"{direction} {abs(june / may - 1) * 100:.1f} % on May" in text
     # change the data and the sentences change with it
-    changed = Results(**{**results.__dict__, "customers": customers.assign(
-        monetary=customers["monetary"].where(customers["segment"] != top, customers["monetary"] * 0.01))})
+    changed = replace(results, customers=customers.assign(
+        monetary=customers["monetary"].where(customers["segment"] != top, customers["monetary"] * 0.01)))
     assert insights.narrative(changed, lines)[0] != sentences[0]
 
 
 def test_narrative_with_models_reports_clv_at_risk(cdnow):
-    results = with_models(cdnow_results()[0])
+    results, _ = cdnow
     sentence = next(s for s in insights.narrative(results) if "CLV" in s)
     customers = results.customers
     at_risk = customers["churn_probability"] >= 0.5

@@ -12,12 +12,11 @@ from analytics.errors import DataError
 from analytics.invoices import invoice_table
 from analytics.journeys import stored
 from analytics.journeys.stored import cached_history, history_for, history_key
-from tests.results_fixtures import pipeline_cdnow
 
 
 @pytest.fixture(scope="module")
-def cdnow():
-    return pipeline_cdnow()
+def cdnow(cdnow_run):
+    return cdnow_run.results, cdnow_run.lines
 
 
 def test_history_is_computed_once_then_read_from_the_cache(cdnow, tmp_path, monkeypatch):
@@ -55,7 +54,7 @@ def test_the_pipeline_history_serves_its_own_settings_and_a_bad_period_is_named(
     results, _ = cdnow
     cache = ResultsCache(tmp_path)
     shown = history_for(cache, results, "Q", J.DEFAULT_INACTIVE_DAYS)
-    assert shown is results.models["journeys"]["history"]
+    assert shown is results.journeys.history
     assert history_key(results.key, "Q", J.DEFAULT_INACTIVE_DAYS) not in cache
     with pytest.raises(DataError, match="snapshot period 'W' is not one of Q, M"):
         history_for(cache, results, "W", 90)

@@ -52,7 +52,7 @@ def test_same_data_under_another_name_reuses_every_model(tmp_path, cdnow_sample,
         monkeypatch.setattr(pipeline, name, lambda *a, _n=name: pytest.fail(f"{_n} refitted"))
     second = pipeline.run_cached(lambda: cdnow_sample.copy(), AnalysisParams(), cache, source_name="b.csv")
     assert second != first
-    assert cache.get(second).meta["source"] == "b.csv"
+    assert cache.get(second).source == "b.csv"
     pd.testing.assert_frame_equal(cache.get(second).customers, cache.get(first).customers)
 
 

@@ -25,7 +25,7 @@ def cached_results(cache_dir, source: str = "cdnow_sample"):
             if isinstance(name, str) and name.startswith("invoices:"):
                 key = name.removeprefix("invoices:")
                 results = cache.get(key)
-                if results is not None and results.meta.get("source") == source:
+                if results is not None and results.source == source:
                     return key, results
     finally:
         cache.close()
@@ -55,7 +55,7 @@ def open_journeys(dash_duo, make_app):
 def test_pick_snapshots_and_flow_then_export_its_customers(dash_duo, make_app, browser_cache_dir):
     open_journeys(dash_duo, make_app)
     key, results = cached_results(browser_cache_dir)
-    history = results.models["journeys"]["history"]
+    history = results.journeys.history
     labels = J.snapshots(history)["label"].tolist()
     assert len(labels) >= 4
     # the last two snapshots are compared by default
@@ -101,7 +101,7 @@ def test_pick_snapshots_and_flow_then_export_its_customers(dash_duo, make_app, b
 def test_click_a_sankey_link_lists_its_customers(dash_duo, make_app, browser_cache_dir):
     open_journeys(dash_duo, make_app)
     _, results = cached_results(browser_cache_dir)
-    history = results.models["journeys"]["history"]
+    history = results.journeys.history
     labels = J.snapshots(history)["label"].tolist()
     until(lambda: dash_duo.find_element("#journeys-from").text.strip() == labels[-2], timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#journeys-headlines", f"of {labels[-2]}", timeout=TIMEOUT)

@@ -6,18 +6,13 @@ from dash.testing.wait import until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from analytics.invoices import invoice_table
 from analytics import insights, pipeline
-from analytics.cache import ResultsCache
 from analytics.params import AnalysisParams
-from app import create_app
 from callbacks import common
 from components import formatting as fmt
 from components.kpis import card_id, format_value
 from components.methodology_tab import NOT_AVAILABLE
-from settings import Settings
 from tests.browser.conftest import LOAD_TIMEOUT_S, click, console_errors
-from tests.results_fixtures import cdnow_results, with_models
 
 def open_tab(dash_duo, label: str) -> None:
     click(dash_duo, next(a for a in dash_duo.find_elements("#tabs .nav-link") if a.text.strip() == label))
@@ -82,28 +77,31 @@ def test_methodology_tab_renders_evidence_and_definitions(dash_duo, make_app):
     assert console_errors(dash_duo) == []
 
 
-def test_model_outputs_reach_the_cards_and_the_evidence(dash_duo, tmp_path):
-    """Results carrying every model (hand-made entries on CDNOW) put into a fresh cache as the app would."""
-    results, lines = cdnow_results()
-    results = with_models(results)
-    cache = ResultsCache(tmp_path / "results")
-    cache.set(results.key, results)
-    cache.set(pipeline.invoices_key(results.key), invoice_table(lines))
-    cache.set(pipeline.alias_key("dataset:cdnow_sample", AnalysisParams()), results.key)
-    cache.close()
-    dash_duo.start_server(create_app(Settings(cache_dir=tmp_path, default_dataset="cdnow_sample")))
+def test_model_outputs_reach_the_cards_and_the_evidence(dash_duo, make_app, browser_cache_dir):
+    """The CDNOW sample's results as the app computed them: the cards and the evidence show its models' numbers."""
+    app = make_app(default_dataset="cdnow_sample")
+    dash_duo.start_server(app)
     dash_duo.wait_for_element("#tower-kpis [data-kpi='clv'] .kpi-value", timeout=LOAD_TIMEOUT_S)
+    cache = common.results_cache(app.server.config["RCT_SETTINGS"])
+    key = pipeline.cached_key(cache, "dataset:cdnow_sample", AnalysisParams())
+    results, lines = cache.get(key), cache.get(pipeline.invoices_key(key))
 
     kpis = {k["key"]: k for k in insights.kpis(results, lines)}
     values = kpi_values(dash_duo)
-    assert values["clv"] == fmt.money(kpis["clv"]["value"]) != "–"
-    assert values["revenue_at_risk"] == fmt.money(kpis["revenue_at_risk"]["value"])
+    assert values["clv"] == fmt.money(results.customers["clv"].sum()) == fmt.money(kpis["clv"]["value"])
+    assert values["revenue_at_risk"] == fmt.money(kpis["revenue_at_risk"]["value"]) != "–"
     assert insights.NEEDS_CLV not in dash_duo.find_element("#tower-kpis").text
 
     open_tab(dash_duo, "Methodology & evidence")
     wait_for_plots(dash_duo, 4)
-    dash_duo.wait_for_contains_text("#evidence-roc", "AUC 0.810", timeout=10)
+    churn, clv = results.churn, results.clv
+    dash_duo.wait_for_contains_text("#evidence-roc", f"AUC {churn.metrics.loc[churn.model, 'roc_auc']:.3f}",
+                                    timeout=10)
     params = dash_duo.find_element("#evidence-params").text
-    assert "0.243" in params and "15.44" in params and NOT_AVAILABLE not in params
-    assert "logistic regression" in dash_duo.find_element("#evidence-metrics").text
+    assert NOT_AVAILABLE not in params
+    assert f"{clv.purchase.params['r']:.4g}" in params and f"{clv.spend.params['v']:.4g}" in params
+    assert f"{clv.spend.n_repeat_buyers:,} repeat buyers" in params
+    metrics = dash_duo.find_element("#evidence-metrics").text
+    assert churn.model_label in metrics and f"{churn.n_held_out:,} held-out customers" in metrics
+    assert all(name in metrics for name in churn.baselines)
     assert console_errors(dash_duo) == []

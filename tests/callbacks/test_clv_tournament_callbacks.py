@@ -29,14 +29,14 @@ def automatic(transactions):
 
 
 def test_the_winner_feeds_clv_with_intervals(automatic):
-    clv = automatic.models["clv"]
-    tournament = clv["tournament"]
-    assert clv["chosen_by"] == "tournament" and clv["model"] == tournament.winner in BTYD
+    clv = automatic.clv
+    tournament = clv.tournament
+    assert clv.chosen_by == "tournament" and clv.model == tournament.winner in BTYD
     customers = automatic.customers
     inside = (customers["clv_low"] <= customers["clv"]) & (customers["clv"] <= customers["clv_high"])
     assert inside.mean() > 0.9
     assert (customers["expected_purchases_low"] <= customers["expected_purchases_high"]).all()
-    forecast = clv["forecast"]
+    forecast = clv.forecast
     assert forecast.equity_low < customers["clv"].sum() < forecast.equity_high
     kpi = next(k for k in insights.kpis(automatic) if k["key"] == "clv")
     assert kpi["caption"].startswith("80 % interval ") and "joint simulations" in kpi["definition"]
@@ -45,7 +45,7 @@ def test_the_winner_feeds_clv_with_intervals(automatic):
 def test_evidence_tab_shows_the_table_and_why_the_winner_won(automatic):
     outputs = evidence_outputs(automatic)
     figure, panel = outputs[8], text(outputs[9])
-    tournament = automatic.models["clv"]["tournament"]
+    tournament = automatic.clv.tournament
     for label in CANDIDATES.values():
         assert label in panel
     assert f"{tournament.winner_label} has the best mean rank" in panel
@@ -56,8 +56,8 @@ def test_evidence_tab_shows_the_table_and_why_the_winner_won(automatic):
 
 def test_the_user_can_override_the_winner(transactions, automatic):
     results = pipeline.run(transactions, params_from_inputs(*INPUTS, "naive"))
-    clv = results.models["clv"]
-    assert clv["model"] == "naive" and clv["chosen_by"] == "user"
+    clv = results.clv
+    assert clv.model == "naive" and clv.chosen_by == "user"
     assert results.customers["p_alive"].isna().all()  # no P(alive) without a BTYD model
     assert results.customers["clv"].sum() != pytest.approx(automatic.customers["clv"].sum())
     panel = text(evidence_outputs(results)[9])

@@ -34,17 +34,16 @@ from callbacks.journeys import (
 )
 from components import ids, journeys_tab
 from settings import Settings
-from tests.results_fixtures import pipeline_cdnow
 
 
 @pytest.fixture(scope="module")
-def cdnow():
-    return pipeline_cdnow()
+def cdnow(cdnow_run):
+    return cdnow_run.results, cdnow_run.lines
 
 
 @pytest.fixture(scope="module")
 def history(cdnow):
-    return cdnow[0].models["journeys"]["history"]
+    return cdnow[0].journeys.history
 
 
 @pytest.fixture
@@ -73,7 +72,7 @@ def figure_json(fig: go.Figure) -> dict:
 def test_default_settings_use_the_pipeline_history_without_computing(stored):
     settings, results = stored
     shown = history_for(settings, results.key, "Q", J.DEFAULT_INACTIVE_DAYS)
-    pd.testing.assert_frame_equal(shown, results.models["journeys"]["history"])
+    pd.testing.assert_frame_equal(shown, results.journeys.history)
     assert history_key(results.key, "Q", J.DEFAULT_INACTIVE_DAYS) not in common.results_cache(settings)
 
 
@@ -278,7 +277,7 @@ def test_the_tab_is_in_the_page_with_its_methodology():
 
 def test_the_tab_views_by_output_name(stored):
     settings, results = stored
-    labels = labels_of(results.models["journeys"]["history"])
+    labels = labels_of(results.journeys.history)
     controls = snapshot_controls(settings, results.key, "Q", 180, (None, None))
     assert (controls["from"], controls["to"]) == (labels[-2], labels[-1])
     assert "quarterly snapshots" in controls["status"]

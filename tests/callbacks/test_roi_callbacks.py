@@ -3,6 +3,7 @@
 import base64
 import io
 import copy
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import numpy as np
@@ -18,7 +19,6 @@ from callbacks.roi import levers as roi_levers
 from callbacks.roi import link as roi_link
 from components import roi_tab
 from components.figures.roi import money
-from tests.results_fixtures import cdnow_results, pipeline_cdnow
 
 LEVERS = {
     "name": "Winback", "segments": ["At Risk", "Lost"], "clusters": [], "countries": [], "churn": [0.2, 1],
@@ -30,26 +30,23 @@ LEVERS = {
 
 
 @pytest.fixture(scope="module")
-def results() -> Results:
-    """The pipeline's CDNOW results; model columns made by hand if the pipeline has none (yet)."""
-    res, _ = pipeline_cdnow()
-    customers = res.customers
-    if roi.missing_model(customers):
-        customers["p_no_purchase"] = np.clip(customers["recency_days"] / 600, 0.05, 0.99)
-        customers["expected_spend"] = customers["avg_order_value"]
-    return res
+def results(cdnow_run) -> Results:
+    """The pipeline's CDNOW results."""
+    return cdnow_run.results
 
 
 BROAD = LEVERS | {"segments": ["At Risk", "Lost", "Hibernating"], "clv_min": None, "churn": [0, 1]}
 
 
-def _tiny_results() -> Results:
+@pytest.fixture(scope="module")
+def tiny_results(unfittable_run) -> Results:
+    """Two customers whose model columns are set by hand, so the answer can be worked out on paper; the
+    rest (a 12-month CLV horizon) is a real run's."""
     customers = pd.DataFrame(
         {"segment": ["Champions", "Lost"], "p_no_purchase": [0.5, 0.9], "expected_spend": [100.0, 50.0]},
         index=pd.Index(["c1", "c2"], name="customer_id"),
     )
-    return Results(key="k", customers=customers, quality={}, monthly=pd.DataFrame(), cohorts=pd.DataFrame(),
-                   models={"clv": {"horizon_months": 12}}, meta={"params": {"margin": 0.3}})
+    return replace(unfittable_run.results, customers=customers)
 
 
 def test_levers_and_scenario_round_trip():
@@ -81,12 +78,12 @@ def test_a_link_is_recognised_by_its_scenario_keys_only():
     assert not roi_link.has_scenario("") and not roi_link.has_scenario(None)
 
 
-def test_net_profit_by_hand_with_the_clv_horizon_rescaled():
+def test_net_profit_by_hand_with_the_clv_horizon_rescaled(tiny_results):
     """Two customers; P(no purchase) is over the 12-month CLV horizon, the campaign runs 3 months."""
     levers = LEVERS | {"segments": [], "churn": [0, 1], "clv_min": None, "size_mode": "all", "discount_pct": 10,
                        "redemption_pct": 100, "uplift_pp": 5, "gross_margin_pct": 40, "contact_cost": 1,
                        "fixed_cost": 0, "horizon_months": 3}
-    outputs = roi.simulate(_tiny_results(), levers, None, "http://host/app/?old=1")
+    outputs = roi.simulate(tiny_results, levers, None, "http://host/app/?old=1")
     p0 = 1 - np.array([0.5, 0.9]) ** (3 / 12)  # constant purchase rate
     p1 = p0 + 0.05
     spend = np.array([100.0, 50.0])
@@ -109,9 +106,8 @@ def test_answer_matches_evaluate_on_pipeline_results(results):
     assert len(warnings) == len(report.warnings)
 
 
-def test_missing_model_columns_give_a_note_not_a_crash():
-    bare, _ = cdnow_results()
-    shown = roi.simulate(bare, LEVERS, None, None)
+def test_missing_model_columns_give_a_note_not_a_crash(unfittable_run):
+    shown = roi.simulate(unfittable_run.results, LEVERS, None, None)
     note, cards, curve, current = (shown[k] for k in ("note", "cards", "curve", "current"))
     assert "needs the CLV model" in str(note)
     assert cards is None and current is None
@@ -159,8 +155,8 @@ def test_uploaded_id_list():
         roi_levers.ids_from_upload(empty, "empty.csv")
 
 
-def test_filter_options_follow_the_columns_present():
-    customers = _tiny_results().customers
+def test_filter_options_follow_the_columns_present(tiny_results):
+    customers = tiny_results.customers
     shown = roi_levers.audience_options(customers, {"segments": None, "clusters": ["Kept from a link"], "countries": None})
     assert [o["value"] for o in shown["segments"]] == ["Champions", "Lost"]
     assert [o["value"] for o in shown["clusters"]] == ["Kept from a link"]
@@ -238,9 +234,7 @@ def test_the_simulator_defaults_come_from_the_run_parameters(results):
     from analytics.params import AnalysisParams
 
     assert roi.p0_horizon(results) == AnalysisParams().clv_horizon_months
-    bare = Results(key="k", customers=results.customers, quality={}, monthly=pd.DataFrame(),
-                   cohorts=pd.DataFrame(), models={}, meta={"params": {"clv_horizon_months": 6}})
-    assert roi.p0_horizon(bare) == 6
+    assert roi.p0_horizon(replace(results, params=AnalysisParams(clv_horizon_months=6))) == 6
 
 
 def test_exports_of_the_targeted_customers_and_of_the_comparison(results):
@@ -258,9 +252,8 @@ def test_exports_of_the_targeted_customers_and_of_the_comparison(results):
 
 
 def test_a_share_link_names_its_dataset_and_says_when_other_data_is_shown(results):
-    results = copy.copy(results)
-    results.meta = {**results.meta, "source": "cdnow_sample"}  # as run_cached records it
-    source = "cdnow_sample"
+    source = results.source
+    assert source == "cdnow_sample"
     made = roi.simulate(results, LEVERS, None, "http://host/")
     assert made["link"].endswith("&" + urlencode({"dataset": source}))
     assert "was made on" not in str(made["warnings"])

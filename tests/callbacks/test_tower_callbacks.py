@@ -13,10 +13,9 @@ from callbacks.methodology import evidence_outputs, reference_output
 from callbacks.tower import tower_outputs
 from components import formatting as fmt
 from components import ids
-from components.kpis import card_id
+from components.kpis import card_id, format_value
 from components.methodology_tab import NOT_AVAILABLE
 from settings import Settings
-from tests.results_fixtures import cdnow_results, with_models
 
 
 def walk(component):
@@ -44,39 +43,35 @@ def classed(component, name: str) -> list:
     return [c for c in walk(component) if name in (getattr(c, "className", None) or "").split()]
 
 
-@pytest.fixture(scope="module")
-def cdnow():
-    return cdnow_results()
-
-
-def test_kpi_cards_show_the_insights_numbers_with_tooltips(cdnow):
-    results, lines = cdnow
+def test_kpi_cards_show_the_insights_numbers_with_tooltips(cdnow_run):
+    results, lines = cdnow_run.results, cdnow_run.lines
     cards, narrative, *figures = tower_outputs(results, lines)
     kpis = insights.kpis(results, lines)
     values = [c.children for c in classed(cards, "kpi-value")]
-    assert values == [fmt.count(kpis[0]["value"]), fmt.count(kpis[1]["value"]), fmt.money(kpis[2]["value"]),
-                      fmt.percent(kpis[3]["value"]), fmt.count(kpis[4]["value"]), "–", "–"]
+    assert values == [format_value(k) for k in kpis] and "–" not in values
+    assert values[0] == fmt.count(len(results.customers))
+    assert values[-1] == fmt.money(results.customers["clv"].sum())  # the pipeline's CLV column, summed
     tooltips = [c for c in walk(cards) if isinstance(c, dash.development.base_component.Component)
                 and type(c).__name__ == "Tooltip"]
     assert [t.target for t in tooltips] == [card_id(k["key"]) for k in kpis]
     assert [t.children for t in tooltips] == [k["definition"] for k in kpis]
-    assert text(cards).count(insights.NEEDS_CLV) == 2
+    assert insights.NEEDS_CLV not in text(cards) and len(classed(cards, "kpi-risk")) == 2
     items = [li.children for li in walk(narrative) if type(li).__name__ == "Li"]
     assert items == insights.narrative(results, lines)
     assert [f.data[0].type for f in figures] == ["bar", "bar", "heatmap"]
 
 
-def test_kpi_cards_with_models(cdnow):
-    results = with_models(cdnow_results()[0])
-    cards = tower_outputs(results, cdnow[1])[0]
-    by_key = {k["key"]: k for k in insights.kpis(results, cdnow[1])}
-    assert insights.NEEDS_CLV not in text(cards)
-    assert fmt.money(by_key["clv"]["value"]) in [c.children for c in classed(cards, "kpi-value")]
-    assert len(classed(cards, "kpi-risk")) == 2
+def test_kpi_cards_without_clv_say_what_they_need(unfittable_run):
+    results, lines = unfittable_run.results, unfittable_run.lines
+    cards = tower_outputs(results, lines)[0]
+    by_key = {k["key"]: [c.children for c in classed(card, "kpi-value")][0]
+              for k, card in zip(insights.kpis(results, lines), classed(cards, "kpi-card"))}
+    assert by_key["clv"] == by_key["revenue_at_risk"] == "–"
+    assert text(cards).count(insights.NEEDS_CLV) == 2
 
 
-def test_registered_tower_callback_reads_results_and_lines_by_key(tmp_path, cdnow):
-    results, lines = cdnow
+def test_registered_tower_callback_reads_results_and_lines_by_key(tmp_path, cdnow_run):
+    results, lines = cdnow_run.results, cdnow_run.lines
     app = create_app(Settings(cache_dir=tmp_path))
     settings = app.server.config["RCT_SETTINGS"]
     cache = common.results_cache(settings)
@@ -91,52 +86,70 @@ def test_registered_tower_callback_reads_results_and_lines_by_key(tmp_path, cdno
         show(None)  # no results yet: leave the page as it is
 
 
-def test_evidence_without_models_says_so(cdnow):
-    results, _ = cdnow
+def test_a_missing_key_does_not_evict_the_other_results(tmp_path, cdnow_run, synthetic_run):
+    settings = Settings(cache_dir=tmp_path)
+    cache = common.results_cache(settings)
+    for run in (cdnow_run, synthetic_run):
+        cache.set(run.results.key, run.results)
+    first = common.load_results(settings, cdnow_run.results.key)
+    second = common.load_results(settings, synthetic_run.results.key)
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        common.load_results(settings, "no-such-key")
+    # still the same instances: the miss neither evicted them nor was remembered
+    assert common.load_results(settings, cdnow_run.results.key) is first
+    assert common.load_results(settings, synthetic_run.results.key) is second
+    cache.set("late-key", cdnow_run.results)
+    assert common.load_results(settings, "late-key").key == cdnow_run.results.key
+
+
+def test_evidence_of_models_that_could_not_be_fitted_says_why(unfittable_run):
+    results = unfittable_run.results
     tracking, holdout, roc, calibration, params, metrics, clustering, definitions = evidence_outputs(results)[:8]
-    for fig in (tracking, holdout, roc, calibration):
+    for fig in (tracking, holdout):
         assert not fig.data and fig.layout.annotations
-    for panel in (params, metrics, clustering):
-        assert NOT_AVAILABLE in text(panel)
+    assert NOT_AVAILABLE in text(params) and results.clv.message in text(params)
+    assert NOT_AVAILABLE in text(clustering) and results.clustering.message in text(clustering)
+    # churn never fails on small data: it falls back to its heuristic, and says so
+    assert results.churn.heuristic and results.churn.reason in text(metrics)
     for kpi in insights.kpis(results):
         assert kpi["definition"] in text(definitions)
 
 
-def test_evidence_with_models_shows_parameters_and_metrics(cdnow):
-    results = with_models(cdnow_results()[0])
-    tracking, holdout, roc, calibration, params, metrics, clustering, _ = evidence_outputs(results)[:8]
-    assert len(tracking.data) == 2 and len(holdout.data) == 3
-    assert [t.name for t in roc.data][1] == "logistic regression · AUC 0.810"
-    assert roc.data[2].line.dash == "dash"  # a baseline (the first curve after the model)
-    assert len(calibration.data) == 3
+@pytest.mark.parametrize("run", ["cdnow_run", "synthetic_run"])
+def test_evidence_shows_the_pipelines_parameters_and_held_out_metrics(run, request):
+    results = request.getfixturevalue(run).results
+    clv, churn, clustering = results.clv, results.churn, results.clustering
+    tracking, holdout, roc, calibration, params, metrics, clustering_panel, _ = evidence_outputs(results)[:8]
+
+    validation = clv.validation
+    assert list(tracking.data[0].y) == validation.tracking["actual_cumulative"].tolist()
+    assert list(tracking.data[1].y) == pytest.approx(validation.tracking["predicted_cumulative"].tolist())
+    assert list(holdout.data[0].y) == pytest.approx(validation.by_frequency["actual"].tolist())
     params_text = text(params)
     assert NOT_AVAILABLE not in params_text
-    assert "0.243" in params_text and "15.44" in params_text and "946 repeat buyers" in params_text
-    assert "0.810" in text(metrics) and "recency rule" in text(metrics)
-    chosen = [row for row in walk(clustering) if "table-active" in (getattr(row, "className", "") or "")]
-    assert len(chosen) == 1 and "4" in text(chosen[0])
+    for value in [*clv.purchase.params.values(), *clv.spend.params.values()]:
+        assert f"{value:.4g}" in params_text
+    assert f"{clv.spend.n_repeat_buyers:,} repeat buyers" in params_text
+    assert f"{clv.purchase.n_customers:,} customers" in params_text
+    assert f"{validation.metrics.loc['model', 'mae']:.3f}" in params_text
 
+    curves = {t.name.split(" · ")[0]: t for t in roc.data[1:]}
+    assert set(curves) == set(churn.metrics.index)
+    for name, trace in curves.items():
+        assert trace.name.endswith(f"AUC {churn.metrics.loc[name, 'roc_auc']:.3f}")
+        assert (trace.line.dash == "dash") == (name in churn.baselines)
+    metrics_text = text(metrics)
+    assert f"judged on {churn.n_held_out:,} held-out customers" in metrics_text
+    for name, description in churn.baselines.items():
+        assert name in metrics_text and description in metrics_text
+    for value in churn.metrics["roc_auc"]:
+        assert f"{value:.3f}" in metrics_text
 
-def test_churn_baselines_from_the_metrics_role_column(cdnow):
-    results = with_models(cdnow_results()[0])
-    churn = results.models["churn"]
-    churn["metrics"] = churn["metrics"].assign(role=["model", "baseline", "comparison"])
-    roc = evidence_outputs(results)[2]
-    styles = {t.name.split(" · ")[0]: t.line.dash for t in roc.data[1:]}
-    assert styles == {"logistic regression": None, "recency rule": "dash", "1 - P(alive)": None}
+    chosen = [row for row in walk(clustering_panel) if "table-active" in (getattr(row, "className", "") or "")]
+    assert len(chosen) == 1 and text(chosen[0]).split()[0] == str(clustering.k)
+    assert clustering.k_reason in text(clustering_panel)
 
 
 def test_reference_table_lists_published_and_refitted_values():
     table = text(reference_output())
     assert "0.243" in table and "4.414" in table and "Gamma-Gamma" in table and "2,349 customers" in table
-
-
-def test_whatever_the_pipeline_produces_today_renders():
-    from tests.results_fixtures import pipeline_cdnow
-
-    results, lines = pipeline_cdnow()
-    cards = tower_outputs(results, lines)[0]
-    assert len(classed(cards, "kpi-value")) == len(insights.kpis(results, lines))
-    _, _, _, _, params, metrics, clustering, _ = evidence_outputs(results)[:8]
-    for name, panel in (("clv", params), ("churn", metrics), ("clustering", clustering)):
-        assert (NOT_AVAILABLE in text(panel)) == (name not in results.models), name

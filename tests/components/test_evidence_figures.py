@@ -1,4 +1,4 @@
-"""Model evidence figures: right traces and values for both the contract's and the modules' column names."""
+"""Model evidence figures draw exactly the tables the pipeline's records hold (real runs, no made-up values)."""
 
 from __future__ import annotations
 
@@ -14,101 +14,60 @@ def is_empty(fig) -> bool:
     return not fig.data and len(fig.layout.annotations) == 1
 
 
-def test_tracking_actual_vs_expected_with_the_calibration_line():
-    tracking = pd.DataFrame({"week": [1, 2, 3, 4], "actual_cumulative": [1.0, 3.0, 6.0, 8.0],
-                             "predicted_cumulative": [1.5, 3.0, 5.0, 8.5]})
-    fig = evidence.tracking_figure(tracking, calibration_end=2)
+@pytest.fixture(params=["cdnow_run", "synthetic_run"])
+def results(request):
+    return request.getfixturevalue(request.param).results
+
+
+def test_tracking_actual_vs_expected_with_the_calibration_line(results):
+    validation = results.clv.validation
+    fig = evidence.tracking_figure(validation)
     actual, expected = fig.data
-    assert list(actual.y) == [1.0, 3.0, 6.0, 8.0] and list(expected.y) == [1.5, 3.0, 5.0, 8.5]
+    assert list(actual.y) == validation.tracking["actual_cumulative"].tolist()
+    assert list(expected.y) == pytest.approx(validation.tracking["predicted_cumulative"].tolist())
     assert expected.line.dash == "dash"
-    assert [s.x0 for s in fig.layout.shapes] == [2]
+    assert [pd.Timestamp(s.x0) for s in fig.layout.shapes] == [validation.calibration_end]
 
 
-def test_tracking_takes_the_calibration_end_from_the_period_column():
-    weeks = pd.date_range("2020-01-08", periods=4, freq="7D")
-    tracking = pd.DataFrame({"week_end": weeks, "period": ["calibration"] * 2 + ["holdout"] * 2,
-                             "actual_cumulative": [1.0, 2.0, 3.0, 4.0],
-                             "predicted_cumulative": [1.0, 2.0, 3.0, 4.0]})
-    fig = evidence.tracking_figure(tracking)
-    assert pd.Timestamp(fig.layout.shapes[0].x0) == weeks[1]
-
-
-def test_holdout_means_by_calibration_frequency_with_pooling():
-    per_customer = pd.DataFrame({
-        "frequency": [0, 0, 1, 8, 9],
-        "actual": [0.0, 1.0, 2.0, 5.0, 7.0],
-        "predicted": [0.2, 0.4, 1.5, 6.0, 6.0],
-        "baseline": [0.0, 0.0, 1.0, 4.0, 4.0],
-    })
-    fig = evidence.holdout_figure(per_customer, cap=7)
+def test_holdout_means_by_calibration_frequency(results):
+    table = results.clv.validation.by_frequency
+    fig = evidence.holdout_figure(results.clv.validation)
     traces = {t.name: t for t in fig.data}
-    assert list(traces["Actual"].x) == ["0", "1", "7+"]
-    assert list(traces["Actual"].y) == pytest.approx([0.5, 2.0, 6.0])
-    assert list(traces["BG/NBD"].y) == pytest.approx([0.3, 1.5, 6.0])
-    assert list(traces["Naive baseline"].y) == pytest.approx([0.0, 1.0, 4.0])
-    assert [c[0] for c in traces["Actual"].customdata] == [2, 1, 2]
-    assert "calibration" in fig.layout.xaxis.title.text
+    assert list(traces["Actual"].x) == list(table.index) and list(table.index)[-1] == "7+"
+    for name, column in (("Actual", "actual"), ("BG/NBD", "predicted"), ("Naive baseline", "baseline")):
+        assert list(traces[name].y) == pytest.approx(table[column].tolist())
+    assert [c[0] for c in traces["Actual"].customdata] == table["n_customers"].tolist()
 
 
-def test_holdout_without_frequency_bins_by_actual_purchases():
-    per_customer = pd.DataFrame({"actual": [0, 0, 2], "predicted": [0.1, 0.3, 1.6]})
-    fig = evidence.holdout_figure(per_customer)
-    model = next(t for t in fig.data if t.name == "BG/NBD")
-    assert list(model.x) == ["0", "2"] and list(model.y) == pytest.approx([0.2, 1.6])
-    assert "holdout" in fig.layout.xaxis.title.text
-
-
-def roc_table():
-    fpr = np.linspace(0, 1, 5)
-    return pd.concat([pd.DataFrame({"model": m, "fpr": fpr, "tpr": fpr ** e})
-                      for m, e in (("logistic", 0.5), ("recency rule", 0.8))], ignore_index=True)
-
-
-@pytest.mark.parametrize("indexed", [False, True])
-def test_roc_legend_carries_auc_and_baselines_are_dashed(indexed):
-    metrics = pd.DataFrame({"model": ["logistic", "recency rule"], "roc_auc": [0.812, 0.701]})
-    if indexed:
-        metrics = metrics.set_index("model")
-    fig = evidence.roc_figure(roc_table(), metrics, baselines={"recency rule"})
-    chance, model, baseline = fig.data
+def test_roc_legend_carries_auc_and_baselines_are_dashed(results):
+    churn = results.churn
+    fig = evidence.roc_figure(churn)
+    chance, lead, *others = fig.data
     assert list(chance.x) == [0, 1] and list(chance.y) == [0, 1]
-    assert model.name == "logistic · AUC 0.812" and model.line.color == TEAL and model.line.dash is None
-    assert baseline.name == "recency rule · AUC 0.701" and baseline.line.dash == "dash"
-    assert list(model.y) == pytest.approx(np.linspace(0, 1, 5) ** 0.5)
+    assert lead.name == f"{churn.model} · AUC {churn.metrics.loc[churn.model, 'roc_auc']:.3f}"
+    assert lead.line.color == TEAL and lead.line.dash is None
+    dashed = {t.name.split(" · ")[0] for t in others if t.line.dash == "dash"}
+    assert dashed == set(churn.baselines) and dashed
+    roc = churn.curves["roc"]
+    assert list(lead.x) == roc.loc[roc["model"] == churn.model, "fpr"].tolist()
 
 
-def test_roc_without_metrics_or_baselines_treats_later_curves_as_baselines():
-    fig = evidence.roc_figure(roc_table())
-    assert [t.name for t in fig.data[1:]] == ["logistic", "recency rule"]
-    assert fig.data[2].line.dash == "dash"
-
-
-@pytest.mark.parametrize("names", [("predicted", "observed", "count"),
-                                   ("mean_predicted", "observed_rate", "count")])
-def test_calibration_points_and_diagonal(names):
-    predicted, observed, count = names
-    table = pd.DataFrame({"model": ["logistic"] * 3, predicted: [0.1, 0.5, np.nan],
-                          observed: [0.15, 0.45, np.nan], count: [30, 10, 0]})
-    fig = evidence.calibration_figure(table)
-    diagonal, model = fig.data
+def test_calibration_points_leave_out_empty_bins(results):
+    churn = results.churn
+    table = churn.curves["calibration"]
+    fig = evidence.calibration_figure(churn)
+    diagonal, *models = fig.data
     assert list(diagonal.x) == [0, 1]
-    assert list(model.x) == [0.1, 0.5] and list(model.y) == [0.15, 0.45]  # the empty bin is left out
-    assert model.marker.size[0] > model.marker.size[1]  # bigger bins, bigger markers
+    assert [t.name for t in models] == list(dict.fromkeys(table["model"]))
+    lead = table[(table["model"] == churn.model) & (table["count"] > 0)]
+    assert list(models[0].x) == pytest.approx(lead["mean_predicted"].tolist())
+    assert list(models[0].y) == pytest.approx(lead["observed_rate"].tolist())
+    sizes = np.asarray(models[0].marker.size)
+    assert (np.argsort(sizes, kind="stable") == np.argsort(lead["count"].to_numpy(), kind="stable")).all()
 
 
-def test_missing_tables_give_a_message():
-    assert is_empty(evidence.tracking_figure(None))
-    assert is_empty(evidence.holdout_figure(None))
-    assert is_empty(evidence.roc_figure(None))
-    assert is_empty(evidence.calibration_figure(None))
-    assert is_empty(evidence.calibration_figure(pd.DataFrame({"model": ["x"], "foo": [1]})))
-
-
-def test_holdout_accepts_a_table_already_grouped_by_frequency():
-    grouped = pd.DataFrame({"n_customers": [1400, 300, 60], "actual": [0.2, 0.9, 3.1],
-                            "predicted": [0.25, 0.8, 3.0], "baseline": [0.0, 1.2, 4.0]},
-                           index=pd.Index(["0", "1", "7+"], name="frequency"))
-    fig = evidence.holdout_figure(grouped)
-    actual = fig.data[0]
-    assert list(actual.x) == ["0", "1", "7+"] and list(actual.y) == [0.2, 0.9, 3.1]
-    assert [c[0] for c in actual.customdata] == [1400, 300, 60]
+def test_models_that_could_not_be_fitted_give_a_message(unfittable_run):
+    results = unfittable_run.results
+    assert is_empty(evidence.tracking_figure(results.clv))
+    assert is_empty(evidence.holdout_figure(results.clv))
+    assert evidence.NO_HOLDOUT in evidence.holdout_figure(results.clv).layout.annotations[0].text

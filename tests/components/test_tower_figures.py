@@ -61,12 +61,21 @@ def test_segment_shares_follow_the_segment_order():
     assert revenue_trace.customdata[2][0] == "80"
 
 
-def test_segment_figure_adds_clv_when_present():
-    customers = pd.DataFrame({"segment": ["Champions", "Lost"], "monetary": [10.0, 10.0],
-                              "clv": [30.0, 10.0]})
+@pytest.mark.parametrize("run", ["cdnow_run", "synthetic_run"])
+def test_segment_figure_shows_each_segments_share_of_the_pipelines_clv(run, request):
+    customers = request.getfixturevalue(run).results.customers
     fig = tower.segment_figure(customers, SEGMENT_ORDER)
     clv = next(t for t in fig.data if t.name == "Predicted CLV")
-    assert dict(zip(clv.y, clv.x)) == pytest.approx({"Champions": 0.75, "Lost": 0.25})
+    expected = customers.groupby("segment")["clv"].sum() / customers["clv"].sum()
+    assert dict(zip(clv.y, clv.x)) == pytest.approx(expected.to_dict())
+
+
+def test_trend_draws_the_pipelines_monthly_table(synthetic_run):
+    results = synthetic_run.results
+    bars, line = tower.trend_figure(results.monthly, results.as_of).data
+    assert list(bars.y) == results.monthly["net_revenue"].tolist()
+    assert [c[1] for c in bars.customdata] == pytest.approx(results.monthly["returns"].tolist())
+    assert [c[0] for c in line.customdata] == results.monthly["new_customers"].tolist()
 
 
 def test_cohort_heatmap_leaves_out_month_zero_and_labels_sizes():

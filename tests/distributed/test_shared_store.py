@@ -14,7 +14,6 @@ import redis
 from analytics import shared_store
 from analytics.errors import DataError
 from analytics.shared_store import RedisResultsCache, RedisUploadStore, held_lock
-from tests.results_fixtures import cdnow_results
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +21,8 @@ def redis_url(stack_factory):
     return stack_factory().start_redis()
 
 
-def test_results_round_trip_with_an_expiry(redis_url):
-    results, _ = cdnow_results()
+def test_results_round_trip_with_an_expiry(redis_url, cdnow_run):
+    results = cdnow_run.results
     cache = RedisResultsCache(redis_url, ttl_s=3600)
     cache.set(results.key, results)
     assert results.key in cache

@@ -10,6 +10,7 @@ from analytics.churn import ChurnModel, churn_labels
 from analytics.churn.models import DEAD, HEURISTIC, NO_PURCHASE, RECENCY, choose_model, heuristic_probability
 from analytics.errors import DataError
 from analytics.features import customer_features
+from analytics.results import json_safe
 from tests.analytics.churn.conftest import AS_OF, WINDOW, lines_frame, simulate
 
 
@@ -126,8 +127,9 @@ def test_tiny_data_falls_back_to_a_flagged_heuristic(n_customers):
     assert model.scores_.index.equals(current.index)
     assert model.scores_["churn_probability"].between(0, 1).all()
     assert model.scores_["churn_drivers"].str.contains("no purchase for").all()
-    assert model.summary_["heuristic"] is True and model.summary_["reason"] == model.reason_
-    json.dumps(model.summary_)
+    record = model.record()
+    assert record.heuristic is True and record.reason == model.reason_ and record.n_held_out == model.n_labelled_
+    json.dumps(json_safe(record.summary()), allow_nan=False)
     if not model.metrics_.empty:
         assert (model.metrics_["n"] == model.n_labelled_).all()
 
@@ -160,10 +162,13 @@ def test_heuristic_probability_rises_with_overdue_customers():
     assert 0 < p.min() and p.max() < 1
 
 
-def test_summary_is_json_safe(fitted):
-    summary = json.loads(json.dumps(fitted.summary_))
-    assert summary["model"] == "logistic" and summary["n_test"] == fitted.n_test_
+def test_record_summary_is_json_safe_and_names_baselines_and_held_out_size(fitted):
+    summary = json.loads(json.dumps(json_safe(fitted.record().summary()), allow_nan=False))
+    assert summary["model"] == "logistic" and summary["n_held_out"] == fitted.n_test_ > 0
+    assert summary["n_train"] + summary["n_held_out"] == fitted.n_labelled_
     assert {row["model"] for row in summary["metrics"]} == set(fitted.metrics_.index)
+    baselines = set(fitted.metrics_.index[fitted.metrics_["role"] == "baseline"])
+    assert set(summary["baselines"]) == baselines and RECENCY in baselines
 
 
 def test_bad_parameters_are_data_errors(predictable_lines):

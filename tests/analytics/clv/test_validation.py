@@ -18,8 +18,8 @@ def cdnow_validation(cdnow_lines) -> HoldoutValidation:
 
 
 def test_fits_on_the_calibration_period_only(cdnow_validation, cdnow_split):
-    assert cdnow_validation.model["params"] == pytest.approx(BetaGeoModel().fit(cdnow_split).params_)
-    assert cdnow_validation.model["params"]["r"] == pytest.approx(0.243, rel=0.01)  # FHL 2005
+    assert cdnow_validation.model.params == pytest.approx(BetaGeoModel().fit(cdnow_split).params_)
+    assert cdnow_validation.model.params["r"] == pytest.approx(0.243, rel=0.01)  # FHL 2005
     assert cdnow_validation.duration_holdout == 39.0
 
 
@@ -68,8 +68,8 @@ def test_weekly_tracking(cdnow_validation, cdnow_split):
     assert in_sample == pytest.approx(1.0, abs=0.03)
 
 
-def test_to_dict_is_json_safe(cdnow_validation):
-    record = json.loads(json.dumps(cdnow_validation.to_dict(), allow_nan=False))
+def test_summary_is_json_safe(cdnow_validation):
+    record = json.loads(json.dumps(cdnow_validation.summary(), allow_nan=False))
     assert record["n_customers"] == 2357 and record["calibration_end"] == CALIBRATION_END
     assert [row["method"] for row in record["metrics"]] == ["model", "baseline"]
     assert len(record["tracking"]) == 78 and record["tracking"][0]["week_end"] == "1997-01-08"

@@ -1,0 +1,94 @@
+"""What the CLV stage leaves in the results: typed, frozen records of a purchase fit and of the whole stage
+(forecast, tournament, holdout check), read by the app, the CLI's summary and the tests through the same fields.
+
+They hold plain values and tables, never ``lifetimes`` objects (which do not pickle); ``summary()`` is the
+JSON-safe part worth writing to ``summary.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from analytics.clv.bgnbd import BetaGeoModel, json_number
+from analytics.errors import ModelFailure
+
+if TYPE_CHECKING:
+    from analytics.clv.forecast import ValueForecast
+    from analytics.clv.tournament import Tournament
+    from analytics.clv.validation import HoldoutValidation
+
+
+@dataclass(frozen=True)
+class PurchaseModelFit:
+    """A fitted BG/NBD (or MBG/NBD): parameters in the summary's time unit and how the fit went.
+
+    fit_attempts: each try's penalizer, optimiser and outcome; n_customers: customers fitted on.
+    """
+
+    model: str
+    params: Mapping[str, float]
+    standard_errors: Mapping[str, float | None]
+    log_likelihood: float | None
+    converged: bool
+    penalizer_used: float
+    fit_attempts: tuple[Mapping[str, Any], ...]
+    n_customers: int
+
+    @classmethod
+    def of(cls, fitted: BetaGeoModel) -> "PurchaseModelFit":
+        return cls(
+            model=fitted.model,
+            params=dict(fitted.params_),
+            standard_errors={k: json_number(v) for k, v in fitted.standard_errors_.items()},
+            log_likelihood=json_number(fitted.log_likelihood_),
+            converged=bool(fitted.converged_),
+            penalizer_used=float(fitted.penalizer_used_),
+            fit_attempts=tuple(dict(a) for a in fitted.fit_attempts_),
+            n_customers=int(fitted.n_customers_),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        return {"model": self.model, "params": dict(self.params), "standard_errors": dict(self.standard_errors),
+                "log_likelihood": self.log_likelihood, "converged": self.converged,
+                "penalizer_used": self.penalizer_used, "n_customers": self.n_customers}
+
+
+@dataclass(frozen=True, eq=False)
+class ClvRecord:
+    """The CLV stage of one run, in ``time_unit`` ("days"): the base-wide forecast of the model that fills
+    the CLV columns (``model``; ``chosen_by`` "user" or "tournament"; fits, equity interval,
+    drop-out collapse), the tournament that ranked the candidates (or why it could not run), why the chosen
+    model fell back to another (``fallback_note``, "" when it did not) and the BG/NBD holdout check (or why
+    it could not be made). Horizon, margin and discount rate are the run's parameters (``Results.params``)."""
+
+    time_unit: str
+    chosen_by: str
+    forecast: ValueForecast
+    tournament: Tournament | ModelFailure
+    fallback_note: str
+    validation: HoldoutValidation | ModelFailure
+
+    @property
+    def model(self) -> str:
+        return self.forecast.model
+
+    @property
+    def model_label(self) -> str:
+        return self.forecast.label
+
+    def summary(self) -> dict[str, Any]:
+        tournament = self.tournament
+        return {
+            "time_unit": self.time_unit, "model": self.model, "model_label": self.model_label,
+            "chosen_by": self.chosen_by, "purchase_model": self.forecast.purchase_model,
+            "gamma_gamma": self.forecast.gamma_gamma, "equity_low": self.forecast.equity_low,
+            "equity_high": self.forecast.equity_high, "dropout_collapsed": self.forecast.dropout_collapsed,
+            "fallback_note": self.fallback_note,
+            "tournament": tournament.summary() if isinstance(tournament, ModelFailure) else {
+                "winner": tournament.winner, "reason": tournament.reason, "beats_naive": tournament.beats_naive,
+                "calibration_end": tournament.calibration_end, "observation_end": tournament.observation_end,
+                "n_customers": tournament.n_customers, "table": tournament.table.reset_index()},
+            "validation": self.validation.summary(),
+        }
