@@ -6,7 +6,7 @@ produces: no hand-made model values. Results are immutable; tests must not chang
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +14,7 @@ import pytest
 
 from analytics import cleaning, pipeline
 from analytics.datasets import load_dataset
+from analytics.errors import ModelFailure
 from analytics.results import Results
 
 ONLINE_RETAIL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail.csv.xz"
@@ -46,11 +47,27 @@ def synthetic_run() -> PipelineRun:
 
 @pytest.fixture(scope="session")
 def unfittable_run() -> PipelineRun:
-    """Two CDNOW customers with one purchase each: too few for clustering and CLV (the Results say why); the
-    churn stage falls back to its flagged heuristic."""
+    """Two CDNOW customers with one purchase each: too few for clustering (the Results say why) and for the
+    BG/NBD holdout check; CLV falls back to the naive rate and churn to its flagged heuristic."""
     transactions = load_dataset("cdnow_sample")
     first_two = transactions[transactions["customer_id"].isin(transactions["customer_id"].unique()[:2])]
     return pipeline_run(first_two.drop_duplicates("customer_id"), "two CDNOW customers")
+
+
+# the columns the CLV stage adds to the customer table
+CLV_COLUMNS = ("expected_purchases", "expected_purchases_low", "expected_purchases_high", "p_alive", "p_no_purchase",
+               "expected_spend", "clv", "clv_low", "clv_high")
+
+
+@pytest.fixture(scope="session")
+def clv_failed_run(cdnow_run) -> PipelineRun:
+    """The CDNOW run as the pipeline leaves it when its CLV stage fails (every candidate, BG/NBD and the naive
+    rate could not forecast): no CLV columns, a ModelFailure in the CLV record's place. The pipeline falls back
+    to the naive rate on any real data, so this state is made from a real run rather than found."""
+    results = cdnow_run.results
+    failed = replace(results, clv=ModelFailure("no CLV model could forecast these data"),
+                     customers=results.customers.drop(columns=[c for c in CLV_COLUMNS if c in results.customers]))
+    return PipelineRun(failed, cdnow_run.lines)
 
 
 @pytest.fixture(scope="session")

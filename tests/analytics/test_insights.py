@@ -77,8 +77,8 @@ def test_window_retention_on_a_hand_made_log():
     assert insights.window_retention(lines.iloc[0:0], as_of, 30)["rate"] is None
 
 
-def test_model_kpis_say_what_they_need_instead_of_a_number(unfittable_run):
-    results = unfittable_run.results
+def test_model_kpis_say_what_they_need_instead_of_a_number(clv_failed_run):
+    results = clv_failed_run.results
     assert isinstance(results.clv, ModelFailure)
     kpis = by_key(insights.kpis(results))
     for key in ("revenue_at_risk", "clv"):

@@ -92,7 +92,8 @@ def test_net_profit_by_hand_with_the_clv_horizon_rescaled(tiny_results):
     cards = str(outputs["cards"])
     assert f"'{money(net)}'" in cards and net < 0
     assert "below break-even" in cards  # the comparison RoiReport.uplift_vs_break_even makes
-    assert outputs["link"] == "http://host/app/?" + roi_levers.scenario_from_levers(levers).to_query()
+    assert outputs["link"] == ("http://host/app/?" + roi_levers.scenario_from_levers(levers).to_query() + "&"
+                               + urlencode({"dataset": tiny_results.source}))
 
 
 def test_answer_matches_evaluate_on_pipeline_results(results):
@@ -106,8 +107,8 @@ def test_answer_matches_evaluate_on_pipeline_results(results):
     assert len(warnings) == len(report.warnings)
 
 
-def test_missing_model_columns_give_a_note_not_a_crash(unfittable_run):
-    shown = roi.simulate(unfittable_run.results, LEVERS, None, None)
+def test_missing_model_columns_give_a_note_not_a_crash(clv_failed_run):
+    shown = roi.simulate(clv_failed_run.results, LEVERS, None, None)
     note, cards, curve, current = (shown[k] for k in ("note", "cards", "curve", "current"))
     assert "needs the CLV model" in str(note)
     assert cards is None and current is None

@@ -68,6 +68,7 @@ def test_calibration_points_leave_out_empty_bins(results):
 
 def test_models_that_could_not_be_fitted_give_a_message(unfittable_run):
     results = unfittable_run.results
-    assert is_empty(evidence.tracking_figure(results.clv))
-    assert is_empty(evidence.holdout_figure(results.clv))
-    assert evidence.NO_HOLDOUT in evidence.holdout_figure(results.clv).layout.annotations[0].text
+    validation = results.clv.validation
+    assert is_empty(evidence.tracking_figure(validation))
+    assert is_empty(evidence.holdout_figure(validation))
+    assert evidence.NO_HOLDOUT in evidence.holdout_figure(validation).layout.annotations[0].text
