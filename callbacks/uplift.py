@@ -20,7 +20,6 @@ from analytics.cache import fingerprint
 from analytics.datasets import embedded_campaign
 from analytics.errors import DataError
 from analytics.export import to_safe_csv
-from analytics.params import AnalysisParams
 from analytics.uplift import DEFAULT_CONTROL_FRACTION, read_assignment
 from analytics.uplift.analysis import CampaignTest, campaign_test
 from analytics.uplift.assignment import with_control_group
@@ -59,9 +58,8 @@ def measure(settings, token, sent_on, window_days, results_key, progress=None) -
         if invoices is None:
             raise DataError("the transactions behind these results are no longer cached: run the analysis again")
         assignment = read_assignment(data, filename=name)
-        params = AnalysisParams(**results.meta["params"])
         return campaign_test(invoices, results.customers, assignment, sent_on, window_days, results.as_of,
-                             params, results_key, progress)
+                             results.params, results_key, progress)
 
     cache.get_or_compute(key, compute)
     return key
@@ -69,7 +67,7 @@ def measure(settings, token, sent_on, window_days, results_key, progress=None) -
 
 def embedded_upload(settings, results_key) -> tuple[dict, str, int]:
     """The embedded test's assignment file stored like an upload, its send date and window."""
-    source = common.load_results(settings, results_key).meta.get("source")
+    source = common.load_results(settings, results_key).source
     if source != "synthetic":
         raise DataError(f"only the synthetic retailer holds an embedded campaign test; these results are {source!r}")
     test = embedded_campaign()
