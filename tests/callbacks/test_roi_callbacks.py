@@ -255,8 +255,9 @@ def test_exports_of_the_targeted_customers_and_of_the_comparison(results):
 def test_a_share_link_names_its_dataset_and_says_when_other_data_is_shown(results):
     source = results.source
     assert source == "cdnow_sample"
-    made = roi.simulate(results, LEVERS, None, "http://host/")
+    made = roi.simulate(results, BROAD, None, "http://host/")
+    assert made["note"] is None, str(made["note"])
     assert made["link"].endswith("&" + urlencode({"dataset": source}))
     assert "was made on" not in str(made["warnings"])
-    opened = roi.simulate(results, LEVERS, None, "http://host/?discount_pct=10&dataset=other+shop.csv")
+    opened = roi.simulate(results, BROAD, None, "http://host/?discount_pct=10&dataset=other+shop.csv")
     assert f"made on the dataset 'other shop.csv'; the results shown are of {source!r}" in str(opened["warnings"])
