@@ -92,7 +92,12 @@ class ResultsCache:
         """``ttl_s``: stored values expire this many seconds after they were written (None: never)."""
         self.directory = Path(directory)
         self.ttl_s = ttl_s
-        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes)
+        # Rollback journal, not diskcache's default WAL: every background run is a fork of a web process that
+        # has this database open, and WAL's per-process shared-memory index does not survive a fork (SQLite:
+        # connections must not cross fork). Under WAL a run's writes stayed invisible to the web process until
+        # the run's process exited, so the page got the results key before it could read the results.
+        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes,
+                                      sqlite_journal_mode="delete")
 
     def get(self, key: str) -> Any | None:
         return self._cache.get(key)
