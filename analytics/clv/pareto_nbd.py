@@ -10,8 +10,6 @@ kept as a plain dict, as for the other models (lifetimes fitters cannot be pickl
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import warnings
 from typing import Any

@@ -12,7 +12,6 @@ import pytest
 from analytics.invoices import invoice_table
 from analytics import journeys as J
 from analytics import pipeline
-from analytics.cache import ResultsCache
 from analytics.errors import DataError
 from analytics.journeys.stored import history_key
 from callbacks import common
