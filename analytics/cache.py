@@ -85,6 +85,14 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+# Rollback journal, not diskcache's default WAL: every background run is a fork of a web process that has the
+# results database open, and WAL's per-process shared-memory index does not survive a fork (SQLite: connections
+# must not cross fork). Under WAL a run's writes stayed invisible to the web process until the run's process
+# exited, so the page got the results key before it could read the results. The journal mode is stored in the
+# database file: anything else opening it (tests, scripts) must use these settings too, or it turns WAL back on.
+SQLITE_SETTINGS = {"sqlite_journal_mode": "delete"}
+
+
 class ResultsCache:
     """A ``diskcache.Cache`` holding pickled results (tables and parameters, never fitted model objects)."""
 
@@ -92,12 +100,7 @@ class ResultsCache:
         """``ttl_s``: stored values expire this many seconds after they were written (None: never)."""
         self.directory = Path(directory)
         self.ttl_s = ttl_s
-        # Rollback journal, not diskcache's default WAL: every background run is a fork of a web process that
-        # has this database open, and WAL's per-process shared-memory index does not survive a fork (SQLite:
-        # connections must not cross fork). Under WAL a run's writes stayed invisible to the web process until
-        # the run's process exited, so the page got the results key before it could read the results.
-        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes,
-                                      sqlite_journal_mode="delete")
+        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes, **SQLITE_SETTINGS)
 
     def get(self, key: str) -> Any | None:
         return self._cache.get(key)

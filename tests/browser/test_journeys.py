@@ -10,6 +10,7 @@ from dash.testing.wait import until
 
 from analytics import journeys as J
 from analytics import pipeline
+from analytics.cache import SQLITE_SETTINGS
 from analytics.journeys.stored import history_key
 from callbacks.journeys import export_filename
 from tests.browser.conftest import choose, click, console_errors, open_app, switch_tab, wait_for_download
@@ -19,7 +20,7 @@ TIMEOUT = 60  # the machine running the tests may be busy
 
 def cached_results(cache_dir, source: str = "cdnow_sample"):
     """(key, Results) the app computed for an embedded dataset, read from the test session's cache."""
-    cache = diskcache.Cache(str(cache_dir / "results"))
+    cache = diskcache.Cache(str(cache_dir / "results"), **SQLITE_SETTINGS)
     try:
         for name in cache.iterkeys():
             if isinstance(name, str) and name.startswith("invoices:"):
@@ -134,7 +135,7 @@ def test_monthly_snapshots_are_computed_once_and_cached(dash_duo, make_app, brow
     dash_duo.wait_for_contains_text("#journeys-status", "monthly snapshots", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#journeys-status", "over 90 days", timeout=TIMEOUT)
 
-    cache = diskcache.Cache(str(browser_cache_dir / "results"))
+    cache = diskcache.Cache(str(browser_cache_dir / "results"), **SQLITE_SETTINGS)
     try:
         expected = J.journey_history(cache.get(pipeline.invoices_key(key)), results.as_of, period="M",
                                      inactive_days=90)

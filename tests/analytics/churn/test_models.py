@@ -208,7 +208,7 @@ def test_calibrated_boosting_is_judged_and_logistic_kept_within_noise(fitted):
     # calibrated: its mean held-out probability is close to the observed churn rate
     assert abs(m.loc["boosting", "mean_predicted"] - m.loc["boosting", "churn_rate"]) < 0.05
     assert fitted.used_ == "logistic"
-    assert "logistic regression is used" in fitted.summary_["choice_reason"]
+    assert "logistic regression is used" in fitted.choice_reason_
 
 
 def test_choose_model_switches_only_beyond_noise():
