@@ -106,10 +106,10 @@ class ResultsCache:
         return self._cache.get(key)
 
     def set(self, key: str, value: Any) -> None:
-        self._cache.set(key, value, expire=self.ttl_s)
+        self._cache.set(key, value, expire=self.ttl_s, retry=True)
 
     def delete(self, key: str) -> bool:
-        return self._cache.delete(key)
+        return self._cache.delete(key, retry=True)
 
     def __contains__(self, key: str) -> bool:
         return key in self._cache
@@ -123,24 +123,24 @@ class ResultsCache:
             value = self._cache.get(key)  # another process may have finished while we waited
             if value is None:
                 value = compute()
-                self._cache.set(key, value, expire=self.ttl_s)
+                self._cache.set(key, value, expire=self.ttl_s, retry=True)
         return value
 
     def _try_acquire(self, name: str, owner: dict) -> bool:
         """Take the lock ``name`` if it is free or its holder is dead."""
-        if self._cache.add(name, owner, expire=LOCK_EXPIRE_S):
+        if self._cache.add(name, owner, expire=LOCK_EXPIRE_S, retry=True):
             return True
-        with self._cache.transact():
+        with self._cache.transact(retry=True):
             holder = self._cache.get(name)
             if holder is None or not holder_alive(holder):
-                self._cache.set(name, owner, expire=LOCK_EXPIRE_S)
+                self._cache.set(name, owner, expire=LOCK_EXPIRE_S, retry=True)
                 return True
         return False
 
     def _release(self, name: str, owner: dict) -> None:
-        with self._cache.transact():
+        with self._cache.transact(retry=True):
             if self._cache.get(name) == owner:
-                self._cache.delete(name)
+                self._cache.delete(name, retry=True)
 
     @contextlib.contextmanager
     def lock(self, name: str) -> Iterator[None]:
@@ -160,7 +160,7 @@ class ResultsCache:
         A waiter or holder that dies drops out of the line at once (its process is checked).
         """
         owner = new_owner()
-        ticket = self._cache.incr("run-slot:tickets")
+        ticket = self._cache.incr("run-slot:tickets", retry=True)
         self._update_line(lambda line: line.__setitem__(ticket, owner))
         taken = None
         last_place = None
@@ -185,10 +185,10 @@ class ResultsCache:
 
     def _update_line(self, change: Callable[[dict], Any]) -> None:
         """Change the waiting line in one transaction, dropping waiters whose process has gone."""
-        with self._cache.transact():
+        with self._cache.transact(retry=True):
             line = {t: h for t, h in (self._cache.get("run-slot:line") or {}).items() if holder_alive(h)}
             change(line)
-            self._cache.set("run-slot:line", line)
+            self._cache.set("run-slot:line", line, retry=True)
 
     def close(self) -> None:
         self._cache.close()
