@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import URL
-
-from analytics.database import DatabaseLimits, named_connections
+from analytics.database_config import DatabaseLimits, configures_connections
 from analytics.errors import DataError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 
 def _env_int(name: str, default: int) -> int:
@@ -124,6 +126,11 @@ class Settings:
 
 def _database_settings() -> dict:
     try:
-        return {"db_connections": named_connections(os.environ), "db_limits": DatabaseLimits.from_env(os.environ)}
+        limits = DatabaseLimits.from_env(os.environ)
+        if not configures_connections(os.environ):
+            return {"db_limits": limits}
+        # SQLAlchemy and sqlglot are loaded only by a server that configures a database
+        from analytics.database import named_connections
+        return {"db_connections": named_connections(os.environ), "db_limits": limits}
     except DataError as exc:  # the message names the variable, never the URL's text
         raise SystemExit(f"error: {exc}") from None

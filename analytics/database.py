@@ -54,16 +54,13 @@ from sqlalchemy.pool import NullPool
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
+from analytics.database_config import (CONNECTIONS_FILE_ENV, ENV_PREFIX, MAX_ROWS_ENV, TIMEOUT_ENV,
+                                      DatabaseLimits)
 from analytics.errors import DataError
 from analytics.loading import to_canonical
 
 __all__ = ["DatabaseLimits", "DatabaseSource", "named_connections", "parse_url", "masked", "list_tables",
            "database_columns", "read_database", "ENV_PREFIX", "CONNECTIONS_FILE_ENV"]
-
-ENV_PREFIX = "RCT_DB_"  # RCT_DB_WAREHOUSE=postgresql://... is the connection "warehouse"
-CONNECTIONS_FILE_ENV = "RCT_CONNECTIONS_FILE"  # a TOML file with a [connections] table of name = "url"
-TIMEOUT_ENV = "RCT_QUERY_TIMEOUT_S"
-MAX_ROWS_ENV = "RCT_QUERY_MAX_ROWS"
 
 BACKENDS = {"postgresql": "postgres", "sqlite": "sqlite", "duckdb": "duckdb"}  # URL backend -> sqlglot dialect
 # Statement kinds that change something; any of them inside a query rejects it.
@@ -72,37 +69,6 @@ _WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, 
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast"}
 
 RowsProgress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class DatabaseLimits:
-    """Safety limits for reading a database (from the settings).
-
-    timeout_s: longest a statement may run before the database stops it.
-    max_rows: most rows read; a larger result is refused with a message (never silently truncated).
-    chunk_rows: rows fetched per round trip (memory stays bounded by a chunk plus the columnar frame).
-    """
-
-    timeout_s: float = 120.0
-    max_rows: int = 20_000_000
-    chunk_rows: int = 50_000
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "DatabaseLimits":
-        def number(name: str, default, cast):
-            raw = environ.get(name, "")
-            if raw == "":
-                return default
-            try:
-                value = cast(raw)
-            except ValueError:
-                raise DataError(f"environment variable {name}={raw!r} is not a number") from None
-            if value <= 0:
-                raise DataError(f"environment variable {name} must be positive, not {raw!r}")
-            return value
-
-        return cls(timeout_s=number(TIMEOUT_ENV, cls.timeout_s, float),
-                   max_rows=number(MAX_ROWS_ENV, cls.max_rows, int))
 
 
 def masked(url: URL) -> str:

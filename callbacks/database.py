@@ -3,16 +3,20 @@ mapping editor. The run itself is in callbacks/run.py. The browser names a conne
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dash
 from dash import Input, Output, State
 
 from analytics.columns import detect_mapping
-from analytics.database import DatabaseSource, database_columns, list_tables
 from analytics.errors import DataError
 from callbacks import common
 from components import database_source, ids
 from components.mapping import mapping_editor
 from settings import Settings
+
+if TYPE_CHECKING:
+    from analytics.database import DatabaseSource
 
 
 def source_for(settings: Settings, connection, kind, table, query) -> DatabaseSource:
@@ -23,6 +27,8 @@ def source_for(settings: Settings, connection, kind, table, query) -> DatabaseSo
     if not isinstance(connection, str) or connection not in settings.db_connections:
         raise DataError(f"choose one of the configured connections: {', '.join(names)}")
     url = settings.db_connections[connection]
+    # imported here: a server with no connection configured never loads SQLAlchemy and sqlglot
+    from analytics.database import DatabaseSource
     if kind == "table":
         if not isinstance(table, str) or not table:
             raise DataError(f"choose a table of {connection} first")
@@ -58,6 +64,7 @@ def register(app: dash.Dash) -> None:
     def show_tables(connection):
         try:
             source = source_for(settings, connection, "query", None, "SELECT 1")
+            from analytics.database import list_tables
             return list_tables(source.url, settings.db_limits, name=connection), None, None
         except DataError as error:
             return [], None, common.error_alert(error, title="Cannot read this database")
@@ -77,6 +84,7 @@ def register(app: dash.Dash) -> None:
             raise dash.exceptions.PreventUpdate  # the table list was just (re)filled: nothing chosen yet
         try:
             source = source_for(settings, connection, kind, table, query)
+            from analytics.database import database_columns
             columns = database_columns(source, settings.db_limits)
         except DataError as error:  # the editor and the results on screen stay as they were
             return dash.no_update, common.error_alert(error, title="Cannot read this database")

@@ -11,7 +11,6 @@ from dash import ALL, Input, Output, State
 import auth
 from analytics import pipeline
 from analytics.cache import KeyRecorder
-from analytics.database import read_database
 from analytics.datasets import load_dataset
 from analytics.columns import detect_mapping
 from analytics.errors import DataError
@@ -133,6 +132,7 @@ def analysis_outputs(settings, new_upload: bool, upload, dataset: str, mapping_c
             source_id, source_name = None, source.label
 
             def load():
+                from analytics.database import read_database  # SQLAlchemy only where a database is read
                 return read_database(source, mapping=mapping or None, limits=settings.db_limits,
                                      progress=lambda rows: progress(0.03, f"Reading {source.label}: "
                                                                           f"{rows:,} rows"))

@@ -4,7 +4,11 @@
 """
 
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -174,6 +178,23 @@ def test_settings_never_show_a_password(monkeypatch, caplog):
     unnamed = DatabaseSource(settings.db_connections["warehouse"], table="orders")
     assert unnamed.label == "orders on postgresql+psycopg://u:***@db.example/shop"
     assert "Top-Secret" not in caplog.text
+
+
+def test_a_server_without_databases_never_loads_sqlalchemy(tmp_path):
+    """Settings and the whole app are built in every worker: SQLAlchemy and sqlglot load only where a database
+    connection is configured (a fresh interpreter, since this test process has loaded them already)."""
+    probe = ("import sys; import app; from settings import Settings; "
+             "app.create_app(Settings.from_env()); "
+             "print(sorted(m for m in ('sqlalchemy', 'sqlglot') if m in sys.modules))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCT_DB_", "RCT_CONNECTIONS"))}
+    env["RCT_CACHE_DIR"] = str(tmp_path)
+
+    def run(extra: dict) -> str:
+        return subprocess.run([sys.executable, "-c", probe], env=env | extra, capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).parents[2]).stdout.strip()
+
+    assert run({}) == "[]"
+    assert run({"RCT_DB_LOCAL": f"sqlite:///{tmp_path}/a.db"}) == "['sqlalchemy', 'sqlglot']"
 
 
 def test_cli_database_errors_are_one_line_without_the_password(sqlite_file, tmp_path, capsys, monkeypatch):
