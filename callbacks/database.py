@@ -44,39 +44,37 @@ def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
 
     @app.callback(
-        Output(ids.DB_PANEL, "style"),
-        Output(ids.DB_TABLE, "style"),
-        Output(ids.DB_QUERY, "style"),
-        Output(ids.DB_READ_COLUMNS, "style"),
-        Input(ids.DATASET, "value"),
-        Input(ids.DB_KIND, "value"),
+        output={"panel": Output(ids.DB_PANEL, "style"), "table": Output(ids.DB_TABLE, "style"),
+                "query": Output(ids.DB_QUERY, "style"), "read_columns": Output(ids.DB_READ_COLUMNS, "style")},
+        inputs={"dataset": Input(ids.DATASET, "value"), "kind": Input(ids.DB_KIND, "value")},
     )
     def show_panel(dataset, kind):
-        return (database_source.panel_style(dataset), *database_source.kind_styles(kind))
+        table, query, read_columns = database_source.kind_styles(kind)
+        return {"panel": database_source.panel_style(dataset), "table": table, "query": query,
+                "read_columns": read_columns}
 
     @app.callback(
-        Output(ids.DB_TABLE, "options"),
-        Output(ids.DB_TABLE, "value"),
-        Output(ids.DB_MESSAGE, "children"),
-        Input(ids.DB_CONNECTION, "value"),
+        output={"options": Output(ids.DB_TABLE, "options"), "table": Output(ids.DB_TABLE, "value"),
+                "message": Output(ids.DB_MESSAGE, "children")},
+        inputs={"connection": Input(ids.DB_CONNECTION, "value")},
         prevent_initial_call=True,
     )
     def show_tables(connection):
         try:
             source = source_for(settings, connection, "query", None, "SELECT 1")
             from analytics.database import list_tables
-            return list_tables(source.url, settings.db_limits, name=connection), None, None
+            options = list_tables(source.url, settings.db_limits, name=connection)
         except DataError as error:
-            return [], None, common.error_alert(error, title="Cannot read this database")
+            return {"options": [], "table": None,
+                    "message": common.error_alert(error, title="Cannot read this database")}
+        return {"options": options, "table": None, "message": None}
 
     @app.callback(
-        Output(ids.MAPPING_TABLE, "children", allow_duplicate=True),
-        Output(ids.DB_MESSAGE, "children", allow_duplicate=True),
-        Input(ids.DB_TABLE, "value"),
-        Input(ids.DB_READ_COLUMNS, "n_clicks"),
-        State(ids.DB_CONNECTION, "value"),
-        State(ids.DB_KIND, "value"),
-        State(ids.DB_QUERY, "value"),
+        output={"mapping": Output(ids.MAPPING_TABLE, "children", allow_duplicate=True),
+                "message": Output(ids.DB_MESSAGE, "children", allow_duplicate=True)},
+        inputs={"table": Input(ids.DB_TABLE, "value"), "_clicks": Input(ids.DB_READ_COLUMNS, "n_clicks"),
+                "connection": State(ids.DB_CONNECTION, "value"), "kind": State(ids.DB_KIND, "value"),
+                "query": State(ids.DB_QUERY, "value")},
         prevent_initial_call=True,
     )
     def show_columns(table, _clicks, connection, kind, query):
@@ -87,6 +85,6 @@ def register(app: dash.Dash) -> None:
             from analytics.database import database_columns
             columns = database_columns(source, settings.db_limits)
         except DataError as error:  # the editor and the results on screen stay as they were
-            return dash.no_update, common.error_alert(error, title="Cannot read this database")
+            return {"mapping": dash.no_update, "message": common.error_alert(error, title="Cannot read this database")}
         note = f"{source.label}: {len(columns)} columns; check the mapping below, then press Run analysis."
-        return mapping_editor(columns, detect_mapping(columns)), note
+        return {"mapping": mapping_editor(columns, detect_mapping(columns)), "message": note}

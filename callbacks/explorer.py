@@ -158,8 +158,7 @@ def register(app: dash.Dash) -> None:
         return at_risk_definition(common.load_results(settings, key), threshold)
 
     @app.callback(
-        Output(ids.DOWNLOAD, "data"),
-        Output(ids.EXPORT_ERROR, "children"),
+        output={"file": Output(ids.DOWNLOAD, "data"), "error": Output(ids.EXPORT_ERROR, "children")},
         inputs={"clicks": (Input(ids.EXPORT_SELECTION, "n_clicks"), Input(ids.EXPORT_SUMMARY, "n_clicks"),
                            Input(ids.EXPORT_AT_RISK, "n_clicks")),
                 "key": State(ids.RESULTS_KEY, "data"), "threshold": State(ids.AT_RISK_THRESHOLD, "value"),
@@ -170,7 +169,7 @@ def register(app: dash.Dash) -> None:
     )
     def download(clicks, key, threshold, control_pct, seed, **filters):
         try:
-            return export(common.load_results(settings, key), ctx.triggered_id, threshold, control_pct, seed,
-                          **filters), None
+            return {"file": export(common.load_results(settings, key), ctx.triggered_id, threshold, control_pct,
+                                   seed, **filters), "error": None}
         except DataError as error:
-            return dash.no_update, common.error_alert(error, title="This list cannot be exported")
+            return {"file": dash.no_update, "error": common.error_alert(error, title="This list cannot be exported")}

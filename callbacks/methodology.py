@@ -18,26 +18,40 @@ from components import methodology_tab as tab
 from components.figures import evidence
 
 
-def evidence_outputs(results: Results) -> tuple:
-    """Everything the evidence panels show, in the callback's output order (a plain function for tests)."""
+OUTPUTS = {
+    "tracking": Output(ids.EVIDENCE_TRACKING, "figure"),
+    "holdout": Output(ids.EVIDENCE_SCATTER, "figure"),
+    "roc": Output(ids.EVIDENCE_ROC, "figure"),
+    "calibration": Output(ids.EVIDENCE_CALIBRATION, "figure"),
+    "clv": Output(ids.EVIDENCE_PARAMS, "children"),
+    "churn": Output(ids.EVIDENCE_METRICS, "children"),
+    "clustering": Output(ids.EVIDENCE_CLUSTERING, "children"),
+    "kpi_definitions": Output(ids.EVIDENCE_KPI_DEFINITIONS, "children"),
+    "tournament_tracking": Output(ids.EVIDENCE_TOURNAMENT_TRACKING, "figure"),
+    "tournament": Output(ids.EVIDENCE_TOURNAMENT, "children"),
+}
+
+
+def evidence_outputs(results: Results) -> dict:
+    """Everything the evidence panels show, keyed as OUTPUTS (a plain function for tests)."""
     clv = results.clv
     validation = clv.validation if isinstance(clv, ClvRecord) else clv
     tournament = clv.tournament if isinstance(clv, ClvRecord) else clv
     ran = isinstance(tournament, Tournament)
-    return (
-        evidence.tracking_figure(validation),
-        evidence.holdout_figure(validation),
-        evidence.roc_figure(results.churn),
-        evidence.calibration_figure(results.churn),
-        tab.clv_evidence(clv, results.params),
-        [note for note in (tab.dropout_note(clv),) if note is not None] + tab.churn_evidence(results.churn),
-        tab.clustering_evidence(results.clustering),
-        tab.kpi_definitions(insights.kpis(results)),
-        evidence.tournament_tracking_figure(tournament.tracking if ran else None, CANDIDATES,
-                                            tournament.calibration_end if ran else None,
-                                            clv.model if isinstance(clv, ClvRecord) else None),
-        tab.tournament_evidence(clv),
-    )
+    return {
+        "tracking": evidence.tracking_figure(validation),
+        "holdout": evidence.holdout_figure(validation),
+        "roc": evidence.roc_figure(results.churn),
+        "calibration": evidence.calibration_figure(results.churn),
+        "clv": tab.clv_evidence(clv, results.params),
+        "churn": [note for note in (tab.dropout_note(clv),) if note is not None] + tab.churn_evidence(results.churn),
+        "clustering": tab.clustering_evidence(results.clustering),
+        "kpi_definitions": tab.kpi_definitions(insights.kpis(results)),
+        "tournament_tracking": evidence.tournament_tracking_figure(
+            tournament.tracking if ran else None, CANDIDATES, tournament.calibration_end if ran else None,
+            clv.model if isinstance(clv, ClvRecord) else None),
+        "tournament": tab.tournament_evidence(clv),
+    }
 
 
 @lru_cache(maxsize=1)
@@ -56,19 +70,7 @@ def reference_output():
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
 
-    @app.callback(
-        Output(ids.EVIDENCE_TRACKING, "figure"),
-        Output(ids.EVIDENCE_SCATTER, "figure"),
-        Output(ids.EVIDENCE_ROC, "figure"),
-        Output(ids.EVIDENCE_CALIBRATION, "figure"),
-        Output(ids.EVIDENCE_PARAMS, "children"),
-        Output(ids.EVIDENCE_METRICS, "children"),
-        Output(ids.EVIDENCE_CLUSTERING, "children"),
-        Output(ids.EVIDENCE_KPI_DEFINITIONS, "children"),
-        Output(ids.EVIDENCE_TOURNAMENT_TRACKING, "figure"),
-        Output(ids.EVIDENCE_TOURNAMENT, "children"),
-        Input(ids.tab_key("methodology"), "data"),
-    )
+    @app.callback(output=OUTPUTS, inputs={"key": Input(ids.tab_key("methodology"), "data")})
     def show_evidence(key):
         return evidence_outputs(common.load_results(settings, key))
 

@@ -16,30 +16,32 @@ from components.kpis import kpi_row
 from components.tower_tab import narrative_list
 
 
-def tower_outputs(results: Results, lines: pd.DataFrame | None) -> tuple:
-    """Everything the tower shows, in the callback's output order (a plain function tests can call)."""
+OUTPUTS = {
+    "kpis": Output(ids.TOWER_KPIS, "children"),
+    "narrative": Output(ids.TOWER_NARRATIVE, "children"),
+    "trend": Output(ids.TOWER_TREND, "figure"),
+    "segments": Output(ids.TOWER_SEGMENTS, "figure"),
+    "cohorts": Output(ids.TOWER_COHORTS, "figure"),
+}
+
+
+def tower_outputs(results: Results, lines: pd.DataFrame | None) -> dict:
+    """Everything the tower shows, keyed as OUTPUTS (a plain function tests can call)."""
     monthly = results.monthly
     sizes = monthly.set_index("month")["new_customers"] if "new_customers" in monthly else None
-    return (
-        kpi_row(insights.kpis(results, lines)),
-        narrative_list(insights.narrative(results, lines)),
-        tower.trend_figure(results.monthly, results.as_of),
-        tower.segment_figure(results.customers, SEGMENT_ORDER),
-        tower.cohort_figure(results.cohorts, sizes),
-    )
+    return {
+        "kpis": kpi_row(insights.kpis(results, lines)),
+        "narrative": narrative_list(insights.narrative(results, lines)),
+        "trend": tower.trend_figure(results.monthly, results.as_of),
+        "segments": tower.segment_figure(results.customers, SEGMENT_ORDER),
+        "cohorts": tower.cohort_figure(results.cohorts, sizes),
+    }
 
 
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
 
-    @app.callback(
-        Output(ids.TOWER_KPIS, "children"),
-        Output(ids.TOWER_NARRATIVE, "children"),
-        Output(ids.TOWER_TREND, "figure"),
-        Output(ids.TOWER_SEGMENTS, "figure"),
-        Output(ids.TOWER_COHORTS, "figure"),
-        Input(ids.tab_key("tower"), "data"),
-    )
+    @app.callback(output=OUTPUTS, inputs={"key": Input(ids.tab_key("tower"), "data")})
     def show_tower(key):
         results = common.load_results(settings, key)
         # the retention rate needs the invoice table stored next to the results (None if evicted)

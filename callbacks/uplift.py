@@ -83,51 +83,62 @@ def campaign_file(rows: pd.DataFrame, segments: pd.Series, share, seed, filename
     return dcc.send_string(to_safe_csv(with_control_group(rows, segments, share, seed)), filename)
 
 
-def panel_outputs(test: CampaignTest) -> tuple:
+def panel_outputs(test: CampaignTest) -> dict:
+    """What the panel shows of a measured test, keyed as the show_test callback's outputs."""
     analysis = test.analysis
     evidence = analysis.evidence
-    return (uplift_panel.measurement(analysis),
-            figures.qini_figure(evidence.curves if evidence else None),
-            figures.decile_figure(evidence.deciles if evidence else None),
-            uplift_panel.evidence(analysis), uplift_panel.segments(analysis.segments))
+    return {"summary": uplift_panel.measurement(analysis),
+            "qini": figures.qini_figure(evidence.curves if evidence else None),
+            "deciles": figures.decile_figure(evidence.deciles if evidence else None),
+            "model": uplift_panel.evidence(analysis), "segments": uplift_panel.segments(analysis.segments)}
+
+
+def received_assignment(settings, contents, filename) -> dict:
+    """The dropped assignment file stored like an upload (its token and name), or why it cannot be."""
+    try:
+        token = uploads.store_upload(settings, contents or "", str(filename or "assignment.csv"))
+    except DataError as error:
+        return {"file": None, "name": "", "error": common.error_alert(error)}
+    return {"file": token, "name": f"Assignment file: {token['filename']}", "error": None}
+
+
+def embedded_assignment(settings, results_key) -> dict:
+    """The embedded test's file, send date and window in the panel, or why these results have none."""
+    try:
+        token, sent_on, window = embedded_upload(settings, results_key)
+    except DataError as error:
+        unchanged = {name: dash.no_update for name in ("file", "name", "sent_on", "window")}
+        return unchanged | {"error": common.error_alert(error)}
+    return {"file": token, "name": f"Assignment file: {token['filename']} (embedded)", "sent_on": sent_on,
+            "window": window, "error": None}
 
 
 def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
+    # a dropped file and the embedded test fill the same fields
+    assignment = {"file": Output(ids.UPLIFT_FILE, "data", allow_duplicate=True),
+                  "name": Output(ids.UPLIFT_FILE_NAME, "children", allow_duplicate=True),
+                  "error": Output(ids.UPLIFT_ERROR, "children", allow_duplicate=True)}
 
-    @app.callback(
-        Output(ids.UPLIFT_FILE, "data"), Output(ids.UPLIFT_FILE_NAME, "children"),
-        Output(ids.UPLIFT_ERROR, "children", allow_duplicate=True),
-        Input(ids.UPLIFT_UPLOAD, "contents"), State(ids.UPLIFT_UPLOAD, "filename"),
-        prevent_initial_call=True,
-    )
+    @app.callback(output=assignment, inputs={"contents": Input(ids.UPLIFT_UPLOAD, "contents"),
+                                             "filename": State(ids.UPLIFT_UPLOAD, "filename")},
+                  prevent_initial_call=True)
     def receive_assignment(contents, filename):
-        try:
-            token = uploads.store_upload(settings, contents or "", str(filename or "assignment.csv"))
-        except DataError as error:
-            return None, "", common.error_alert(error)
-        return token, f"Assignment file: {token['filename']}", None
+        return received_assignment(settings, contents, filename)
 
-    @app.callback(
-        Output(ids.UPLIFT_FILE, "data", allow_duplicate=True),
-        Output(ids.UPLIFT_FILE_NAME, "children", allow_duplicate=True),
-        Output(ids.UPLIFT_SENT_ON, "value"), Output(ids.UPLIFT_WINDOW, "value"),
-        Output(ids.UPLIFT_ERROR, "children", allow_duplicate=True),
-        Input(ids.UPLIFT_EMBEDDED, "n_clicks"), State(ids.RESULTS_KEY, "data"),
-        prevent_initial_call=True,
-    )
+    @app.callback(output={**assignment, "sent_on": Output(ids.UPLIFT_SENT_ON, "value"),
+                          "window": Output(ids.UPLIFT_WINDOW, "value")},
+                  inputs={"_clicks": Input(ids.UPLIFT_EMBEDDED, "n_clicks"),
+                          "results_key": State(ids.RESULTS_KEY, "data")},
+                  prevent_initial_call=True)
     def use_embedded(_clicks, results_key):
-        try:
-            token, sent_on, window = embedded_upload(settings, results_key)
-        except DataError as error:
-            return dash.no_update, dash.no_update, dash.no_update, dash.no_update, common.error_alert(error)
-        return token, f"Assignment file: {token['filename']} (embedded)", sent_on, window, None
+        return embedded_assignment(settings, results_key)
 
     @app.callback(
-        Output(ids.UPLIFT_KEY, "data"), Output(ids.UPLIFT_ERROR, "children"),
-        Input(ids.UPLIFT_RUN, "n_clicks"),
-        State(ids.UPLIFT_FILE, "data"), State(ids.UPLIFT_SENT_ON, "value"), State(ids.UPLIFT_WINDOW, "value"),
-        State(ids.RESULTS_KEY, "data"),
+        output={"key": Output(ids.UPLIFT_KEY, "data"), "error": Output(ids.UPLIFT_ERROR, "children")},
+        inputs={"_clicks": Input(ids.UPLIFT_RUN, "n_clicks"), "token": State(ids.UPLIFT_FILE, "data"),
+                "sent_on": State(ids.UPLIFT_SENT_ON, "value"),
+                "window_days": State(ids.UPLIFT_WINDOW, "value"), "results_key": State(ids.RESULTS_KEY, "data")},
         background=True, progress=[Output(ids.UPLIFT_PROGRESS, "children")], progress_default=[""],
         running=[(Output(ids.UPLIFT_RUN, "disabled"), True, False)],
         prevent_initial_call=True,
@@ -136,23 +147,25 @@ def register(app: dash.Dash) -> None:
         try:
             key = measure(settings, token, sent_on, window_days, results_key, lambda m: set_progress((m,)))
         except DataError as error:
-            return dash.no_update, common.error_alert(error, title="This campaign test cannot be measured")
+            return {"key": dash.no_update,
+                    "error": common.error_alert(error, title="This campaign test cannot be measured")}
         except Exception:  # a bug must reach the user as a message, not a silent spinner
             logger.exception("campaign test failed")
-            return dash.no_update, common.error_alert("measuring the test failed unexpectedly; the server log "
-                                                      "has the details", title="Something went wrong")
-        return key, None
+            return {"key": dash.no_update, "error": common.error_alert(
+                "measuring the test failed unexpectedly; the server log has the details",
+                title="Something went wrong")}
+        return {"key": key, "error": None}
 
     @app.callback(
-        Output(ids.UPLIFT_SUMMARY, "children"), Output(ids.UPLIFT_QINI, "figure"),
-        Output(ids.UPLIFT_DECILES, "figure"), Output(ids.UPLIFT_MODEL, "children"),
-        Output(ids.UPLIFT_SEGMENTS, "children"),
-        Input(ids.UPLIFT_KEY, "data"), State(ids.RESULTS_KEY, "data"),
+        output={"summary": Output(ids.UPLIFT_SUMMARY, "children"), "qini": Output(ids.UPLIFT_QINI, "figure"),
+                "deciles": Output(ids.UPLIFT_DECILES, "figure"),
+                "model": Output(ids.UPLIFT_MODEL, "children"), "segments": Output(ids.UPLIFT_SEGMENTS, "children")},
+        inputs={"key": Input(ids.UPLIFT_KEY, "data"), "results_key": State(ids.RESULTS_KEY, "data")},
         prevent_initial_call=True,
     )
     def show_test(key, results_key):
         try:
             return panel_outputs(load_test(settings, key, results_key))
         except DataError as error:
-            return (common.error_alert(error, title="No campaign test"), dash.no_update, dash.no_update,
-                    None, None)
+            return {"summary": common.error_alert(error, title="No campaign test"), "qini": dash.no_update,
+                    "deciles": dash.no_update, "model": None, "segments": None}

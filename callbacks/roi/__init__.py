@@ -212,26 +212,24 @@ def _register_audience(app: dash.Dash, settings) -> None:
             return {"id_list": no_update, "error": common.error_alert(error, "This ID list cannot be used")}
 
     @app.callback(
-        Output(ids.ROI_IDS_STATUS, "children"),
-        Output(ids.ROI_IDS_CLEAR, "style"),
-        Input(ids.ROI_IDS, "data"),
+        output={"status": Output(ids.ROI_IDS_STATUS, "children"), "clear": Output(ids.ROI_IDS_CLEAR, "style")},
+        inputs={"id_list": Input(ids.ROI_IDS, "data")},
     )
     def show_id_list(id_list):
         if not id_list:
-            return "", {"display": "none"}
-        return f"Audience limited to {len(id_list['ids']):,} customer IDs from {id_list['source']}.", None
+            return {"status": "", "clear": {"display": "none"}}
+        return {"status": f"Audience limited to {len(id_list['ids']):,} customer IDs from {id_list['source']}.",
+                "clear": None}
 
     @app.callback(
-        Output(ids.ROI_UPLIFT_GIVEN, "style"),
-        Output(ids.ROI_UPLIFT_TEST, "style"),
-        Output(ids.ROI_TOP_N, "disabled"),
-        Input(ids.ROI_UPLIFT_SOURCE, "value"),
-        Input(ids.ROI_SIZE_MODE, "value"),
+        output={"given": Output(ids.ROI_UPLIFT_GIVEN, "style"), "test": Output(ids.ROI_UPLIFT_TEST, "style"),
+                "no_top_n": Output(ids.ROI_TOP_N, "disabled")},
+        inputs={"source": Input(ids.ROI_UPLIFT_SOURCE, "value"), "size_mode": Input(ids.ROI_SIZE_MODE, "value")},
     )
     def show_lever_groups(source, size_mode):
         hidden = {"display": "none"}
         given, test = (hidden, None) if source == "test" else (hidden, hidden) if source == LEARNED else (None, hidden)
-        return given, test, size_mode != "top"
+        return {"given": given, "test": test, "no_top_n": size_mode != "top"}
 
 
 def _register_link(app: dash.Dash, settings) -> None:
@@ -295,8 +293,7 @@ def _register_saved(app: dash.Dash, settings) -> None:
         return tab.comparison(frame, [r.scenario.to_query() for r in reports], problems, MAX_SAVED)
 
     @app.callback(
-        Output(ids.ROI_DOWNLOAD, "data"),
-        Output(ids.ROI_EXPORT_ERROR, "children"),
+        output={"file": Output(ids.ROI_DOWNLOAD, "data"), "error": Output(ids.ROI_EXPORT_ERROR, "children")},
         inputs={"clicks": (Input(ids.ROI_EXPORT, "n_clicks"), Input(ids.ROI_EXPORT_TARGETS, "n_clicks")),
                 "saved": State(ids.ROI_SAVED, "data"), "current": State(ids.ROI_CURRENT, "data"),
                 "key": State(ids.RESULTS_KEY, "data"), "test_key": State(ids.UPLIFT_KEY, "data"),
@@ -305,7 +302,8 @@ def _register_saved(app: dash.Dash, settings) -> None:
     )
     def download(clicks, saved, current, key, test_key, control_pct, seed):
         try:
-            return export(common.load_results(settings, key), ctx.triggered_id, saved, current,
-                          lambda: uplift.load_test(settings, test_key, key), control_pct, seed), None
+            return {"file": export(common.load_results(settings, key), ctx.triggered_id, saved, current,
+                                   lambda: uplift.load_test(settings, test_key, key), control_pct, seed),
+                    "error": None}
         except DataError as error:
-            return no_update, common.error_alert(error, title="This list cannot be exported")
+            return {"file": no_update, "error": common.error_alert(error, title="This list cannot be exported")}

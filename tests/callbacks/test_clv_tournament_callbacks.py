@@ -44,7 +44,7 @@ def test_the_winner_feeds_clv_with_intervals(automatic):
 
 def test_evidence_tab_shows_the_table_and_why_the_winner_won(automatic):
     outputs = evidence_outputs(automatic)
-    figure, panel = outputs[8], text(outputs[9])
+    figure, panel = outputs["tournament_tracking"], text(outputs["tournament"])
     tournament = automatic.clv.tournament
     for label in CANDIDATES.values():
         assert label in panel
@@ -60,7 +60,7 @@ def test_the_user_can_override_the_winner(transactions, automatic):
     assert clv.model == "naive" and clv.chosen_by == "user"
     assert results.customers["p_alive"].isna().all()  # no P(alive) without a BTYD model
     assert results.customers["clv"].sum() != pytest.approx(automatic.customers["clv"].sum())
-    panel = text(evidence_outputs(results)[9])
+    panel = text(evidence_outputs(results)["tournament"])
     assert "Naive rate, chosen on the Data tab (overriding the tournament's" in panel
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import dash
 import pytest
 
 from analytics.database import parse_url
@@ -52,16 +53,17 @@ def test_forged_choices_get_messages(app):
 
 def test_tables_and_columns_fill_the_editor(app):
     show_tables = _callback(app, f"{ids.DB_TABLE}.options")
-    options, value, message = show_tables("shop")
-    assert options == ["orders"] and value is None and message is None
+    assert show_tables("shop") == {"options": ["orders"], "table": None, "message": None}
     show_columns = _callback(app, f"{ids.MAPPING_TABLE}.children", ids.DB_MESSAGE)
-    editor, note = show_columns("orders", None, "shop", "table", None)
+    shown = show_columns("orders", None, "shop", "table", None)
+    editor, note = shown["mapping"], shown["message"]
     assert note.startswith("orders on shop: 5 columns")
     assert "order_ref" in json.dumps(editor.to_plotly_json(), default=str)
     # a missing table, a refused server: a message, and the editor on screen is left alone
-    editor, note = show_columns("ordres", None, "shop", "table", None)
-    assert editor is not None and "no table or view named 'ordres'" in str(note.children)
-    _, _, message = show_tables("warehouse")
+    refused = show_columns("ordres", None, "shop", "table", None)
+    editor, note = refused["mapping"], refused["message"]
+    assert editor is dash.no_update and "no table or view named 'ordres'" in str(note.children)
+    message = show_tables("warehouse")["message"]
     assert "cannot connect to the database server of warehouse" in str(message.children)
     assert PASSWORD not in str(message.children)
 
@@ -70,3 +72,13 @@ def test_page_offers_names_never_urls(app):
     page = app.server.test_client().get("/_dash-layout").get_data(as_text=True)
     assert '"warehouse"' in page and '"Database"' in page
     assert PASSWORD not in page and "postgresql" not in page and "shop.db" not in page
+
+
+def test_the_panel_shows_the_fields_of_the_chosen_kind(app):
+    show_panel = _callback(app, f"{ids.DB_PANEL}.style")
+    table = show_panel("database", "table")
+    assert table["panel"] != {"display": "none"} and table["query"] == {"display": "none"}
+    assert table["table"] != {"display": "none"} and table["read_columns"] == {"display": "none"}
+    query = show_panel("database", "query")
+    assert query["table"] == {"display": "none"} and query["query"] != {"display": "none"}
+    assert show_panel("cdnow_sample", "query")["panel"] == {"display": "none"}

@@ -13,7 +13,10 @@ from tests.callbacks.conftest import text_of
 
 def test_evidence_panels_draw_the_run_and_define_its_kpis(cdnow_stored):
     results = cdnow_stored.results
-    *figures, clv, churn, clustering, definitions, tournament_tracking, tournament = evidence_outputs(results)
+    shown = evidence_outputs(results)
+    figures = [shown[name] for name in ("tracking", "holdout", "roc", "calibration")]
+    clv, churn, clustering, definitions = shown["clv"], shown["churn"], shown["clustering"], shown["kpi_definitions"]
+    tournament_tracking, tournament = shown["tournament_tracking"], shown["tournament"]
     assert len(figures) == 4 and all(isinstance(f, go.Figure) and f.data for f in figures)
     assert tournament_tracking.data and "has the best mean rank" in text_of(tournament)
     # the KPI definitions are the tower's own, written for these results

@@ -13,14 +13,14 @@ from settings import Settings
 
 def test_only_the_active_tab_gets_a_new_key(cdnow_stored):
     key = cdnow_stored.key
-    seen = [None] * len(LAZY_TABS)
-    routed = route_key(key, "explorer", *seen)
-    assert routed[LAZY_TABS.index("explorer")] == key
-    assert all(v is dash.no_update for tab, v in zip(LAZY_TABS, routed) if tab != "explorer")
-    seen[LAZY_TABS.index("explorer")] = key
-    assert all(v is dash.no_update for v in route_key(key, "explorer", *seen))  # already seen: nothing to redo
-    assert all(v is dash.no_update for v in route_key(None, "tower", *seen))  # no results yet
-    assert route_key(key, "data", *seen) == [dash.no_update] * len(LAZY_TABS)  # the Data tab is not lazy
+    seen = dict.fromkeys(LAZY_TABS)
+    routed = route_key(key, "explorer", seen)
+    assert routed["explorer"] == key
+    assert all(v is dash.no_update for tab, v in routed.items() if tab != "explorer")
+    seen["explorer"] = key
+    assert all(v is dash.no_update for v in route_key(key, "explorer", seen).values())  # seen: nothing to redo
+    assert all(v is dash.no_update for v in route_key(None, "tower", seen).values())  # no results yet
+    assert route_key(key, "data", seen) == dict.fromkeys(LAZY_TABS, dash.no_update)  # the Data tab is not lazy
 
 
 def test_no_callback_sends_a_drawn_tab_body_back(tmp_path):
@@ -34,13 +34,11 @@ def test_no_callback_sends_a_drawn_tab_body_back(tmp_path):
 
 
 def test_a_tab_is_drawn_on_its_first_visit_only():
-    tabs = list(LAZY_BODIES)
-    explorer = tabs.index("explorer")
-    drawn = draw_tabs("explorer", *[False] * len(tabs))
-    bodies, flags = drawn[:len(tabs)], drawn[len(tabs):]
-    assert bodies[explorer] is not None and bodies[explorer] is not dash.no_update and flags[explorer] is True
-    assert all(b is dash.no_update and f is dash.no_update
-               for i, (b, f) in enumerate(zip(bodies, flags)) if i != explorer)
-    nothing = [dash.no_update] * 2 * len(tabs)
-    assert draw_tabs("explorer", *[i == explorer for i in range(len(tabs))]) == nothing  # drawn once, kept
-    assert draw_tabs("data", *[False] * len(tabs)) == nothing  # the Data tab is not lazy
+    drawn = draw_tabs("explorer", dict.fromkeys(LAZY_BODIES, False))
+    bodies, flags = drawn["bodies"], drawn["drawn"]
+    assert bodies["explorer"] is not None and bodies["explorer"] is not dash.no_update and flags["explorer"] is True
+    assert all(bodies[tab] is dash.no_update and flags[tab] is dash.no_update for tab in LAZY_BODIES
+               if tab != "explorer")
+    nothing = {"bodies": dict.fromkeys(LAZY_BODIES, dash.no_update), "drawn": dict.fromkeys(LAZY_BODIES, dash.no_update)}
+    assert draw_tabs("explorer", {tab: tab == "explorer" for tab in LAZY_BODIES}) == nothing  # drawn once, kept
+    assert draw_tabs("data", dict.fromkeys(LAZY_BODIES, False)) == nothing  # the Data tab is not lazy

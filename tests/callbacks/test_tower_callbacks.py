@@ -45,7 +45,9 @@ def classed(component, name: str) -> list:
 
 def test_kpi_cards_show_the_insights_numbers_with_tooltips(cdnow_run):
     results, lines = cdnow_run.results, cdnow_run.lines
-    cards, narrative, *figures = tower_outputs(results, lines)
+    shown = tower_outputs(results, lines)
+    cards, narrative = shown["kpis"], shown["narrative"]
+    figures = [shown["trend"], shown["segments"], shown["cohorts"]]
     kpis = insights.kpis(results, lines)
     values = [c.children for c in classed(cards, "kpi-value")]
     assert values == [format_value(k) for k in kpis] and "–" not in values
@@ -63,7 +65,7 @@ def test_kpi_cards_show_the_insights_numbers_with_tooltips(cdnow_run):
 
 def test_kpi_cards_without_clv_say_what_they_need(clv_failed_run):
     results, lines = clv_failed_run.results, clv_failed_run.lines
-    cards = tower_outputs(results, lines)[0]
+    cards = tower_outputs(results, lines)["kpis"]
     by_key = {k["key"]: [c.children for c in classed(card, "kpi-value")][0]
               for k, card in zip(insights.kpis(results, lines), classed(cards, "kpi-card"))}
     assert by_key["clv"] == by_key["revenue_at_risk"] == "–"
@@ -79,7 +81,7 @@ def test_registered_tower_callback_reads_results_and_lines_by_key(tmp_path, cdno
     cache.set(pipeline.invoices_key(results.key), invoice_table(lines))
     callback = next(v["callback"] for k, v in app.callback_map.items() if f"{ids.TOWER_KPIS}.children" in k)
     show = callback.__wrapped__
-    cards = show(results.key)[0]
+    cards = show(results.key)["kpis"]
     retention = next(k for k in insights.kpis(results, lines) if k["key"] == "retention")
     assert fmt.percent(retention["value"]) in [c.children for c in classed(cards, "kpi-value")]
     with pytest.raises(dash.exceptions.PreventUpdate):
@@ -104,7 +106,9 @@ def test_a_missing_key_does_not_evict_the_other_results(tmp_path, cdnow_run, syn
 
 def test_evidence_of_models_that_could_not_be_fitted_says_why(unfittable_run):
     results = unfittable_run.results
-    tracking, holdout, roc, calibration, params, metrics, clustering, definitions = evidence_outputs(results)[:8]
+    shown = evidence_outputs(results)
+    tracking, holdout, params, metrics = shown["tracking"], shown["holdout"], shown["clv"], shown["churn"]
+    clustering, definitions = shown["clustering"], shown["kpi_definitions"]
     for fig in (tracking, holdout):
         assert not fig.data and fig.layout.annotations
     # CLV falls back to the naive rate; the BG/NBD holdout check cannot be made, and says why
@@ -121,7 +125,9 @@ def test_evidence_of_models_that_could_not_be_fitted_says_why(unfittable_run):
 def test_evidence_shows_the_pipelines_parameters_and_held_out_metrics(run, request):
     results = request.getfixturevalue(run).results
     clv, churn, clustering = results.clv, results.churn, results.clustering
-    tracking, holdout, roc, calibration, params, metrics, clustering_panel, _ = evidence_outputs(results)[:8]
+    shown = evidence_outputs(results)
+    tracking, holdout, roc, calibration = shown["tracking"], shown["holdout"], shown["roc"], shown["calibration"]
+    params, metrics, clustering_panel = shown["clv"], shown["churn"], shown["clustering"]
 
     validation = clv.validation
     assert list(tracking.data[0].y) == validation.tracking["actual_cumulative"].tolist()

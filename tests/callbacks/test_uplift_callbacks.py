@@ -12,6 +12,7 @@ from analytics.errors import DataError
 from analytics.params import AnalysisParams
 from callbacks import common, uplift, uploads
 from settings import Settings
+from tests.callbacks.conftest import text_of
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,9 @@ def test_key(settings, results_key):
 
 def test_measured_test_fills_the_panel(settings, results_key, test_key):
     test = uplift.load_test(settings, test_key, results_key)
-    summary, qini, deciles, model, segments = uplift.panel_outputs(test)
+    shown = uplift.panel_outputs(test)
+    summary, qini, deciles, model, segments = (shown[name] for name in ("summary", "qini", "deciles", "model",
+                                                                         "segments"))
     text = str(summary)
     assert "Uplift in response rate" in text and "95 % CI" in text and "significant" in text
     names = {trace.name for trace in qini.data}
@@ -102,3 +105,16 @@ def test_bad_control_group_settings_are_messages(settings, results_key, share, s
     customers = common.load_results(settings, results_key).customers
     with pytest.raises(DataError, match=message):
         uplift.campaign_file(customers.head(20), customers["segment"], share, seed, "x.csv")
+
+
+def test_a_dropped_file_and_the_embedded_test_fill_the_same_fields(settings, results_key):
+    data = "data:text/csv;base64," + base64.b64encode(b"customer_id,group\n1,treatment\n").decode()
+    dropped = uplift.received_assignment(settings, data, "mine.csv")
+    assert dropped["name"] == "Assignment file: mine.csv" and dropped["error"] is None
+    assert dropped["file"]["filename"] == "mine.csv"
+    refused = uplift.received_assignment(settings, "not a data url", "mine.csv")
+    assert refused["file"] is None and refused["name"] == ""
+    assert "the upload of 'mine.csv' arrived damaged" in text_of(refused["error"])
+    embedded = uplift.embedded_assignment(settings, results_key)
+    assert embedded["name"].endswith("(embedded)") and (embedded["sent_on"], embedded["window"]) == ("2011-10-15", 30)
+    assert embedded["error"] is None and set(embedded) == set(dropped) | {"sent_on", "window"}
