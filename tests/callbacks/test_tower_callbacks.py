@@ -126,7 +126,7 @@ def test_evidence_shows_the_pipelines_parameters_and_held_out_metrics(run, reque
     results = request.getfixturevalue(run).results
     clv, churn, clustering = results.clv, results.churn, results.clustering
     shown = evidence_outputs(results)
-    tracking, holdout, roc, calibration = shown["tracking"], shown["holdout"], shown["roc"], shown["calibration"]
+    tracking, holdout, roc = shown["tracking"], shown["holdout"], shown["roc"]
     params, metrics, clustering_panel = shown["clv"], shown["churn"], shown["clustering"]
 
     validation = clv.validation
