@@ -46,11 +46,14 @@ def _template() -> go.layout.Template:
 
 
 pio.templates[TEMPLATE_NAME] = _template()
+# The app's default, so every figure gets the theme as it is built. Naming the template in each figure instead
+# made plotly validate and deep-copy it every time (about 10 ms a figure, most of an ROI update's server time).
+pio.templates.default = TEMPLATE_NAME
 
 
 def empty_figure(message: str) -> go.Figure:
     """A blank figure carrying a message, for charts that have nothing to show."""
-    fig = go.Figure(layout=dict(template=TEMPLATE_NAME))
+    fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, font=dict(color=MUTED, size=14), x=0.5, y=0.5,
                        xref="paper", yref="paper")
     fig.update_xaxes(visible=False)

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from analytics.churn.models import ChurnRecord
 from analytics.clv import HoldoutValidation
 from analytics.errors import ModelFailure
-from components.theme import INK, MUTED, PALETTE, TEAL, TEMPLATE_NAME, empty_figure
+from components.theme import INK, MUTED, PALETTE, TEAL, empty_figure
 
 _LEGEND_INSIDE = dict(yanchor="bottom", y=0.02, xanchor="right", x=0.98, bordercolor="#e5e7eb", borderwidth=1)
 # ROC and calibration can carry five scorers: their legends go under the plot, never over the curves
@@ -44,7 +44,6 @@ def tracking_figure(validation: HoldoutValidation | ModelFailure) -> go.Figure:
     fig.add_annotation(x=calibration_end, y=1, yref="paper", text="holdout →", showarrow=False, xanchor="left",
                        yanchor="top", font=dict(color=MUTED, size=12), xshift=4)
     fig.update_layout(
-        template=TEMPLATE_NAME,
         title="CLV holdout: cumulative repeat purchases",
         hovermode="x unified",
         legend=_LEGEND_INSIDE,
@@ -79,7 +78,7 @@ def tournament_tracking_figure(tracking: pd.DataFrame | None, labels: dict[str, 
         fig.add_vline(x=pd.Timestamp(calibration_end), line=dict(color=MUTED, width=1, dash="dot"))
         fig.add_annotation(x=pd.Timestamp(calibration_end), y=1, yref="paper", text="holdout →", showarrow=False,
                            xanchor="left", yanchor="top", font=dict(color=MUTED, size=12), xshift=4)
-    fig.update_layout(template=TEMPLATE_NAME, title="Tournament: cumulative repeat purchases, actual and each model",
+    fig.update_layout(title="Tournament: cumulative repeat purchases, actual and each model",
                       hovermode="x unified", legend=_LEGEND_BELOW, margin=dict(l=60, r=20, t=50, b=40), height=380,
                       yaxis=dict(title="Repeat purchases (cumulative)", tickformat="~s", rangemode="tozero"),
                       xaxis=dict(showgrid=False))
@@ -109,7 +108,6 @@ def holdout_figure(validation: HoldoutValidation | ModelFailure) -> go.Figure:
                           "<extra></extra>",
         ))
     fig.update_layout(
-        template=TEMPLATE_NAME,
         title="Holdout purchases per customer, actual vs predicted",
         legend=dict(_LEGEND_INSIDE, yanchor="top", y=0.98, xanchor="left", x=0.02),
         margin=dict(l=60, r=20, t=50, b=50),
@@ -158,7 +156,6 @@ def roc_figure(churn: ChurnRecord | ModelFailure) -> go.Figure:
                           "<extra></extra>",
         ))
     fig.update_layout(
-        template=TEMPLATE_NAME,
         title="Churn: ROC on held-out customers",
         legend=_LEGEND_BELOW,
         margin=dict(l=60, r=20, t=50, b=20),
@@ -201,7 +198,6 @@ def calibration_figure(churn: ChurnRecord | ModelFailure) -> go.Figure:
                           "<br>%{customdata[0]:,} customers<extra></extra>",
         ))
     fig.update_layout(
-        template=TEMPLATE_NAME,
         title="Churn: calibration on held-out customers",
         legend=_LEGEND_BELOW,
         margin=dict(l=60, r=20, t=50, b=20),

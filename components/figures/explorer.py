@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.theme import PALETTE, TEMPLATE_NAME, empty_figure
+from components.theme import PALETTE, empty_figure
 
 
 def group_colors(groups: list[str]) -> dict[str, str]:
@@ -52,7 +52,6 @@ def rfm_scatter(customers: pd.DataFrame, color_by: str = "segment", order: list[
     ticks = [1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000]
     axis = lambda title: dict(title=title, tickvals=np.log10(ticks), ticktext=[f"{t:,}" for t in ticks])  # noqa: E731
     fig.update_layout(
-        template=TEMPLATE_NAME,
         uirevision="rfm-scatter",
         height=560,
         margin=dict(l=0, r=0, t=10, b=0),
@@ -84,7 +83,7 @@ def radar(profile: pd.DataFrame, highlight: list[str] | None = None) -> go.Figur
                 hovertemplate="%{theta}: %{r:.0%} percentile<extra>%{fullData.name}</extra>",
             )
         )
-    fig.update_layout(template=TEMPLATE_NAME, height=440, margin=dict(l=50, r=10, t=30, b=30),
+    fig.update_layout(height=440, margin=dict(l=50, r=10, t=30, b=30),
                       legend=dict(font=dict(size=10), x=1.05, y=1, itemclick="toggleothers"),
                       polar=dict(radialaxis=dict(range=[0, 1], tickformat=".0%", angle=90, tickfont=dict(size=9))))
     return fig
@@ -102,5 +101,5 @@ def selection_diagnostics(selection: pd.DataFrame, chosen_k: int | None) -> go.F
             if chosen_k is not None:
                 fig.add_vline(x=chosen_k, line_dash="dash", line_color="#dc2626", row=1, col=col)
     fig.update_xaxes(title_text="k", dtick=1)
-    fig.update_layout(template=TEMPLATE_NAME, height=300, margin=dict(l=50, r=20, t=40, b=40))
+    fig.update_layout(height=300, margin=dict(l=50, r=20, t=40, b=40))
     return fig

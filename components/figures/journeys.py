@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from analytics.journeys import INACTIVE, NOT_YET, diagram_links, node_totals, state_order
 from analytics.segments import SEGMENT_ORDER
 from components import formatting as fmt
-from components.theme import INK, MUTED, PALETTE, SEQUENTIAL, TEMPLATE_NAME, empty_figure
+from components.theme import INK, MUTED, PALETTE, SEQUENTIAL, empty_figure
 
 NOT_YET_COLOR = "#cbd5e1"
 INACTIVE_COLOR = "#9ca3af"
@@ -106,7 +106,7 @@ def sankey_figure(
         fig.add_annotation(x=_column_x(i, len(columns)), y=1.0, yref="paper", xref="paper", yshift=18,
                            text=f"<b>{column}</b>", showarrow=False, font=dict(color=INK, size=12),
                            xanchor="left" if i == 0 else "right" if i == len(columns) - 1 else "center")
-    fig.update_layout(template=TEMPLATE_NAME, height=height, margin=_MARGIN,
+    fig.update_layout(height=height, margin=_MARGIN,
                       title=title or ("Customers moving between segments" if weight == "customers"
                                       else "Net revenue of the customers moving between segments"))
     return fig
@@ -147,7 +147,6 @@ def transition_heatmap(
         )
     )
     fig.update_layout(
-        template=TEMPLATE_NAME,
         title=title or "Transition matrix: where each segment went",
         height=max(380, 30 * len(rows) + 200),
         margin=dict(l=150, r=20, t=60, b=130),

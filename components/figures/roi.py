@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components import formatting as fmt
-from components.theme import DANGER, GRID, INK, MUTED, TEAL, TEAL_LIGHT, TEMPLATE_NAME, WARNING, empty_figure
+from components.theme import DANGER, GRID, INK, MUTED, TEAL, TEAL_LIGHT, WARNING, empty_figure
 
 LOSS = DANGER
 PROFIT = TEAL
@@ -95,7 +95,7 @@ def profit_curve(
                                name="This scenario", marker=dict(size=10, color=INK),
                                hovertemplate="This scenario: %{x:,} customers<br>Net profit %{y:,.0f}<extra></extra>"))
     return go.Figure(data=traces, layout=dict(
-        template=TEMPLATE_NAME, height=height, title="Net profit by audience size (best customers first)",
+        height=height, title="Net profit by audience size (best customers first)",
         xaxis_title="Customers targeted", yaxis=dict(title="Net profit", automargin=True), hovermode="closest",
         shapes=shapes, legend=dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0),
         margin=dict(t=50, b=100),
@@ -137,7 +137,7 @@ def profit_bridge(totals: Mapping[str, float], *, height: int = 360) -> go.Figur
         connector=dict(line=dict(color=GRID)), hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
     )
     return go.Figure(data=[trace], layout=dict(
-        template=TEMPLATE_NAME, height=height, title="Where the money goes", showlegend=False,
+        height=height, title="Where the money goes", showlegend=False,
         xaxis=dict(title="Currency", zeroline=True, zerolinecolor=MUTED),
         yaxis=dict(autorange="reversed", automargin=True), margin=dict(t=50, l=10, r=40),
     ))
@@ -174,7 +174,7 @@ def tornado(frame: pd.DataFrame, base_net_profit: float | None = None, *, height
         ))
     shape, notes = _vline(base, width=1.5, label=f"base {money(base)}")
     return go.Figure(data=traces, layout=dict(
-        template=TEMPLATE_NAME, barmode="overlay", height=height,
+        barmode="overlay", height=height,
         title="What moves net profit most (tornado)", xaxis_title="Net profit", shapes=[shape], annotations=notes,
         yaxis=dict(autorange="reversed", automargin=True),
         legend=dict(orientation="h", yanchor="top", y=-0.28, xanchor="left", x=0), margin=dict(l=10, t=60, b=110),
@@ -211,7 +211,7 @@ def profit_distribution(histogram: pd.DataFrame, summary: Mapping[str, float], *
     if _finite(prob):
         title += f" · P(profit > 0) = {fmt.percent(prob, 0)}"
     return go.Figure(data=[trace], layout=dict(
-        template=TEMPLATE_NAME, height=height, title=title, bargap=0, showlegend=False, shapes=shapes,
+        height=height, title=title, bargap=0, showlegend=False, shapes=shapes,
         annotations=notes, xaxis_title=f"Net profit ({summary.get('n_sims', 0):,} simulations)",
         yaxis=dict(title="Simulations", automargin=True), margin=dict(t=50),
     ))

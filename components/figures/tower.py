@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components import formatting as fmt
-from components.theme import GRID, PALETTE, SEQUENTIAL, TEAL, TEMPLATE_NAME, empty_figure
+from components.theme import GRID, PALETTE, SEQUENTIAL, TEAL, empty_figure
 
 _LEGEND_TOP = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1)
 
@@ -52,7 +52,6 @@ def trend_figure(monthly: pd.DataFrame, as_of: pd.Timestamp | None = None) -> go
         )
     )
     fig.update_layout(
-        template=TEMPLATE_NAME,
         title="Monthly net revenue and active customers",
         legend=_LEGEND_TOP,
         hovermode="x unified",
@@ -102,7 +101,6 @@ def segment_figure(customers: pd.DataFrame, order: list[str] | None = None) -> g
             )
         )
     fig.update_layout(
-        template=TEMPLATE_NAME,
         title="Segments: share of customers and of value",
         barmode="group",
         bargap=0.25,
@@ -156,7 +154,6 @@ def cohort_figure(cohorts: pd.DataFrame, sizes: pd.Series | None = None, max_mon
         )
     )
     fig.update_layout(
-        template=TEMPLATE_NAME,
         title="Cohort retention: share of each first-purchase cohort buying again",
         margin=dict(l=20, r=20, t=50, b=50),
         height=max(320, 24 * len(labels) + 140),

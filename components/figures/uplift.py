@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.theme import MUTED, TEAL, TEMPLATE_NAME, WARNING, empty_figure
+from components.theme import MUTED, TEAL, WARNING, empty_figure
 
 _STYLE = {"uplift model": dict(color=TEAL, width=3), "churn probability": dict(color=WARNING, width=2, dash="dash"),
           "random": dict(color=MUTED, width=1.5, dash="dot")}
@@ -27,7 +27,7 @@ def qini_figure(curves: pd.DataFrame | None) -> go.Figure:
                 x=curves["targeted_fraction"] * 100, y=curves[name], name=f"ranked by {name}"
                 if name != "random" else "random targeting", mode="lines", line=line,
                 hovertemplate="%{x:.0f} % targeted: %{y:,.1f} incremental buyers<extra></extra>"))
-    fig.update_layout(template=TEMPLATE_NAME, title="Qini curve (held-out customers)", legend=_LEGEND,
+    fig.update_layout(title="Qini curve (held-out customers)", legend=_LEGEND,
                       xaxis_title="Customers targeted (%)", yaxis_title="Incremental buyers")
     return fig
 
@@ -43,7 +43,7 @@ def decile_figure(deciles: pd.DataFrame | None) -> go.Figure:
             marker_color=_STYLE.get(name, {}).get("color", TEAL),
             error_y=dict(type="data", array=1.96 * part["uplift_se"].fillna(0) * 100, thickness=1),
             hovertemplate="decile %{x}: %{y:+.1f} pp<extra></extra>"))
-    fig.update_layout(template=TEMPLATE_NAME, title="Uplift by decile (held-out customers)", barmode="group",
+    fig.update_layout(title="Uplift by decile (held-out customers)", barmode="group",
                       legend=_LEGEND, xaxis=dict(title="Decile (1 = ranked highest)", dtick=1),
                       yaxis_title="Uplift in response rate (pp)")
     return fig
