@@ -306,14 +306,21 @@ class FilterOptions:
         return f"Not in these results, so not available as a filter: {', '.join(absent)}." if absent else ""
 
 
+def clv_ceiling(customers: pd.DataFrame) -> float | None:
+    """Top of the CLV filter's range (currency, rounded up; None without CLV values): on its own because every
+    filter change needs it, and the other options are far slower to compute."""
+    if CLV_COLUMN not in customers.columns:
+        return None
+    clv = pd.to_numeric(customers[CLV_COLUMN], errors="coerce")
+    return None if clv.dropna().empty else float(np.ceil(max(clv.max(), 0.0)))
+
+
 def filter_options(customers: pd.DataFrame) -> FilterOptions:
     """The choices each filter offers on ``customers`` (the explorer and the ROI simulator use these)."""
     def values(column: str) -> pd.Series:
         return customers[column].dropna().astype(str) if column in customers.columns else pd.Series(dtype=str)
 
     present = set(values(SEGMENT_COLUMN))
-    clv = pd.to_numeric(customers[CLV_COLUMN], errors="coerce") if CLV_COLUMN in customers.columns else None
-    clv_top = None if clv is None or clv.dropna().empty else float(np.ceil(max(clv.max(), 0.0)))
     return FilterOptions(
         segments=tuple([s for s in SEGMENT_ORDER if s in present] + sorted(present - set(SEGMENT_ORDER))),
         clusters=tuple(sorted(values(CLUSTER_COLUMN).unique())),
@@ -321,6 +328,6 @@ def filter_options(customers: pd.DataFrame) -> FilterOptions:
         has_clusters=CLUSTER_COLUMN in customers.columns,
         has_countries=COUNTRY_COLUMN in customers.columns,
         has_churn=CHURN_COLUMN in customers.columns,
-        has_clv=clv is not None,
-        clv_max=clv_top,
+        has_clv=CLV_COLUMN in customers.columns,
+        clv_max=clv_ceiling(customers),
     )

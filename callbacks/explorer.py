@@ -9,7 +9,7 @@ import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html
 
 from analytics import selection
-from analytics.audience import AudienceFilter, filter_options, select_audience
+from analytics.audience import AudienceFilter, clv_ceiling, filter_options, select_audience
 from analytics.errors import DataError, ModelFailure
 from analytics.export import to_safe_csv
 from analytics.results import Results
@@ -32,7 +32,7 @@ def explorer_audience(customers: pd.DataFrame, segments=None, clusters=None, cou
     """The explorer's controls as the app's one audience filter (:class:`analytics.audience.AudienceFilter`);
     a slider left at its full range is no restriction."""
     churn_min, churn_max = common.open_range(churn, 0.0, 1.0)
-    clv_min, clv_max = common.open_range(clv, 0.0, filter_options(customers).clv_max)
+    clv_min, clv_max = common.open_range(clv, 0.0, clv_ceiling(customers))
     return AudienceFilter(segments=segments or (), clusters=clusters or (), countries=countries or (),
                           churn_min=churn_min, churn_max=churn_max, clv_min=clv_min, clv_max=clv_max)
 
