@@ -31,12 +31,12 @@ def rfm_scatter(customers: pd.DataFrame, color_by: str = "segment", order: list[
     monetary = customers["monetary"].to_numpy(dtype=float)
     xyz = np.log10(np.clip(np.column_stack([recency, frequency, monetary]), 1, None))
     ids = customers.index.astype(str).to_numpy()
-    fig = go.Figure()
+    traces = []
     for group in groups:
         rows = np.flatnonzero(labels == group)
         if rows.size == 0:
             continue
-        fig.add_trace(
+        traces.append(
             go.Scatter3d(
                 x=xyz[rows, 0], y=xyz[rows, 1], z=xyz[rows, 2],
                 mode="markers",
@@ -51,15 +51,15 @@ def rfm_scatter(customers: pd.DataFrame, color_by: str = "segment", order: list[
         )
     ticks = [1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000]
     axis = lambda title: dict(title=title, tickvals=np.log10(ticks), ticktext=[f"{t:,}" for t in ticks])  # noqa: E731
-    fig.update_layout(
+    # built in one call: adding traces and updating the layout one by one made plotly re-validate each time
+    return go.Figure(data=traces, layout=dict(
         uirevision="rfm-scatter",
         height=560,
         margin=dict(l=0, r=0, t=10, b=0),
         legend=dict(itemsizing="constant", y=0.95),
         scene=dict(xaxis=axis("Recency (days, log)"), yaxis=axis("Frequency (orders, log)"),
                    zaxis=axis("Monetary (log)")),
-    )
-    return fig
+    ))
 
 
 def radar(profile: pd.DataFrame, highlight: list[str] | None = None) -> go.Figure:
