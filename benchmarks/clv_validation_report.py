@@ -61,16 +61,28 @@ def tournament_report(name: str, lines: pd.DataFrame, calibration_end, observati
     result = clock("tournament", run_tournament, lines, pd.Timestamp(calibration_end), pd.Timestamp(observation_end))
     table = result.table.drop(columns=["label", "params"]).copy()
     table["error"] = [e[:40] if isinstance(e, str) else "" for e in table["error"]]
-    for column in ("coverage_fraction", "interval_mass_fraction", "pit_coverage_fraction"):
+    for column in ("coverage_fraction", "in_interval_fraction", "interval_mass_fraction",
+                   "revenue_coverage_fraction"):
         table[column] = (100 * table[column].astype(float)).round(1)
+    actual_revenue = result.holdout_revenue
+    table["rev_total_in"] = [
+        "" if inside is None else f"{'yes' if inside else 'no'} {low / 1e3:,.0f}k-{high / 1e3:,.0f}k"
+        for low, high, inside in zip(table.pop("revenue_total_low"), table.pop("revenue_total_high"),
+                                     table.pop("revenue_total_covered"))]
     table = table.rename(columns={"aggregate_error_pct": "aggr_err_%", "revenue_error_pct": "rev_err_%",
-                                  "coverage_fraction": "in_80%_int", "interval_mass_fraction": "model_exp_%",
-                                  "pit_coverage_fraction": "pit_cov_%", "dropout_collapsed": "dropout_0"})
+                                  "coverage_fraction": "cov80_%", "in_interval_fraction": "in_int_%",
+                                  "interval_mass_fraction": "model_exp_%", "revenue_coverage_fraction": "rev_cov80_%",
+                                  "dropout_collapsed": "dropout_0"})
     return "\n".join([
         f"Tournament - {name}: calibration before {result.calibration_end:%Y-%m-%d}, holdout to "
         f"{result.observation_end:%Y-%m-%d} ({result.duration_holdout_days:.0f} days), {result.n_customers:,} "
         f"calibration customers",
         table.round(3).to_string(),
+        f"  cov80_%: coverage of the 80 % interval of holdout purchases (an actual on an interval end counts "
+        f"for the chance that end is included to hold exactly 80 %); in_int_%: actual inside the whole-number "
+        f"interval; model_exp_%: the model's probability of that interval; rev_cov80_%: coverage of the 80 % "
+        f"holdout revenue interval; rev_total_in: the holdout revenue total ({actual_revenue / 1e3:,.0f}k) in "
+        f"its 80 % interval?",
         f"  winner: {result.winner_label}. {result.reason}",
         f"  tracking diagnosis: {result.diagnosis.get('sentence', '')}",
         clock.report(),

@@ -7,9 +7,10 @@ The chosen model is refitted on all the data up to the as-of date and forecasts 
 - gradient boosting and the naive rate forecast a window as long as the holdout; the rate per day is carried
   over the horizon (these models have no view of purchases further ahead than their training windows) and
   discounted month by month like the others. P(alive) is not defined for them (NaN) and P(no purchase) is
-  the Poisson probability exp(-expected purchases). Their intervals come from the empirical spread of actual
-  counts around the prediction in the most recent backtest window, scaled to the horizon; the equity interval
-  sums independent draws from those spreads, so it carries customer-level variation only (said on screen).
+  the Poisson probability exp(-expected purchases). Their intervals (the shortest 80 % of the draws, as
+  for the BTYD models) come from the empirical spread of actual counts around the prediction in the most
+  recent backtest window, scaled to the horizon; the equity interval sums independent draws from those
+  spreads, so it carries customer-level variation only (said on screen).
 """
 
 from __future__ import annotations
@@ -147,10 +148,7 @@ def _rate_model(model, lines, as_of, summary, gg, horizon_months, margin, rate, 
     draws = intervals.empirical_draws(back_predicted, forecast.backtest_actual, window,
                                       np.random.default_rng(seed)) * scale
     value = draws * (spend * margin * discount.mean())[:, None]
-    table = table.assign(
-        expected_purchases_low=np.quantile(draws, intervals.LOW_Q, axis=1, method="inverted_cdf"),
-        expected_purchases_high=np.quantile(draws, intervals.HIGH_Q, axis=1, method="inverted_cdf"),
-        clv_low=np.quantile(value, intervals.LOW_Q, axis=1), clv_high=np.quantile(value, intervals.HIGH_Q, axis=1))
+    table = _with_intervals(table, intervals.interval_table(draws, value))
     return table, _rate_forecast(model, gg, value.sum(axis=0),
                                  "80 % interval from independent draws of each customer's backtest spread: "
                                  "customer-level variation only, no model uncertainty, so it is too narrow")

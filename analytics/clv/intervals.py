@@ -11,15 +11,25 @@ Two sources of uncertainty are simulated together:
   are drawn from the model's own story (alive or not at T, the posterior purchase rate, the drop-out process),
   and each purchase's value from the Gamma-Gamma posterior of the customer's mean spend.
 
-The interval is the 10th to 90th percentile of the draws (counts by the inverted CDF, so a count interval
-holds at least 80 % of its distribution: with many customers likely to buy nothing, an interval such as
-[0, 1] may hold 90 %). Checked on a holdout, three numbers are reported: the share of customers whose
-actual count lies in their interval (ends included); the share the model itself expects there (the mean
-probability mass of the intervals); and the PIT coverage, the share whose actual count falls between the
-model's 10th and 90th percentiles once the discreteness of counts is accounted for (the non-randomised PIT
-of Czado, Gneiting & Held 2009: a count k covers the part of [F(k - 1), F(k)] inside [0.1, 0.9]), which
-a calibrated model puts at 80 %. The customer equity interval sums each joint draw over customers,
-so it carries the shared parameter uncertainty instead of adding up per-customer intervals.
+Each interval is the **shortest** range holding 80 % of the customer's draws (the highest-density interval
+of the predictive distribution). Not the 10th to 90th percentile: most customers are likely to buy nothing
+in a few months, so their distribution has an atom at zero holding more than 10 %; the lower percentile
+then falls in the atom, cannot exclude anything, and [0, 90th percentile] holds at least 90 %. Measured on
+the synthetic data (true model BG/NBD, 124-day holdout), that equal-tailed interval held 91 % of the
+customers' holdout purchases and 88 % of their holdout revenue, with the true parameters and no bootstrap
+alike: a 90 % interval labelled 80 %. The shortest interval is [0, 80th percentile] for those customers and
+holds 80 % of a continuous quantity (value). Being the likeliest 80 %, it can leave out a skewed
+distribution's mean (a customer worth 120 on average with 80 % of the chance between 0 and 100).
+
+Purchases are whole numbers, so an interval of counts holds at least 80 % ([0, 1] may hold 87 %). Checked on
+a holdout, ``interval_checks`` reports the share of customers whose actual lies inside (ends included) and
+the share the model expects there (the mean mass of the intervals), and the **coverage of the 80 %
+interval**: a customer whose actual equals an end of the interval counts for the probability with which
+that end would be included to make the interval hold exactly 80 % (a randomised prediction set, the
+counterpart for intervals of the randomised PIT of Czado, Gneiting & Held 2009); a calibrated model puts it
+at 80 %. The customer equity interval sums each joint draw over customers, so it carries the shared
+parameter uncertainty instead of adding up per-customer intervals; a total has no atom, so its interval is
+the 10th to 90th percentile of the totals.
 The Gamma-Gamma parameters are held at their estimates (with thousands of repeat buyers their own
 uncertainty is small next to that of a customer's mean spend, which is simulated).
 """
@@ -51,14 +61,14 @@ _CHUNK = 20_000  # customers simulated at once (bounds memory on large bases)
 @dataclass(frozen=True)
 class SimulatedIntervals:
     """Per-customer 80 % intervals (DataFrame columns purchases_low, purchases_high and, when spend was
-    simulated, clv_low, clv_high) and the equity draws (one total per joint draw, currency; empty without
-    spend)."""
+    simulated, clv_low, clv_high; with actuals, the columns of ``interval_table``) and the equity draws
+    (one total per joint draw, currency; empty without spend)."""
 
     table: pd.DataFrame
     equity_draws: np.ndarray
 
     def coverage(self) -> dict[str, float]:
-        """Holdout coverage when ``actual`` was given to ``simulate_intervals`` (see the module notes)."""
+        """Holdout coverage when actuals were given to ``simulate_intervals`` (see ``coverage_summary``)."""
         return coverage_summary(self.table)
 
 
@@ -144,81 +154,83 @@ def simulate_spend(gg: GammaGammaModel, summary: pd.DataFrame, counts: np.ndarra
 
 def simulate_intervals(fits: list, summary: pd.DataFrame, t: float, *, gg: GammaGammaModel | None = None,
                        value_per_unit: np.ndarray | None = None, actual: np.ndarray | None = None,
-                       draws_per_fit: int = DRAWS_PER_FIT, seed: int = 0) -> SimulatedIntervals:
+                       actual_value: np.ndarray | None = None, draws_per_fit: int = DRAWS_PER_FIT,
+                       seed: int = 0) -> SimulatedIntervals:
     """80 % intervals of purchases in (T, T + t] for every customer of ``summary``, from ``fits`` (bootstrap
     refits of one model). With ``gg`` and ``value_per_unit`` (per customer, the CLV per currency unit of
-    spend in the horizon: margin times the discounting), CLV intervals and equity draws as well. With the
-    ``actual`` counts, each customer's coverage columns (covered, interval_mass, pit_covered)."""
+    spend in the horizon: margin times the discounting, or 1 for plain revenue), value intervals and equity
+    draws as well. With the ``actual`` counts (and ``actual_value``), each customer's checks."""
     rng = np.random.default_rng(seed)
+    has_value = gg is not None and value_per_unit is not None
     parts, equity = [], np.zeros(len(fits) * draws_per_fit)
     for start in range(0, len(summary), _CHUNK):
         chunk = summary.iloc[start:start + _CHUNK]
+        part = slice(start, start + _CHUNK)
         counts = np.hstack([simulate_counts(f, chunk, t, draws_per_fit, rng) for f in fits])
-        out = pd.DataFrame(index=chunk.index)
-        out["purchases_low"] = np.quantile(counts, LOW_Q, axis=1, method="inverted_cdf")
-        out["purchases_high"] = np.quantile(counts, HIGH_Q, axis=1, method="inverted_cdf")
-        if actual is not None:
-            a = np.asarray(actual, dtype=float)[start:start + _CHUNK, None]
-            low, high = out["purchases_low"].to_numpy()[:, None], out["purchases_high"].to_numpy()[:, None]
-            out["covered"] = ((a >= low) & (a <= high)).ravel()
-            out["interval_mass"] = ((counts >= low) & (counts <= high)).mean(axis=1)
-            out["pit_covered"] = pit_covered((counts < a).mean(axis=1), (counts <= a).mean(axis=1))
-        if gg is not None and value_per_unit is not None:
-            value = simulate_spend(gg, chunk, counts, rng) * value_per_unit[start:start + _CHUNK, None]
-            out["clv_low"] = np.quantile(value, LOW_Q, axis=1)
-            out["clv_high"] = np.quantile(value, HIGH_Q, axis=1)
+        value = simulate_spend(gg, chunk, counts, rng) * value_per_unit[part, None] if has_value else None
+        parts.append(interval_table(counts, value, None if actual is None else np.asarray(actual)[part],
+                                    None if actual_value is None else np.asarray(actual_value)[part],
+                                    index=chunk.index))
+        if has_value:
             equity += value.sum(axis=0)
-        parts.append(out)
-    has_value = gg is not None and value_per_unit is not None
     return SimulatedIntervals(table=pd.concat(parts), equity_draws=equity if has_value else np.array([]))
 
 
-def pit_covered(below: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Part of each customer's PIT range [F(k - 1), F(k)] that lies in [LOW_Q, HIGH_Q], as a share of it
-    (1 or 0 when the model gave the actual count no mass: inside or outside)."""
-    width = at - below
-    overlap = np.clip(np.minimum(at, HIGH_Q) - np.maximum(below, LOW_Q), 0, None)
-    point = ((below >= LOW_Q) & (below <= HIGH_Q)).astype(float)
-    with np.errstate(all="ignore"):
-        return np.where(width > 0, overlap / np.where(width > 0, width, 1.0), point)
-
-
-def empirical_intervals(predicted_train: np.ndarray, actual_train: np.ndarray, predicted: np.ndarray,
-                        actual: np.ndarray | None = None, n_bins: int = 10) -> pd.DataFrame:
-    """80 % intervals for a model with no generative story (the supervised and naive candidates): customers
-    of a backtest window are binned by their prediction, and each bin's 10th and 90th percentiles of the
-    actual counts become the interval of new customers whose prediction falls in that bin (columns
-    purchases_low, purchases_high; with ``actual``, the coverage columns of ``simulate_intervals``)."""
-    edges = np.unique(np.quantile(predicted_train, np.linspace(0, 1, n_bins + 1)[1:-1]))
-    train_bin, new_bin = np.searchsorted(edges, predicted_train), np.searchsorted(edges, predicted)
-    out = pd.DataFrame({"purchases_low": 0.0, "purchases_high": 0.0}, index=np.arange(len(predicted)))
+def interval_table(counts: np.ndarray, value: np.ndarray | None = None, actual: np.ndarray | None = None,
+                   actual_value: np.ndarray | None = None, index: pd.Index | None = None) -> pd.DataFrame:
+    """From draws (customers, draws) of purchases and optionally of value: purchases_low, purchases_high
+    (clv_low, clv_high) by ``shortest_interval``; with the actuals, the ``interval_checks`` columns (value
+    ones prefixed ``value_``)."""
+    out = pd.DataFrame(index=index if index is not None else np.arange(len(counts)))
+    out["purchases_low"], out["purchases_high"] = shortest_interval(counts)
     if actual is not None:
-        actual = np.asarray(actual, dtype=float)
-        out = out.assign(covered=False, interval_mass=0.0, pit_covered=0.0)
-    for b in range(len(edges) + 1):
-        inside = np.sort(actual_train[train_bin == b])
-        new = new_bin == b
-        if not len(inside) or not new.any():
-            continue
-        low = np.quantile(inside, LOW_Q, method="inverted_cdf")
-        high = np.quantile(inside, HIGH_Q, method="inverted_cdf")
-        out.loc[new, ["purchases_low", "purchases_high"]] = low, high
-        if actual is not None:
-            a = actual[new]
-            out.loc[new, "covered"] = (a >= low) & (a <= high)
-            out.loc[new, "interval_mass"] = ((inside >= low) & (inside <= high)).mean()
-            below = np.searchsorted(inside, a, side="left") / len(inside)
-            at = np.searchsorted(inside, a, side="right") / len(inside)
-            out.loc[new, "pit_covered"] = pit_covered(below, at)
+        checks = interval_checks(counts, out["purchases_low"].to_numpy(), out["purchases_high"].to_numpy(),
+                                 np.asarray(actual, dtype=float))
+        out[list(checks)] = checks.to_numpy()
+    if value is not None:
+        out["clv_low"], out["clv_high"] = shortest_interval(value)
+        if actual_value is not None:
+            checks = interval_checks(value, out["clv_low"].to_numpy(), out["clv_high"].to_numpy(),
+                                     np.asarray(actual_value, dtype=float))
+            out[[f"value_{c}" for c in checks]] = checks.to_numpy()
     return out
+
+
+def shortest_interval(draws: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``draws`` (customers, draws), the shortest range holding ``level`` of the draws; of
+    equally short ones the lowest (for counts, the one from zero). A sort and a sliding window, vectorised
+    over customers (arviz's ``hdi`` does the same one variable at a time, too slow for 100,000 customers)."""
+    ordered = np.sort(draws, axis=1)
+    n = ordered.shape[1]
+    inside = int(np.ceil(level * n))
+    start = (ordered[:, inside - 1:] - ordered[:, :n - inside + 1]).argmin(axis=1)
+    rows = np.arange(len(ordered))
+    return ordered[rows, start], ordered[rows, start + inside - 1]
+
+
+def interval_checks(draws: np.ndarray, low: np.ndarray, high: np.ndarray, actual: np.ndarray,
+                    level: float = LEVEL) -> pd.DataFrame:
+    """Each customer's check of an interval against the actual: covered (inside, ends included),
+    interval_mass (the probability of the interval under the draws) and coverage (inside counts 1; on an
+    end, the probability with which the ends would be included to make the interval hold exactly ``level``,
+    as the module notes explain; 0 outside)."""
+    lo, hi = low[:, None], high[:, None]
+    strictly = ((draws > lo) & (draws < hi)).mean(axis=1)
+    on_ends = (draws == lo).mean(axis=1) + np.where(high > low, (draws == hi).mean(axis=1), 0.0)
+    include = np.clip((level - strictly) / np.where(on_ends > 0, on_ends, 1.0), 0.0, 1.0)
+    inside = (actual > low) & (actual < high)
+    on_end = (actual == low) | (actual == high)
+    return pd.DataFrame({"covered": (actual >= low) & (actual <= high), "interval_mass": strictly + on_ends,
+                         "coverage": np.where(inside, 1.0, np.where(on_end, include, 0.0))})
 
 
 def empirical_draws(predicted_train: np.ndarray, actual_train: np.ndarray, predicted: np.ndarray,
                     rng: np.random.Generator, n_draws: int = N_BOOTSTRAP * DRAWS_PER_FIT,
                     n_bins: int = 10) -> np.ndarray:
-    """Draws (customers, n_draws) from the backtest's actual counts of the customers binned with each new
-    customer's prediction (the bins of ``empirical_intervals``), scaled so that each customer's draws
-    average its own prediction (the bin gives the shape of the spread, the model the level)."""
+    """Draws (customers, n_draws) for a model with no generative story (the supervised and naive
+    candidates): customers of a backtest window are binned by their prediction (deciles), and each new
+    customer draws from the actual counts of its bin, scaled so that its draws average its own prediction
+    (the bin gives the shape of the spread, the model the level)."""
     edges = np.unique(np.quantile(predicted_train, np.linspace(0, 1, n_bins + 1)[1:-1]))
     train_bin, new_bin = np.searchsorted(edges, predicted_train), np.searchsorted(edges, predicted)
     out = np.zeros((len(predicted), n_draws))
@@ -231,8 +243,12 @@ def empirical_draws(predicted_train: np.ndarray, actual_train: np.ndarray, predi
 
 
 def coverage_summary(table: pd.DataFrame) -> dict[str, float]:
-    """Mean of the coverage columns: coverage_fraction (actual inside, ends included), interval_mass_fraction
-    (what the model expects inside), pit_coverage_fraction (discreteness accounted for; 0.8 if calibrated)."""
-    return {"coverage_fraction": float(table["covered"].mean()),
-            "interval_mass_fraction": float(table["interval_mass"].mean()),
-            "pit_coverage_fraction": float(table["pit_covered"].mean())}
+    """Means of the check columns: coverage_fraction (the coverage of the 80 % interval; 0.8 if calibrated),
+    in_interval_fraction (actual inside the interval, ends included), interval_mass_fraction (what the
+    model expects inside) and, when value was checked, revenue_coverage_fraction."""
+    out = {"coverage_fraction": float(table["coverage"].mean()),
+           "in_interval_fraction": float(table["covered"].mean()),
+           "interval_mass_fraction": float(table["interval_mass"].mean())}
+    if "value_coverage" in table:
+        out["revenue_coverage_fraction"] = float(table["value_coverage"].mean())
+    return out

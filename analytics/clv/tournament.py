@@ -10,7 +10,8 @@ Judged on four criteria: per-customer MAE and RMSE of purchases, the absolute ag
 purchases, and the per-customer MAE of holdout revenue (purchases times the candidate's spend forecast:
 Gamma-Gamma for the BTYD models, the boosted revenue model, each customer's mean purchase value for the
 naive rate). The winner has the best mean rank over the four (ties: lower MAE). Each candidate's 80 %
-interval coverage on the holdout is reported too (see ``analytics.clv.intervals``).
+intervals of holdout purchases and revenue, built as its forecast builds them, are checked on the holdout
+too (see ``analytics.clv.intervals``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ CANDIDATES: dict[str, str] = {
 BTYD = ("bgnbd", "mbgnbd", "pnbd")
 CRITERIA = {"mae": "purchases MAE", "rmse": "purchases RMSE", "abs_aggregate_error_pct": "aggregate error",
             "revenue_mae": "revenue MAE"}
+CHECKS = ("coverage_fraction", "in_interval_fraction", "interval_mass_fraction", "revenue_coverage_fraction",
+          "revenue_total_low", "revenue_total_high")
+"""Interval checks on the holdout per candidate (see ``analytics.clv.intervals.coverage_summary``): the
+revenue total's 80 % interval comes from joint draws for the BTYD models, from independent draws per
+customer for the rate models (customer-level variation only, so too narrow)."""
 DROPOUT_COLLAPSED = 1e-3
 """Below this mean drop-out probability per purchase (BG/NBD a / (a + b)) or expected lifetime rate (Pareto
 s / beta per day) the drop-out process has collapsed: the model is an NBD and P(alive) carries no signal."""
@@ -72,12 +78,17 @@ class Tournament:
     """Result of ``run_tournament``.
 
     table: one row per candidate (index ``candidate``): label, mae, rmse, aggregate_error_pct,
-      revenue_mae, revenue_error_pct, coverage_fraction (share of customers whose holdout purchases fall in
-      their 80 % interval), interval_mass_fraction (the share the model expects there), pit_coverage_fraction
-      (80 % if calibrated; see ``analytics.clv.intervals``), mean_rank, dropout_collapsed (BTYD only), error (why a candidate could not run).
+      revenue_mae, revenue_error_pct, the interval checks ``CHECKS`` (coverage_fraction: the coverage of
+      the 80 % purchase interval, 80 % if calibrated; in_interval_fraction: share of customers whose holdout
+      purchases fall in their whole-number interval; interval_mass_fraction: the share the model expects
+      there; revenue_coverage_fraction: the coverage of the 80 % holdout revenue interval;
+      revenue_total_low/high: 80 % interval of the base's holdout revenue; revenue_total_covered: the
+      actual total inside it), mean_rank, dropout_collapsed
+      (BTYD only), error (why a candidate could not run).
     tracking: week_end, period, actual_cumulative and one ``<candidate>`` column of expected cumulative
       repeat purchases per candidate (BTYD: the unconditional curve over calibration and holdout; the
       others: their holdout forecast spread evenly over the holdout weeks).
+    holdout_revenue: the calibration customers' actual revenue in the holdout (currency).
     diagnosis: why the in-sample tracking departs from the actual (see ``tracking_diagnosis``).
     """
 
@@ -85,6 +96,7 @@ class Tournament:
     observation_end: pd.Timestamp
     duration_holdout_days: float
     n_customers: int
+    holdout_revenue: float
     table: pd.DataFrame
     tracking: pd.DataFrame
     winner: str
@@ -235,9 +247,10 @@ def _run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observat
     tracking = _tracking(days, BetaGeoModel.from_params({"r": 1, "alpha": 1, "a": 1, "b": 1}),
                          calibration_end, observation_end, "D")[["week_end", "period", "actual_cumulative"]]
     try:
-        spend = GammaGammaModel().fit(split).expected_spend(split).to_numpy()
+        gg = GammaGammaModel().fit(split)
+        spend = gg.expected_spend(split).to_numpy()
     except DataError:
-        spend = None
+        gg = spend = None
     rows: dict[str, dict[str, Any]] = {}
     diagnosis: dict[str, Any] = {}
     for name in BTYD:
@@ -249,8 +262,12 @@ def _run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observat
         predicted = model.expected_purchases(duration, split).to_numpy()
         revenue = predicted * spend if spend is not None else np.full(len(split), np.nan)
         fits = intervals.bootstrap_fits(model, split, seed=seed)
-        simulated = intervals.simulate_intervals(fits, split, duration, actual=actual, seed=seed)
+        # holdout revenue is the value simulated with one currency unit per unit of spend
+        simulated = intervals.simulate_intervals(
+            fits, split, duration, gg=gg, value_per_unit=None if gg is None else np.ones(len(split)),
+            actual=actual, actual_value=actual_revenue, seed=seed)
         rows[name] = {**_errors(actual, predicted, actual_revenue, revenue), **simulated.coverage(),
+                      **_total_interval(simulated.equity_draws),
                       "dropout_collapsed": dropout_collapsed(model), "params": model.params_}
         curve = _tracking(days, model, calibration_end, observation_end, "D")
         tracking[name] = curve["predicted_cumulative"].to_numpy()
@@ -259,10 +276,11 @@ def _run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observat
     duration_days = int(round(duration))
     try:
         forecast = supervised_forecast(lines, calibration_end, duration_days, split.index, seed=seed)
-        checked = intervals.empirical_intervals(forecast.backtest_predicted, forecast.backtest_actual,
-                                                forecast.purchases.to_numpy(), actual)
-        rows["supervised"] = {**_errors(actual, forecast.purchases.to_numpy(), actual_revenue,
-                                        forecast.revenue.to_numpy()), **intervals.coverage_summary(checked)}
+        purchases, revenue = forecast.purchases.to_numpy(), forecast.revenue.to_numpy()
+        per_purchase_boosted = np.divide(revenue, purchases, out=np.zeros(len(purchases)), where=purchases > 1e-9)
+        rows["supervised"] = {**_errors(actual, purchases, actual_revenue, revenue),
+                              **_rate_checks(forecast.backtest_predicted, forecast.backtest_actual, purchases,
+                                             per_purchase_boosted, actual, actual_revenue, seed)}
         tracking["supervised"] = _spread(forecast.purchases.sum(), tracking, calibration_end)
         back = forecast.backtest_features
         naive_back = naive_rate(back["purchase_days"] - 1, back["days_since_first"], duration)
@@ -273,14 +291,17 @@ def _run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observat
     per_purchase = purchase_value(days, calibration_end, split.index)
     rows["naive"] = _errors(actual, naive, actual_revenue, naive * per_purchase)
     if naive_back is not None:
-        checked = intervals.empirical_intervals(naive_back, forecast.backtest_actual, naive, actual)
-        rows["naive"].update(intervals.coverage_summary(checked))
+        rows["naive"].update(_rate_checks(naive_back, forecast.backtest_actual, naive, per_purchase, actual,
+                                          actual_revenue, seed))
     tracking["naive"] = _spread(naive.sum(), tracking, calibration_end)
     table = pd.DataFrame.from_dict(rows, orient="index").reindex(list(CANDIDATES))
-    for column in ("error", "coverage_fraction", "interval_mass_fraction", "pit_coverage_fraction",
-                   "dropout_collapsed", "params"):
+    for column in ("error", *CHECKS, "dropout_collapsed", "params"):
         if column not in table:
             table[column] = np.nan
+    total = float(actual_revenue.sum())
+    checked = table["revenue_total_low"].notna()
+    table["revenue_total_covered"] = ((table["revenue_total_low"] <= total) & (total <= table["revenue_total_high"])
+                                      ).astype(object).where(checked, None)
     table.insert(0, "label", [CANDIDATES[n] for n in table.index])
     table.index.name = "candidate"
     table["error"] = table["error"].where(table["error"].notna(), None)
@@ -289,8 +310,27 @@ def _run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observat
     winner = str(ranked.index[0])
     reason, beats = _reason(table, winner)
     return Tournament(calibration_end=calibration_end, observation_end=observation_end,
-                      duration_holdout_days=duration, n_customers=len(split), table=table, tracking=tracking,
+                      duration_holdout_days=duration, n_customers=len(split),
+                      holdout_revenue=total, table=table, tracking=tracking,
                       winner=winner, reason=reason, beats_naive=beats, diagnosis=diagnosis)
+
+
+def _total_interval(draws: np.ndarray) -> dict[str, float]:
+    """80 % interval of the base's total holdout revenue from draws of it (10th to 90th percentile)."""
+    if not len(draws):
+        return {}
+    low, high = np.quantile(draws, [intervals.LOW_Q, intervals.HIGH_Q])
+    return {"revenue_total_low": float(low), "revenue_total_high": float(high)}
+
+
+def _rate_checks(predicted_train: np.ndarray, actual_train: np.ndarray, predicted: np.ndarray,
+                 per_purchase: np.ndarray, actual: np.ndarray, actual_revenue: np.ndarray, seed: int) -> dict:
+    """Interval checks of a rate model, built as its forecast builds them (``intervals.empirical_draws``,
+    each draw of purchases valued at the customer's forecast spend per purchase)."""
+    draws = intervals.empirical_draws(predicted_train, actual_train, predicted, np.random.default_rng(seed))
+    value = draws * per_purchase[:, None]
+    table = intervals.interval_table(draws, value, actual, actual_revenue)
+    return {**intervals.coverage_summary(table), **_total_interval(value.sum(axis=0))}
 
 
 def naive_rate(frequency, age, duration: float) -> np.ndarray:

@@ -12,7 +12,7 @@ def test_evidence_table_then_override_the_clv_model(dash_duo, make_app):
     switch_tab(dash_duo, "Methodology & evidence")
     dash_duo.wait_for_contains_text("#evidence-tournament", "has the best mean rank", timeout=60)
     panel = dash_duo.find_element("#evidence-tournament").text
-    for label in ("BG/NBD", "MBG/NBD", "Pareto/NBD", "Gradient boosting (backtest)", "Naive rate", "PIT coverage"):
+    for label in ("BG/NBD", "MBG/NBD", "Pareto/NBD", "Gradient boosting (backtest)", "Naive rate", "Coverage of the 80 % interval"):
         assert label in panel
     assert "the tournament's winner" in panel
     # one line per candidate that could run, plus the actual

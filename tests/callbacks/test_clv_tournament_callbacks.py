@@ -33,8 +33,9 @@ def test_the_winner_feeds_clv_with_intervals(automatic):
     tournament = clv.tournament
     assert clv.chosen_by == "tournament" and clv.model == tournament.winner in BTYD
     customers = automatic.customers
+    # the shortest 80 % of a skewed distribution can leave out its mean, but mostly holds it
     inside = (customers["clv_low"] <= customers["clv"]) & (customers["clv"] <= customers["clv_high"])
-    assert inside.mean() > 0.9
+    assert inside.mean() > 0.75 and (customers["clv_low"] <= customers["clv_high"]).all()
     assert (customers["expected_purchases_low"] <= customers["expected_purchases_high"]).all()
     forecast = clv.forecast
     assert forecast.equity_low < customers["clv"].sum() < forecast.equity_high
@@ -49,7 +50,7 @@ def test_evidence_tab_shows_the_table_and_why_the_winner_won(automatic):
     for label in CANDIDATES.values():
         assert label in panel
     assert f"{tournament.winner_label} has the best mean rank" in panel
-    assert "the tournament's winner" in panel and "PIT coverage" in panel
+    assert "the tournament's winner" in panel and "Coverage of the 80 % interval" in panel
     drawn = {trace.name for trace in figure.data}
     assert "Actual" in drawn and f"{tournament.winner_label} (used)" in drawn and len(drawn) == 6
 

@@ -73,10 +73,30 @@ def test_synthetic_tournament_picks_a_btyd_model_that_beats_naive(synthetic_tour
 
 
 def test_synthetic_intervals_are_calibrated(synthetic_tournament):
-    row = synthetic_tournament.table.loc[synthetic_tournament.winner]
-    assert 0.75 <= row["pit_coverage_fraction"] <= 0.85
-    # the share inside the (count) interval is what the model itself expects there
-    assert row["coverage_fraction"] == pytest.approx(row["interval_mass_fraction"], abs=0.05)
+    t = synthetic_tournament
+    row = t.table.loc[t.winner]
+    # what the evidence tab shows as "Coverage of the 80 % interval", for purchases and revenue
+    assert 0.75 <= row["coverage_fraction"] <= 0.85
+    assert 0.75 <= row["revenue_coverage_fraction"] <= 0.85
+    # whole-number intervals hold more than 80 %, and the share inside is what the model itself expects
+    assert row["in_interval_fraction"] > row["coverage_fraction"]
+    assert row["in_interval_fraction"] == pytest.approx(row["interval_mass_fraction"], abs=0.05)
+    assert row["revenue_total_low"] <= t.holdout_revenue <= row["revenue_total_high"]
+    assert row["revenue_total_covered"]
+
+
+def test_shortest_interval_of_a_count_with_an_atom_at_zero():
+    # P(0) = 0.6, P(1) = 0.25, P(2) = 0.1, P(5) = 0.05: the 10th-90th percentile interval [0, 2] would hold
+    # 95 %; the shortest holding 80 % is [0, 1] (85 %), and an actual 1 counts for the 0.2 / 0.85 of the
+    # ends' mass that makes the interval hold exactly 80 %
+    draws = np.repeat([0.0, 1.0, 2.0, 5.0], [60, 25, 10, 5])[None, :]
+    low, high = intervals.shortest_interval(draws)
+    assert (low[0], high[0]) == (0.0, 1.0)
+    checks = intervals.interval_checks(np.repeat(draws, 3, axis=0), np.zeros(3), np.ones(3),
+                                       np.array([0.0, 1.0, 2.0]))
+    assert checks["interval_mass"].tolist() == pytest.approx([0.85] * 3)
+    assert checks["coverage"].tolist() == pytest.approx([0.8 / 0.85, 0.8 / 0.85, 0.0])
+    assert checks["covered"].tolist() == [True, True, False]
 
 
 def test_cdnow_tournament_reports_what_cannot_run():
