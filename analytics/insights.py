@@ -239,6 +239,7 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
                f"{params.margin:.0%}, discounted at {params.monthly_discount_rate:.1%} a month")
     equity_interval = (forecast is not None and np.isfinite(forecast.equity_low)
                        and np.isfinite(forecast.equity_high))
+    horizon_note = forecast.horizon_note if forecast is not None and has_clv else ""
     items.append(
         _kpi(
             "revenue_at_risk", "Revenue at risk", clv_values[at_risk].sum() if has_clv else None, "money",
@@ -251,9 +252,11 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
         _kpi(
             "clv", "Predicted CLV", clv_values.sum() if has_clv else None, "money",
             f"Sum over every customer of the {clv_def}."
-            + (f" The 80 % interval of the total: {forecast.equity_note}." if has_clv and equity_interval else ""),
+            + (f" The 80 % interval of the total: {forecast.equity_note}." if has_clv and equity_interval else "")
+            + (f" Warning: {horizon_note}" if horizon_note else ""),
             ((f"80 % interval {_money(forecast.equity_low)}–{_money(forecast.equity_high)} · "
               if equity_interval else "")
+             + ("⚠ extrapolated from a short window (see the definition) · " if horizon_note else "")
              + f"next {params.clv_horizon_months} months, margin {params.margin:.0%}, discounted" if has_clv
              else NEEDS_CLV),
         )

@@ -120,7 +120,8 @@ def _clv(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisParams,
             columns, forecast = forecast_value(model, lines, as_of, horizon_months=params.clv_horizon_months,
                                                margin=params.margin,
                                                monthly_discount_rate=params.monthly_discount_rate,
-                                               window_days=window_days)
+                                               window_days=window_days,
+                                               reference=tournament.best_btyd if ran else "bgnbd")
             break
         except DataError as error:
             failures.append(f"{CANDIDATES[model]}: {error}")

@@ -240,6 +240,9 @@ def tournament_evidence(clv: ClvRecord | ModelFailure) -> list:
                            f"tournament's {tournament.winner_label})."], className="small mb-2"))
     else:
         out.append(html.P([html.Strong("CLV uses: "), f"{used}, the tournament's winner."], className="small mb-2"))
+    if clv.forecast.horizon_note:
+        out.append(dbc.Alert([html.Strong("The CLV horizon is an extrapolation: "), clv.forecast.horizon_note],
+                             color="warning", className="small mb-2"))
     if clv.fallback_note:
         out.append(dbc.Alert(f"The chosen model could not forecast the whole base, so CLV uses {used}: "
                              f"{clv.fallback_note}", color="warning", className="small mb-2"))

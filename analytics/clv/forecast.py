@@ -15,7 +15,7 @@ The chosen model is refitted on all the data up to the as-of date and forecasts 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,9 @@ class ValueForecast:
     """What the chosen model forecasts for the whole base.
 
     model: candidate key; purchase_model: fitted BTYD record (``to_dict``) or None; gamma_gamma: record or None;
-    equity_low, equity_high: 80 % interval of the total CLV (currency); equity_note: what the interval carries; dropout_collapsed: the BTYD drop-out went to ~0, so P(alive) is ~1 for all and means nothing.
+    equity_low, equity_high: 80 % interval of the total CLV (currency); equity_note: what the interval carries; dropout_collapsed: the BTYD drop-out went to ~0, so P(alive) is ~1 for all and means nothing;
+    horizon_note: for the supervised model when the horizon is longer than its window, how its CLV extends
+    that window and what a BTYD model puts the total at ("" otherwise).
     """
 
     model: str
@@ -46,6 +48,7 @@ class ValueForecast:
     equity_high: float
     equity_note: str
     dropout_collapsed: bool
+    horizon_note: str = ""
 
     @property
     def label(self) -> str:
@@ -57,17 +60,20 @@ def _discount(horizon_months: int, monthly_discount_rate: float) -> np.ndarray:
 
 
 def forecast_value(model: str, lines: pd.DataFrame, as_of: pd.Timestamp, *, horizon_months: int, margin: float,
-                   monthly_discount_rate: float, window_days: int, seed: int = 0) -> tuple[pd.DataFrame, ValueForecast]:
+                   monthly_discount_rate: float, window_days: int, reference: str = "bgnbd",
+                   seed: int = 0) -> tuple[pd.DataFrame, ValueForecast]:
     """Per-customer columns expected_purchases, expected_purchases_low/high, p_alive, p_no_purchase,
-    expected_spend, clv, clv_low/high (80 %) and the base's ``ValueForecast``."""
+    expected_spend, clv, clv_low/high (80 %) and the base's ``ValueForecast``. ``reference`` is the BTYD
+    model a supervised forecast's horizon total is compared with (the tournament's best ranked one)."""
     if model not in CANDIDATES:
         raise DataError(f"CLV model {model!r} is not one of {', '.join(CANDIDATES)}")
     # one BLAS/OpenMP thread, for the reason given in ``run_tournament``
     with threadpool_limits(limits=1):
-        return _forecast(model, lines, as_of, horizon_months, margin, monthly_discount_rate, window_days, seed)
+        return _forecast(model, lines, as_of, horizon_months, margin, monthly_discount_rate, window_days,
+                         reference, seed)
 
 
-def _forecast(model, lines, as_of, horizon_months, margin, monthly_discount_rate, window_days, seed):
+def _forecast(model, lines, as_of, horizon_months, margin, monthly_discount_rate, window_days, reference, seed):
     summary = rfm_summary(lines, as_of, unit="D")
     try:
         gg = GammaGammaModel().fit(summary)
@@ -76,8 +82,33 @@ def _forecast(model, lines, as_of, horizon_months, margin, monthly_discount_rate
     horizon_days = horizon_months * DAYS_PER_MONTH
     if model in BTYD:
         return _btyd(model, summary, gg, horizon_months, horizon_days, margin, monthly_discount_rate, seed)
-    return _rate_model(model, lines, as_of, summary, gg, horizon_months, margin, monthly_discount_rate,
-                       window_days, seed)
+    table, forecast = _rate_model(model, lines, as_of, summary, gg, horizon_months, margin,
+                                  monthly_discount_rate, window_days, seed)
+    if model == "supervised" and horizon_days > window_days:
+        note = _horizon_note(reference, summary, gg, table["clv"].sum(), horizon_months, margin,
+                             monthly_discount_rate, window_days)
+        forecast = replace(forecast, horizon_note=note)
+    return table, forecast
+
+
+def _horizon_note(reference: str, summary: pd.DataFrame, gg: GammaGammaModel | None, total: float,
+                  horizon_months: int, margin: float, rate: float, window_days: int) -> str:
+    """Why the supervised model's horizon CLV is an extrapolation, with a BTYD model's total beside it."""
+    note = (f"{CANDIDATES['supervised']} forecasts a {window_days}-day window at the level of the windows it "
+            f"was trained on (the latest ending at the as-of date); its {horizon_months}-month CLV carries that "
+            f"window's purchase rate into every month, so a season in those windows (such as a Q4 peak) is "
+            f"carried for the whole horizon.")
+    if gg is None:
+        return note
+    try:
+        fitted = fit_purchase_model(reference)(summary)
+    except DataError:
+        return note
+    other = customer_lifetime_value(fitted, gg, summary, horizon_months=horizon_months, margin=margin,
+                                    monthly_discount_rate=rate, unit="D")["clv"].sum()
+    return note + (f" {CANDIDATES[reference]}, which extends through its purchase and drop-out process, puts the "
+                   f"base's {horizon_months}-month CLV at {other:,.0f} against {total:,.0f} "
+                   f"({100 * (total / other - 1):+.0f} %)." if other > 0 else "")
 
 
 def _btyd(model, summary, gg, horizon_months, horizon_days, margin, rate, seed):

@@ -85,6 +85,7 @@ class ClvRecord:
             "chosen_by": self.chosen_by, "purchase_model": self.forecast.purchase_model,
             "gamma_gamma": self.forecast.gamma_gamma, "equity_low": self.forecast.equity_low,
             "equity_high": self.forecast.equity_high, "dropout_collapsed": self.forecast.dropout_collapsed,
+            "horizon_note": self.forecast.horizon_note,
             "fallback_note": self.fallback_note,
             "tournament": tournament.summary() if isinstance(tournament, ModelFailure) else {
                 "winner": tournament.winner, "reason": tournament.reason, "beats_naive": tournament.beats_naive,

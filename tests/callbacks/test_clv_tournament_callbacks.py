@@ -65,6 +65,23 @@ def test_the_user_can_override_the_winner(transactions, automatic):
     assert "Naive rate, chosen on the Data tab (overriding the tournament's" in panel
 
 
+def test_boosting_chosen_by_hand_warns_that_its_horizon_is_extrapolated(transactions, automatic):
+    results = pipeline.run(transactions, params_from_inputs(*INPUTS, "supervised"))
+    forecast = results.clv.forecast
+    assert forecast.model == "supervised" and results.clv.chosen_by == "user"
+    # a 124-day window carried over 12 months, compared with the tournament's best ranked BTYD model
+    reference = CANDIDATES[automatic.clv.tournament.best_btyd]
+    assert "124-day window" in forecast.horizon_note and f"{reference}, which extends" in forecast.horizon_note
+    assert f"{results.customers['clv'].sum():,.0f}" in forecast.horizon_note
+    panel = text(evidence_outputs(results)["tournament"])
+    assert "The CLV horizon is an extrapolation" in panel and forecast.horizon_note in panel
+    kpi = next(k for k in insights.kpis(results) if k["key"] == "clv")
+    assert "extrapolated from a short window" in kpi["caption"] and forecast.horizon_note in kpi["definition"]
+    # the tournament's own choice (a BTYD model) carries no such warning
+    assert automatic.clv.forecast.horizon_note == ""
+    assert "extrapolation" not in text(evidence_outputs(automatic)["tournament"])
+
+
 def test_a_forged_model_choice_is_refused_with_its_name():
     with pytest.raises(DataError, match="CLV model 'lstm' is not one of"):
         params_from_inputs(*INPUTS, "lstm")
