@@ -51,9 +51,18 @@ def assert_churn_section_names_baselines_and_held_out_size(churn: dict) -> None:
 def test_summary_of_synthetic_names_churn_baselines_and_held_out_size(tmp_path):
     out = tmp_path / "out"
     assert main(["run", "synthetic", "--out", str(out)]) == 0
-    churn = json.loads((out / "summary.json").read_text())["models"]["churn"]
+    models = json.loads((out / "summary.json").read_text())["models"]
+    churn = models["churn"]
     assert churn["model"] == "logistic" and not churn["heuristic"]
     assert_churn_section_names_baselines_and_held_out_size(churn)
+    assert_segments_a_marketer_can_use(models["clustering"])
+
+
+def assert_segments_a_marketer_can_use(clustering: dict) -> None:
+    """At least three segments (silhouette alone picks k = 2 on the synthetic data and on Online Retail),
+    and the reason for k says which rule chose it."""
+    assert clustering["k"] >= 3
+    assert f"k={clustering['k']}" in clustering["k_reason"] and "silhouette" in clustering["k_reason"]
 
 
 @pytest.mark.slow
@@ -68,6 +77,11 @@ def test_summary_of_online_retail_names_churn_baselines_and_held_out_size(tmp_pa
     clv = models["clv"]
     assert clv["model"] in ("bgnbd", "mbgnbd", "pnbd") and clv["chosen_by"] == "tournament"
     assert clv["horizon_note"] == "" and "within noise" in clv["tournament"]["reason"]
+    # the per-customer comparison with the naive rate is said in words, and P(alive) is flagged as empty
+    tournament = clv["tournament"]
+    assert tournament["beats_naive"] or "No model beats the naive rate" in tournament["reason"]
+    assert clv["dropout_collapsed"]
+    assert_segments_a_marketer_can_use(models["clustering"])
 
 
 def test_as_of_and_mapping_options(tmp_path):
