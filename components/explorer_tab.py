@@ -32,6 +32,10 @@ GRID_COLUMNS = [
     ("churn_drivers", "Why (churn drivers)", None),
 ]
 
+CLV_INTERVAL_TIP = ("80 % interval: the shortest range holding 80 % of this customer's simulated CLV (model and "
+                    "parameter uncertainty). A skewed value can lie above it: a customer most likely to buy "
+                    "little, with a small chance of large orders, has a mean above most of the range.")
+
 
 def grid_rows(customers: pd.DataFrame) -> tuple[list[dict], int]:
     """The grid's rows (the most valuable first, at most MAX_GRID_ROWS) as JSON-ready records, and their count.
@@ -95,7 +99,8 @@ def exports_panel() -> html.Div:
 
 
 def grid() -> dag.AgGrid:
-    return customer_grid(ids.EXPLORER_GRID, GRID_COLUMNS, wide=("churn_drivers",))
+    return customer_grid(ids.EXPLORER_GRID, GRID_COLUMNS, wide=("churn_drivers",),
+                         tooltips={"clv_low": CLV_INTERVAL_TIP, "clv_high": CLV_INTERVAL_TIP})
 
 
 def layout() -> dbc.Row:

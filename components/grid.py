@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import dash_ag_grid as dag
 
@@ -11,11 +11,14 @@ Column = tuple[str, str, str | None]
 
 
 def customer_grid(grid_id: str, columns: Sequence[Column], height_px: int = 560,
-                  wide: Sequence[str] = ()) -> dag.AgGrid:
-    """An empty grid (callbacks send the rows); ``wide`` columns hold sentences and get more room."""
+                  wide: Sequence[str] = (), tooltips: Mapping[str, str] | None = None) -> dag.AgGrid:
+    """An empty grid (callbacks send the rows); ``wide`` columns hold sentences and get more room;
+    ``tooltips`` define columns on their header."""
+    tooltips = tooltips or {}
     column_defs = [
         {"field": field, "headerName": header, "filter": True, "sortable": True,
          **({"valueFormatter": {"function": fmt}} if fmt else {}),
+         **({"headerTooltip": tooltips[field]} if field in tooltips else {}),
          **({"flex": 2, "minWidth": 260} if field in wide else {"flex": 1, "minWidth": 100})}
         for field, header, fmt in columns
     ]

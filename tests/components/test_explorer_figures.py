@@ -3,6 +3,7 @@ import math
 import pandas as pd
 import pytest
 
+from components.explorer_tab import CLV_INTERVAL_TIP, grid
 from components.figures.explorer import radar, rfm_scatter, selection_diagnostics
 
 
@@ -49,3 +50,9 @@ def test_cluster_profiles_use_the_group_summary():
     table = group_summary_table(group_summary(customers, by="cluster_name"))
     cells = [row.children[0].children for row in table.children[1].children]
     assert cells == ["High-value loyal", "Lapsed one-timers"]  # by revenue, highest first
+
+
+def test_clv_interval_columns_define_the_interval_on_their_header():
+    defs = {c["field"]: c for c in grid().columnDefs}
+    assert defs["clv_low"]["headerTooltip"] == defs["clv_high"]["headerTooltip"] == CLV_INTERVAL_TIP
+    assert "shortest range holding 80 %" in CLV_INTERVAL_TIP and "headerTooltip" not in defs["clv"]
