@@ -45,9 +45,21 @@ class Patterns:
 
 
 def patterns(summary: pd.DataFrame, columns: tuple[str, ...] = PURCHASE_COLUMNS) -> Patterns:
-    """The distinct ``columns`` rows of ``summary`` with their weights (see the module docstring)."""
+    """The distinct ``columns`` rows of ``summary`` with their weights (see the module docstring).
+
+    The same table, weights and inverse as ``np.unique(values, axis=0, return_inverse=True,
+    return_counts=True)``, by a ``lexsort`` of the columns: ``np.unique`` along an axis sorts the rows as
+    structured records, which took 0.4 s on a 325k-customer summary, and every fit, bootstrap and
+    prediction of a CLV run calls this."""
     values = np.column_stack([summary[c].to_numpy(dtype=float) for c in columns])
-    distinct, inverse, counts = np.unique(values, axis=0, return_inverse=True, return_counts=True)
-    table = pd.DataFrame(distinct, columns=list(columns))
+    order = np.lexsort(values.T[::-1])  # lexsort's last key is the primary one
+    ordered = values[order]
+    starts = np.ones(len(ordered), dtype=bool)
+    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    group = np.cumsum(starts) - 1
+    inverse = np.empty(len(values), dtype=np.intp)
+    inverse[order] = group
+    table = pd.DataFrame(ordered[starts], columns=list(columns))
     table.attrs.update(summary.attrs)
-    return Patterns(table=table, weights=counts.astype(np.int64), inverse=np.ravel(inverse))
+    return Patterns(table=table, weights=np.bincount(group, minlength=int(starts.sum())).astype(np.int64),
+                    inverse=inverse)

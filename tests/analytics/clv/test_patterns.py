@@ -1,0 +1,32 @@
+"""Distinct purchase patterns: the lexsort grouping gives exactly what ``np.unique`` along rows gives."""
+
+import numpy as np
+import pytest
+
+from analytics.clv import rfm_summary
+from analytics.clv.patterns import PURCHASE_COLUMNS, SPEND_COLUMNS, patterns
+from analytics.loading import to_canonical
+from analytics.synthetic import generate_retail
+
+
+@pytest.fixture(scope="module", params=["cdnow", "synthetic"])
+def summary(request, cdnow_lines):
+    if request.param == "cdnow":
+        lines = cdnow_lines
+        return rfm_summary(lines, lines["invoice_date"].max().normalize() + np.timedelta64(1, "D"), unit="W")
+    from analytics import cleaning
+
+    cleaned = cleaning.clean(to_canonical(generate_retail(n_rows=20_000, seed=3)))
+    return rfm_summary(cleaned.lines, cleaned.as_of, unit="D")
+
+
+@pytest.mark.parametrize("columns", [PURCHASE_COLUMNS, SPEND_COLUMNS])
+def test_patterns_equal_numpy_unique_rows(summary, columns):
+    values = np.column_stack([summary[c].to_numpy(dtype=float) for c in columns])
+    distinct, inverse, counts = np.unique(values, axis=0, return_inverse=True, return_counts=True)
+    found = patterns(summary, columns)
+    assert len(found.table) < len(summary)  # real sharing, so the grouping is exercised
+    np.testing.assert_array_equal(found.table.to_numpy(), distinct)
+    np.testing.assert_array_equal(found.weights, counts)
+    np.testing.assert_array_equal(found.inverse, np.ravel(inverse))
+    np.testing.assert_array_equal(found.table.to_numpy()[found.inverse], values)
