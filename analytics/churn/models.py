@@ -171,13 +171,16 @@ def choose_model(labels: np.ndarray, scores: dict[str, np.ndarray], default: str
         return default, (f"{MODELS[default]} is used: it has the best held-out ROC AUC "
                          f"({aucs[default]:.3f})"), {}
     rng = np.random.default_rng(random_state)
+    positive = np.asarray(labels).astype(bool)
+    # each model's scores ranked once; a resample is then a weighting of the customers (see _weighted_auc)
+    ranked = {k: np.unique(scores[k], return_inverse=True) for k in (best, default)}
     differences = []
     for _ in range(AUC_BOOTSTRAP):
-        rows = rng.integers(0, len(labels), len(labels))
-        if len(np.unique(labels[rows])) < 2:
+        times = np.bincount(rng.integers(0, len(labels), len(labels)), minlength=len(labels)).astype(float)
+        if not times[positive].any() or not times[~positive].any():
             continue
-        differences.append(roc_auc_score(labels[rows], scores[best][rows])
-                           - roc_auc_score(labels[rows], scores[default][rows]))
+        differences.append(_weighted_auc(positive, *ranked[best], times)
+                           - _weighted_auc(positive, *ranked[default], times))
     low, high = np.quantile(differences, [0.025, 0.975])
     stats = {"difference": aucs[best] - aucs[default], "ci_low": float(low), "ci_high": float(high)}
     gap = (f"ROC AUC {aucs[best]:.3f} against {aucs[default]:.3f}, difference {stats['difference']:+.3f} "
@@ -186,6 +189,17 @@ def choose_model(labels: np.ndarray, scores: dict[str, np.ndarray], default: str
         return best, f"{MODELS[best]} is used: it beats {MODELS[default]} beyond noise, {gap}", stats
     return default, (f"{MODELS[default]} is used for its explanations: the best, {MODELS[best]}, is within "
                      f"noise of it, {gap}"), stats
+
+
+def _weighted_auc(positive: np.ndarray, distinct: np.ndarray, rank: np.ndarray, times: np.ndarray) -> float:
+    """ROC AUC of scores (``distinct`` values, each customer's ``rank`` among them) when customer i is counted
+    ``times[i]`` times: the AUC ``roc_auc_score`` gives on a bootstrap resample, by the Mann-Whitney count
+    (ties count a half) in one pass over the distinct scores instead of a sort per resample (at 100k held-out
+    customers, 600 sorted resamples were a sixth of the churn stage)."""
+    pos = np.bincount(rank[positive], times[positive], minlength=len(distinct))
+    neg = np.bincount(rank[~positive], times[~positive], minlength=len(distinct))
+    below = np.cumsum(neg) - neg
+    return float((pos * (below + 0.5 * neg)).sum() / (pos.sum() * neg.sum()))
 
 
 def heuristic_probability(features: pd.DataFrame, window_days: int) -> pd.Series:

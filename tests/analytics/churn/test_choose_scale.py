@@ -1,0 +1,54 @@
+"""Churn model choice at scale: the paired AUC bootstrap by weighted counts gives what ``roc_auc_score`` gives
+on each resample, on real churn labels and features of the synthetic log."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from analytics.churn import churn_labels
+from analytics.churn.models import AUC_BOOTSTRAP, _weighted_auc, choose_model
+from analytics.cleaning import clean
+from analytics.datasets import load_dataset
+from analytics.features import customer_features
+
+
+@pytest.fixture(scope="module")
+def labelled():
+    """Churn labels and two real scores (recency, and a blurred frequency) of the synthetic log's customers."""
+    cleaned = clean(load_dataset("synthetic"))
+    labels = churn_labels(cleaned.lines, cleaned.as_of, 90)
+    cutoff = cleaned.as_of - np.timedelta64(90, "D")
+    features = customer_features(cleaned.lines, cutoff).reindex(labels.index)
+    rounded_recency = features["recency_days"].round(-1).to_numpy()  # ties, which the AUC counts a half
+    return labels.to_numpy().astype(int), {"logistic": -features["frequency"].to_numpy(dtype=float),
+                                           "boosting": rounded_recency}
+
+
+def test_weighted_auc_equals_roc_auc_on_resamples(labelled):
+    labels, scores = labelled
+    assert 0 < labels.mean() < 1 and len(labels) > 1000
+    rng = np.random.default_rng(5)
+    for name, score in scores.items():
+        distinct, rank = np.unique(score, return_inverse=True)
+        assert len(distinct) < len(score)  # tied scores are exercised
+        for _ in range(5):
+            rows = rng.integers(0, len(labels), len(labels))
+            times = np.bincount(rows, minlength=len(labels)).astype(float)
+            assert _weighted_auc(labels.astype(bool), distinct, rank, times) == pytest.approx(
+                roc_auc_score(labels[rows], score[rows]), abs=1e-12)
+
+
+def test_choice_interval_equals_the_resampled_roc_auc_reference(labelled):
+    labels, scores = labelled
+    used, _, stats = choose_model(labels, scores, "logistic", ["logistic", "boosting"])
+    rng = np.random.default_rng(0)
+    differences = []
+    for _ in range(AUC_BOOTSTRAP):
+        rows = rng.integers(0, len(labels), len(labels))
+        if len(np.unique(labels[rows])) < 2:
+            continue
+        differences.append(roc_auc_score(labels[rows], scores["boosting"][rows])
+                           - roc_auc_score(labels[rows], scores["logistic"][rows]))
+    low, high = np.quantile(differences, [0.025, 0.975])
+    assert stats["ci_low"] == pytest.approx(low, abs=1e-12) and stats["ci_high"] == pytest.approx(high, abs=1e-12)
+    assert used == ("boosting" if low > 0 else "logistic")
