@@ -205,7 +205,9 @@ INTERVAL_DEFINITION = (
     "plain share with ends included, next to the share the model expects there. The revenue interval is "
     "checked the same way against each customer's holdout revenue, and the base's total holdout revenue "
     "against the 80 % interval of the total (joint simulations for the BTYD models; for the rate models "
-    "independent draws per customer, customer-level variation only, so too narrow).")
+    "independent draws per customer, customer-level variation only, so too narrow). The intervals carry the "
+    "model's own uncertainty, not its errors: when the holdout runs above every stationary model (a season), "
+    "the coverage falls below 80 % and the actual total lies outside, as the aggregate error shows.")
 
 
 def dropout_note(clv: ClvRecord | ModelFailure) -> dbc.Alert | None:
