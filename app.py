@@ -232,7 +232,7 @@ def create_app(settings: Settings | None = None, served: bool = False) -> dash.D
     security_headers(app, settings)
     roles = callbacks.register_all(app)
     auth.install(app.server, settings, sign_in, roles, lambda: common.results_cache(settings),
-                 {ids.RESULTS_KEY, *(ids.tab_key(tab) for tab in LAZY_TABS)})
+                 {ids.RESULTS_KEY, *(ids.tab_key(tab) for tab in LAZY_TABS)}, app.callback_map)
     _set_up_before_serving(app)  # Dash's set-up hook runs before sign-in's, so it happens even when signed out
     return app
 

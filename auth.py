@@ -10,8 +10,15 @@ and customer exports), finance (+ ROI), admin (+ data tab: uploads, database sou
 Enforcement is central rather than in each callback: every callback is recorded with the role its module
 needs when it is registered (``callbacks.register_all``), and a ``before_request`` hook checks the role of
 the signed-in user against the callback named in each ``/_dash-update-component`` request, so a viewer who
-POSTs an export callback gets 403 whatever the page shows. Results keys in a request must be keys this
-server issued (``grant``); a key that was never issued is refused. Hidden tabs are a courtesy on top.
+POSTs an export callback gets 403 whatever the page shows. Hidden tabs are a courtesy on top.
+
+Who sees which results: every results key the server issues is recorded with who may read it (``grant``).
+An embedded dataset's results and a server-configured database's are everyone's; an upload's belong to the
+user who ran it and to the teams that user was in (``teams`` in the users file); admins see all. The same
+hook checks every results key a callback receives (by the position Dash passes it, whatever id the request
+names), so a tab, a download, an export and a job all refuse a key the user may not see exactly as they
+refuse a key that was never issued: same status, same message, no hint that it exists. A share link's key
+is checked the same way (``may_read``) before the page shows it. With sign-in off everything is visible.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import json
 import logging
 import os
 import secrets
+from urllib.parse import urlencode
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,31 +57,43 @@ def allows(role: str | None, needed: str) -> bool:
 class User(flask_login.UserMixin):
     id: str
     role: str
+    teams: tuple[str, ...] = ()
+
+
+def _user(name: str, entry: dict) -> User:
+    return User(name, entry["role"], tuple(entry.get("teams", ())))
 
 
 def load_users(path: Path) -> dict[str, dict]:
-    """{name: {"password_hash", "role"}}; an absent file is no users."""
+    """{name: {"password_hash", "role", "teams"}}; an absent file is no users."""
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return {}
 
 
-def save_user(path: Path, name: str, password: str | None, role: str) -> None:
-    """Add or change a user (``password=None`` keeps the current one); the file is written owner-only."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+def save_user(path: Path, name: str, password: str | None, role: str | None,
+              teams: list[str] | None = None) -> None:
+    """Add or change a user (``None`` keeps the current password, role or teams); written owner-only."""
     if not name or not name.isprintable() or len(name) > 64:
         raise ValueError("a user name is 1 to 64 printable characters")
+    for team in teams or ():
+        if not team or not team.isprintable() or len(team) > 64:
+            raise ValueError("a team name is 1 to 64 printable characters")
     users = load_users(path)
     if password is None and name not in users:
         raise ValueError(f"no user {name!r}: give a password to add one")
     entry = users.get(name, {})
+    role = role or entry.get("role")
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
     if password is not None:
         if len(password) < 8:
             raise ValueError("a password has at least 8 characters")
         entry["password_hash"] = generate_password_hash(password)
     entry["role"] = role
+    if teams is not None:
+        entry["teams"] = sorted(set(teams))
     users[name] = entry
     _write_private(path, json.dumps(users, indent=2, sort_keys=True))
 
@@ -98,7 +118,7 @@ def _write_private(path: Path, text: str) -> None:
 def check_password(path: Path, name: str, password: str) -> User | None:
     entry = load_users(path).get(name)
     if entry and check_password_hash(entry["password_hash"], password):
-        return User(name, entry["role"])
+        return _user(name, entry)
     # same work for an unknown name, so timing does not tell which names exist
     check_password_hash(_DUMMY_HASH, password)
     return None
@@ -124,9 +144,63 @@ def hidden_tabs() -> set[str]:
     return {tab for tab, needed in TAB_ROLES.items() if not allows(role, needed)}
 
 
-def grant(cache, key: str) -> None:
-    """Record that the server issued this results key (keys in requests must be ones it issued)."""
-    cache.set(f"access:{key}", True)
+# What a request naming results it may not see is told; the same as for results never issued, so that a key
+# from another team cannot be told apart from a made-up one.
+UNKNOWN_RESULTS = "these results are not known to this server (deleted, expired, or not shared with you)"
+
+
+def current_user() -> User | None:
+    """The signed-in user; None when sign-in is off (a local, single-user run sees everything)."""
+    if not flask.current_app.config.get("RCT_AUTH"):
+        return None
+    user = flask_login.current_user
+    return user if user.is_authenticated else None
+
+
+def requester(server: flask.Flask) -> User | None:
+    """Who asked for the current callback, also inside a background job (no request there: Dash copies the
+    request's cookies into the job, and the session cookie is signed with the server's key, so it cannot be
+    forged). None with sign-in off or for an unknown session."""
+    if not server.config.get("RCT_AUTH"):
+        return None
+    import dash
+
+    cookie = dash.ctx.cookies.get(server.config["SESSION_COOKIE_NAME"])
+    serializer = server.session_interface.get_signing_serializer(server)
+    try:
+        name = serializer.loads(cookie).get("_user_id") if cookie and serializer else None
+    except Exception:  # itsdangerous.BadSignature and friends: no user
+        return None
+    entry = load_users(server.config["RCT_SETTINGS"].users_path).get(name) if name else None
+    return _user(name, entry) if entry else None
+
+
+def grant(cache, key: str, *, everyone: bool = False, owner: User | None = None) -> None:
+    """Record that the server issued this results key and who may read it: ``everyone`` (an embedded
+    dataset, a server-configured database), else ``owner`` and their teams, added to those already recorded
+    (the same data run by another team is theirs too). With neither (an upload run with sign-in off) only
+    admins may read it once sign-in is on."""
+    name = f"access:{key}"
+    found = cache.get(name)
+    record = found if isinstance(found, dict) else {"everyone": False, "owners": [], "teams": []}
+    new = {"everyone": record["everyone"] or everyone,
+           "owners": sorted({*record["owners"], *([owner.id] if owner else [])}),
+           "teams": sorted({*record["teams"], *(owner.teams if owner else ())})}
+    if new != found:  # a page opening on the embedded data must not rewrite the record each time
+        cache.set(name, new)
+
+
+def may_read(cache, key: object, user: User | None) -> bool:
+    """Whether ``user`` (None: sign-in is off) may read the results under ``key``: issued by this server, and
+    everyone's, theirs or a team's of theirs; an admin reads every issued key."""
+    record = cache.get(f"access:{key}") if isinstance(key, str) and key else None
+    if record is None:
+        return False
+    if user is None or user.role == "admin":
+        return True
+    record = record if isinstance(record, dict) else {}  # a record from before per-user visibility: admins'
+    return bool(record.get("everyone") or user.id in record.get("owners", ())
+                or set(user.teams) & set(record.get("teams", ())))
 
 
 def _secret_key(settings) -> str:
@@ -145,10 +219,11 @@ def _secret_key(settings) -> str:
 
 
 def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[str, str], results_cache,
-            key_ids: set[str]) -> None:
+            key_ids: set[str], callback_map: dict) -> None:
     """Sign-in pages and the checks on every request. ``callback_roles``: callback-map key -> least role.
     ``results_cache``: returns the cache holding the grants. ``key_ids``: component ids whose ``data`` is a
-    results key. With ``enabled`` False nothing is checked."""
+    results key. ``callback_map``: the Dash app's, for where each callback receives a results key. With
+    ``enabled`` False nothing is checked."""
     server.config["RCT_AUTH"] = enabled
     if not enabled:
         return
@@ -167,7 +242,7 @@ def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[s
     @manager.user_loader
     def load(name: str) -> User | None:
         entry = load_users(settings.users_path).get(name)
-        return User(name, entry["role"]) if entry else None  # a removed user is signed out at once
+        return _user(name, entry) if entry else None  # a removed user is signed out at once
 
     @server.route("/login", methods=["GET", "POST"])
     def login():
@@ -178,12 +253,12 @@ def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[s
             if user:
                 flask_login.login_user(user)
                 logger.info("signed in: %s (%s)", user.id, user.role)
-                return flask.redirect("/")
+                return flask.redirect(_after_sign_in())
             message = "Wrong user name or password."
         if not load_users(settings.users_path):
             message = ("No users yet. On the server run: python -m rct_users add NAME --role admin "
                        f"(users file {settings.users_path}).")
-        return _login_page(message), 200 if not message or flask.request.method == "GET" else 401
+        return _login_page(message, _after_sign_in()), 200 if not message or flask.request.method == "GET" else 401
 
     @server.route("/logout")
     def logout():
@@ -199,13 +274,16 @@ def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[s
         if role is None:
             if path.startswith("/_dash"):
                 return _refuse(401, "you are signed out: reload the page and sign in")
-            return flask.redirect("/login")
+            # back to the address asked for (a share link) once signed in
+            asked = flask.request.full_path.rstrip("?")
+            return flask.redirect("/login" if asked == "/" else f"/login?{urlencode({'next': asked})}")
         if path == "/_dash-update-component":
-            return _check_callback(role, callback_roles, results_cache, key_ids)
+            return _check_callback(role, callback_roles, results_cache, key_ids, callback_map)
         return None
 
 
-def _check_callback(role: str, callback_roles: dict[str, str], results_cache, key_ids: set[str]):
+def _check_callback(role: str, callback_roles: dict[str, str], results_cache, key_ids: set[str],
+                    callback_map: dict):
     body = flask.request.get_json(silent=True) or {}
     output = body.get("output")
     needed = callback_roles.get(output, "admin")  # an unknown callback needs the highest role
@@ -215,12 +293,21 @@ def _check_callback(role: str, callback_roles: dict[str, str], results_cache, ke
         logger.warning("refused %s (%s) callback %s needing %s", flask_login.current_user.get_id(), role,
                        output, needed)
         return _refuse(403, f"your role ({role}) cannot do this; it needs {needed}")
-    for item in [*body.get("inputs", []), *body.get("state", [])]:
-        if isinstance(item, dict) and item.get("id") in key_ids and item.get("value"):
-            key = item["value"]
-            if not isinstance(key, str) or results_cache().get(f"access:{key}") is None:
-                return _refuse(403, "these results are not known to this server: reload the page")
+    user = current_user()
+    for key in _results_keys(body, callback_map.get(output, {}), key_ids):
+        if key not in (None, "") and not may_read(results_cache(), key, user):
+            logger.warning("refused %s results %.12s… (not issued, or not theirs)", user.id if user else "-", key)
+            return _refuse(403, f"{UNKNOWN_RESULTS}: reload the page")
     return None
+
+
+def _results_keys(body: dict, callback: dict, key_ids: set[str]) -> list:
+    """The values a callback receives where it declared a results key. Dash hands values to the function by
+    position whatever ids the request names, so a key sent under another id is found here too."""
+    declared = [*callback.get("inputs", []), *callback.get("state", [])]
+    sent = [*body.get("inputs", []), *body.get("state", [])]
+    return [item.get("value") if isinstance(item, dict) else item
+            for spec, item in zip(declared, sent) if spec.get("id") in key_ids]
 
 
 def _polling_own_job() -> bool:
@@ -246,15 +333,23 @@ def _refuse(status: int, message: str):
     return flask.make_response(flask.jsonify(message=message), status)
 
 
-def _login_page(message: str) -> str:
+def _after_sign_in() -> str:
+    """Where the sign-in page sends the user: the address they asked for when it is one of this site's pages
+    (``next``), else the dashboard; never another site (``//host`` or a scheme)."""
+    target = flask.request.args.get("next", "")
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
+
+
+def _login_page(message: str, after: str = "/") -> str:
     note = f'<div class="alert alert-danger py-2">{html.escape(message)}</div>' if message else ""
+    action = "/login" if after == "/" else f"/login?{urlencode({'next': after})}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Retention Control Tower · sign in</title>
 <link rel="stylesheet" href="/vendor/bootstrap5/css/bootstrap.min.css"></head>
 <body class="bg-light"><main class="container" style="max-width: 24rem; margin-top: 12vh">
 <h1 class="h4 mb-3">Retention Control Tower</h1>{note}
-<form method="post" action="/login" class="card card-body">
+<form method="post" action="{html.escape(action)}" class="card card-body">
 <label class="form-label" for="username">User name</label>
 <input class="form-control mb-2" id="username" name="username" autocomplete="username" required autofocus>
 <label class="form-label" for="password">Password</label>

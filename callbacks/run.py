@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from urllib.parse import parse_qs
 
 import dash
 from dash import ALL, Input, Output, State
@@ -70,19 +71,34 @@ def run_slot(settings, cache, progress):
                           waiting=lambda place: progress(0.0, f"Waiting for a free slot: {place} in line"))
 
 
-def dataset_results(settings, dataset: str, param_values) -> dict:
-    """An embedded dataset's results key straight from the cache when they are there (no job to start, so the
-    page opens fast); otherwise the dataset for the background run (``autorun``) to compute."""
+def dataset_results(settings, dataset: str, param_values, linked: str | None = None,
+                    user: auth.User | None = None) -> dict:
+    """The results the page opens on: those a share link names (``linked``) when ``user`` may read them;
+    else an embedded dataset's straight from the cache when they are there (no job to start, so the page opens
+    fast), otherwise the dataset for the background run (``autorun``) to compute. A link whose results the
+    user may not read is said so (as for results that do not exist) and the dataset is shown instead."""
+    cache = common.results_cache(settings)
+    alert = dash.no_update
+    if linked is not None:
+        if auth.may_read(cache, linked, user):
+            return {"key": linked, "autorun": dash.no_update, "alert": dash.no_update}
+        alert = common.error_alert(auth.UNKNOWN_RESULTS,
+                                   title="The link's results cannot be shown")
     if dataset in ("upload", DATABASE):
         raise dash.exceptions.PreventUpdate  # an upload starts its own run; a database needs a table
     try:
-        key = pipeline.cached_key(common.results_cache(settings), f"dataset:{dataset}",
-                                  params_from_inputs(*param_values))
+        key = pipeline.cached_key(cache, f"dataset:{dataset}", params_from_inputs(*param_values))
     except DataError:
         key = None  # the background run reports the problem
     if key:
-        auth.grant(common.results_cache(settings), key)
-    return {"key": key, "autorun": dash.no_update} if key else {"key": dash.no_update, "autorun": dataset}
+        auth.grant(cache, key, everyone=True)
+    return ({"key": key, "autorun": dash.no_update, "alert": alert} if key
+            else {"key": dash.no_update, "autorun": dataset, "alert": alert})
+
+
+def linked_results(search: str | None) -> str | None:
+    """The results key a share link names (``results=`` in its query), if any."""
+    return (parse_qs((search or "").lstrip("?")).get("results") or [None])[-1]
 
 
 RUN_OUTPUTS = {"key": Output(ids.RESULTS_KEY, "data"), "error": Output(ids.RUN_ERROR, "children"),
@@ -95,9 +111,10 @@ def editor_mapping(values, editor_ids) -> dict:
 
 
 def analysis_outputs(settings, new_upload: bool, upload, dataset: str, mapping_choice, db_choice, param_values,
-                     progress) -> dict:
+                     progress, owner: auth.User | None = None) -> dict:
     """Run (or find cached) the analysis the Data tab asks for: the results key, or the error shown instead of
-    a spinner; and, for a new upload, the mapping editor with the columns detected in it."""
+    a spinner; and, for a new upload, the mapping editor with the columns detected in it. An upload's results
+    are readable by ``owner`` (who ran it) and their teams; the others' by everyone."""
     if new_upload and not upload:
         return {key: dash.no_update for key in RUN_OUTPUTS}
     editor = dash.no_update
@@ -146,7 +163,7 @@ def analysis_outputs(settings, new_upload: bool, upload, dataset: str, mapping_c
         with run_slot(settings, cache, progress):
             key = pipeline.run_cached(load, params, cache, source_id=source_id, source_name=source_name,
                                       progress=progress)
-        auth.grant(cache, key)
+        auth.grant(cache, key, everyone=not (dataset == "upload" or new_upload), owner=owner)
         if dataset == "upload" or new_upload:
             uploads.record_derived(cache, upload_id, cache.written)
     except DataError as error:
@@ -165,12 +182,17 @@ def register(app: dash.Dash) -> None:
     settings = app.server.config["RCT_SETTINGS"]
 
     @app.callback(
-        output={"key": Output(ids.RESULTS_KEY, "data", allow_duplicate=True), "autorun": Output(ids.AUTORUN, "data")},
-        inputs={"dataset": Input(ids.DATASET, "value"), "param_values": PARAM_STATES},
+        output={"key": Output(ids.RESULTS_KEY, "data", allow_duplicate=True), "autorun": Output(ids.AUTORUN, "data"),
+                "alert": Output(ids.SERVER_ALERT, "children", allow_duplicate=True)},
+        inputs={"dataset": Input(ids.DATASET, "value"), "search": Input(ids.LOCATION, "search"),
+                "param_values": PARAM_STATES},
         prevent_initial_call="initial_duplicate",
     )
-    def show_dataset(dataset, param_values):
-        return dataset_results(settings, dataset, param_values)
+    def show_dataset(dataset, search, param_values):
+        # a share link's results when the page opens; the dataset the admin picks afterwards
+        picked = set(dash.ctx.triggered_prop_ids) == {f"{ids.DATASET}.value"}
+        linked = None if picked else linked_results(search)
+        return dataset_results(settings, dataset, param_values, linked, auth.current_user())
 
     @app.callback(
         output=RUN_OUTPUTS,
@@ -203,4 +225,4 @@ def register(app: dash.Dash) -> None:
             set_progress((round(fraction * 100), message))
 
         return analysis_outputs(settings, dash.ctx.triggered_id == ids.UPLOAD_STORE, upload, dataset, mapping,
-                                db_choice, param_values, progress)
+                                db_choice, param_values, progress, auth.requester(app.server))

@@ -80,11 +80,11 @@ def _empty_answer(note, message: str) -> dict[str, Any]:
             "distribution": blank, "range": None, "audience": None, "link": "", "current": None}
 
 
-def answer(report: RoiReport, href: str | None, dataset: str = "") -> dict[str, Any]:
+def answer(report: RoiReport, href: str | None, dataset: str = "", results_key: str = "") -> dict[str, Any]:
     """Everything the answer area shows for one report, by output name (see ANSWER); ``dataset`` names the
-    results' source for the share link."""
+    results' source and ``results_key`` the results, for the share link."""
     totals, mc = report.totals.to_dict(), report.monte_carlo.to_dict()
-    link = share_link(href, report.scenario, dataset)
+    link = share_link(href, report.scenario, dataset, results_key)
     targeted = report.targeted_size
     selection = report.selection.to_dict()
     return {
@@ -113,7 +113,7 @@ def simulate(results: Results, values: Mapping[str, Any], id_list, href: str | N
     if missing_model(results.customers):
         return _empty_answer(tab.model_note(), "Needs the CLV model")
     try:
-        return answer(run(results, scenario_from_levers(values, id_list), test), href, results.source)
+        return answer(run(results, scenario_from_levers(values, id_list), test), href, results.source, results.key)
     except DataError as error:
         return _empty_answer(common.error_alert(error, "This scenario cannot be computed"), "No result")
 

@@ -34,11 +34,13 @@ def has_scenario(search: str | None) -> bool:
     return bool(search) and bool(SCENARIO_KEYS & set(parse_qs(search.lstrip("?"), keep_blank_values=True)))
 
 
-def share_link(href: str | None, scenario: Scenario, dataset: str = "") -> str:
-    """Absolute link (when the page address is known) that opens the app on this scenario; it names the
-    dataset it was made on, so whoever opens it can tell when other data is loaded."""
+def share_link(href: str | None, scenario: Scenario, dataset: str = "", results_key: str = "") -> str:
+    """Absolute link (when the page address is known) that opens the app on this scenario and on these results
+    for whoever may read them (callbacks.run.linked_results); it names the dataset it was made on, so whoever
+    opens it can tell when other data is shown."""
     base = (href or "").split("#")[0].split("?")[0]
     made_on = f"&{urlencode({'dataset': dataset})}" if dataset else ""
+    made_on += f"&{urlencode({'results': results_key})}" if results_key else ""
     return f"{base}?{scenario.to_query()}{made_on}"
 
 

@@ -93,7 +93,7 @@ def test_net_profit_by_hand_with_the_clv_horizon_rescaled(tiny_results):
     assert f"'{money(net)}'" in cards and net < 0
     assert "below break-even" in cards  # the comparison RoiReport.uplift_vs_break_even makes
     assert outputs["link"] == ("http://host/app/?" + roi_levers.scenario_from_levers(levers).to_query() + "&"
-                               + urlencode({"dataset": tiny_results.source}))
+                               + urlencode({"dataset": tiny_results.source, "results": tiny_results.key}))
 
 
 def test_answer_matches_evaluate_on_pipeline_results(results):
@@ -257,7 +257,7 @@ def test_a_share_link_names_its_dataset_and_says_when_other_data_is_shown(result
     assert source == "cdnow_sample"
     made = roi.simulate(results, BROAD, None, "http://host/")
     assert made["note"] is None, str(made["note"])
-    assert made["link"].endswith("&" + urlencode({"dataset": source}))
+    assert made["link"].endswith("&" + urlencode({"dataset": source, "results": results.key}))
     assert "was made on" not in str(made["warnings"])
     opened = roi.simulate(results, BROAD, None, "http://host/?discount_pct=10&dataset=other+shop.csv")
     assert f"made on the dataset 'other shop.csv'; the results shown are of {source!r}" in str(opened["warnings"])

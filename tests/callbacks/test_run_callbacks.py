@@ -34,9 +34,9 @@ def test_percentages_become_fractions_and_bad_fields_are_named():
 
 def test_a_cached_dataset_opens_without_a_job_and_another_asks_for_one(cdnow_stored, tmp_path):
     shown = dataset_results(cdnow_stored.settings, "cdnow_sample", DEFAULT_INPUTS)
-    assert shown == {"key": cdnow_stored.key, "autorun": dash.no_update}
+    assert shown == {"key": cdnow_stored.key, "autorun": dash.no_update, "alert": dash.no_update}
     other = dataset_results(cdnow_stored.settings, "cdnow_sample", ["", 6, 30, 1, 90, "kmeans", None, [2, 8]])
-    assert other == {"key": dash.no_update, "autorun": "cdnow_sample"}  # other parameters: not computed yet
+    assert other == {"key": dash.no_update, "autorun": "cdnow_sample", "alert": dash.no_update}  # other parameters: not computed yet
     empty = dataset_results(Settings(cache_dir=tmp_path), "synthetic", DEFAULT_INPUTS)
     assert empty["autorun"] == "synthetic"
     bad = dataset_results(cdnow_stored.settings, "cdnow_sample", ["", 12, None, 1, 90, "kmeans", None, [2, 8]])

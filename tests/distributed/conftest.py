@@ -31,17 +31,18 @@ class Stack:
         self.redis = distributed.Redis(self.root / "redis").start()
         return self.redis.url
 
-    def start_worker(self, name: str = "worker") -> Path:
+    def start_worker(self, name: str = "worker", env: dict[str, str] | None = None) -> Path:
         cache = self.root / f"{name}-cache"
         self.processes.append(distributed.start_worker(self.redis.url, cache, self.root / f"{name}.log",
-                                                       concurrency=2, extra_env=FAST))
+                                                       concurrency=2, extra_env={**FAST, **(env or {})}))
         distributed.wait_for_worker(self.redis.url)
         return cache
 
-    def start_web(self, name: str, redis_url: str | None) -> str:
+    def start_web(self, name: str, redis_url: str | None, env: dict[str, str] | None = None) -> str:
         port = distributed.free_port()
         self.web_process = distributed.start_web(port, redis_url, self.root / f"{name}-cache",
-                                                 self.root / f"{name}.log", workers=1, extra_env=FAST)
+                                                 self.root / f"{name}.log", workers=1,
+                                                 extra_env={**FAST, **(env or {})})
         self.processes.append(self.web_process)
         return f"http://127.0.0.1:{port}"
 

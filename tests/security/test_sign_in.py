@@ -143,3 +143,16 @@ def test_a_removed_user_is_signed_out_at_once(app, users_file):
     client = signed_in(app, "vic")
     auth.remove_user(users_file, "vic")
     assert client.get("/").status_code == 302
+
+
+def test_signing_in_returns_to_the_address_asked_for_never_to_another_site(app):
+    client = app.server.test_client()
+    asked = client.get("/?results=abc&discount_pct=10").headers["Location"]
+    assert asked == "/login?next=%2F%3Fresults%3Dabc%26discount_pct%3D10"
+    assert 'action="/login?next=%2F%3Fresults%3Dabc%26discount_pct%3D10"' in client.get(asked).get_data(as_text=True)
+    back = client.post(asked, data={"username": "vic", "password": PASSWORD})
+    assert back.headers["Location"] == "/?results=abc&discount_pct=10"
+    for elsewhere in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        client.get("/logout")
+        sent = client.post("/login", query_string={"next": elsewhere}, data={"username": "vic", "password": PASSWORD})
+        assert sent.headers["Location"] == "/", elsewhere
