@@ -12,6 +12,12 @@ needs when it is registered (``callbacks.register_all``), and a ``before_request
 the signed-in user against the callback named in each ``/_dash-update-component`` request, so a viewer who
 POSTs an export callback gets 403 whatever the page shows. Hidden tabs are a courtesy on top.
 
+Repeated failed sign-ins are throttled per user name and per client address with Flask-Limiter (maintained,
+the standard for Flask; its counters are in Redis when ``REDIS_URL`` is set, so every process counts the same
+attempts, else in each process's memory). Only failures count, so signing in is unaffected until a name or an
+address has failed too often; then every attempt from it is refused for the rest of the window, a correct
+password too (otherwise the limit would not stop guessing), with a message saying how long to wait.
+
 Who sees which results: every results key the server issues is recorded with who may read it (``grant``).
 An embedded dataset's results and a server-configured database's are everyone's; an upload's belong to the
 user who ran it and to the teams that user was in (``teams`` in the users file); admins see all. The same
@@ -26,8 +32,10 @@ from __future__ import annotations
 import html
 import json
 import logging
+import math
 import os
 import secrets
+import time
 from urllib.parse import urlencode
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,6 +246,7 @@ def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[s
         REMEMBER_COOKIE_SECURE=settings.https,
     )
     manager = flask_login.LoginManager(server)
+    limiter = _sign_in_limiter(server, settings)
 
     @manager.user_loader
     def load(name: str) -> User | None:
@@ -245,6 +254,9 @@ def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[s
         return _user(name, entry) if entry else None  # a removed user is signed out at once
 
     @server.route("/login", methods=["GET", "POST"])
+    @limiter.limit(settings.sign_in_limit_per_name, key_func=lambda: flask.request.form.get("username", ""),
+                   scope="sign-in-name", **_FAILURES_ONLY)
+    @limiter.limit(settings.sign_in_limit_per_address, scope="sign-in-address", **_FAILURES_ONLY)
     def login():
         message = ""
         if flask.request.method == "POST":
@@ -255,6 +267,7 @@ def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[s
                 logger.info("signed in: %s (%s)", user.id, user.role)
                 return flask.redirect(_after_sign_in())
             message = "Wrong user name or password."
+            logger.warning("failed sign-in for %r from %s", form.get("username", "")[:64], flask.request.remote_addr)
         if not load_users(settings.users_path):
             message = ("No users yet. On the server run: python -m rct_users add NAME --role admin "
                        f"(users file {settings.users_path}).")
@@ -280,6 +293,31 @@ def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[s
         if path == "/_dash-update-component":
             return _check_callback(role, callback_roles, results_cache, key_ids, callback_map)
         return None
+
+
+def _sign_in_limiter(server: flask.Flask, settings):
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    storage = settings.redis_url or "memory://"
+    if storage.startswith("unix://"):  # redis-py's spelling of a Redis socket; the limits library's is this
+        storage = "redis+" + storage
+    # with Redis down, count in memory rather than refuse every sign-in
+    return Limiter(get_remote_address, app=server, storage_uri=storage, in_memory_fallback_enabled=True,
+                   key_prefix="rct")
+
+
+def _throttled(limit) -> flask.Response:
+    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    logger.warning("sign-in throttled for %s (%s)", flask.request.remote_addr, limit.limit)
+    message = (f"Too many failed sign-ins for this user name or from this address: try again in {minutes} "
+               f"minute{'s' if minutes > 1 else ''}.")
+    return flask.make_response(_login_page(message, _after_sign_in()), 429)
+
+
+# A limit on sign-in attempts counts failed ones only (401), on POSTs, and answers with the sign-in page.
+_FAILURES_ONLY = {"methods": ["POST"], "deduct_when": lambda response: response.status_code == 401,
+                  "on_breach": _throttled}
 
 
 def _check_callback(role: str, callback_roles: dict[str, str], results_cache, key_ids: set[str],

@@ -64,6 +64,8 @@ class Settings:
     users_file: the users and their hashed passwords and roles (managed by ``python -m rct_users``).
     secret_key: signs the session cookie; when unset a random key is kept in the cache directory.
     https: the site is served over https (behind a proxy): session cookies are marked Secure.
+    sign_in_limit_per_name, sign_in_limit_per_address: failed sign-ins allowed per user name and per client
+        address before further attempts are refused for a while (Flask-Limiter's syntax, e.g. "10 per 15 minutes").
     """
 
     cache_dir: Path = field(default_factory=lambda: Path(".cache"))
@@ -76,6 +78,8 @@ class Settings:
     users_file: Path | None = None
     secret_key: str | None = None
     https: bool = False
+    sign_in_limit_per_name: str = "10 per 15 minutes"
+    sign_in_limit_per_address: str = "50 per 15 minutes"
     redis_url: str | None = None
     worker_concurrency: int = 2
     default_dataset: str = "synthetic"
@@ -91,6 +95,14 @@ class Settings:
                              f"{MAX_UPLOAD_LIMIT_MB} (a browser cannot send a larger file through the page)")
         if self.max_concurrent_runs < 1:
             raise SystemExit("error: RCT_MAX_CONCURRENT_RUNS must be at least 1")
+        from limits import parse_many
+
+        for name, value in [("RCT_SIGN_IN_LIMIT_PER_NAME", self.sign_in_limit_per_name),
+                            ("RCT_SIGN_IN_LIMIT_PER_ADDRESS", self.sign_in_limit_per_address)]:
+            try:
+                parse_many(value)
+            except ValueError:
+                raise SystemExit(f"error: {name}={value!r} is not a rate limit (write e.g. '10 per 15 minutes')")
 
     @property
     def upload_limit_bytes(self) -> int:
@@ -114,6 +126,8 @@ class Settings:
             users_file=Path(os.environ["RCT_USERS_FILE"]).resolve() if os.environ.get("RCT_USERS_FILE") else None,
             secret_key=os.environ.get("RCT_SECRET_KEY") or None,
             https=bool(_env_flag("RCT_HTTPS")),
+            sign_in_limit_per_name=os.environ.get("RCT_SIGN_IN_LIMIT_PER_NAME") or "10 per 15 minutes",
+            sign_in_limit_per_address=os.environ.get("RCT_SIGN_IN_LIMIT_PER_ADDRESS") or "50 per 15 minutes",
             redis_url=os.environ.get("REDIS_URL") or None,
             worker_concurrency=_env_int("RCT_WORKER_CONCURRENCY", 2),
             default_dataset=os.environ.get("RCT_DEFAULT_DATASET", "synthetic"),

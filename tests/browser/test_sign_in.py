@@ -49,3 +49,19 @@ def test_a_wrong_password_is_said_on_the_sign_in_page(dash_duo, make_app, tmp_pa
     dash_duo.find_element("#password").send_keys("not the password")
     dash_duo.find_element("#sign-in").click()
     dash_duo.wait_for_contains_text("main", "Wrong user name or password", timeout=30)
+
+
+def test_repeated_failed_sign_ins_are_refused_with_a_message(dash_duo, make_app, tmp_path):
+    users = tmp_path / "users.json"
+    auth.save_user(users, "vic", PASSWORD, "viewer")
+    _open(dash_duo, make_app(default_dataset="cdnow_sample", auth_required=True, users_file=users,
+                             sign_in_limit_per_name="2 per 15 minutes"))
+    for _ in range(2):
+        dash_duo.wait_for_element("#username", timeout=30).send_keys("vic")
+        dash_duo.find_element("#password").send_keys("not the password")
+        dash_duo.find_element("#sign-in").click()
+        dash_duo.wait_for_contains_text("main", "Wrong user name or password", timeout=30)
+    _sign_in(dash_duo, "vic")  # the right password, too late
+    dash_duo.wait_for_contains_text("main", "Too many failed sign-ins for this user name", timeout=30)
+    assert "try again in 15 minutes" in dash_duo.find_element("main").text
+    assert dash_duo.driver.current_url.split("?")[0].endswith("/login")

@@ -76,3 +76,20 @@ def test_uploads_are_shared_checked_and_deleted(redis_url):
     assert other_process.delete(upload_id)
     with pytest.raises(DataError, match="no longer on the server"):
         other_process.read(upload_id)
+
+
+def test_failed_sign_ins_are_counted_in_redis_by_every_process(redis_url, tmp_path):
+    """Two web processes (two apps here) on one Redis: failures through either count against the same limit."""
+    import auth
+    from app import create_app
+    from settings import Settings
+
+    users = tmp_path / "users.json"
+    auth.save_user(users, "vic", "correct horse battery", "viewer")
+    clients = [create_app(Settings(cache_dir=tmp_path / name, redis_url=redis_url, auth_required=True,
+                                   users_file=users, sign_in_limit_per_name="3 per 15 minutes")).server.test_client()
+               for name in ("a", "b")]
+    attempt = {"username": "vic", "password": "wrong guess"}
+    assert [clients[i % 2].post("/login", data=attempt).status_code for i in range(3)] == [401, 401, 401]
+    assert clients[1].post("/login", data={**attempt, "password": "correct horse battery"}).status_code == 429
+    assert b"LIMITS:LIMITER/rct/vic/login:sign-in-name/3/15/minute" in set(redis.Redis.from_url(redis_url).scan_iter())

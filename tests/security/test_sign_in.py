@@ -156,3 +156,34 @@ def test_signing_in_returns_to_the_address_asked_for_never_to_another_site(app):
         client.get("/logout")
         sent = client.post("/login", query_string={"next": elsewhere}, data={"username": "vic", "password": PASSWORD})
         assert sent.headers["Location"] == "/", elsewhere
+
+
+def _try(client, name, password, address="10.0.0.1"):
+    return client.post("/login", data={"username": name, "password": password}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_failed_sign_ins_are_throttled_per_name_and_per_address(tmp_path, users_file):
+    from app import create_app
+
+    app = create_app(Settings(cache_dir=tmp_path / "cache", auth_required=True, users_file=users_file,
+                              sign_in_limit_per_name="3 per 15 minutes", sign_in_limit_per_address="5 per 15 minutes"))
+    client = app.server.test_client()
+    for _ in range(4):  # successful sign-ins do not count
+        assert _try(client, "mia", PASSWORD).status_code == 302
+    assert [_try(client, "vic", "wrong guess").status_code for _ in range(3)] == [401, 401, 401]
+    refused = _try(client, "vic", PASSWORD)  # throttled: the right password too, else guessing goes on
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and "Too many failed sign-ins" in page and "try again in 15 minutes" in page
+    assert 'id="username"' in page  # the sign-in page itself, with the message
+    assert _try(client, "vic", PASSWORD, address="10.0.0.9").status_code == 429  # per name, from anywhere
+    assert _try(client, "mia", PASSWORD).status_code == 302  # another name from the same address: unaffected
+
+    # per address: failures under many names from one address
+    assert [_try(client, f"guess{i}", "wrong guess").status_code for i in range(2)] == [401, 401]
+    assert _try(client, "fin", PASSWORD).status_code == 429  # the address's 5 failures are used up
+    assert _try(client, "fin", PASSWORD, address="10.0.0.2").status_code == 302  # another address: unaffected
+
+
+def test_a_sign_in_limit_that_is_not_one_stops_the_start():
+    with pytest.raises(SystemExit, match="RCT_SIGN_IN_LIMIT_PER_NAME='often' is not a rate limit"):
+        Settings(sign_in_limit_per_name="often")
