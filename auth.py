@@ -12,6 +12,12 @@ needs when it is registered (``callbacks.register_all``), and a ``before_request
 the signed-in user against the callback named in each ``/_dash-update-component`` request, so a viewer who
 POSTs an export callback gets 403 whatever the page shows. Hidden tabs are a courtesy on top.
 
+Optionally an OpenID Connect provider signs people in (``RCT_OIDC_ISSUER``, ``_CLIENT_ID``, ``_CLIENT_SECRET``),
+through Authlib's Flask client (maintained; it does the discovery, state, nonce and ID-token signature checks
+that are easy to get wrong by hand). The provider says who someone is; their role and teams still come from
+the users file (entries added with ``--provider-only`` have no password), so someone the provider knows but
+the server does not is told so and gets no session.
+
 Repeated failed sign-ins are throttled per user name and per client address with Flask-Limiter (maintained,
 the standard for Flask; its counters are in Redis when ``REDIS_URL`` is set, so every process counts the same
 attempts, else in each process's memory). Only failures count, so signing in is unaffected until a name or an
@@ -81,15 +87,16 @@ def load_users(path: Path) -> dict[str, dict]:
 
 
 def save_user(path: Path, name: str, password: str | None, role: str | None,
-              teams: list[str] | None = None) -> None:
-    """Add or change a user (``None`` keeps the current password, role or teams); written owner-only."""
+              teams: list[str] | None = None, provider_only: bool = False) -> None:
+    """Add or change a user (``None`` keeps the current password, role or teams); written owner-only.
+    ``provider_only``: a user with no password, who signs in through the OpenID provider only."""
     if not name or not name.isprintable() or len(name) > 64:
         raise ValueError("a user name is 1 to 64 printable characters")
     for team in teams or ():
         if not team or not team.isprintable() or len(team) > 64:
             raise ValueError("a team name is 1 to 64 printable characters")
     users = load_users(path)
-    if password is None and name not in users:
+    if password is None and name not in users and not provider_only:
         raise ValueError(f"no user {name!r}: give a password to add one")
     entry = users.get(name, {})
     role = role or entry.get("role")
@@ -99,6 +106,8 @@ def save_user(path: Path, name: str, password: str | None, role: str | None,
         if len(password) < 8:
             raise ValueError("a password has at least 8 characters")
         entry["password_hash"] = generate_password_hash(password)
+    if provider_only:
+        entry.pop("password_hash", None)
     entry["role"] = role
     if teams is not None:
         entry["teams"] = sorted(set(teams))
@@ -125,7 +134,7 @@ def _write_private(path: Path, text: str) -> None:
 
 def check_password(path: Path, name: str, password: str) -> User | None:
     entry = load_users(path).get(name)
-    if entry and check_password_hash(entry["password_hash"], password):
+    if entry and "password_hash" in entry and check_password_hash(entry["password_hash"], password):
         return _user(name, entry)
     # same work for an unknown name, so timing does not tell which names exist
     check_password_hash(_DUMMY_HASH, password)
@@ -273,6 +282,9 @@ def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[s
                        f"(users file {settings.users_path}).")
         return _login_page(message, _after_sign_in()), 200 if not message or flask.request.method == "GET" else 401
 
+    if settings.oidc_issuer:
+        _install_provider(server, settings)
+
     @server.route("/logout")
     def logout():
         flask_login.logout_user()
@@ -293,6 +305,41 @@ def install(server: flask.Flask, settings, enabled: bool, callback_roles: dict[s
         if path == "/_dash-update-component":
             return _check_callback(role, callback_roles, results_cache, key_ids, callback_map)
         return None
+
+
+def _install_provider(server: flask.Flask, settings) -> None:
+    """Sign-in through the OpenID Connect provider: ``/login/oidc`` sends the browser there, the provider
+    sends it back to ``/login/oidc/callback`` with a code that Authlib exchanges and checks."""
+    from authlib.integrations.flask_client import OAuth
+
+    provider = OAuth(server).register(
+        "rct_oidc", client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
+        server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_kwargs={"scope": "openid email profile"})
+
+    @server.route("/login/oidc")
+    def oidc_login():
+        flask.session["rct_next"] = _after_sign_in()
+        back = flask.url_for("oidc_callback", _external=True, _scheme="https" if settings.https else "http")
+        return provider.authorize_redirect(back)
+
+    @server.route("/login/oidc/callback")
+    def oidc_callback():
+        try:
+            claims = provider.authorize_access_token().get("userinfo") or {}
+        except Exception as error:  # a forged or stale callback, the provider unreachable, a bad signature
+            logger.warning("sign-in through the provider failed: %s", error)
+            return _login_page("Sign-in through the provider failed (the link was stale or not from it); "
+                               "try again."), 400
+        name = str(claims.get(settings.oidc_name_claim) or "")
+        entry = load_users(settings.users_path).get(name)
+        if not entry:
+            logger.warning("provider sign-in refused: %r has no role here", name[:64])
+            return _login_page(f"{name or 'This account'} has no role on this server: ask an administrator to "
+                               "add it (python -m rct_users add NAME --role ROLE --provider-only)."), 403
+        flask_login.login_user(_user(name, entry))
+        logger.info("signed in through the provider: %s (%s)", name, entry["role"])
+        return flask.redirect(flask.session.pop("rct_next", "/"))
 
 
 def _sign_in_limiter(server: flask.Flask, settings):
@@ -381,12 +428,17 @@ def _after_sign_in() -> str:
 def _login_page(message: str, after: str = "/") -> str:
     note = f'<div class="alert alert-danger py-2">{html.escape(message)}</div>' if message else ""
     action = "/login" if after == "/" else f"/login?{urlencode({'next': after})}"
+    provider = ""
+    if flask.current_app.config["RCT_SETTINGS"].oidc_issuer:
+        to_provider = "/login/oidc" if after == "/" else f"/login/oidc?{urlencode({'next': after})}"
+        provider = (f'<a class="btn btn-outline-primary w-100 mb-3" id="sign-in-provider" '
+                    f'href="{html.escape(to_provider)}">Sign in with your organisation</a>')
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Retention Control Tower · sign in</title>
 <link rel="stylesheet" href="/vendor/bootstrap5/css/bootstrap.min.css"></head>
 <body class="bg-light"><main class="container" style="max-width: 24rem; margin-top: 12vh">
-<h1 class="h4 mb-3">Retention Control Tower</h1>{note}
+<h1 class="h4 mb-3">Retention Control Tower</h1>{note}{provider}
 <form method="post" action="{html.escape(action)}" class="card card-body">
 <label class="form-label" for="username">User name</label>
 <input class="form-control mb-2" id="username" name="username" autocomplete="username" required autofocus>

@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", choices=auth.ROLES, required=True)
     add.add_argument("--team", action="append", help="a team the user is in (repeat for several)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--provider-only", action="store_true",
+                     help="no password: the user signs in through the OpenID provider (RCT_OIDC_ISSUER)")
     set_role = commands.add_parser("set-role", help="change a user's role")
     set_role.add_argument("name")
     set_role.add_argument("--role", choices=auth.ROLES, required=True)
@@ -36,13 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     path = Settings.from_env().users_path
     try:
         if args.command == "add":
-            if args.password_stdin:
+            if args.provider_only:
+                password = None
+            elif args.password_stdin:
                 password = sys.stdin.readline().rstrip("\n")
             else:
                 password = getpass.getpass(f"password for {args.name}: ")
                 if getpass.getpass("again: ") != password:
                     raise ValueError("the two passwords differ")
-            auth.save_user(path, args.name, password, args.role, args.team)
+            auth.save_user(path, args.name, password, args.role, args.team, provider_only=args.provider_only)
         elif args.command == "set-role":
             auth.save_user(path, args.name, None, args.role)
         elif args.command == "set-teams":

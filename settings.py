@@ -64,6 +64,9 @@ class Settings:
     users_file: the users and their hashed passwords and roles (managed by ``python -m rct_users``).
     secret_key: signs the session cookie; when unset a random key is kept in the cache directory.
     https: the site is served over https (behind a proxy): session cookies are marked Secure.
+    oidc_issuer, oidc_client_id, oidc_client_secret: an OpenID Connect provider people may sign in through
+        (its issuer URL; discovery at ``/.well-known/openid-configuration``); oidc_name_claim names the claim
+        that is the user name in the users file (``email``). Kept out of repr.
     sign_in_limit_per_name, sign_in_limit_per_address: failed sign-ins allowed per user name and per client
         address before further attempts are refused for a while (Flask-Limiter's syntax, e.g. "10 per 15 minutes").
     """
@@ -78,6 +81,10 @@ class Settings:
     users_file: Path | None = None
     secret_key: str | None = None
     https: bool = False
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_name_claim: str = "email"
     sign_in_limit_per_name: str = "10 per 15 minutes"
     sign_in_limit_per_address: str = "50 per 15 minutes"
     redis_url: str | None = None
@@ -95,6 +102,9 @@ class Settings:
                              f"{MAX_UPLOAD_LIMIT_MB} (a browser cannot send a larger file through the page)")
         if self.max_concurrent_runs < 1:
             raise SystemExit("error: RCT_MAX_CONCURRENT_RUNS must be at least 1")
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise SystemExit("error: RCT_OIDC_ISSUER is set: RCT_OIDC_CLIENT_ID and RCT_OIDC_CLIENT_SECRET are "
+                             "needed too (from the provider's registration of this app)")
         from limits import parse_many
 
         for name, value in [("RCT_SIGN_IN_LIMIT_PER_NAME", self.sign_in_limit_per_name),
@@ -126,6 +136,10 @@ class Settings:
             users_file=Path(os.environ["RCT_USERS_FILE"]).resolve() if os.environ.get("RCT_USERS_FILE") else None,
             secret_key=os.environ.get("RCT_SECRET_KEY") or None,
             https=bool(_env_flag("RCT_HTTPS")),
+            oidc_issuer=os.environ.get("RCT_OIDC_ISSUER") or None,
+            oidc_client_id=os.environ.get("RCT_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=os.environ.get("RCT_OIDC_CLIENT_SECRET") or None,
+            oidc_name_claim=os.environ.get("RCT_OIDC_NAME_CLAIM") or "email",
             sign_in_limit_per_name=os.environ.get("RCT_SIGN_IN_LIMIT_PER_NAME") or "10 per 15 minutes",
             sign_in_limit_per_address=os.environ.get("RCT_SIGN_IN_LIMIT_PER_ADDRESS") or "50 per 15 minutes",
             redis_url=os.environ.get("REDIS_URL") or None,
