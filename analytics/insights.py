@@ -236,7 +236,7 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
     model_label = forecast.label if forecast is not None else "BG/NBD"
     clv_def = (f"predicted customer lifetime value over the next {params.clv_horizon_months} months: expected "
                f"purchases ({model_label}) × expected spend per purchase × margin "
-               f"{params.margin:.0%}, discounted at {params.monthly_discount_rate:.1%} a month")
+               f"{params.gross_margin_fraction:.0%}, discounted at {params.monthly_discount_rate:.1%} a month")
     equity_interval = (forecast is not None and np.isfinite(forecast.equity_low)
                        and np.isfinite(forecast.equity_high))
     horizon_note = forecast.horizon_note if forecast is not None and has_clv else ""
@@ -257,7 +257,7 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
             ((f"80 % interval {_money(forecast.equity_low)}–{_money(forecast.equity_high)} · "
               if equity_interval else "")
              + ("⚠ extrapolated from a short window (see the definition) · " if horizon_note else "")
-             + f"next {params.clv_horizon_months} months, margin {params.margin:.0%}, discounted" if has_clv
+             + f"next {params.clv_horizon_months} months, margin {params.gross_margin_fraction:.0%}, discounted" if has_clv
              else NEEDS_CLV),
         )
     )

@@ -19,7 +19,7 @@ class AnalysisParams:
 
     as_of: ISO date; None = the day after the last transaction.
     clv_horizon_months: CLV and expected-purchase horizon, months.
-    margin: gross margin applied to spend, fraction 0-1.
+    gross_margin_fraction: gross margin applied to spend, fraction 0-1.
     monthly_discount_rate: discount rate per month for CLV, fraction.
     churn_window_days: a customer with no purchase in this many days is churned, days.
     cluster_method: one of CLUSTER_METHODS; cluster_k None = chosen over k_min..k_max.
@@ -29,7 +29,7 @@ class AnalysisParams:
 
     as_of: str | None = None
     clv_horizon_months: int = 12
-    margin: float = 0.3
+    gross_margin_fraction: float = 0.3
     monthly_discount_rate: float = 0.01
     churn_window_days: int = 90
     cluster_method: str = "kmeans"
@@ -48,8 +48,8 @@ class AnalysisParams:
                 problems.append(f"as_of {self.as_of!r} is not a date (expected YYYY-MM-DD)")
         if not 1 <= self.clv_horizon_months <= 120:
             problems.append(f"CLV horizon {self.clv_horizon_months} months is outside 1-120")
-        if not 0 < self.margin <= 1:
-            problems.append(f"margin {self.margin} must be a fraction in (0, 1]")
+        if not 0 < self.gross_margin_fraction <= 1:
+            problems.append(f"gross margin {self.gross_margin_fraction} must be a fraction in (0, 1]")
         if not 0 <= self.monthly_discount_rate < 1:
             problems.append(f"monthly discount rate {self.monthly_discount_rate} must be in [0, 1)")
         if not 7 <= self.churn_window_days <= 730:

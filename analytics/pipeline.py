@@ -118,7 +118,7 @@ def _clv(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisParams,
     for model in dict.fromkeys([chosen, "bgnbd", "naive"]):
         try:
             columns, forecast = forecast_value(model, lines, as_of, horizon_months=params.clv_horizon_months,
-                                               margin=params.margin,
+                                               gross_margin_fraction=params.gross_margin_fraction,
                                                monthly_discount_rate=params.monthly_discount_rate,
                                                window_days=window_days,
                                                reference=tournament.best_btyd if ran else "bgnbd")
@@ -199,7 +199,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
         tournament = ModelFailure(str(error))
     stage("clv", "Forecasting purchases, spend and CLV with 80 % intervals")
     clv_columns, clv = _model_stage(lambda: _clv(invoices, as_of, params, tournament), "clv", memo,
-                                    (params.clv_horizon_months, params.margin, params.monthly_discount_rate,
+                                    (params.clv_horizon_months, params.gross_margin_fraction, params.monthly_discount_rate,
                                      params.clv_model))
     stage("churn", "Fitting and validating the churn model")
     churn_columns, churn = _model_stage(lambda: _churn(lines, as_of, table, params), "churn", memo,

@@ -26,7 +26,7 @@ from components.data_tab import AUTO_CLV_MODEL
 logger = logging.getLogger(__name__)
 
 
-def params_from_inputs(as_of, horizon, margin_pct, discount_pct, churn_window, method, k, k_range,
+def params_from_inputs(as_of, horizon, gross_margin_pct, discount_pct, churn_window, method, k, k_range,
                        clv_model=AUTO_CLV_MODEL) -> AnalysisParams:
     """AnalysisParams from the Data tab's controls (percentages in the UI, fractions in analytics)."""
 
@@ -38,7 +38,7 @@ def params_from_inputs(as_of, horizon, margin_pct, discount_pct, churn_window, m
     return AnalysisParams(
         as_of=as_of or None,
         clv_horizon_months=number(horizon, "CLV horizon", int),
-        margin=number(margin_pct, "gross margin", float) / 100,
+        gross_margin_fraction=number(gross_margin_pct, "gross margin", float) / 100,
         monthly_discount_rate=number(discount_pct, "monthly discount rate", float) / 100,
         churn_window_days=number(churn_window, "churn window", int),
         cluster_method=method,

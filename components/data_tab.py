@@ -89,7 +89,7 @@ def parameters_panel() -> html.Div:
                                              value=d.clv_horizon_months)), md=6),
                     dbc.Col(_field("Gross margin (%)",
                                    dbc.Input(id=ids.PARAM_MARGIN, type="number", min=1, max=100, step=1,
-                                             value=round(d.margin * 100))), md=6),
+                                             value=round(d.gross_margin_fraction * 100))), md=6),
                     dbc.Col(_field("Monthly discount rate (%)",
                                    dbc.Input(id=ids.PARAM_DISCOUNT, type="number", min=0, max=20, step=0.1,
                                              value=d.monthly_discount_rate * 100)), md=6),

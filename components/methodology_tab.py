@@ -149,7 +149,7 @@ def clv_evidence(clv: ClvRecord | ModelFailure, params: AnalysisParams) -> list:
     if isinstance(clv, ModelFailure):
         return [unavailable("CLV", clv.message)]
     settings = (f"{clv.model_label} · time unit {clv.time_unit} · horizon {params.clv_horizon_months} months · "
-                f"margin {params.margin:.0%} · discount {params.monthly_discount_rate:.1%} a month")
+                f"margin {params.gross_margin_fraction:.0%} · discount {params.monthly_discount_rate:.1%} a month")
     purchase, spend = clv.forecast.purchase_model, clv.forecast.gamma_gamma
     models = []
     if purchase is not None:

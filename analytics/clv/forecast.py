@@ -59,8 +59,9 @@ def _discount(horizon_months: int, monthly_discount_rate: float) -> np.ndarray:
     return (1.0 + monthly_discount_rate) ** -np.arange(1, horizon_months + 1)
 
 
-def forecast_value(model: str, lines: pd.DataFrame, as_of: pd.Timestamp, *, horizon_months: int, margin: float,
-                   monthly_discount_rate: float, window_days: int, reference: str = "bgnbd",
+def forecast_value(model: str, lines: pd.DataFrame, as_of: pd.Timestamp, *, horizon_months: int,
+                   gross_margin_fraction: float, monthly_discount_rate: float, window_days: int,
+                   reference: str = "bgnbd",
                    seed: int = 0) -> tuple[pd.DataFrame, ValueForecast]:
     """Per-customer columns expected_purchases, expected_purchases_low/high, p_alive, p_no_purchase,
     expected_spend, clv, clv_low/high (80 %) and the base's ``ValueForecast``. ``reference`` is the BTYD
@@ -69,11 +70,12 @@ def forecast_value(model: str, lines: pd.DataFrame, as_of: pd.Timestamp, *, hori
         raise DataError(f"CLV model {model!r} is not one of {', '.join(CANDIDATES)}")
     # one BLAS/OpenMP thread, for the reason given in ``run_tournament``
     with threadpool_limits(limits=1):
-        return _forecast(model, lines, as_of, horizon_months, margin, monthly_discount_rate, window_days,
-                         reference, seed)
+        return _forecast(model, lines, as_of, horizon_months, gross_margin_fraction, monthly_discount_rate,
+                         window_days, reference, seed)
 
 
-def _forecast(model, lines, as_of, horizon_months, margin, monthly_discount_rate, window_days, reference, seed):
+def _forecast(model, lines, as_of, horizon_months, margin_fraction, monthly_discount_rate, window_days, reference,
+              seed):
     summary = rfm_summary(lines, as_of, unit="D")
     try:
         gg = GammaGammaModel().fit(summary)
@@ -81,18 +83,19 @@ def _forecast(model, lines, as_of, horizon_months, margin, monthly_discount_rate
         gg = None
     horizon_days = horizon_months * DAYS_PER_MONTH
     if model in BTYD:
-        return _btyd(model, summary, gg, horizon_months, horizon_days, margin, monthly_discount_rate, seed)
-    table, forecast = _rate_model(model, lines, as_of, summary, gg, horizon_months, margin,
+        return _btyd(model, summary, gg, horizon_months, horizon_days, margin_fraction, monthly_discount_rate,
+                     seed)
+    table, forecast = _rate_model(model, lines, as_of, summary, gg, horizon_months, margin_fraction,
                                   monthly_discount_rate, window_days, seed)
     if model == "supervised" and horizon_days > window_days:
-        note = _horizon_note(reference, summary, gg, table["clv"].sum(), horizon_months, margin,
+        note = _horizon_note(reference, summary, gg, table["clv"].sum(), horizon_months, margin_fraction,
                              monthly_discount_rate, window_days)
         forecast = replace(forecast, horizon_note=note)
     return table, forecast
 
 
 def _horizon_note(reference: str, summary: pd.DataFrame, gg: GammaGammaModel | None, total: float,
-                  horizon_months: int, margin: float, rate: float, window_days: int) -> str:
+                  horizon_months: int, margin_fraction: float, rate: float, window_days: int) -> str:
     """Why the supervised model's horizon CLV is an extrapolation, with a BTYD model's total beside it."""
     note = (f"{CANDIDATES['supervised']} forecasts a {window_days}-day window at the level of the windows it "
             f"was trained on (the latest ending at the as-of date); its {horizon_months}-month CLV carries that "
@@ -104,20 +107,22 @@ def _horizon_note(reference: str, summary: pd.DataFrame, gg: GammaGammaModel | N
         fitted = fit_purchase_model(reference)(summary)
     except DataError:
         return note
-    other = customer_lifetime_value(fitted, gg, summary, horizon_months=horizon_months, margin=margin,
+    other = customer_lifetime_value(fitted, gg, summary, horizon_months=horizon_months,
+                                    gross_margin_fraction=margin_fraction,
                                     monthly_discount_rate=rate, unit="D")["clv"].sum()
     return note + (f" {CANDIDATES[reference]}, which extends through its purchase and drop-out process, puts the "
                    f"base's {horizon_months}-month CLV at {other:,.0f} against {total:,.0f} "
                    f"({100 * (total / other - 1):+.0f} %)." if other > 0 else "")
 
 
-def _btyd(model, summary, gg, horizon_months, horizon_days, margin, rate, seed):
+def _btyd(model, summary, gg, horizon_months, horizon_days, margin_fraction, rate, seed):
     if gg is None:
         raise DataError("the spend model (Gamma-Gamma) could not be fitted, so CLV cannot be computed")
     fitted = fit_purchase_model(model)(summary)
-    table = customer_lifetime_value(fitted, gg, summary, horizon_months=horizon_months, margin=margin,
+    table = customer_lifetime_value(fitted, gg, summary, horizon_months=horizon_months,
+                                    gross_margin_fraction=margin_fraction,
                                     monthly_discount_rate=rate, unit="D")
-    per_unit = _value_per_unit(table, margin, rate, horizon_months)
+    per_unit = _value_per_unit(table, margin_fraction, rate, horizon_months)
     simulated = intervals.simulate_intervals(intervals.bootstrap_fits(fitted, summary, seed=seed), summary,
                                              horizon_days, gg=gg, value_per_unit=per_unit, seed=seed)
     table = _with_intervals(table, simulated.table)
@@ -130,11 +135,11 @@ def _btyd(model, summary, gg, horizon_months, horizon_days, margin, rate, seed):
                      f"(customer bootstrap) and each customer's purchases and spend"))
 
 
-def _value_per_unit(table: pd.DataFrame, margin: float, rate: float, horizon_months: int) -> np.ndarray:
+def _value_per_unit(table: pd.DataFrame, margin_fraction: float, rate: float, horizon_months: int) -> np.ndarray:
     """CLV per currency unit of undiscounted spend in the horizon: margin times the purchase-weighted
     discount (the mid-horizon discount for customers expected to buy nothing)."""
     spend = table["expected_purchases"].to_numpy() * table["expected_spend"].to_numpy()
-    fallback = margin * (1 + rate) ** -(horizon_months / 2)
+    fallback = margin_fraction * (1 + rate) ** -(horizon_months / 2)
     with np.errstate(all="ignore"):
         return np.where(spend > 0, table["clv"].to_numpy() / np.where(spend > 0, spend, 1.0), fallback)
 
@@ -145,7 +150,7 @@ def _with_intervals(table: pd.DataFrame, simulated: pd.DataFrame) -> pd.DataFram
                         clv_low=simulated["clv_low"].to_numpy(), clv_high=simulated["clv_high"].to_numpy())
 
 
-def _rate_model(model, lines, as_of, summary, gg, horizon_months, margin, rate, window_days, seed):
+def _rate_model(model, lines, as_of, summary, gg, horizon_months, margin_fraction, rate, window_days, seed):
     days = purchase_days(lines, before=as_of)
     try:
         forecast = supervised_forecast(lines, as_of, window_days, summary.index, seed=seed)
@@ -168,7 +173,7 @@ def _rate_model(model, lines, as_of, summary, gg, horizon_months, margin, rate, 
     per_month = window / window_days * DAYS_PER_MONTH
     discount = _discount(horizon_months, rate)
     expected = per_month * horizon_months
-    clv = per_month * discount.sum() * spend * margin
+    clv = per_month * discount.sum() * spend * margin_fraction
     table = pd.DataFrame({"expected_purchases": expected, "p_alive": np.nan, "p_no_purchase": np.exp(-expected),
                           "expected_spend": spend, "clv": clv}, index=summary.index)
     scale = horizon_months * DAYS_PER_MONTH / window_days
@@ -178,7 +183,7 @@ def _rate_model(model, lines, as_of, summary, gg, horizon_months, margin, rate, 
                             clv_high=nan), _rate_forecast(model, gg, nan, "")
     draws = intervals.empirical_draws(back_predicted, forecast.backtest_actual, window,
                                       np.random.default_rng(seed)) * scale
-    value = draws * (spend * margin * discount.mean())[:, None]
+    value = draws * (spend * margin_fraction * discount.mean())[:, None]
     table = _with_intervals(table, intervals.interval_table(draws, value))
     return table, _rate_forecast(model, gg, value.sum(axis=0),
                                  "80 % interval from independent draws of each customer's backtest spread: "

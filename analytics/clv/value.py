@@ -30,13 +30,13 @@ def customer_lifetime_value(
     gg: GammaGammaModel,
     summary: pd.DataFrame,
     horizon_months: int = 12,
-    margin: float = 0.3,
+    gross_margin_fraction: float = 0.3,
     monthly_discount_rate: float = 0.01,
     unit: str = "D",
 ) -> pd.DataFrame:
     """Per-customer CLV table over the next ``horizon_months`` months from each customer's T.
 
-    ``summary`` is in ``unit`` (the unit both models were fitted in). ``margin`` is the fraction of spend
+    ``summary`` is in ``unit`` (the unit both models were fitted in). ``gross_margin_fraction`` is the share of spend
     kept as profit; ``monthly_discount_rate`` a fraction per month. Columns: expected_purchases (over the
     horizon), p_alive (now), p_no_purchase (no purchase within the horizon), expected_spend (per purchase,
     currency units) and clv (discounted margin, currency units).
@@ -47,8 +47,8 @@ def customer_lifetime_value(
         )
     if not (isinstance(horizon_months, (int, np.integer)) and horizon_months >= 1):
         raise DataError(f"CLV horizon must be a whole number of months >= 1, got {horizon_months!r}")
-    if not 0 <= margin <= 1:
-        raise DataError(f"margin {margin!r} must be a fraction between 0 and 1")
+    if not 0 <= gross_margin_fraction <= 1:
+        raise DataError(f"gross margin {gross_margin_fraction!r} must be a fraction between 0 and 1")
     if not 0 <= monthly_discount_rate < 1:
         raise DataError(f"monthly discount rate {monthly_discount_rate!r} must be in [0, 1)")
     month = month_length(unit)
@@ -69,7 +69,7 @@ def customer_lifetime_value(
             "p_no_purchase": distinct.broadcast(bgnbd.p_no_purchase(horizon_months * month, distinct.table),
                                                 index, "p_no_purchase"),
             "expected_spend": spend.to_numpy(),
-            "clv": discounted_purchases[distinct.inverse] * spend.to_numpy() * margin,
+            "clv": discounted_purchases[distinct.inverse] * spend.to_numpy() * gross_margin_fraction,
         },
         index=index,
     )

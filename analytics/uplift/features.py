@@ -40,7 +40,7 @@ def features_as_of(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisPar
     try:
         summary = rfm_summary(history, as_of, unit="D")
         clv = customer_lifetime_value(BetaGeoModel().fit(summary), GammaGammaModel().fit(summary), summary,
-                                      horizon_months=params.clv_horizon_months, margin=params.margin,
+                                      horizon_months=params.clv_horizon_months, gross_margin_fraction=params.gross_margin_fraction,
                                       monthly_discount_rate=params.monthly_discount_rate, unit="D")
         clv.index = clv.index.astype(table.index.dtype)
         table = table.join(clv)

@@ -65,13 +65,13 @@ def run(results: Results, scenario: Scenario, test: TestLoader | None = None) ->
     return evaluate(results.customers, scenario, p0_horizon_months=p0_horizon(results), learned=learned)
 
 
-def results_margin(settings, key: str | None) -> float | None:
+def results_gross_margin_pct(settings, key: str | None) -> float | None:
     """The analysis's gross margin in percent (the simulator's default), or None before there are results."""
     try:
         results = common.load_results(settings, key)
     except PreventUpdate:  # no results yet: a shared link must still open
         return None
-    return round(results.params.margin * 100, 4)
+    return round(results.params.gross_margin_fraction * 100, 4)
 
 
 def _empty_answer(note, message: str) -> dict[str, Any]:
@@ -249,7 +249,7 @@ def _register_link(app: dash.Dash, settings) -> None:
     )
     def restore(search, key, segment_options, restored):
         """A shared link sets every lever once; the gross margin defaults to the analysis's."""
-        return restored_levers(search, restored, bool(segment_options), results_margin(settings, key))
+        return restored_levers(search, restored, bool(segment_options), results_gross_margin_pct(settings, key))
 
 
 def _register_answer(app: dash.Dash, settings) -> None:

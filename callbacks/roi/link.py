@@ -64,16 +64,16 @@ def link_notes(link: str, scenario: Scenario) -> list[str]:
 
 
 def restored_levers(search: str | None, restored: str | None, options_known: bool,
-                    margin_pct: float | None) -> dict[str, Any]:
+                    gross_margin_pct: float | None) -> dict[str, Any]:
     """What opening the page at ``search`` sets: every lever (keyed as in LEVERS), the ID list, an error and the
     query now restored. A link sets the levers once, when the tab's filter options are known; without a link
-    only the gross margin follows the analysis's (``margin_pct``), and a link's own margin wins."""
+    only the gross margin follows the analysis's (``gross_margin_pct``), and a link's own margin wins."""
     linked = has_scenario(search)
     if linked and "gross_margin_pct" in parse_qs(search.lstrip("?")):
-        margin_pct = None
+        gross_margin_pct = None
     unchanged = {key: no_update for key in LEVER_KEYS} | {"id_list": no_update, "link_error": no_update,
                                                            "restored": no_update}
-    margin = {} if margin_pct is None else {"gross_margin_pct": margin_pct}
+    margin = {} if gross_margin_pct is None else {"gross_margin_pct": gross_margin_pct}
     if not linked or search == restored or not options_known:
         return unchanged | margin
     try:

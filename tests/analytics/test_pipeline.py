@@ -60,7 +60,7 @@ def test_changed_parameters_or_data_give_another_key(cdnow_sample):
     params = AnalysisParams()
     cleaned = pipeline.cleaning.clean(cdnow_sample)
     key = pipeline.results_key(cleaned.lines, params)
-    assert key != pipeline.results_key(cleaned.lines, AnalysisParams(margin=0.5))
+    assert key != pipeline.results_key(cleaned.lines, AnalysisParams(gross_margin_fraction=0.5))
     assert key != pipeline.results_key(cleaned.lines.iloc[1:], params)
 
 
@@ -71,7 +71,7 @@ def test_changing_the_margin_refits_only_the_clv_stage(tmp_path, cdnow_sample, m
     for name in ("_clustering", "_clv", "_churn"):
         original = getattr(pipeline, name)
         monkeypatch.setattr(pipeline, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
-    second = cache.get(pipeline.run_cached(lambda: cdnow_sample, AnalysisParams(margin=0.5), cache))
+    second = cache.get(pipeline.run_cached(lambda: cdnow_sample, AnalysisParams(gross_margin_fraction=0.5), cache))
     assert calls == ["_clv"]
     assert second.customers["clv"].sum() == pytest.approx(first.customers["clv"].sum() * 0.5 / 0.3)
     pd.testing.assert_series_equal(second.customers["churn_probability"], first.customers["churn_probability"])

@@ -87,5 +87,5 @@ def test_a_forged_model_choice_is_refused_with_its_name():
         params_from_inputs(*INPUTS, "lstm")
     with pytest.raises(DataError, match="CLV model"):
         params_from_inputs(*INPUTS, {"model": "bgnbd"})
-    assert params_from_inputs(*INPUTS, None) == AnalysisParams(margin=0.3, clv_horizon_months=12,
+    assert params_from_inputs(*INPUTS, None) == AnalysisParams(gross_margin_fraction=0.3, clv_horizon_months=12,
                                                                monthly_discount_rate=0.01, k_min=2, k_max=8)

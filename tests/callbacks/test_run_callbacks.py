@@ -21,7 +21,7 @@ def test_the_data_tabs_defaults_are_the_analysis_defaults():
 
 def test_percentages_become_fractions_and_bad_fields_are_named():
     params = params_from_inputs("2011-06-01", 6, 45, 2, 60, "gmm", 4, [2, 6])
-    assert (params.as_of, params.clv_horizon_months, params.margin, params.monthly_discount_rate) == \
+    assert (params.as_of, params.clv_horizon_months, params.gross_margin_fraction, params.monthly_discount_rate) == \
         ("2011-06-01", 6, 0.45, 0.02)
     assert (params.churn_window_days, params.cluster_method, params.cluster_k, params.k_max) == (60, "gmm", 4, 6)
     with pytest.raises(DataError, match="gross margin is empty"):

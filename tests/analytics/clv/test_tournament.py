@@ -130,7 +130,7 @@ def test_online_retail_winner_beats_naive_or_says_so(online_retail_path):
     assert ranked.index[0] == "supervised" and t.winner == t.best_btyd in BTYD
     assert "within noise" in t.reason and "95 % CI" in t.reason
     # chosen by hand, the boosting's 12-month CLV carries its Q4-heavy window, and says so with the numbers
-    table, forecast = forecast_value("supervised", cleaned.lines, cleaned.as_of, horizon_months=12, margin=0.3,
+    table, forecast = forecast_value("supervised", cleaned.lines, cleaned.as_of, horizon_months=12, gross_margin_fraction=0.3,
                                      monthly_discount_rate=0.01, window_days=124, reference=t.winner)
     boosted = table["clv"].sum()
     assert f"{boosted:,.0f}" in forecast.horizon_note and "Q4" in forecast.horizon_note

@@ -24,7 +24,7 @@ def tiny():
 
 def test_discounting_month_by_month_by_hand(tiny):
     purchases, spend = BetaGeoModel.from_params(BG), GammaGammaModel.from_params(GG)
-    table = customer_lifetime_value(purchases, spend, tiny, horizon_months=3, margin=0.5,
+    table = customer_lifetime_value(purchases, spend, tiny, horizon_months=3, gross_margin_fraction=0.5,
                                     monthly_discount_rate=0.1, unit="W")
     month = 30.4375 / 7  # weeks
     e1, e2, e3 = (purchases.expected_purchases(m * month, tiny) for m in (1, 2, 3))
@@ -40,7 +40,7 @@ def test_discounting_month_by_month_by_hand(tiny):
 
 def test_without_discounting_clv_is_expected_margin(tiny):
     purchases, spend = BetaGeoModel.from_params(BG), GammaGammaModel.from_params(GG)
-    table = customer_lifetime_value(purchases, spend, tiny, horizon_months=12, margin=0.3,
+    table = customer_lifetime_value(purchases, spend, tiny, horizon_months=12, gross_margin_fraction=0.3,
                                     monthly_discount_rate=0.0, unit="W")
     undiscounted = table["expected_purchases"] * table["expected_spend"] * 0.3
     np.testing.assert_allclose(table["clv"], undiscounted, rtol=1e-9)
@@ -79,7 +79,7 @@ def test_fitted_models_on_cdnow_give_sane_values(cdnow_lines):
         ({"unit": "D"}, "unit"),
         ({"horizon_months": 0}, "horizon"),
         ({"horizon_months": 1.5}, "horizon"),
-        ({"margin": 1.5}, "margin"),
+        ({"gross_margin_fraction": 1.5}, "gross margin"),
         ({"monthly_discount_rate": -0.1}, "discount"),
     ],
 )
