@@ -97,7 +97,7 @@ def bench(label: str, table: pd.DataFrame, repeats: int, target_ms: float, audie
     scenario = Scenario(
         discount_pct=15,
         redemption_pct=80,
-        redemption_sd_pct=10,
+        redemption_sd_pp=10,
         uplift_pp=5,
         uplift_sd_pp=2,
         gross_margin_pct=40,

@@ -105,7 +105,7 @@ def offer_panel() -> html.Div:
                    dcc.Slider(id=ids.ROI_REDEMPTION, min=0, max=100, step=1, value=DEFAULTS.redemption_pct,
                               marks={v: f"{v}%" for v in range(0, 101, 25)}, tooltip={"placement": "bottom"})),
             _lever("Redemption uncertainty (±1 sd)",
-                   _number(ids.ROI_REDEMPTION_SD, DEFAULTS.redemption_sd_pct, step=1, maximum=50, unit="pp"),
+                   _number(ids.ROI_REDEMPTION_SD, DEFAULTS.redemption_sd_pp, step=1, maximum=50, unit="pp"),
                    control_id=ids.ROI_REDEMPTION_SD),
             _lever("Uplift", dbc.RadioItems(id=ids.ROI_UPLIFT_SOURCE, options=UPLIFT_SOURCES,
                                             value=DEFAULTS.uplift_source, inline=True, className="small")),

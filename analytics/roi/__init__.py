@@ -115,7 +115,7 @@ class RoiReport:
             return "nobody targeted"
         if break_even is None or not np.isfinite(break_even):
             return "never"
-        return "above" if self.levers.uplift > break_even else "below"
+        return "above" if self.levers.uplift_fraction > break_even else "below"
 
     @cached_property
     def customers(self) -> pd.DataFrame:
@@ -251,7 +251,7 @@ def _learned(selected: PreparedAudience, levers: Levers,
                                np.asarray(draws)[:, positions])
     audience.dropped = selected.dropped
     spread = float(audience.draws.mean(axis=1).std()) if audience.draws.shape[0] > 1 else 0.0
-    return audience, replace(levers, uplift=0.0, uplift_sd=spread)
+    return audience, replace(levers, uplift_fraction=0.0, uplift_sd_fraction=spread)
 
 
 def compare(reports: list[RoiReport]) -> pd.DataFrame:

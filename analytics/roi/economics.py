@@ -50,22 +50,22 @@ P0Source = str | Callable[[pd.DataFrame, float], Any]
 class Levers:
     """Resolved levers in the units the maths uses (fractions 0-1 and currency).
 
-    discount: share of the order value given away when the offer is used.
-    redemption: share of purchasers in the audience who use the offer.
-    uplift: absolute increase in the purchase probability over the horizon (-1..1).
-    gross_margin: margin as a share of order value.
+    discount_fraction: share of the order value given away when the offer is used.
+    redemption_fraction: share of purchasers in the audience who use the offer.
+    uplift_fraction: absolute increase in the purchase probability over the horizon (-1..1).
+    gross_margin_fraction: margin as a share of order value.
     contact_cost: currency per targeted customer. fixed_cost: currency per campaign.
-    uplift_sd, redemption_sd: standard deviations for the Monte Carlo (same units).
+    uplift_sd_fraction, redemption_sd_fraction: standard deviations for the Monte Carlo (same units).
     """
 
-    discount: float
-    redemption: float
-    uplift: float
-    gross_margin: float
+    discount_fraction: float
+    redemption_fraction: float
+    uplift_fraction: float
+    gross_margin_fraction: float
     contact_cost: float = 0.0
     fixed_cost: float = 0.0
-    uplift_sd: float = 0.0
-    redemption_sd: float = 0.0
+    uplift_sd_fraction: float = 0.0
+    redemption_sd_fraction: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -209,10 +209,10 @@ class PreparedAudience:
 
     def net_profit(self, levers: Levers, uplift: Any = None, redemption: Any = None) -> np.ndarray:
         """Net profit (currency) for arrays of uplift and redemption that broadcast; the rest from levers."""
-        u = levers.uplift if uplift is None else uplift
-        r = np.asarray(levers.redemption if redemption is None else redemption, dtype=float)
+        u = levers.uplift_fraction if uplift is None else uplift
+        r = np.asarray(levers.redemption_fraction if redemption is None else redemption, dtype=float)
         _, lift_spend = self.lift(u)
-        g, delta = levers.gross_margin, levers.discount
+        g, delta = levers.gross_margin_fraction, levers.discount_fraction
         return (
             g * lift_spend
             - r * delta * (self.p0_spend + lift_spend)
@@ -226,8 +226,8 @@ class PreparedAudience:
 
     def totals(self, levers: Levers) -> Totals:
         """All campaign totals for these levers (see the module docstring for the formulas)."""
-        lift_n, lift_s = (float(x) for x in self.lift(levers.uplift))
-        g, delta, r = levers.gross_margin, levers.discount, levers.redemption
+        lift_n, lift_s = (float(x) for x in self.lift(levers.uplift_fraction))
+        g, delta, r = levers.gross_margin_fraction, levers.discount_fraction, levers.redemption_fraction
         incremental_margin = g * lift_s
         discount_baseline = r * delta * self.p0_spend
         discount_cost = discount_baseline + r * delta * lift_s
@@ -261,9 +261,9 @@ class PreparedAudience:
         """
         if self.n == 0:
             return float("nan")
-        k = levers.gross_margin - levers.redemption * levers.discount
+        k = levers.gross_margin_fraction - levers.redemption_fraction * levers.discount_fraction
         b = (
-            levers.redemption * levers.discount * self.p0_spend
+            levers.redemption_fraction * levers.discount_fraction * self.p0_spend
             + self.n * levers.contact_cost
             + levers.fixed_cost
         )
@@ -288,10 +288,10 @@ class PreparedAudience:
 
     def incremental_values(self, levers: Levers) -> np.ndarray:
         """Per-customer expected incremental value ``(p1 - p0) m - r p1 d - c`` (currency)."""
-        p1 = self.p1(levers.uplift)
+        p1 = self.p1(levers.uplift_fraction)
         return (
-            (p1 - self.p0) * levers.gross_margin * self.spend
-            - levers.redemption * p1 * levers.discount * self.spend
+            (p1 - self.p0) * levers.gross_margin_fraction * self.spend
+            - levers.redemption_fraction * p1 * levers.discount_fraction * self.spend
             - levers.contact_cost
         )
 
@@ -328,7 +328,7 @@ class LearnedAudience(PreparedAudience):
     def break_even_uplift(self, levers: Levers) -> float:
         """The shift of everyone's own uplift at which net profit is 0 (bisection: profit rises with the
         shift when the margin beats the redeemed discount); NaN if none in [-1, 1]."""
-        if self.n == 0 or levers.gross_margin <= levers.redemption * levers.discount:
+        if self.n == 0 or levers.gross_margin_fraction <= levers.redemption_fraction * levers.discount_fraction:
             return float("nan")
         low, high = -1.0, 1.0
         if self.net_profit(levers, uplift=high) < 0 or self.net_profit(levers, uplift=low) > 0:

@@ -28,12 +28,14 @@ _AUDIENCE_LIST_KEYS = {
     "id": "customer_ids",
 }
 _AUDIENCE_NUMBER_KEYS = ("churn_min", "churn_max", "clv_min", "clv_max")
+# URL keys that links issued before a lever was renamed still carry: old key -> field (same value and unit)
+_RENAMED_KEYS = {"redemption_sd_pct": "redemption_sd_pp"}
 
 # (field, lowest, highest, what it is) for the numeric levers.
 _RANGES: dict[str, tuple[float, float, str]] = {
     "discount_pct": (0, 100, "percent of the order value"),
     "redemption_pct": (0, 100, "percent of purchasers who use the offer"),
-    "redemption_sd_pct": (0, 50, "percentage points of uncertainty on redemption"),
+    "redemption_sd_pp": (0, 50, "percentage points of uncertainty on redemption"),
     "uplift_pp": (-100, 100, "percentage points added to the purchase probability"),
     "uplift_sd_pp": (0, 100, "percentage points of uncertainty on uplift"),
     "test_treated_pct": (0, 100, "percent of the treated group who purchased in the test"),
@@ -74,7 +76,8 @@ class Scenario:
 
     name: label shown in the comparison table.
     discount_pct: discount, percent of the order value (0-100).
-    redemption_pct, redemption_sd_pct: share of purchasers who use the offer, and its uncertainty (percent).
+    redemption_pct, redemption_sd_pp: share of purchasers who use the offer (percent) and its uncertainty
+        (percentage points).
     uplift_source: "given" uses ``uplift_pp`` +/- ``uplift_sd_pp`` (percentage points of purchase
         probability); "test" estimates uplift = treated rate - control rate from a past test with its
         standard error ``sqrt(pt (1 - pt) / nt + pc (1 - pc) / nc)``; "learned" gives each customer the
@@ -92,7 +95,7 @@ class Scenario:
     name: str = "Base"
     discount_pct: float = 15.0
     redemption_pct: float = 80.0
-    redemption_sd_pct: float = 10.0
+    redemption_sd_pp: float = 10.0
     uplift_source: str = "given"
     uplift_pp: float = 5.0
     uplift_sd_pp: float = 2.0
@@ -178,14 +181,14 @@ class Scenario:
         """The levers as fractions and currency for :mod:`analytics.roi.economics`."""
         uplift, uplift_sd = self.uplift_estimate()
         return Levers(
-            discount=self.discount_pct / 100,
-            redemption=self.redemption_pct / 100,
-            uplift=uplift,
-            gross_margin=self.gross_margin_pct / 100,
+            discount_fraction=self.discount_pct / 100,
+            redemption_fraction=self.redemption_pct / 100,
+            uplift_fraction=uplift,
+            gross_margin_fraction=self.gross_margin_pct / 100,
             contact_cost=self.contact_cost,
             fixed_cost=self.fixed_cost,
-            uplift_sd=uplift_sd,
-            redemption_sd=self.redemption_sd_pct / 100,
+            uplift_sd_fraction=uplift_sd,
+            redemption_sd_fraction=self.redemption_sd_pp / 100,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -226,6 +229,9 @@ class Scenario:
         parts of the app may share the URL); missing levers take their defaults; bad values raise DataError.
         """
         parsed = parse_qs(query.lstrip("?"), keep_blank_values=True)
+        for old, new in _RENAMED_KEYS.items():  # an older link's key, unless the link also has the new one
+            if old in parsed:
+                parsed.setdefault(new, parsed.pop(old))
         lever_names = {f.name for f in fields(cls)} - {"audience"}
         values: dict[str, Any] = {k: v[-1] for k, v in parsed.items() if k in lever_names}
         audience: dict[str, Any] = {

@@ -56,8 +56,8 @@ def profit_curve(audience: PreparedAudience, levers: Levers) -> ProfitCurve:
     order = rank(values)
     ranked = values[order]
     p0, spend = audience.p0[order], audience.spend[order]
-    p1 = audience.p1(levers.uplift)[order]
-    cost = levers.redemption * levers.discount * p1 * spend + levers.contact_cost
+    p1 = audience.p1(levers.uplift_fraction)[order]
+    cost = levers.redemption_fraction * levers.discount_fraction * p1 * spend + levers.contact_cost
     net = np.concatenate(([0.0], np.cumsum(ranked) - levers.fixed_cost))
     frame = pd.DataFrame(
         {
@@ -84,7 +84,7 @@ def ranked_customers(audience: PreparedAudience, levers: Levers, curve: ProfitCu
         {
             "rank": np.arange(1, audience.n + 1),
             "p0": p0,
-            "p1": audience.p1(levers.uplift)[order],
+            "p1": audience.p1(levers.uplift_fraction)[order],
             "expected_spend": audience.spend[order],
             "incremental_value": curve.values,
             "cumulative_net_profit": curve.frame["net_profit"].to_numpy()[1:],
@@ -115,10 +115,10 @@ def value_warnings(
     actually targeted.
     """
     warnings: list[str] = []
-    if levers.redemption * levers.discount >= levers.gross_margin and levers.discount > 0:
+    if levers.redemption_fraction * levers.discount_fraction >= levers.gross_margin_fraction and levers.discount_fraction > 0:
         warnings.append(
-            f"The discount ({levers.discount:.0%}) times redemption ({levers.redemption:.0%}) is at "
-            f"least the gross margin ({levers.gross_margin:.0%}): every sale made with the offer loses "
+            f"The discount ({levers.discount_fraction:.0%}) times redemption ({levers.redemption_fraction:.0%}) is at "
+            f"least the gross margin ({levers.gross_margin_fraction:.0%}): every sale made with the offer loses "
             "money, so no uplift can pay for the campaign."
         )
     if curve.optimal_size == 0 and len(curve.values):
@@ -141,7 +141,7 @@ def value_warnings(
         sure = targeted.p0 > sure_thing_p0
         share = float(sure.mean())
         if share > max_sure_share:
-            cost = levers.redemption * levers.discount * float(targeted.p0[sure] @ targeted.spend[sure])
+            cost = levers.redemption_fraction * levers.discount_fraction * float(targeted.p0[sure] @ targeted.spend[sure])
             warnings.append(
                 f"{share:.0%} of the targeted customers ({int(sure.sum()):,}) would buy anyway "
                 f"(baseline probability above {sure_thing_p0:.0%}); the discount on purchases they "

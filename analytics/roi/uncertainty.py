@@ -21,15 +21,15 @@ N_SIMS = 2000
 
 # lever -> (label, display unit, factor from Levers units to display units, lowest, highest)
 LEVERS: dict[str, tuple[str, str, float, float, float]] = {
-    "uplift": ("Uplift", "pp", 100.0, -1.0, 1.0),
-    "redemption": ("Redemption", "%", 100.0, 0.0, 1.0),
-    "discount": ("Discount", "%", 100.0, 0.0, 1.0),
-    "gross_margin": ("Gross margin", "%", 100.0, 0.0, 1.0),
+    "uplift_fraction": ("Uplift", "pp", 100.0, -1.0, 1.0),
+    "redemption_fraction": ("Redemption", "%", 100.0, 0.0, 1.0),
+    "discount_fraction": ("Discount", "%", 100.0, 0.0, 1.0),
+    "gross_margin_fraction": ("Gross margin", "%", 100.0, 0.0, 1.0),
     "contact_cost": ("Contact cost per customer", "currency", 1.0, 0.0, np.inf),
     "fixed_cost": ("Fixed cost", "currency", 1.0, 0.0, np.inf),
 }
-UNCERTAIN = ("uplift", "redemption")
-_SD = {"uplift": "uplift_sd", "redemption": "redemption_sd"}
+UNCERTAIN = ("uplift_fraction", "redemption_fraction")
+_SD = {"uplift_fraction": "uplift_sd_fraction", "redemption_fraction": "redemption_sd_fraction"}
 
 
 def lever_ranges(
@@ -104,7 +104,8 @@ def scenario_table(audience: PreparedAudience, levers: Levers, ranges: dict | No
     for name, lv in scenario_levers(audience, levers, ranges).items():
         totals = audience.totals(lv)
         rows.append(
-            {"scenario": name, "uplift_pp": lv.uplift * 100, "redemption_pct": lv.redemption * 100}
+            {"scenario": name, "uplift_pp": lv.uplift_fraction * 100,
+             "redemption_pct": lv.redemption_fraction * 100}
             | totals.to_dict()
         )
     return pd.DataFrame(rows)
@@ -166,13 +167,14 @@ def monte_carlo(
     rng = np.random.default_rng(seed)
     if isinstance(audience, LearnedAudience):
         pick = rng.integers(len(audience.draws), size=n_sims)
-        redemption = draw_redemption(rng, levers.redemption, levers.redemption_sd, n_sims)
+        redemption = draw_redemption(rng, levers.redemption_fraction, levers.redemption_sd_fraction, n_sims)
         lift_spend = audience.replicate_lift_spend()[pick]
-        net = (levers.gross_margin * lift_spend - redemption * levers.discount * (audience.p0_spend + lift_spend)
+        net = (levers.gross_margin_fraction * lift_spend
+               - redemption * levers.discount_fraction * (audience.p0_spend + lift_spend)
                - audience.n * levers.contact_cost - (levers.fixed_cost if audience.n else 0.0))
         uplift = audience.draws.mean(axis=1)[pick] if audience.n else np.zeros(n_sims)
         return MonteCarloResult(net, uplift, redemption, seed)
-    uplift = np.clip(rng.normal(levers.uplift, levers.uplift_sd, n_sims), -1.0, 1.0)
-    redemption = draw_redemption(rng, levers.redemption, levers.redemption_sd, n_sims)
+    uplift = np.clip(rng.normal(levers.uplift_fraction, levers.uplift_sd_fraction, n_sims), -1.0, 1.0)
+    redemption = draw_redemption(rng, levers.redemption_fraction, levers.redemption_sd_fraction, n_sims)
     net = audience.net_profit(levers, uplift=uplift, redemption=redemption)
     return MonteCarloResult(net, uplift, redemption, seed)

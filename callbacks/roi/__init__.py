@@ -89,7 +89,7 @@ def answer(report: RoiReport, href: str | None, dataset: str = "", results_key: 
     selection = report.selection.to_dict()
     return {
         "note": None,
-        "cards": tab.answer_cards(totals, mc, uplift_pp=report.levers.uplift * 100,
+        "cards": tab.answer_cards(totals, mc, uplift_pp=report.levers.uplift_fraction * 100,
                                   versus_break_even=report.uplift_vs_break_even, targeted=targeted,
                                   selected=report.selected.n, learned=report.scenario.uplift_source == LEARNED),
         "warnings": tab.warning_alerts(report.warnings + link_notes(link, report.scenario)

@@ -27,7 +27,7 @@ LEVERS: tuple[tuple[str, str], ...] = (
     (ids.ROI_CLV_MIN, "clv_min"),
     (ids.ROI_DISCOUNT, "discount_pct"),
     (ids.ROI_REDEMPTION, "redemption_pct"),
-    (ids.ROI_REDEMPTION_SD, "redemption_sd_pct"),
+    (ids.ROI_REDEMPTION_SD, "redemption_sd_pp"),
     (ids.ROI_UPLIFT_SOURCE, "uplift_source"),
     (ids.ROI_UPLIFT, "uplift_pp"),
     (ids.ROI_UPLIFT_SD, "uplift_sd_pp"),
@@ -44,7 +44,7 @@ LEVERS: tuple[tuple[str, str], ...] = (
 )
 LEVER_KEYS = tuple(key for _, key in LEVERS)
 # Levers that are Scenario fields under the same name (the audience and size levers are mapped below).
-_PLAIN = ("name", "discount_pct", "redemption_pct", "redemption_sd_pct", "uplift_source", "uplift_pp",
+_PLAIN = ("name", "discount_pct", "redemption_pct", "redemption_sd_pp", "uplift_source", "uplift_pp",
           "uplift_sd_pp", "test_treated_pct", "test_treated_n", "test_control_pct", "test_control_n",
           "gross_margin_pct", "contact_cost", "fixed_cost", "horizon_months")
 

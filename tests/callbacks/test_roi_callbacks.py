@@ -22,7 +22,7 @@ from components.figures.roi import money
 
 LEVERS = {
     "name": "Winback", "segments": ["At Risk", "Lost"], "clusters": [], "countries": [], "churn": [0.2, 1],
-    "clv_min": 5, "discount_pct": 20, "redemption_pct": 70, "redemption_sd_pct": 5, "uplift_source": "given",
+    "clv_min": 5, "discount_pct": 20, "redemption_pct": 70, "redemption_sd_pp": 5, "uplift_source": "given",
     "uplift_pp": 4, "uplift_sd_pp": 1.5, "test_treated_pct": None, "test_treated_n": None, "test_control_pct": None,
     "test_control_n": None, "gross_margin_pct": 35, "contact_cost": 0.5, "fixed_cost": 200, "horizon_months": 6,
     "size_mode": "top", "top_n": 100,

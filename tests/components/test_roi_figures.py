@@ -70,7 +70,7 @@ def test_tornado_bars_start_at_base_and_put_the_largest_swing_on_top(report):
     assert low.y[0].startswith(frame["label"].iloc[0]) and frame["swing"].is_monotonic_decreasing
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.shapes[0].x0 == pytest.approx(base)
-    assert "pp" in low.y[list(frame["lever"]).index("uplift")]  # uplift range in percentage points
+    assert "pp" in low.y[list(frame["lever"]).index("uplift_fraction")]  # uplift range in percentage points
     assert "No lever" in tornado(frame.iloc[0:0]).layout.annotations[0].text
 
 

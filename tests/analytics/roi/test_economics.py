@@ -13,7 +13,7 @@ from analytics.roi.economics import Levers, PreparedAudience, baseline_probabili
 def one_customer() -> tuple[PreparedAudience, Levers]:
     # p0 = 0.2, spend 100; 10 % discount, everyone redeems, +10 pp uplift, 40 % margin, contact 0.5
     return PreparedAudience([0.2], [100.0], ["A"]), Levers(
-        discount=0.10, redemption=1.0, uplift=0.10, gross_margin=0.40, contact_cost=0.5, fixed_cost=0.0
+        discount_fraction=0.10, redemption_fraction=1.0, uplift_fraction=0.10, gross_margin_fraction=0.40, contact_cost=0.5, fixed_cost=0.0
     )
 
 
@@ -21,7 +21,7 @@ def three_customers(fixed_cost: float = 10.0) -> tuple[PreparedAudience, Levers]
     # a: p0 0, spend 200; b: p0 0.5, spend 100; c: p0 0.95, spend 50 (uplift 0.1 is clipped at p1 = 1)
     audience = PreparedAudience([0.0, 0.5, 0.95], [200.0, 100.0, 50.0], ["a", "b", "c"])
     levers = Levers(
-        discount=0.20, redemption=0.5, uplift=0.10, gross_margin=0.5, contact_cost=2.0, fixed_cost=fixed_cost
+        discount_fraction=0.20, redemption_fraction=0.5, uplift_fraction=0.10, gross_margin_fraction=0.5, contact_cost=2.0, fixed_cost=fixed_cost
     )
     return audience, levers
 
@@ -29,9 +29,9 @@ def three_customers(fixed_cost: float = 10.0) -> tuple[PreparedAudience, Levers]
 def direct_net(p0, spend, lv: Levers) -> float:
     """Textbook per-customer formula, independent of the prefix-sum implementation."""
     p0, spend = np.asarray(p0, float), np.asarray(spend, float)
-    p1 = np.clip(p0 + lv.uplift, 0, 1)
-    m, d = lv.gross_margin * spend, lv.discount * spend
-    return float(np.sum(p1 * (m - lv.redemption * d) - p0 * m - lv.contact_cost) - lv.fixed_cost)
+    p1 = np.clip(p0 + lv.uplift_fraction, 0, 1)
+    m, d = lv.gross_margin_fraction * spend, lv.discount_fraction * spend
+    return float(np.sum(p1 * (m - lv.redemption_fraction * d) - p0 * m - lv.contact_cost) - lv.fixed_cost)
 
 
 def test_one_customer_by_hand():
@@ -82,7 +82,7 @@ def test_break_even_beyond_a_cap_and_impossible():
     assert np.isnan(audience.break_even_uplift(replace(levers, fixed_cost=100.0)))
     # discount x redemption above the margin: every offer sale loses money
     assert np.isnan(
-        audience.break_even_uplift(replace(levers, discount=0.9, redemption=1.0, gross_margin=0.5))
+        audience.break_even_uplift(replace(levers, discount_fraction=0.9, redemption_fraction=1.0, gross_margin_fraction=0.5))
     )
 
 
@@ -91,7 +91,7 @@ def test_break_even_beyond_a_cap_and_impossible():
 def test_sure_things_always_lose(discount, uplift):
     audience = PreparedAudience([1.0, 1.0, 1.0], [80.0, 120.0, 40.0])
     levers = Levers(
-        discount=discount, redemption=0.3, uplift=uplift, gross_margin=0.6
+        discount_fraction=discount, redemption_fraction=0.3, uplift_fraction=uplift, gross_margin_fraction=0.6
     )  # no contact/fixed cost
     t = audience.totals(levers)
     # they buy anyway: no incremental margin; loss = 0.3 * discount * (80 + 120 + 40)
@@ -104,11 +104,11 @@ def test_sure_things_always_lose(discount, uplift):
 def test_zero_uplift_loses_exactly_the_costs():
     audience = PreparedAudience([0.3, 0.6], [100.0, 50.0])
     levers = Levers(
-        discount=0.1, redemption=1.0, uplift=0.0, gross_margin=0.4, contact_cost=1.0, fixed_cost=5.0
+        discount_fraction=0.1, redemption_fraction=1.0, uplift_fraction=0.0, gross_margin_fraction=0.4, contact_cost=1.0, fixed_cost=5.0
     )
     # discount on baseline buyers 0.1 * (0.3*100 + 0.6*50) = 6; contact 2 * 1; fixed 5
     assert audience.totals(levers).net_profit == pytest.approx(-(6.0 + 2.0 + 5.0))
-    no_discount = audience.totals(replace(levers, discount=0.0))
+    no_discount = audience.totals(replace(levers, discount_fraction=0.0))
     assert no_discount.net_profit == -(2.0 + 5.0)  # exactly contact + fixed
     assert no_discount.incremental_customers == 0
     assert np.isnan(no_discount.cost_per_incremental_customer)
@@ -122,23 +122,23 @@ def test_break_even_uplift_gives_zero_net_on_random_audiences():
         spend = rng.gamma(2.0, 40.0, n)
         audience = PreparedAudience(p0, spend)
         levers = Levers(
-            discount=rng.uniform(0, 0.3),
-            redemption=rng.uniform(0.1, 1),
-            uplift=0.05,
-            gross_margin=rng.uniform(0.35, 0.7),
+            discount_fraction=rng.uniform(0, 0.3),
+            redemption_fraction=rng.uniform(0.1, 1),
+            uplift_fraction=0.05,
+            gross_margin_fraction=rng.uniform(0.35, 0.7),
             contact_cost=rng.uniform(0, 2),
             fixed_cost=rng.uniform(0, 500),
         )
         be = audience.break_even_uplift(levers)
         if np.isnan(be):  # then even u = 1 must lose money
-            assert direct_net(p0, spend, replace(levers, uplift=1.0)) < 0
+            assert direct_net(p0, spend, replace(levers, uplift_fraction=1.0)) < 0
             continue
-        assert direct_net(p0, spend, replace(levers, uplift=be)) == pytest.approx(0.0, abs=1e-6 * spend.sum())
+        assert direct_net(p0, spend, replace(levers, uplift_fraction=be)) == pytest.approx(0.0, abs=1e-6 * spend.sum())
         # net increases with uplift here (margin > discount x redemption): a bit less loses, a bit more earns
         assert (
-            direct_net(p0, spend, replace(levers, uplift=be - 1e-3))
+            direct_net(p0, spend, replace(levers, uplift_fraction=be - 1e-3))
             < 0
-            <= direct_net(p0, spend, replace(levers, uplift=min(1, be + 1e-3))) + 1e-9
+            <= direct_net(p0, spend, replace(levers, uplift_fraction=min(1, be + 1e-3))) + 1e-9
         )
 
 
@@ -148,12 +148,12 @@ def test_fast_totals_match_the_direct_formula_for_any_uplift():
     spend = rng.gamma(2.0, 30.0, p0.size)
     audience = PreparedAudience(p0, spend)
     base = Levers(
-        discount=0.15, redemption=0.7, uplift=0.0, gross_margin=0.45, contact_cost=0.8, fixed_cost=20
+        discount_fraction=0.15, redemption_fraction=0.7, uplift_fraction=0.0, gross_margin_fraction=0.45, contact_cost=0.8, fixed_cost=20
     )
     uplifts = np.array([-1.0, -0.6, -0.5, -0.05, 0.0, 0.03, 0.5, 0.77, 1.0])
     vectorised = audience.net_profit(base, uplift=uplifts)
     for u, net in zip(uplifts, vectorised, strict=True):
-        lv = replace(base, uplift=u)
+        lv = replace(base, uplift_fraction=u)
         assert net == pytest.approx(direct_net(p0, spend, lv))
         assert audience.totals(lv).net_profit == pytest.approx(direct_net(p0, spend, lv))
         assert audience.incremental_values(lv).sum() - lv.fixed_cost == pytest.approx(

@@ -29,7 +29,7 @@ def uk(**changes) -> Scenario:
     levers = dict(
         discount_pct=20,
         redemption_pct=50,
-        redemption_sd_pct=0,
+        redemption_sd_pp=0,
         uplift_pp=10,
         uplift_sd_pp=0,
         gross_margin_pct=50,
@@ -66,7 +66,7 @@ def test_too_large_audience_size_is_noted(table):
 
 
 def test_to_dict_is_strict_json(table):
-    report = evaluate(table, uk(uplift_sd_pp=2, redemption_sd_pct=10, audience_size="optimal"), n_sims=300)
+    report = evaluate(table, uk(uplift_sd_pp=2, redemption_sd_pp=10, audience_size="optimal"), n_sims=300)
     text = json.dumps(report.to_dict(), allow_nan=False)
     data = json.loads(text)
     assert data["totals"]["net_profit"] == pytest.approx(6.0)

@@ -16,7 +16,7 @@ def full_scenario() -> Scenario:
         name="Win-back 12.5 % & friends",
         discount_pct=12.5,
         redemption_pct=62.3,
-        redemption_sd_pct=7.25,
+        redemption_sd_pp=7.25,
         uplift_source="test",
         uplift_pp=3.0,
         uplift_sd_pp=1.1,
@@ -51,10 +51,10 @@ def test_levers_in_fractions():
         contact_cost=1.5,
         fixed_cost=300,
     ).levers()
-    assert (levers.discount, levers.redemption, levers.uplift, levers.gross_margin) == pytest.approx(
+    assert (levers.discount_fraction, levers.redemption_fraction, levers.uplift_fraction, levers.gross_margin_fraction) == pytest.approx(
         (0.15, 0.8, 0.05, 0.4)
     )
-    assert (levers.uplift_sd, levers.redemption_sd) == pytest.approx((0.02, 0.1))
+    assert (levers.uplift_sd_fraction, levers.redemption_sd_fraction) == pytest.approx((0.02, 0.1))
     assert (levers.contact_cost, levers.fixed_cost) == (1.5, 300)
 
 
@@ -70,7 +70,7 @@ def test_uplift_from_a_past_test():
     assert uplift == pytest.approx(0.02)  # 12 % - 10 %
     # sqrt(0.12*0.88/1000 + 0.10*0.90/1000) = sqrt(0.0001056 + 0.00009) = sqrt(0.0001956)
     assert se == pytest.approx(math.sqrt(0.0001956))
-    assert scenario.levers().uplift_sd == pytest.approx(0.013985706)
+    assert scenario.levers().uplift_sd_fraction == pytest.approx(0.013985706)
 
 
 def test_url_round_trip_default_and_full():
@@ -90,6 +90,18 @@ def test_url_is_readable_and_ignores_other_keys():
     partial = Scenario.from_query("discount_pct=20&segment=Lost")
     assert partial.discount_pct == 20 and partial.audience.segments == ("Lost",)
     assert partial.redemption_pct == Scenario().redemption_pct  # missing levers take their defaults
+
+
+def test_links_issued_before_the_units_rename_still_open():
+    """redemption_sd_pct was renamed redemption_sd_pp (it was always percentage points): an older link's key
+    still sets the lever, and a link holding both spellings is read by the new one."""
+    old = "discount_pct=20&redemption_pct=70&redemption_sd_pct=7&uplift_pp=4&gross_margin_pct=35"
+    opened = Scenario.from_query(old)
+    assert opened.redemption_sd_pp == 7 and opened.levers().redemption_sd_fraction == pytest.approx(0.07)
+    assert "redemption_sd_pp=7" in opened.to_query() and "redemption_sd_pct" not in opened.to_query()
+    assert Scenario.from_query(old + "&redemption_sd_pp=3").redemption_sd_pp == 3
+    with pytest.raises(DataError, match="redemption_sd_pp must be between 0 and 50"):
+        Scenario.from_query("redemption_sd_pct=80")
 
 
 def test_dict_round_trip_through_json():

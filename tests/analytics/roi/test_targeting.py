@@ -14,7 +14,7 @@ def three_customers(fixed_cost: float) -> tuple[PreparedAudience, Levers]:
     # same audience as in test_economics: incremental values a 6, b -3, c -5.75 (worked out there)
     audience = PreparedAudience([0.0, 0.5, 0.95], [200.0, 100.0, 50.0], ["a", "b", "c"])
     levers = Levers(
-        discount=0.2, redemption=0.5, uplift=0.1, gross_margin=0.5, contact_cost=2.0, fixed_cost=fixed_cost
+        discount_fraction=0.2, redemption_fraction=0.5, uplift_fraction=0.1, gross_margin_fraction=0.5, contact_cost=2.0, fixed_cost=fixed_cost
     )
     return audience, levers
 
@@ -56,16 +56,16 @@ def test_curve_maximum_is_the_best_subset_by_brute_force(seed):
     spend = rng.gamma(2, 50, n)
     audience = PreparedAudience(p0, spend)
     levers = Levers(
-        discount=rng.uniform(0, 0.3),
-        redemption=rng.uniform(0.3, 1),
-        uplift=rng.uniform(0, 0.3),
-        gross_margin=0.4,
+        discount_fraction=rng.uniform(0, 0.3),
+        redemption_fraction=rng.uniform(0.3, 1),
+        uplift_fraction=rng.uniform(0, 0.3),
+        gross_margin_fraction=0.4,
         contact_cost=rng.uniform(0, 3),
         fixed_cost=rng.uniform(0, 30),
     )
     # each customer's incremental value, written out independently of the code under test
-    p1 = np.clip(p0 + levers.uplift, 0, 1)
-    value = (p1 - p0) * 0.4 * spend - levers.redemption * p1 * levers.discount * spend - levers.contact_cost
+    p1 = np.clip(p0 + levers.uplift_fraction, 0, 1)
+    value = (p1 - p0) * 0.4 * spend - levers.redemption_fraction * p1 * levers.discount_fraction * spend - levers.contact_cost
     best = 0.0  # targeting nobody
     for k in range(1, n + 1):
         for subset in combinations(range(n), k):
@@ -93,7 +93,7 @@ def test_ranked_customers_export():
 
 def test_sure_thing_warning():
     audience = PreparedAudience([0.9, 0.95, 0.1], [100.0, 100.0, 100.0])
-    levers = Levers(discount=0.1, redemption=1.0, uplift=0.05, gross_margin=0.5)
+    levers = Levers(discount_fraction=0.1, redemption_fraction=1.0, uplift_fraction=0.05, gross_margin_fraction=0.5)
     warnings = value_warnings(audience.totals(levers), profit_curve(audience, levers), audience, levers)
     # 2 of 3 = 67 % would buy anyway; their discount on baseline purchases: 0.1 * (0.9 + 0.95) * 100 = 18.5
     assert any(
@@ -107,9 +107,9 @@ def test_sure_thing_warning():
 
 def test_discount_above_margin_warning_and_clean_case():
     audience = PreparedAudience([0.1, 0.2], [100.0, 100.0])
-    good = Levers(discount=0.1, redemption=1.0, uplift=0.2, gross_margin=0.5)
+    good = Levers(discount_fraction=0.1, redemption_fraction=1.0, uplift_fraction=0.2, gross_margin_fraction=0.5)
     assert value_warnings(audience.totals(good), profit_curve(audience, good), audience, good) == []
-    bad = replace(good, discount=0.6)
+    bad = replace(good, discount_fraction=0.6)
     warnings = value_warnings(audience.totals(bad), profit_curve(audience, bad), audience, bad)
     assert any("every sale made with the offer loses money" in w for w in warnings)
 
@@ -117,7 +117,7 @@ def test_discount_above_margin_warning_and_clean_case():
 def test_thinned_curve_keeps_ends_and_optimum():
     rng = np.random.default_rng(0)
     audience = PreparedAudience(rng.uniform(0, 1, 5000), rng.gamma(2, 50, 5000))
-    levers = Levers(discount=0.15, redemption=0.8, uplift=0.05, gross_margin=0.4, contact_cost=1.0)
+    levers = Levers(discount_fraction=0.15, redemption_fraction=0.8, uplift_fraction=0.05, gross_margin_fraction=0.4, contact_cost=1.0)
     curve = profit_curve(audience, levers)
     thin = curve.thinned(100)
     assert len(thin) <= 101

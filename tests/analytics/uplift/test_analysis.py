@@ -75,12 +75,12 @@ def test_features_do_not_see_the_window(campaign, cleaned):
     pd.testing.assert_frame_equal(first, again)
 
 
-def _true_profit(ids: pd.Index, truth: pd.DataFrame, margin: float, discount: float, redemption: float,
-                 contact: float) -> float:
+def _true_profit(ids: pd.Index, truth: pd.DataFrame, gross_margin_fraction: float, discount_fraction: float,
+                 redemption_fraction: float, contact_cost: float) -> float:
     t = truth.loc[ids]
     p1 = (t["p0"] + t["true_uplift"]).clip(0, 1)
-    return float((t["true_uplift"] * margin * t["mean_spend"] - redemption * p1 * discount * t["mean_spend"]
-                  - contact).sum())
+    return float((t["true_uplift"] * gross_margin_fraction * t["mean_spend"]
+                  - redemption_fraction * p1 * discount_fraction * t["mean_spend"] - contact_cost).sum())
 
 
 def test_learned_audience_makes_more_true_profit_than_churn_ranking(analysis, campaign, cleaned):
@@ -97,7 +97,7 @@ def test_learned_audience_makes_more_true_profit_than_churn_ranking(analysis, ca
     assert 50 < k < len(table)
     by_churn = table["churn_probability"].sort_values(ascending=False).index[:k]
     truth = campaign.customers.set_index("customer_id")
-    levers = dict(margin=0.4, discount=0.1, redemption=0.8, contact=1.0)
+    levers = dict(gross_margin_fraction=0.4, discount_fraction=0.1, redemption_fraction=0.8, contact_cost=1.0)
     learned_profit, churn_profit = _true_profit(targeted, truth, **levers), _true_profit(by_churn, truth, **levers)
     assert learned_profit > churn_profit
     assert learned_profit > 0
@@ -117,9 +117,9 @@ def test_score_customers_gives_today_everyone_an_uplift_and_its_spread(analysis,
 def test_monte_carlo_carries_the_model_uncertainty(analysis, cleaned, n_sims):
     table = features_as_of(cleaned.lines, analysis.measurement.sent_on, AnalysisParams())[0]
     scored = score_customers(analysis, table, n_draws=8)
-    scenario = Scenario(uplift_source="learned", audience_size=300, redemption_sd_pct=0)
+    scenario = Scenario(uplift_source="learned", audience_size=300, redemption_sd_pp=0)
     report = evaluate(table, scenario, learned=(scored.uplift, scored.draws), n_sims=n_sims)
     assert report.monte_carlo.net_profit.std() > 0  # redemption fixed: the spread is the model's
     assert len(np.unique(report.monte_carlo.uplift)) > 1
-    assert report.tornado.set_index("lever").loc["uplift", "swing"] > 0
+    assert report.tornado.set_index("lever").loc["uplift_fraction", "swing"] > 0
     assert np.isfinite(report.totals.break_even_uplift) or report.totals.net_profit < 0
