@@ -17,6 +17,7 @@ from dash import dcc, html
 from analytics import methodology
 from analytics.churn.models import ChurnRecord
 from analytics.clustering import ClusteringRecord
+from analytics.clv.bgnbd import ModelFit
 from analytics.clv.record import ClvRecord
 from analytics.errors import ModelFailure
 from analytics.params import AnalysisParams
@@ -135,11 +136,11 @@ _GG_MEANING = {
 }
 
 
-def _fit_facts(fit: Mapping[str, Any], customers: str) -> str:
-    """How a fit went, from its record (``fit_record``: log-likelihood, convergence, penalizer used)."""
-    facts = [f"log-likelihood {fit['log_likelihood']:,.1f}" if fit["log_likelihood"] is not None else None,
-             "converged" if fit["converged"] else "did NOT converge",
-             f"penalizer {fit['penalizer_used']:g}" if fit["penalizer_used"] else None, customers]
+def _fit_facts(fit: ModelFit, customers: str) -> str:
+    """How a fit went, from its record: log-likelihood, convergence, penalizer used."""
+    facts = [f"log-likelihood {fit.log_likelihood:,.1f}" if fit.log_likelihood is not None else None,
+             "converged" if fit.converged else "did NOT converge",
+             f"penalizer {fit.penalizer_used:g}" if fit.penalizer_used else None, customers]
     return " · ".join(f for f in facts if f)
 
 
@@ -154,16 +155,16 @@ def clv_evidence(clv: ClvRecord | ModelFailure, params: AnalysisParams) -> list:
     models = []
     if purchase is not None:
         models.append(dbc.Col([html.H6(f"{clv.model_label} (purchases)"),
-                               params_table(purchase["params"], _BGNBD_MEANING, purchase["standard_errors"]),
-                               html.P(_fit_facts(purchase, f"{purchase['n_customers']:,} customers"),
+                               params_table(purchase.params, _BGNBD_MEANING, purchase.standard_errors),
+                               html.P(_fit_facts(purchase, f"{purchase.n_customers:,} customers"),
                                       className="small-muted")], lg=6))
     if spend is not None:
-        correlation = spend["frequency_spend_correlation"]
+        correlation = spend.frequency_spend_correlation
         note = ("" if correlation is None else
                 f" · frequency/spend correlation {correlation:.2f} (the model assumes none)")
         models.append(dbc.Col([html.H6("Gamma-Gamma (spend per purchase)"),
-                               params_table(spend["params"], _GG_MEANING, spend["standard_errors"]),
-                               html.P(_fit_facts(spend, f"{spend['n_customers']:,} repeat buyers") + note,
+                               params_table(spend.params, _GG_MEANING, spend.standard_errors),
+                               html.P(_fit_facts(spend, f"{spend.n_customers:,} repeat buyers") + note,
                                       className="small-muted")], lg=6))
     out: list = [html.P(settings, className="small-muted mb-2"), dbc.Row(models, className="g-3")]
     validation = clv.validation

@@ -4,7 +4,8 @@ Times (``t``, recency, T) are in the unit of the summary the model was fitted on
 ``analytics.clv.summary``); ``alpha`` is in that unit too.
 
 Fitted ``lifetimes`` objects cannot be pickled, so the model keeps its parameters as a plain dict and
-rebuilds the ``lifetimes`` fitter from them (``from_params`` / ``to_dict`` / ``from_dict``).
+rebuilds the ``lifetimes`` fitter from them (``from_params``; ``record`` / ``from_record`` with the typed
+``PurchaseModelFit``, which the results carry).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import io
 import itertools
 import math
 import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -91,33 +94,87 @@ def json_number(value: float | None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
-def fit_record(model: Any) -> dict[str, Any]:
-    """The JSON-safe record both lifetimes-backed estimators share: parameters and how the fit went."""
-    return {
-        "params": dict(model.params_),
-        "standard_errors": {k: json_number(v) for k, v in getattr(model, "standard_errors_", {}).items()},
-        "log_likelihood": json_number(getattr(model, "log_likelihood_", None)),
-        "converged": getattr(model, "converged_", None),
-        "penalizer_requested": model.penalizer,
-        "penalizer_used": getattr(model, "penalizer_used_", None),
-        "fit_attempts": list(getattr(model, "fit_attempts_", [])),
-        "n_customers": getattr(model, "n_customers_", None),
-        "n_patterns": getattr(model, "n_patterns_", None),
-    }
+def positive_params(params: Mapping[str, float], names: Sequence[str], what: str) -> dict[str, float]:
+    """The named parameters as floats, or a DataError naming those missing or not positive (every model of
+    this package is parameterised by positive numbers)."""
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise DataError(f"{what} parameters lack {', '.join(missing)}; expected {', '.join(names)}")
+    values = {n: float(params[n]) for n in names}
+    if not all(math.isfinite(v) and v > 0 for v in values.values()):
+        raise DataError(f"{what} parameters must be positive numbers, got {values}")
+    return values
 
 
-def restore_fit(model: Any, record: dict[str, Any]) -> Any:
-    """Set the fit diagnostics of ``fit_record`` back on a model rebuilt from its parameters."""
-    model.penalizer = record.get("penalizer_requested", 0.0)
-    model.standard_errors_ = {k: float("nan") if v is None else v
-                              for k, v in (record.get("standard_errors") or {}).items()}
-    model.log_likelihood_ = record.get("log_likelihood")
-    model.converged_ = record.get("converged")
-    model.penalizer_used_ = record.get("penalizer_used")
-    model.fit_attempts_ = list(record.get("fit_attempts") or [])
-    model.n_customers_ = record.get("n_customers")
-    model.n_patterns_ = record.get("n_patterns")
-    return model
+def set_fit(model: Any, *, standard_errors: Mapping[str, float | None], log_likelihood: float | None,
+            converged: bool, penalizer_used: float, fit_attempts: Sequence[Mapping[str, Any]], n_customers: int,
+            n_patterns: int) -> None:
+    """Set the fitted diagnostics every estimator here carries (after a fit, or from its ``ModelFit``)."""
+    model.standard_errors_ = {k: float("nan") if v is None else float(v) for k, v in standard_errors.items()}
+    model.log_likelihood_ = log_likelihood
+    model.converged_ = converged
+    model.penalizer_used_ = penalizer_used
+    model.fit_attempts_ = [dict(a) for a in fit_attempts]
+    model.n_customers_ = n_customers
+    model.n_patterns_ = n_patterns
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """How a fit went, as every estimator of this package records it: the parameters (in the model's time
+    unit, or currency for spend), their standard errors (None where there are none), the unpenalised
+    log-likelihood, the penalizer asked for and the one that converged, each try's penalizer, optimiser and
+    outcome, and the customers and distinct patterns fitted on."""
+
+    params: Mapping[str, float]
+    standard_errors: Mapping[str, float | None]
+    log_likelihood: float | None
+    converged: bool
+    penalizer_requested: float
+    penalizer_used: float
+    fit_attempts: tuple[Mapping[str, Any], ...]
+    n_customers: int
+    n_patterns: int
+
+    @staticmethod
+    def fields_of(model: Any) -> dict[str, Any]:
+        """This record's fields read off a fitted estimator."""
+        if not hasattr(model, "converged_"):
+            raise DataError("only a fitted model has a fit record: call fit(summary) first")
+        return {"params": dict(model.params_),
+                "standard_errors": {k: json_number(v) for k, v in model.standard_errors_.items()},
+                "log_likelihood": json_number(model.log_likelihood_), "converged": bool(model.converged_),
+                "penalizer_requested": float(model.penalizer), "penalizer_used": float(model.penalizer_used_),
+                "fit_attempts": tuple(dict(a) for a in model.fit_attempts_),
+                "n_customers": int(model.n_customers_), "n_patterns": int(model.n_patterns_)}
+
+    def restore(self, model: Any) -> Any:
+        """``model`` (rebuilt from ``params``) with this fit's diagnostics set back on it."""
+        model.penalizer = self.penalizer_requested
+        set_fit(model, standard_errors=self.standard_errors, log_likelihood=self.log_likelihood,
+                converged=self.converged, penalizer_used=self.penalizer_used, fit_attempts=self.fit_attempts,
+                n_customers=self.n_customers, n_patterns=self.n_patterns)
+        return model
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-safe: parameters, standard errors, log-likelihood, convergence, penalizer, customers."""
+        return {"params": dict(self.params), "standard_errors": dict(self.standard_errors),
+                "log_likelihood": self.log_likelihood, "converged": self.converged,
+                "penalizer_used": self.penalizer_used, "n_customers": self.n_customers}
+
+
+@dataclass(frozen=True)
+class PurchaseModelFit(ModelFit):
+    """The fit of a purchase model (``model``: "bgnbd", "mbgnbd" or "pnbd"), made by ``record()``."""
+
+    model: str
+
+    @classmethod
+    def of(cls, fitted: Any) -> "PurchaseModelFit":
+        return cls(**ModelFit.fields_of(fitted), model=fitted.model)
+
+    def summary(self) -> dict[str, Any]:
+        return {"model": self.model, **super().summary()}
 
 
 def _check_model(model: str) -> str:
@@ -231,13 +288,8 @@ class BetaGeoModel:
                 continue
             attempts.append({"penalizer": penalizer, "method": method, "converged": True, "message": ""})
             self.params_ = params
-            self.standard_errors_ = errors
-            self.log_likelihood_ = ll
-            self.converged_ = True
-            self.penalizer_used_ = penalizer
-            self.fit_attempts_ = attempts
-            self.n_customers_ = len(x)
-            self.n_patterns_ = len(distinct.weights)
+            set_fit(self, standard_errors=errors, log_likelihood=ll, converged=True, penalizer_used=penalizer,
+                    fit_attempts=attempts, n_customers=len(x), n_patterns=len(distinct.weights))
             return self
         raise DataError(
             f"{self.model} did not converge on {len(x)} customers ({repeaters} repeat buyers) with any "
@@ -249,26 +301,18 @@ class BetaGeoModel:
     @classmethod
     def from_params(cls, params: dict[str, float], model: str = "bgnbd") -> "BetaGeoModel":
         """A model that predicts from ``params`` alone (e.g. read back from the results cache)."""
-        names = MODELS[_check_model(model)]
-        missing = [n for n in names if n not in params]
-        if missing:
-            raise DataError(f"{model} parameters lack {', '.join(missing)}; expected {', '.join(names)}")
-        values = {n: float(params[n]) for n in names}
-        if not all(math.isfinite(v) and v > 0 for v in values.values()):
-            raise DataError(f"{model} parameters must be positive numbers, got {values}")
         self = cls(model=model)
-        self.params_ = values
+        self.params_ = positive_params(params, MODELS[_check_model(model)], model)
         return self
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe record of the fit (parameters, diagnostics), enough for ``from_dict``."""
-        self._check_fitted()
-        return {"model": self.model, **fit_record(self)}
+    def record(self) -> PurchaseModelFit:
+        """The typed record of the fit (parameters, diagnostics), enough for ``from_record``."""
+        return PurchaseModelFit.of(self)
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> "BetaGeoModel":
-        """Inverse of ``to_dict``."""
-        return restore_fit(cls.from_params(record["params"], model=record["model"]), record)
+    def from_record(cls, record: PurchaseModelFit) -> "BetaGeoModel":
+        """The model of a record made by ``record``."""
+        return record.restore(cls.from_params(record.params, model=record.model))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):

@@ -16,14 +16,14 @@ The chosen model is refitted on all the data up to the as-of date and forecasts 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from analytics.clv import intervals
-from analytics.clv.gamma_gamma import GammaGammaModel
+from analytics.clv.bgnbd import PurchaseModelFit
+from analytics.clv.gamma_gamma import GammaGammaModel, SpendModelFit
 from analytics.clv.summary import purchase_days, rfm_summary
 from analytics.clv.supervised import supervised_forecast
 from analytics.clv.tournament import BTYD, CANDIDATES, dropout_collapsed, fit_purchase_model, naive_rate, purchase_value
@@ -35,15 +35,16 @@ from analytics.errors import DataError
 class ValueForecast:
     """What the chosen model forecasts for the whole base.
 
-    model: candidate key; purchase_model: fitted BTYD record (``to_dict``) or None; gamma_gamma: record or None;
+    model: candidate key; purchase_model: the BTYD model's fit (None for the rate models); gamma_gamma: the spend
+    model's fit (None when it could not be fitted);
     equity_low, equity_high: 80 % interval of the total CLV (currency); equity_note: what the interval carries; dropout_collapsed: the BTYD drop-out went to ~0, so P(alive) is ~1 for all and means nothing;
     horizon_note: for the supervised model when the horizon is longer than its window, how its CLV extends
     that window and what a BTYD model puts the total at ("" otherwise).
     """
 
     model: str
-    purchase_model: dict[str, Any] | None
-    gamma_gamma: dict[str, Any] | None
+    purchase_model: PurchaseModelFit | None
+    gamma_gamma: SpendModelFit | None
     equity_low: float
     equity_high: float
     equity_note: str
@@ -129,7 +130,7 @@ def _btyd(model, summary, gg, horizon_months, horizon_days, margin_fraction, rat
     low, high = np.quantile(simulated.equity_draws, [intervals.LOW_Q, intervals.HIGH_Q])
     collapsed = dropout_collapsed(fitted)
     return table, ValueForecast(
-        model=model, purchase_model=fitted.to_dict(), gamma_gamma=gg.to_dict(), equity_low=float(low),
+        model=model, purchase_model=fitted.record(), gamma_gamma=gg.record(), equity_low=float(low),
         equity_high=float(high), dropout_collapsed=collapsed,
         equity_note=(f"80 % interval from {len(simulated.equity_draws)} joint simulations: parameter uncertainty "
                      f"(customer bootstrap) and each customer's purchases and spend"))
@@ -193,7 +194,7 @@ def _rate_model(model, lines, as_of, summary, gg, horizon_months, margin_fractio
 def _rate_forecast(model: str, gg: GammaGammaModel | None, equity_draws: np.ndarray, note: str) -> ValueForecast:
     finite = equity_draws[np.isfinite(equity_draws)]
     low, high = (np.quantile(finite, [intervals.LOW_Q, intervals.HIGH_Q]) if len(finite) else (np.nan, np.nan))
-    return ValueForecast(model=model, purchase_model=None, gamma_gamma=gg.to_dict() if gg is not None else None,
+    return ValueForecast(model=model, purchase_model=None, gamma_gamma=gg.record() if gg is not None else None,
                          equity_low=float(low),
                          equity_high=float(high), equity_note=note or "no interval: no backtest window",
                          dropout_collapsed=False)

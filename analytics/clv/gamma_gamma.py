@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ import pandas as pd
 from lifetimes import GammaGammaFitter
 from lifetimes.utils import ConvergenceError
 
-from analytics.clv.bgnbd import FALLBACK_PENALIZERS, fit_record, json_number, restore_fit
+from analytics.clv.bgnbd import FALLBACK_PENALIZERS, ModelFit, json_number, positive_params, set_fit
 from analytics.clv.patterns import SPEND_COLUMNS, patterns
 from analytics.clv.summary import check_summary
 from analytics.errors import DataError
@@ -35,6 +35,28 @@ def _log_likelihood(params: dict[str, float], frequency: np.ndarray, monetary: n
     weights = np.asarray(weights, dtype=float)
     return float(-GammaGammaFitter._negative_log_likelihood(log_params, frequency, monetary, weights, 0.0)
                  * weights.sum())
+
+
+@dataclass(frozen=True)
+class SpendModelFit(ModelFit):
+    """The Gamma-Gamma fit (params p, q, v; v in currency), made by ``GammaGammaModel.record``: beyond the fit,
+    the repeat buyers left out for spend <= 0, the frequency/spend correlation among those fitted (the
+    model assumes none; None when undefined) and the population's mean spend per purchase (currency)."""
+
+    n_excluded: int
+    frequency_spend_correlation: float | None
+    population_mean: float
+
+    @classmethod
+    def of(cls, fitted: "GammaGammaModel") -> "SpendModelFit":
+        return cls(**ModelFit.fields_of(fitted), n_excluded=int(fitted.n_excluded_),
+                   frequency_spend_correlation=json_number(fitted.frequency_spend_correlation_),
+                   population_mean=float(fitted.population_mean_))
+
+    def summary(self) -> dict[str, Any]:
+        return {**super().summary(), "n_excluded": self.n_excluded,
+                "frequency_spend_correlation": self.frequency_spend_correlation,
+                "population_mean": self.population_mean}
 
 
 class GammaGammaModel:
@@ -88,13 +110,9 @@ class GammaGammaModel:
                 continue
             attempts.append({"penalizer": penalizer, "converged": True, "message": ""})
             self._set_params(params)
-            self.standard_errors_ = {k: float(v) for k, v in fitter.standard_errors_.items()}
-            self.log_likelihood_ = ll
-            self.converged_ = True
-            self.penalizer_used_ = penalizer
-            self.fit_attempts_ = attempts
-            self.n_customers_ = len(usable)
-            self.n_patterns_ = len(distinct.weights)
+            set_fit(self, standard_errors={k: float(v) for k, v in fitter.standard_errors_.items()},
+                    log_likelihood=ll, converged=True, penalizer_used=penalizer, fit_attempts=attempts,
+                    n_customers=len(usable), n_patterns=len(distinct.weights))
             self.n_excluded_ = len(repeat) - len(usable)
             self.frequency_spend_correlation_ = (
                 float(np.corrcoef(x, m)[0, 1]) if x.std() > 0 and m.std() > 0 else float("nan")
@@ -108,12 +126,9 @@ class GammaGammaModel:
     @classmethod
     def from_params(cls, params: dict[str, float]) -> "GammaGammaModel":
         """A model that predicts from ``params`` alone (p, q, v)."""
-        missing = [k for k in PARAMS if k not in params]
-        if missing:
-            raise DataError(f"Gamma-Gamma parameters lack {', '.join(missing)}; expected p, q, v")
-        values = {k: float(params[k]) for k in PARAMS}
-        if not all(math.isfinite(v) and v > 0 for v in values.values()) or values["q"] <= 1:
-            raise DataError(f"Gamma-Gamma parameters must be positive with q > 1, got {values}")
+        values = positive_params(params, PARAMS, "Gamma-Gamma")
+        if values["q"] <= 1:
+            raise DataError(f"Gamma-Gamma parameters need q > 1 (a finite mean spend), got {values}")
         self = cls()
         self._set_params(values)
         return self
@@ -123,22 +138,16 @@ class GammaGammaModel:
         p, q, v = (params[k] for k in PARAMS)
         self.population_mean_ = v * p / (q - 1)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe record of the fit, enough for ``from_dict``."""
-        self._check_fitted()
-        return {
-            **fit_record(self),
-            "n_excluded": getattr(self, "n_excluded_", None),
-            "frequency_spend_correlation": json_number(getattr(self, "frequency_spend_correlation_", None)),
-            "population_mean": self.population_mean_,
-        }
+    def record(self) -> SpendModelFit:
+        """The typed record of the fit, enough for ``from_record``."""
+        return SpendModelFit.of(self)
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> "GammaGammaModel":
-        """Inverse of ``to_dict``."""
-        self = restore_fit(cls.from_params(record["params"]), record)
-        self.n_excluded_ = record.get("n_excluded")
-        correlation = record.get("frequency_spend_correlation")
+    def from_record(cls, record: SpendModelFit) -> "GammaGammaModel":
+        """The model of a record made by ``record``."""
+        self = record.restore(cls.from_params(record.params))
+        self.n_excluded_ = record.n_excluded
+        correlation = record.frequency_spend_correlation
         self.frequency_spend_correlation_ = float("nan") if correlation is None else correlation
         return self
 

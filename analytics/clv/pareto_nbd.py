@@ -10,7 +10,6 @@ kept as a plain dict, as for the other models (lifetimes fitters cannot be pickl
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
@@ -22,7 +21,7 @@ from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaln
 from scipy.stats import gamma
 
-from analytics.clv.bgnbd import FALLBACK_PENALIZERS, _arrays, fit_record, restore_fit
+from analytics.clv.bgnbd import FALLBACK_PENALIZERS, PurchaseModelFit, _arrays, positive_params, set_fit
 from analytics.clv.patterns import patterns
 from analytics.errors import DataError
 
@@ -137,35 +136,26 @@ class ParetoNBDModel:
                 continue
             attempts.append({"penalizer": penalizer, "method": "L-BFGS-B", "converged": True, "message": ""})
             self.params_ = params
-            # Nelder-Mead gives no Hessian; parameter uncertainty comes from the customer bootstrap instead
-            self.standard_errors_ = {k: float("nan") for k in PARAMS}
-            self.log_likelihood_ = float((weight * log_likelihood(params, x, t_x, age)).sum())
-            self.converged_ = True
-            self.penalizer_used_ = penalizer
-            self.fit_attempts_ = attempts
-            self.n_customers_ = int(table["weight"].sum())
-            self.n_patterns_ = len(table)
+            # no standard errors (L-BFGS-B keeps only a low-rank inverse Hessian): parameter uncertainty comes
+            # from the customer bootstrap instead
+            set_fit(self, standard_errors=dict.fromkeys(PARAMS), converged=True, penalizer_used=penalizer,
+                    log_likelihood=float((weight * log_likelihood(params, x, t_x, age)).sum()),
+                    fit_attempts=attempts, n_customers=int(table["weight"].sum()), n_patterns=len(table))
             return self
         raise DataError(f"Pareto/NBD did not converge with any penalizer: last error {attempts[-1]['message']!r}")
 
     @classmethod
     def from_params(cls, params: dict[str, float]) -> "ParetoNBDModel":
-        missing = [k for k in PARAMS if k not in params]
-        if missing:
-            raise DataError(f"Pareto/NBD parameters lack {', '.join(missing)}; expected {', '.join(PARAMS)}")
-        values = {k: float(params[k]) for k in PARAMS}
-        if not all(math.isfinite(v) and v > 0 for v in values.values()):
-            raise DataError(f"Pareto/NBD parameters must be positive numbers, got {values}")
         self = cls()
-        self.params_ = values
+        self.params_ = positive_params(params, PARAMS, "Pareto/NBD")
         return self
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, **fit_record(self)}
+    def record(self) -> PurchaseModelFit:
+        return PurchaseModelFit.of(self)
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> "ParetoNBDModel":
-        return restore_fit(cls.from_params(record["params"]), record)
+    def from_record(cls, record: PurchaseModelFit) -> "ParetoNBDModel":
+        return record.restore(cls.from_params(record.params))
 
     def _fitter(self) -> ParetoNBDFitter:
         fitter = ParetoNBDFitter()

@@ -1,5 +1,6 @@
-"""What the CLV stage leaves in the results: typed, frozen records of a purchase fit and of the whole stage
-(forecast, tournament, holdout check), read by the app, the CLI's summary and the tests through the same fields.
+"""What the CLV stage leaves in the results: a typed, frozen record of the whole stage (forecast, tournament,
+holdout check), read by the app, the CLI's summary and the tests through the same fields. The fits inside it
+are the models' own records (``analytics.clv.bgnbd.PurchaseModelFit``, ``analytics.clv.gamma_gamma.SpendModelFit``).
 
 They hold plain values and tables, never ``lifetimes`` objects (which do not pickle); ``summary()`` is the
 JSON-safe part worth writing to ``summary.json``.
@@ -7,52 +8,16 @@ JSON-safe part worth writing to ``summary.json``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from analytics.clv.bgnbd import BetaGeoModel, json_number
 from analytics.errors import ModelFailure
 
 if TYPE_CHECKING:
+    from analytics.clv.bgnbd import ModelFit
     from analytics.clv.forecast import ValueForecast
     from analytics.clv.tournament import Tournament
     from analytics.clv.validation import HoldoutValidation
-
-
-@dataclass(frozen=True)
-class PurchaseModelFit:
-    """A fitted BG/NBD (or MBG/NBD): parameters in the summary's time unit and how the fit went.
-
-    fit_attempts: each try's penalizer, optimiser and outcome; n_customers: customers fitted on.
-    """
-
-    model: str
-    params: Mapping[str, float]
-    standard_errors: Mapping[str, float | None]
-    log_likelihood: float | None
-    converged: bool
-    penalizer_used: float
-    fit_attempts: tuple[Mapping[str, Any], ...]
-    n_customers: int
-
-    @classmethod
-    def of(cls, fitted: BetaGeoModel) -> "PurchaseModelFit":
-        return cls(
-            model=fitted.model,
-            params=dict(fitted.params_),
-            standard_errors={k: json_number(v) for k, v in fitted.standard_errors_.items()},
-            log_likelihood=json_number(fitted.log_likelihood_),
-            converged=bool(fitted.converged_),
-            penalizer_used=float(fitted.penalizer_used_),
-            fit_attempts=tuple(dict(a) for a in fitted.fit_attempts_),
-            n_customers=int(fitted.n_customers_),
-        )
-
-    def summary(self) -> dict[str, Any]:
-        return {"model": self.model, "params": dict(self.params), "standard_errors": dict(self.standard_errors),
-                "log_likelihood": self.log_likelihood, "converged": self.converged,
-                "penalizer_used": self.penalizer_used, "n_customers": self.n_customers}
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,8 +47,8 @@ class ClvRecord:
         tournament = self.tournament
         return {
             "time_unit": self.time_unit, "model": self.model, "model_label": self.model_label,
-            "chosen_by": self.chosen_by, "purchase_model": self.forecast.purchase_model,
-            "gamma_gamma": self.forecast.gamma_gamma, "equity_low": self.forecast.equity_low,
+            "chosen_by": self.chosen_by, "purchase_model": _summary(self.forecast.purchase_model),
+            "gamma_gamma": _summary(self.forecast.gamma_gamma), "equity_low": self.forecast.equity_low,
             "equity_high": self.forecast.equity_high, "dropout_collapsed": self.forecast.dropout_collapsed,
             "horizon_note": self.forecast.horizon_note,
             "fallback_note": self.fallback_note,
@@ -93,3 +58,7 @@ class ClvRecord:
                 "n_customers": tournament.n_customers, "table": tournament.table.reset_index()},
             "validation": self.validation.summary(),
         }
+
+
+def _summary(fit: ModelFit | None) -> dict[str, Any] | None:
+    return None if fit is None else fit.summary()

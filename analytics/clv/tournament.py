@@ -62,11 +62,6 @@ def fit_purchase_model(name: str) -> Callable[[pd.DataFrame], Any]:
     return lambda summary: BetaGeoModel(model=name).fit(summary)
 
 
-def purchase_model_from_dict(record: dict[str, Any]):
-    """Rebuild a fitted BTYD model from its ``to_dict`` record."""
-    return ParetoNBDModel.from_dict(record) if record["model"] == "pnbd" else BetaGeoModel.from_dict(record)
-
-
 def dropout_collapsed(model, unit_days: float = 1.0) -> bool:
     """True when the fitted drop-out process is negligible (see DROPOUT_COLLAPSED)."""
     p = model.params_

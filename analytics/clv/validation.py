@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema
-from analytics.clv.bgnbd import BetaGeoModel
+from analytics.clv.bgnbd import BetaGeoModel, PurchaseModelFit
 from analytics.clv.patterns import patterns
-from analytics.clv.record import PurchaseModelFit
 from analytics.clv.summary import (
     calibration_holdout,
     purchase_days,
@@ -187,7 +186,7 @@ def holdout_validation(
         observation_end=observation_end,
         unit=unit,
         duration_holdout=duration,
-        model=PurchaseModelFit.of(fitted),
+        model=fitted.record(),
         customers=customers,
         metrics=metrics,
         by_frequency=_by_frequency(customers),

@@ -101,8 +101,8 @@ def test_model_outputs_reach_the_cards_and_the_evidence(dash_duo, make_app, brow
     params = dash_duo.find_element("#evidence-params").text
     assert NOT_AVAILABLE not in params
     purchase, spend = clv.forecast.purchase_model, clv.forecast.gamma_gamma
-    assert f"{purchase['params']['r']:.4g}" in params and f"{spend['params']['v']:.4g}" in params
-    assert f"{spend['n_customers']:,} repeat buyers" in params
+    assert f"{purchase.params['r']:.4g}" in params and f"{spend.params['v']:.4g}" in params
+    assert f"{spend.n_customers:,} repeat buyers" in params
     metrics = dash_duo.find_element("#evidence-metrics").text
     assert churn.model_label in metrics and f"{churn.n_held_out:,} held-out customers" in metrics
     assert all(name in metrics for name in churn.baselines)

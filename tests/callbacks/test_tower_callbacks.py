@@ -137,10 +137,10 @@ def test_evidence_shows_the_pipelines_parameters_and_held_out_metrics(run, reque
     assert NOT_AVAILABLE not in params_text
     purchase, spend = clv.forecast.purchase_model, clv.forecast.gamma_gamma
     assert clv.model_label in params_text
-    for value in [*purchase["params"].values(), *spend["params"].values()]:
+    for value in [*purchase.params.values(), *spend.params.values()]:
         assert f"{value:.4g}" in params_text
-    assert f"{spend['n_customers']:,} repeat buyers" in params_text
-    assert f"{purchase['n_customers']:,} customers" in params_text
+    assert f"{spend.n_customers:,} repeat buyers" in params_text
+    assert f"{purchase.n_customers:,} customers" in params_text
     assert f"{validation.metrics.loc['model', 'mae']:.3f}" in params_text
 
     curves = {t.name.split(" · ")[0]: t for t in roc.data[1:]}

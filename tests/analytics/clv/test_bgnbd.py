@@ -2,6 +2,7 @@
 the fallback chain and rebuilding from parameters."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -146,24 +147,28 @@ def test_recovers_the_synthetic_retailer():
         assert abs(fit.params_[name] - truth) < 3 * fit.standard_errors_[name], (name, fit.params_)
 
 
-def test_round_trip_through_params_and_json(cdnow_fit, cdnow_split):
+def test_round_trip_through_params_and_the_fit_record(cdnow_fit, cdnow_split):
     rebuilt = BetaGeoModel.from_params(cdnow_fit.params_)
-    restored = BetaGeoModel.from_dict(json.loads(json.dumps(cdnow_fit.to_dict(), allow_nan=False)))
+    record = cdnow_fit.record()
+    restored = BetaGeoModel.from_record(record)
     for other in (rebuilt, restored):
         for method in ("p_alive", "p_no_purchase", "expected_purchases"):
             args = () if method == "p_alive" else (13.0,)
             pd.testing.assert_series_equal(getattr(other, method)(*args, cdnow_split),
                                            getattr(cdnow_fit, method)(*args, cdnow_split))
-    assert restored.to_dict() == cdnow_fit.to_dict()
+    assert restored.record() == record
+    assert record.model == "bgnbd" and record.converged and record.n_customers == len(cdnow_split)
+    summary = json.loads(json.dumps(record.summary(), allow_nan=False))
+    assert summary["params"] == pytest.approx(cdnow_fit.params_) and summary["n_customers"] == len(cdnow_split)
+    with pytest.raises(DataError, match="only a fitted model has a fit record"):
+        rebuilt.record()
 
 
-def test_missing_standard_errors_survive_strict_json():
-    """Edge-of-space fits have no standard errors (NaN): written as null, read back as NaN."""
-    model = BetaGeoModel.from_params(CDNOW_PARAMS)
-    model.standard_errors_ = {name: float("nan") for name in CDNOW_PARAMS}
-    record = json.loads(json.dumps(model.to_dict(), allow_nan=False))
-    assert record["standard_errors"]["a"] is None
-    assert np.isnan(BetaGeoModel.from_dict(record).standard_errors_["a"])
+def test_missing_standard_errors_survive_strict_json(cdnow_fit):
+    """Edge-of-space fits have no standard errors (NaN): None in the record and its summary, NaN back."""
+    record = replace(cdnow_fit.record(), standard_errors=dict.fromkeys(CDNOW_PARAMS))
+    assert json.loads(json.dumps(record.summary(), allow_nan=False))["standard_errors"]["a"] is None
+    assert np.isnan(BetaGeoModel.from_record(record).standard_errors_["a"])
 
 
 def test_fallback_tries_the_bounded_optimiser_then_larger_penalizers(monkeypatch, cdnow_split):

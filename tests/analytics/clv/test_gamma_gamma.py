@@ -103,13 +103,18 @@ def test_recovers_the_synthetic_retailer():
     assert fit.population_mean_ == pytest.approx(SYNTHETIC_TRUTH["mean_spend_per_purchase"], rel=0.1)
 
 
-def test_round_trip_through_params_and_json(cdnow_gg, cdnow_split):
-    restored = GammaGammaModel.from_dict(json.loads(json.dumps(cdnow_gg.to_dict(), allow_nan=False)))
+def test_round_trip_through_params_and_the_fit_record(cdnow_gg, cdnow_split):
+    record = cdnow_gg.record()
+    restored = GammaGammaModel.from_record(record)
     rebuilt = GammaGammaModel.from_params(cdnow_gg.params_)
     for other in (restored, rebuilt):
         pd.testing.assert_series_equal(other.expected_spend(cdnow_split),
                                        cdnow_gg.expected_spend(cdnow_split))
-    assert restored.to_dict() == cdnow_gg.to_dict()
+    assert restored.record() == record
+    assert record.n_customers == int((cdnow_split["frequency"] > 0).sum()) - record.n_excluded
+    assert record.population_mean == pytest.approx(cdnow_gg.population_mean_)
+    summary = json.loads(json.dumps(record.summary(), allow_nan=False))
+    assert summary["frequency_spend_correlation"] == pytest.approx(cdnow_gg.frequency_spend_correlation_)
 
 
 def test_bad_input_raises_data_error(cdnow_split):
