@@ -33,7 +33,8 @@ import re
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Union
@@ -107,37 +108,35 @@ def read_transactions(
     ``limits`` caps decompressed bytes and rows (give them for any file from outside).
     The frame's ``attrs["loading"]`` records format, encoding, delimiter and the mapping used.
     """
-    try:
+    with _reading(source, filename, "read"):
         if isinstance(source, pd.DataFrame):
             return to_canonical(source, mapping=mapping, date_format=date_format, dayfirst=dayfirst)
         data, name = _read_source(source, filename)
         return _read_bytes(data, name, limits, mapping=mapping, date_format=date_format, dayfirst=dayfirst)
-    except DataError:
+
+
+@contextmanager
+def _reading(source: Source, filename: str | None, what: str) -> Iterator[None]:
+    """A parser failure on odd input reaches the user as a DataError naming the source (``could not
+    <what> <source>``); our own DataErrors and running out of memory pass through as they are."""
+    try:
+        yield
+    except (DataError, MemoryError):
         raise
-    except (MemoryError, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a parser failure on odd input must reach the user as a DataError
+    except Exception as exc:
         label = filename or _source_name(source) or "the data"
-        raise DataError(f"could not read {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+        raise DataError(f"could not {what} {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
 
 
 def source_columns(source: Source, *, filename: str | None = None, limits: ReadLimits | None = None) -> list[str]:
     """The column names a file offers (for a mapping editor), read from its header only."""
-    try:
+    with _reading(source, filename, "read the columns of"):
         if isinstance(source, pd.DataFrame):
             return [str(c) for c in source.columns]
         data, name = _read_source(source, filename)
         label = _label(name)
         kind, data, name, _ = _unwrap(data, name, label, limits)
         return _header(data, kind, label)
-    except DataError:
-        raise
-    except (MemoryError, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        label = filename or _source_name(source) or "the data"
-        detail = f"{type(exc).__name__}: {str(exc)[:300]}"
-        raise DataError(f"could not read the columns of {label}: {detail}") from exc
 
 
 def read_table(source: Source, *, filename: str | None = None) -> pd.DataFrame:
@@ -145,7 +144,7 @@ def read_table(source: Source, *, filename: str | None = None) -> pd.DataFrame:
 
     The same format, compression, encoding and delimiter handling as a transaction log, no column mapping.
     """
-    try:
+    with _reading(source, filename, "read"):
         if isinstance(source, pd.DataFrame):
             return _flatten_index(source)
         data, name = _read_source(source, filename)
@@ -159,13 +158,6 @@ def read_table(source: Source, *, filename: str | None = None) -> pd.DataFrame:
         delimiter, _ = _sniff(data, encoding)
         return pd.read_csv(io.BytesIO(data), sep=delimiter, encoding=encoding, dtype="string",
                            skipinitialspace=True)
-    except DataError:
-        raise
-    except (MemoryError, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        label = filename or _source_name(source) or "the data"
-        raise DataError(f"could not read {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
 
 
 def to_canonical(

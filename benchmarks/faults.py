@@ -21,7 +21,6 @@ import argparse
 import os
 import pickle
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +34,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts import distributed  # noqa: E402
+from scripts import distributed, tmpfs  # noqa: E402
 from scripts.dash_http import DashClient  # noqa: E402
 
 RUN_TIMEOUT_S = 300
@@ -218,25 +217,11 @@ def stop_redis(stack: Stack, as_of: str) -> Outcome:
 
 def fill_disk(stack: Stack, as_of: str) -> Outcome:
     page = stack.page()
-    filler = stack.cache_dir / "filler.bin"
-    with open(filler, "wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 2**20)
-                out.flush()
-        except OSError:
-            pass  # the tmpfs is full
+    filler = tmpfs.fill(stack.cache_dir)
     run = Run(page, as_of)
     seen = run.seen()
     filler.unlink()
     return Outcome("cache directory full (tmpfs)", seen, next_run(stack, as_of), stack.store_check())
-
-
-def mount_tmpfs(path: Path, size_mb: int) -> bool:
-    path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(path)],
-                          capture_output=True)
-    return done.returncode == 0
 
 
 def main() -> None:
@@ -255,9 +240,10 @@ def main() -> None:
     finally:
         stack.stop()
 
-    tmpfs = root / "local" / "cache"
-    if mount_tmpfs(tmpfs, 48):
-        local = Stack(root / "local", redis_backed=False, cache_dir=tmpfs)
+    small_disk = root / "local" / "cache"
+    refused = tmpfs.mount(small_disk, 48)
+    if refused is None:
+        local = Stack(root / "local", redis_backed=False, cache_dir=small_disk)
         try:
             local.page()
             for fault, as_of in ((kill_analysis, "2011-10-01"), (fill_disk, "2011-09-01")):
@@ -267,9 +253,10 @@ def main() -> None:
                 print(f"done: {outcome.fault}", flush=True)
         finally:
             local.stop()
-            subprocess.run(["umount", str(tmpfs)], check=False)
+            tmpfs.unmount(small_disk)
     else:
-        outcomes.append(Outcome("cache directory full [diskcache]", "not run: mounting a tmpfs needs root", "", ""))
+        outcomes.append(Outcome("cache directory full [diskcache]", f"not run: cannot mount a tmpfs ({refused})",
+                                "", ""))
 
     print(f"\nFaults (logs under {root}); each after a run had started:\n")
     for outcome in outcomes:

@@ -6,12 +6,12 @@ import base64
 import logging
 import ctypes
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from callbacks import common
+from scripts import tmpfs
 from settings import Settings
 from tests.security.dash_client import callback_key, post
 
@@ -25,25 +25,11 @@ RUN_VALUES = {"dataset-choice.value": "cdnow_sample", "param-horizon.value": 12,
 @pytest.fixture
 def mounted(tmp_path):
     folder = tmp_path / "cache"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)], capture_output=True)
-    if mounted.returncode:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    refused = tmpfs.mount(folder, 64)
+    if refused:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {refused}")
     yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def _fill(folder: Path) -> Path:
-    """Fill the file system until it refuses another byte."""
-    filler = folder / "filler"
-    with open(filler, "wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 2**20)
-                handle.flush()
-        except OSError:
-            pass
-    return filler
+    tmpfs.unmount(folder)
 
 
 def _upload(client, app, name):
@@ -62,7 +48,7 @@ def test_full_cache_gives_messages_and_recovers_without_restart(mounted, caplog)
                  timeout_s=300)
     assert first.status_code == 200 and first.get_json()["response"]["results-key"]["data"]
 
-    filler = _fill(mounted)
+    filler = tmpfs.fill(mounted)
     try:
         caplog.set_level(logging.ERROR)
         upload = _upload(client, app, "shop.csv")
