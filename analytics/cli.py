@@ -96,6 +96,7 @@ def summary_of(results: Results, source: str) -> dict[str, Any]:
             "segments": {str(k): int(v) for k, v in results.customers["segment"].value_counts().items()},
             "at_risk": insights.at_risk_summary(results),
         },
+        "retention": results.retention.summary(),
         "versions": {
             "analytics": analytics.__version__,
             "pandas": pd.__version__,

@@ -1,4 +1,4 @@
-"""Executive KPIs and a short narrative, computed from one analysis (Results) and its cleaned lines.
+"""Executive KPIs and a short narrative, computed from one analysis (Results) alone.
 
 Every KPI carries its own definition, written from the data it was computed on (dates, window, horizon),
 so the tower's tooltips and the Methodology tab show the same text. A KPI whose model column is missing
@@ -14,10 +14,10 @@ from typing import Any, TypedDict
 import numpy as np
 import pandas as pd
 
-from analytics import schema
 from analytics.audience import AT_RISK_CHURN_PROBABILITY, is_at_risk
 from analytics.clv.record import ClvRecord
 from analytics.results import Results
+from analytics.trends import WindowRetention
 
 AT_RISK_SEGMENTS: tuple[str, ...] = ("At Risk", "Can't Lose Them", "About To Sleep")
 """Stand-in definition of "at risk" when the results carry no churn model."""
@@ -26,7 +26,6 @@ REVENUE_MONTHS = 12
 """The revenue KPI covers this many complete calendar months before the as-of date."""
 
 NEEDS_CLV = "needs the CLV model"
-NEEDS_LINES = "needs the transaction lines"
 
 
 class Kpi(TypedDict):
@@ -120,44 +119,8 @@ def revenue_in_period(monthly: pd.DataFrame, as_of: pd.Timestamp,
     }
 
 
-def window_retention(lines: pd.DataFrame, as_of: pd.Timestamp, window_days: int,
-                     customers: pd.Index | None = None) -> dict[str, Any]:
-    """Share of the customers who purchased in ``[as_of - 2w, as_of - w)`` who purchased again in
-    ``[as_of - w, as_of)``, with ``w = window_days``.
-
-
-    Purchases only (returns never count); ``customers`` restricts the population (the modelled customers).
-    Returns previous (count), retained (count), rate (fraction, None when nobody bought in the previous
-    window) and the window starts.
-    """
-    latest_start = as_of - pd.Timedelta(days=window_days)
-    previous_start = latest_start - pd.Timedelta(days=window_days)
-    # boolean masks on the whole log, then set operations on the few window buyers only (fast on 500k lines)
-    dates = lines[schema.INVOICE_DATE]
-    buys = ~lines[schema.IS_RETURN].to_numpy(dtype=bool)
-    ids = lines[schema.CUSTOMER_ID]
-
-    def buyers(start: pd.Timestamp, end: pd.Timestamp) -> pd.Index:
-        return pd.Index(ids[buys & ((dates >= start) & (dates < end)).to_numpy()].dropna().unique())
-
-    previous, latest = buyers(previous_start, latest_start), buyers(latest_start, as_of)
-    if customers is not None:
-        previous = previous.intersection(customers)
-    retained = len(previous.intersection(latest))
-    return {
-        "previous": len(previous),
-        "retained": retained,
-        "rate": retained / len(previous) if len(previous) else None,
-        "previous_start": previous_start,
-        "latest_start": latest_start,
-    }
-
-
-def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
-    """The executive KPIs, in display order, each with its definition and a short caption.
-
-    ``lines`` (the cleaned invoice lines behind ``results``) are needed for the retention rate only.
-    """
+def kpis(results: Results) -> list[Kpi]:
+    """The executive KPIs, in display order, each with its definition and a short caption."""
     customers = results.customers
     as_of = results.as_of
     window = results.params.churn_window_days
@@ -201,17 +164,13 @@ def kpis(results: Results, lines: pd.DataFrame | None = None) -> list[Kpi]:
         )
     )
 
-    if lines is None:
-        retention = {"rate": None, "previous": 0}
-        caption = NEEDS_LINES
-    else:
-        retention = window_retention(lines, as_of, window, customers.index)
-        caption = (f"of {retention['previous']:,} buyers in the previous {window} days, share who bought "
-                   f"again in the last {window}" if retention["previous"]
-                   else f"nobody bought in the previous {window} days")
+    retention = results.retention
+    caption = (f"of {retention.n_previous:,} buyers in the previous {window} days, share who bought "
+               f"again in the last {window}" if retention.n_previous
+               else f"nobody bought in the previous {window} days")
     items.append(
         _kpi(
-            "retention", "Retention rate", retention["rate"], "fraction",
+            "retention", "Retention rate", retention.rate_fraction, "fraction",
             f"Of the customers who purchased in the previous window ({window} days before the latest "
             f"window), the share who purchased again in the latest window (the last {window} days before the "
             "as-of date). Returns do not count as purchases.",
@@ -338,26 +297,22 @@ def _month_sentence(results: Results) -> str | None:
     )
 
 
-def _retention_sentence(results: Results, lines: pd.DataFrame | None) -> str | None:
-    if lines is None:
+def _retention_sentence(retention: WindowRetention) -> str | None:
+    if not retention.n_previous:
         return None
-    window = results.params.churn_window_days
-    retention = window_retention(lines, results.as_of, window, results.customers.index)
-    if not retention["previous"]:
-        return None
-    end = retention["latest_start"] - pd.Timedelta(days=1)
-    return (f"Of the {retention['previous']:,} customers who bought between "
-            f"{_day(retention['previous_start'])} and {_day(end)}, {_pct(retention['rate'])} bought again in "
-            f"the following {window} days.")
+    end = retention.latest_start - pd.Timedelta(days=1)
+    return (f"Of the {retention.n_previous:,} customers who bought between {_day(retention.previous_start)} "
+            f"and {_day(end)}, {_pct(retention.rate_fraction)} bought again in the following "
+            f"{retention.window_days} days.")
 
 
-def narrative(results: Results, lines: pd.DataFrame | None = None) -> list[str]:
+def narrative(results: Results) -> list[str]:
     """Three to five sentences, each templated from numbers computed here (never fixed text)."""
     sentences = [
         _segment_sentence(results.customers),
         _risk_sentence(results),
         _month_sentence(results),
-        _retention_sentence(results, lines),
+        _retention_sentence(results.retention),
         _concentration_sentence(results.customers),
     ]
     return [s for s in sentences if s]

@@ -214,6 +214,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     stage("trends", "Summarising monthly activity and cohorts")
     monthly = trends.monthly_activity(invoices)
     cohorts = trends.cohort_retention(invoices)
+    retention = trends.window_retention(invoices, as_of, params.churn_window_days, table.index)
     progress(1.0, "Done")
     stamps = list(timings.items()) + [("end", time.perf_counter())]
     durations = {name: round(stamps[i + 1][1] - t, 3) for i, (name, t) in enumerate(stamps[:-1])}
@@ -230,6 +231,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
         clv=clv,
         churn=churn,
         journeys=journey,
+        retention=retention,
         analytics_version=analytics.__version__,
         timings_s=durations,
     )

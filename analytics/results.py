@@ -16,6 +16,7 @@ from analytics.clv.record import ClvRecord
 from analytics.errors import ModelFailure
 from analytics.journeys import JourneyHistory
 from analytics.params import AnalysisParams
+from analytics.trends import WindowRetention
 
 __all__ = ["ModelFailure", "Results", "json_safe"]
 
@@ -34,6 +35,7 @@ class Results:
     clustering, clv, churn: each model family's record, or a ModelFailure saying why it could not be fitted
         (plain values and tables only, never fitted estimator objects).
     journeys: the segment journey history at the default settings.
+    retention: retention between the two latest churn windows among the modelled customers.
     timings_s: seconds per pipeline stage.
     """
 
@@ -49,6 +51,7 @@ class Results:
     clv: ClvRecord | ModelFailure
     churn: ChurnRecord | ModelFailure
     journeys: JourneyHistory
+    retention: WindowRetention
     analytics_version: str
     timings_s: Mapping[str, float] = field(default_factory=dict)
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dash
-import pandas as pd
 from dash import Input, Output
 
-from analytics import insights, pipeline
+from analytics import insights
 from analytics.results import Results
 from analytics.segments import SEGMENT_ORDER
 from callbacks import common
@@ -25,13 +24,13 @@ OUTPUTS = {
 }
 
 
-def tower_outputs(results: Results, lines: pd.DataFrame | None) -> dict:
+def tower_outputs(results: Results) -> dict:
     """Everything the tower shows, keyed as OUTPUTS (a plain function tests can call)."""
     monthly = results.monthly
     sizes = monthly.set_index("month")["new_customers"] if "new_customers" in monthly else None
     return {
-        "kpis": kpi_row(insights.kpis(results, lines)),
-        "narrative": narrative_list(insights.narrative(results, lines)),
+        "kpis": kpi_row(insights.kpis(results)),
+        "narrative": narrative_list(insights.narrative(results)),
         "trend": tower.trend_figure(results.monthly, results.as_of),
         "segments": tower.segment_figure(results.customers, SEGMENT_ORDER),
         "cohorts": tower.cohort_figure(results.cohorts, sizes),
@@ -43,7 +42,4 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(output=OUTPUTS, inputs={"key": Input(ids.tab_key("tower"), "data")})
     def show_tower(key):
-        results = common.load_results(settings, key)
-        # the retention rate needs the invoice table stored next to the results (None if evicted)
-        invoices = common.results_cache(settings).get(pipeline.invoices_key(key))
-        return tower_outputs(results, invoices)
+        return tower_outputs(common.load_results(settings, key))

@@ -30,6 +30,9 @@ def test_run_on_embedded_dataset_writes_three_files(tmp_path):
     assert at_risk["basis"] == "churn" and at_risk["customers"] == (customers["churn_probability"] >= 0.5).sum()
     assert "at least 50 %" in at_risk["rule"]
     assert summary["as_of"].startswith("1998-07-01")
+    retention = summary["retention"]  # the tower's retention rate, from the same run
+    assert retention["window_days"] == 90 and retention["latest_start"] == "1998-04-02"
+    assert retention["rate_fraction"] == pytest.approx(retention["n_retained"] / retention["n_previous"])
     models = summary["models"]
     assert models["clv"]["purchase_model"]["converged"] is True
     assert {row["model"] for row in models["churn"]["metrics"]} >= {"logistic", "recency rule"}

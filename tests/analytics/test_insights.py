@@ -9,6 +9,7 @@ import pytest
 
 from analytics import insights, schema
 from analytics.errors import ModelFailure
+from analytics.trends import window_retention
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def purchases(lines: pd.DataFrame) -> pd.DataFrame:
 
 def test_kpis_match_counts_from_the_lines(cdnow):
     results, lines = cdnow
-    kpis = by_key(insights.kpis(results, lines))
+    kpis = by_key(insights.kpis(results))
     as_of = results.as_of
     buys = purchases(lines)
     assert kpis["customers"]["value"] == buys[schema.CUSTOMER_ID].nunique() == len(results.customers)
@@ -49,9 +50,13 @@ def test_retention_rate_by_hand_from_both_windows(cdnow):
     dates = buys[schema.INVOICE_DATE]
     before = set(buys.loc[(dates >= previous) & (dates < latest), schema.CUSTOMER_ID])
     after = set(buys.loc[dates >= latest, schema.CUSTOMER_ID])
-    kpi = by_key(insights.kpis(results, lines))["retention"]
+    retention = results.retention  # computed by the pipeline run, stored with the results
+    assert (retention.n_previous, retention.n_retained) == (len(before), len(before & after))
+    kpi = by_key(insights.kpis(results))["retention"]
     assert kpi["value"] == pytest.approx(len(before & after) / len(before))
-    assert f"{window} days" in kpi["definition"]
+    assert f"{window} days" in kpi["definition"] and f"of {len(before):,} buyers" in kpi["caption"]
+    assert any(s.startswith(f"Of the {len(before):,} customers who bought between") for s in
+               insights.narrative(results))
 
 
 def test_window_retention_on_a_hand_made_log():
@@ -67,14 +72,14 @@ def test_window_retention_on_a_hand_made_log():
     lines = pd.DataFrame(rows, columns=[schema.CUSTOMER_ID, schema.INVOICE_DATE, schema.REVENUE])
     lines[schema.INVOICE_DATE] = pd.to_datetime(lines[schema.INVOICE_DATE])
     lines[schema.IS_RETURN] = lines[schema.REVENUE] < 0
-    out = insights.window_retention(lines, as_of, 30)
-    assert out["latest_start"] == pd.Timestamp("2020-01-31")
-    assert out["previous_start"] == pd.Timestamp("2020-01-01")
-    assert (out["previous"], out["retained"]) == (4, 2)  # A, B, D, E; A and E came back
-    assert out["rate"] == pytest.approx(0.5)
-    restricted = insights.window_retention(lines, as_of, 30, customers=pd.Index(["A", "B"]))
-    assert (restricted["previous"], restricted["retained"]) == (2, 1)
-    assert insights.window_retention(lines.iloc[0:0], as_of, 30)["rate"] is None
+    out = window_retention(lines, as_of, 30)
+    assert out.latest_start == pd.Timestamp("2020-01-31")
+    assert out.previous_start == pd.Timestamp("2020-01-01")
+    assert (out.n_previous, out.n_retained) == (4, 2)  # A, B, D, E; A and E came back
+    assert out.rate_fraction == pytest.approx(0.5)
+    restricted = window_retention(lines, as_of, 30, customers=pd.Index(["A", "B"]))
+    assert (restricted.n_previous, restricted.n_retained) == (2, 1)
+    assert window_retention(lines.iloc[0:0], as_of, 30).rate_fraction is None
 
 
 def test_model_kpis_say_what_they_need_instead_of_a_number(clv_failed_run):
@@ -84,7 +89,6 @@ def test_model_kpis_say_what_they_need_instead_of_a_number(clv_failed_run):
     for key in ("revenue_at_risk", "clv"):
         assert kpis[key]["value"] is None
         assert kpis[key]["caption"] == insights.NEEDS_CLV
-    assert kpis["retention"]["value"] is None and kpis["retention"]["caption"] == insights.NEEDS_LINES
     assert all(k["definition"] for k in kpis.values())
 
 
@@ -129,7 +133,7 @@ def test_revenue_uses_complete_months_only():
 
 def test_narrative_is_templated_from_the_numbers(cdnow):
     results, lines = cdnow
-    sentences = insights.narrative(results, lines)
+    sentences = insights.narrative(results)
     assert 3 <= len(sentences) <= 5
     text = " ".join(sentences)
     customers = results.customers
@@ -143,7 +147,7 @@ def test_narrative_is_templated_from_the_numbers(cdnow):
     # change the data and the sentences change with it
     changed = replace(results, customers=customers.assign(
         monetary=customers["monetary"].where(customers["segment"] != top, customers["monetary"] * 0.01)))
-    assert insights.narrative(changed, lines)[0] != sentences[0]
+    assert insights.narrative(changed)[0] != sentences[0]
 
 
 def test_narrative_with_models_reports_clv_at_risk(cdnow):

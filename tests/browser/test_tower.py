@@ -38,17 +38,17 @@ def test_tower_shows_the_default_results_kpis_narrative_and_charts(dash_duo, mak
     dash_duo.start_server(app)
     dash_duo.wait_for_element("#tower-kpis [data-kpi='customers'] .kpi-value", timeout=LOAD_TIMEOUT_S)
 
-    # the numbers on the cards are analytics.insights' for the default dataset's results and lines
+    # the numbers on the cards are analytics.insights' for the default dataset's results
     cache = common.results_cache(settings)
     key = pipeline.cached_key(cache, f"dataset:{settings.default_dataset}", AnalysisParams())
     assert key, "the default dataset's results should be in the cache once the tower shows them"
-    results, lines = cache.get(key), cache.get(pipeline.invoices_key(key))
-    kpis = insights.kpis(results, lines)
+    results = cache.get(key)
+    kpis = insights.kpis(results)
     assert kpi_values(dash_duo) == {k["key"]: format_value(k) for k in kpis}
     assert kpi_values(dash_duo)["customers"] == fmt.count(len(results.customers))
 
     sentences = [li.text for li in dash_duo.find_elements("#tower-narrative li")]
-    assert sentences == insights.narrative(results, lines) and 3 <= len(sentences) <= 5
+    assert sentences == insights.narrative(results) and 3 <= len(sentences) <= 5
 
     wait_for_plots(dash_duo, 3)
     for graph in ("#tower-trend", "#tower-segments", "#tower-cohorts"):
@@ -85,9 +85,9 @@ def test_model_outputs_reach_the_cards_and_the_evidence(dash_duo, make_app, brow
     dash_duo.wait_for_element("#tower-kpis [data-kpi='clv'] .kpi-value", timeout=2 * LOAD_TIMEOUT_S)
     cache = common.results_cache(app.server.config["RCT_SETTINGS"])
     key = pipeline.cached_key(cache, "dataset:cdnow_sample", AnalysisParams())
-    results, lines = cache.get(key), cache.get(pipeline.invoices_key(key))
+    results = cache.get(key)
 
-    kpis = {k["key"]: k for k in insights.kpis(results, lines)}
+    kpis = {k["key"]: k for k in insights.kpis(results)}
     values = kpi_values(dash_duo)
     assert values["clv"] == fmt.money(results.customers["clv"].sum()) == fmt.money(kpis["clv"]["value"])
     assert values["revenue_at_risk"] == fmt.money(kpis["revenue_at_risk"]["value"]) != "–"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import dash
 import pytest
 
-from analytics.invoices import invoice_table
-from analytics import insights, pipeline
+from analytics import insights
 from app import create_app
 from callbacks import common
 from callbacks.methodology import evidence_outputs, reference_output
@@ -44,11 +43,11 @@ def classed(component, name: str) -> list:
 
 
 def test_kpi_cards_show_the_insights_numbers_with_tooltips(cdnow_run):
-    results, lines = cdnow_run.results, cdnow_run.lines
-    shown = tower_outputs(results, lines)
+    results = cdnow_run.results
+    shown = tower_outputs(results)
     cards, narrative = shown["kpis"], shown["narrative"]
     figures = [shown["trend"], shown["segments"], shown["cohorts"]]
-    kpis = insights.kpis(results, lines)
+    kpis = insights.kpis(results)
     values = [c.children for c in classed(cards, "kpi-value")]
     assert values == [format_value(k) for k in kpis] and "–" not in values
     assert values[0] == fmt.count(len(results.customers))
@@ -59,31 +58,30 @@ def test_kpi_cards_show_the_insights_numbers_with_tooltips(cdnow_run):
     assert [t.children for t in tooltips] == [k["definition"] for k in kpis]
     assert insights.NEEDS_CLV not in text(cards) and len(classed(cards, "kpi-risk")) == 2
     items = [li.children for li in walk(narrative) if type(li).__name__ == "Li"]
-    assert items == insights.narrative(results, lines)
+    assert items == insights.narrative(results)
     assert [f.data[0].type for f in figures] == ["bar", "bar", "heatmap"]
 
 
 def test_kpi_cards_without_clv_say_what_they_need(clv_failed_run):
-    results, lines = clv_failed_run.results, clv_failed_run.lines
-    cards = tower_outputs(results, lines)["kpis"]
+    results = clv_failed_run.results
+    cards = tower_outputs(results)["kpis"]
     by_key = {k["key"]: [c.children for c in classed(card, "kpi-value")][0]
-              for k, card in zip(insights.kpis(results, lines), classed(cards, "kpi-card"))}
+              for k, card in zip(insights.kpis(results), classed(cards, "kpi-card"))}
     assert by_key["clv"] == by_key["revenue_at_risk"] == "–"
     assert text(cards).count(insights.NEEDS_CLV) == 2
 
 
-def test_registered_tower_callback_reads_results_and_lines_by_key(tmp_path, cdnow_run):
-    results, lines = cdnow_run.results, cdnow_run.lines
+def test_registered_tower_callback_needs_only_the_results(tmp_path, cdnow_run):
+    """The retention rate comes with the results: no invoice lines are stored next to them here."""
+    results = cdnow_run.results
     app = create_app(Settings(cache_dir=tmp_path))
     settings = app.server.config["RCT_SETTINGS"]
-    cache = common.results_cache(settings)
-    cache.set(results.key, results)
-    cache.set(pipeline.invoices_key(results.key), invoice_table(lines))
+    common.results_cache(settings).set(results.key, results)
     callback = next(v["callback"] for k, v in app.callback_map.items() if f"{ids.TOWER_KPIS}.children" in k)
     show = callback.__wrapped__
     cards = show(results.key)["kpis"]
-    retention = next(k for k in insights.kpis(results, lines) if k["key"] == "retention")
-    assert fmt.percent(retention["value"]) in [c.children for c in classed(cards, "kpi-value")]
+    assert results.retention.rate_fraction is not None
+    assert fmt.percent(results.retention.rate_fraction) in [c.children for c in classed(cards, "kpi-value")]
     with pytest.raises(dash.exceptions.PreventUpdate):
         show(None)  # no results yet: leave the page as it is
 
