@@ -113,11 +113,12 @@ def scenario_table(audience: PreparedAudience, levers: Levers, ranges: dict | No
 
 @dataclass(frozen=True)
 class MonteCarloResult:
-    """Simulated net profit (currency) with the draws that produced it."""
+    """Simulated net profit (currency) with the draws that produced it (uplift and redemption as fractions, in
+    the units of ``Levers``)."""
 
     net_profit: np.ndarray
-    uplift: np.ndarray
-    redemption: np.ndarray
+    uplift_fraction: np.ndarray
+    redemption_fraction: np.ndarray
     seed: int
 
     @property
@@ -162,7 +163,8 @@ def monte_carlo(
     sd), independent; exact per draw (clip at p1 = 1 included) in O(n_sims log n).
 
     With learned uplifts each draw takes one bootstrap replicate of the model (every customer's own
-    uplift from the same refit) instead of a normal uplift; ``uplift`` then records the replicate's mean.
+    uplift from the same refit) instead of a normal uplift; ``uplift_fraction`` then records the replicate's
+    mean.
     """
     rng = np.random.default_rng(seed)
     if isinstance(audience, LearnedAudience):

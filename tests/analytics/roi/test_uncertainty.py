@@ -126,7 +126,7 @@ def test_monte_carlo_is_exact_per_draw_and_seeded():
     )
     mc = monte_carlo(audience, levers, n_sims=500, seed=42)
     for i in range(0, 500, 50):
-        u, r = mc.uplift[i], mc.redemption[i]
+        u, r = mc.uplift_fraction[i], mc.redemption_fraction[i]
         p1 = np.clip(p0 + u, 0, 1)
         direct = np.sum((p1 - p0) * 0.4 * spend - r * p1 * 0.15 * spend - 1.0) - 50
         assert mc.net_profit[i] == pytest.approx(direct)
