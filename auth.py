@@ -29,8 +29,9 @@ An embedded dataset's results and a server-configured database's are everyone's;
 user who ran it and to the teams that user was in (``teams`` in the users file); admins see all. The same
 hook checks every results key a callback receives (by the position Dash passes it, whatever id the request
 names), so a tab, a download, an export and a job all refuse a key the user may not see exactly as they
-refuse a key that was never issued: same status, same message, no hint that it exists. A share link's key
-is checked the same way (``may_read``) before the page shows it. With sign-in off everything is visible.
+refuse a key that was never issued: the same answer (a message on the page, nothing of the results), no hint
+that it exists. A share link's key is checked the same way (``may_read``) before the page shows it. With
+sign-in off everything is visible.
 """
 
 from __future__ import annotations
@@ -382,7 +383,7 @@ def _check_callback(role: str, callback_roles: dict[str, str], results_cache, ke
     for key in _results_keys(body, callback_map.get(output, {}), key_ids):
         if key not in (None, "") and not may_read(results_cache(), key, user):
             logger.warning("refused %s results %.12s… (not issued, or not theirs)", user.id if user else "-", key)
-            return _refuse(403, f"{UNKNOWN_RESULTS}: reload the page")
+            return _unknown_results()
     return None
 
 
@@ -393,6 +394,21 @@ def _results_keys(body: dict, callback: dict, key_ids: set[str]) -> list:
     sent = [*body.get("inputs", []), *body.get("state", [])]
     return [item.get("value") if isinstance(item, dict) else item
             for spec, item in zip(declared, sent) if spec.get("id") in key_ids]
+
+
+def _unknown_results() -> flask.Response:
+    """The answer to a callback naming results the user may not read (or that do not exist): the message in
+    the page's alert area and nothing else. An answer, not an error status, because the page shows nothing
+    for an error: a colleague whose page still holds the key of a dataset an admin deleted would see a
+    dashboard that silently stopped responding."""
+    from dash._utils import to_json
+
+    from callbacks.common import error_alert
+    from components.ids import SERVER_ALERT
+
+    alert = error_alert(f"{UNKNOWN_RESULTS}; reload the page", title="These results cannot be shown")
+    return flask.Response(to_json({"multi": True, "response": {}, "sideUpdate": {SERVER_ALERT: {"children": alert}}}),
+                          mimetype="application/json")
 
 
 def _polling_own_job() -> bool:

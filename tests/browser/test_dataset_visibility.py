@@ -30,4 +30,8 @@ def test_a_share_link_shows_the_upload_to_its_team_only(dash_duo, make_app, tmp_
     dash_duo.wait_for_contains_text("#server-alert", "not known to this server", timeout=LOAD_TIMEOUT_S)
     dash_duo.wait_for_contains_text("#dataset-summary", "cdnow_sample ·", timeout=LOAD_TIMEOUT_S)
     assert "red shop" not in dash_duo.find_element("body").text
+    # the key forged into the page from the browser console: the page says so, and shows nothing of it
+    dash_duo.driver.execute_script(f"dash_clientside.set_props('results-key', {{data: '{key}'}});")
+    dash_duo.wait_for_contains_text("#server-alert", "These results cannot be shown", timeout=30)
+    assert "red shop" not in dash_duo.find_element("body").text
     assert console_errors(dash_duo) == []
