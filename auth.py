@@ -322,7 +322,12 @@ def _install_provider(server: flask.Flask, settings) -> None:
     def oidc_login():
         flask.session["rct_next"] = _after_sign_in()
         back = flask.url_for("oidc_callback", _external=True, _scheme="https" if settings.https else "http")
-        return provider.authorize_redirect(back)
+        try:
+            return provider.authorize_redirect(back)
+        except Exception as error:  # its discovery document unreachable or not one
+            logger.error("the sign-in provider %s cannot be reached: %s", settings.oidc_issuer, error)
+            return _login_page("The sign-in provider cannot be reached just now: try again in a moment, or sign "
+                               "in with a password if you have one."), 502
 
     @server.route("/login/oidc/callback")
     def oidc_callback():
@@ -333,6 +338,9 @@ def _install_provider(server: flask.Flask, settings) -> None:
             return _login_page("Sign-in through the provider failed (the link was stale or not from it); "
                                "try again."), 400
         name = str(claims.get(settings.oidc_name_claim) or "")
+        if settings.oidc_name_claim == "email" and claims.get("email_verified") is False:
+            # anyone can claim an address at some providers; only one the provider checked names a user
+            return _login_page(f"The provider has not verified the address {name}: verify it there first."), 403
         entry = load_users(settings.users_path).get(name)
         if not entry:
             logger.warning("provider sign-in refused: %r has no role here", name[:64])

@@ -29,6 +29,7 @@ class Provider:
     def __init__(self) -> None:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "k1", "use": "sig", "alg": "RS256"})
         self.signed_in = "ann@example.com"
+        self.verified = True
         self.signing_key = self.key  # another key than the published one: a forged ID token
         self.codes: dict[str, dict] = {}
         app = flask.Flask("provider")
@@ -50,7 +51,7 @@ class Provider:
         args = flask.request.args
         assert args["client_id"] == CLIENT_ID and args["response_type"] == "code"
         code = secrets.token_hex(8)
-        self.codes[code] = {"nonce": args.get("nonce"), "email": self.signed_in}
+        self.codes[code] = {"nonce": args.get("nonce"), "email": self.signed_in, "verified": self.verified}
         return flask.redirect(f"{args['redirect_uri']}?{urlencode({'code': code, 'state': args['state']})}")
 
     def token(self):
@@ -58,7 +59,7 @@ class Provider:
         grant = self.codes.pop(form["code"])
         now = int(time.time())
         claims = {"iss": self.url, "aud": CLIENT_ID, "sub": grant["email"], "email": grant["email"],
-                  "nonce": grant["nonce"], "iat": now, "exp": now + 300}
+                  "email_verified": grant["verified"], "nonce": grant["nonce"], "iat": now, "exp": now + 300}
         id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.signing_key)
         return {"access_token": secrets.token_hex(8), "token_type": "Bearer", "expires_in": 300,
                 "id_token": id_token}
@@ -114,6 +115,27 @@ def test_someone_the_server_does_not_know_gets_a_message_and_no_session(app, pro
         assert client.get("/").status_code == 302  # still signed out
     finally:
         provider.signed_in = "ann@example.com"
+
+
+def test_an_address_the_provider_did_not_verify_names_nobody(app, provider):
+    provider.verified = False
+    try:
+        client = app.server.test_client()
+        refused = _sign_in_through_provider(client)
+        assert refused.status_code == 403 and "has not verified the address" in refused.get_data(as_text=True)
+        assert client.get("/").status_code == 302
+    finally:
+        provider.verified = True
+
+
+def test_an_unreachable_provider_is_said_on_the_sign_in_page(tmp_path):
+    from app import create_app
+
+    app = create_app(Settings(cache_dir=tmp_path / "cache", auth_required=True, users_file=tmp_path / "users.json",
+                              oidc_issuer="http://127.0.0.1:9", oidc_client_id=CLIENT_ID,
+                              oidc_client_secret=CLIENT_SECRET))
+    answer = app.server.test_client().get("/login/oidc")
+    assert answer.status_code == 502 and "provider cannot be reached" in answer.get_data(as_text=True)
 
 
 def test_an_id_token_not_signed_by_the_provider_is_refused(app, provider):
