@@ -364,7 +364,8 @@ def _sign_in_limiter(server: flask.Flask, settings):
 
 
 def _throttled(limit) -> flask.Response:
-    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    # Flask-Limiter rounds reset_at up by a second: without taking it off, a fresh window would read 16 minutes
+    minutes = max(1, math.ceil((limit.reset_at - 1 - time.time()) / 60))
     logger.warning("sign-in throttled for %s (%s)", flask.request.remote_addr, limit.limit)
     message = (f"Too many failed sign-ins for this user name or from this address: try again in {minutes} "
                f"minute{'s' if minutes > 1 else ''}.")
