@@ -71,7 +71,8 @@ def hundred_million(folder: Path) -> Path:
     for chunk in range(100_000_000 // CHUNK_ROWS):
         frame = generate_retail(n_rows=CHUNK_ROWS, seed=100 + chunk)
         frame["CustomerID"] = frame["CustomerID"] + chunk * 10_000_000  # each chunk its own customers
-        frame["InvoiceNo"] = f"{chunk}-" + frame["InvoiceNo"].astype(str)
+        # suffixed, not prefixed: a leading "C" marks a cancellation
+        frame["InvoiceNo"] = frame["InvoiceNo"].astype(str) + f"-{chunk}"
         table = pa.Table.from_pandas(frame, preserve_index=False)
         writer = writer or pq.ParquetWriter(partial, table.schema)
         writer.write_table(table)

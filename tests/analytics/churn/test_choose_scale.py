@@ -28,7 +28,7 @@ def test_weighted_auc_equals_roc_auc_on_resamples(labelled):
     labels, scores = labelled
     assert 0 < labels.mean() < 1 and len(labels) > 1000
     rng = np.random.default_rng(5)
-    for name, score in scores.items():
+    for score in scores.values():
         distinct, rank = np.unique(score, return_inverse=True)
         assert len(distinct) < len(score)  # tied scores are exercised
         for _ in range(5):

@@ -16,7 +16,7 @@ def test_pareto_nbd_gradient_equals_finite_differences(hardie_summary):
     args = (x, t_x * scale, age * scale, found.weights.astype(float), 0.01)
     for log_params in ([np.log(0.55), np.log(10.6 * scale), np.log(0.61), np.log(11.7 * scale)],
                        [0.0, 0.0, 0.0, 0.0], [2.0, -3.0, -1.0, 4.0]):
-        value, gradient = negative_log_likelihood_and_gradient(np.array(log_params), *args)
+        _, gradient = negative_log_likelihood_and_gradient(np.array(log_params), *args)
         numeric = approx_fprime(np.array(log_params), lambda p: negative_log_likelihood_and_gradient(p, *args)[0],
                                 1e-7)
         np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-7)
