@@ -31,7 +31,7 @@ EXPLORER_FILTERS = [
 ]
 ROI_LEVERS = {
     "name": "Winback", "segments": ["At Risk", "Lost"], "clusters": [], "countries": [], "churn": [0.2, 1],
-    "clv_min": 5, "discount_pct": 20, "redemption_pct": 70, "redemption_sd_pct": 5, "uplift_source": "given",
+    "clv_min": 5, "discount_pct": 20, "redemption_pct": 70, "redemption_sd_pp": 5, "uplift_source": "given",
     "uplift_pp": 4, "uplift_sd_pp": 1.5, "test_treated_pct": None, "test_treated_n": None,
     "test_control_pct": None, "test_control_n": None, "gross_margin_pct": 35, "contact_cost": 0.5,
     "fixed_cost": 200, "horizon_months": 6, "size_mode": "top", "top_n": 1000,
@@ -97,6 +97,8 @@ def main() -> None:
     cache_dir = Path(args.cache or Path(args.data) / f"cache-{args.rows}")
     key = stored_key(cache_dir, path)
 
+    from dash.exceptions import PreventUpdate
+
     from app import create_app
     from callbacks import common
     from callbacks.roi.levers import LEVERS
@@ -104,7 +106,11 @@ def main() -> None:
     from settings import Settings
 
     settings = Settings(cache_dir=cache_dir)
-    customers = len(common.load_results(settings, key).customers)
+    try:
+        customers = len(common.load_results(settings, key).customers)
+    except PreventUpdate:
+        raise SystemExit(f"the results in {cache_dir} cannot be read by this code (stored by an older version?): "
+                         f"remove that folder and run again") from None
     app = create_app(settings)
     client = app.server.test_client()
     explorer = []
