@@ -9,22 +9,24 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import dash
-import redis
 import dash_bootstrap_components as dbc
+import redis
 from dash import html
 
 from analytics.cache import ResultsCache
-from analytics.shared_store import RedisResultsCache
 from analytics.errors import DataError
 from analytics.results import Results
+from analytics.shared_store import RedisResultsCache
 from settings import Settings
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Longest message text shown: a message quoting a hostile file (32,768 "columns") must stay readable.
 MAX_MESSAGE_CHARS = 600
@@ -62,9 +64,15 @@ def _results(location: tuple[str, int], key: str) -> Results:
     return results
 
 
+@lru_cache(maxsize=64)
+def _drawn(location: tuple[str, int], key: str, draw: Callable[..., T], args: tuple) -> T:
+    return draw(_results(location, key), *args)
+
+
 def forget_loaded_results() -> None:
-    """Drop this process's memo of loaded results (after a dataset was deleted)."""
+    """Drop this process's memo of loaded results and of what was drawn from them (a dataset was deleted)."""
     _results.cache_clear()
+    _drawn.cache_clear()
 
 
 def load_results(settings: Settings, key: str | None) -> Results:
@@ -77,6 +85,26 @@ def load_results(settings: Settings, key: str | None) -> Results:
     try:
         return _results(_location(settings), key)
     except _NotYet:  # not remembered, and the other keys stay: another worker may be writing it
+        raise dash.exceptions.PreventUpdate from None
+
+
+def drawn(settings: Settings, key: str | None, draw: Callable[..., T], *args: Hashable) -> T:
+    """``draw(results, *args)`` for the results under ``key``, memoised in the process. Results never change
+    under a key, so neither does what a pure function draws from them: a tab opened again, by anyone this
+    worker serves, costs nothing, and the requests queued behind it wait less (issue 11's load tail).
+    Who may see the key is checked before any callback runs, so sharing the drawing is safe.
+
+    Raises PreventUpdate while there is no key yet, as :func:`load_results` does.
+    """
+    if not key:
+        raise dash.exceptions.PreventUpdate
+    try:
+        hash(args)
+    except TypeError:  # a forged value (a list where a number belongs): drawn unmemoised, judged by ``draw``
+        return draw(load_results(settings, key), *args)
+    try:
+        return _drawn(_location(settings), key, draw, args)
+    except _NotYet:
         raise dash.exceptions.PreventUpdate from None
 
 
@@ -104,7 +132,7 @@ def storage_alert(error: BaseException) -> dbc.Alert:
     (a handle that failed is dropped), so the app recovers by itself once the directory is writable."""
     logger.error("cache directory unusable: %s", error)
     _cache_at.cache_clear()
-    _results.cache_clear()
+    forget_loaded_results()
     detail = getattr(error, "strerror", None) or str(error)
     cause = ("the shared store (Redis) may be down or full" if isinstance(error, redis.exceptions.RedisError)
              else "the disk may be full or read-only")

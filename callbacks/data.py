@@ -32,4 +32,4 @@ def register(app: dash.Dash) -> None:
         inputs={"key": Input(ids.RESULTS_KEY, "data")},
     )
     def show_quality(key):
-        return quality_outputs(common.load_results(settings, key))
+        return common.drawn(settings, key, quality_outputs)

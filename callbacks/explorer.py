@@ -134,7 +134,7 @@ def register(app: dash.Dash) -> None:
         inputs={"key": Input(ids.tab_key("explorer"), "data")},
     )
     def show_profiles(key):
-        return profiles(common.load_results(settings, key))
+        return common.drawn(settings, key, profiles)
 
     @app.callback(
         output={
@@ -155,7 +155,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.AT_RISK_THRESHOLD, "value"),
     )
     def show_at_risk_definition(key, threshold):
-        return at_risk_definition(common.load_results(settings, key), threshold)
+        return common.drawn(settings, key, at_risk_definition, threshold)
 
     @app.callback(
         output={"file": Output(ids.DOWNLOAD, "data"), "error": Output(ids.EXPORT_ERROR, "children")},

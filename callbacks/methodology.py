@@ -72,7 +72,7 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(output=OUTPUTS, inputs={"key": Input(ids.tab_key("methodology"), "data")})
     def show_evidence(key):
-        return evidence_outputs(common.load_results(settings, key))
+        return common.drawn(settings, key, evidence_outputs)
 
     @app.callback(Output(ids.EVIDENCE_REFERENCE, "children"), Input(ids.TABS, "active_tab"))
     def show_reference(active_tab):

@@ -42,4 +42,4 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(output=OUTPUTS, inputs={"key": Input(ids.tab_key("tower"), "data")})
     def show_tower(key):
-        return tower_outputs(common.load_results(settings, key))
+        return common.drawn(settings, key, tower_outputs)

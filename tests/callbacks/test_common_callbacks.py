@@ -23,6 +23,26 @@ def test_results_are_read_by_key_and_a_miss_is_not_remembered(cdnow_stored, tmp_
     assert len(loaded.customers) == len(cdnow_stored.results.customers)
 
 
+def test_what_a_tab_draws_from_results_is_drawn_once_per_key_and_arguments(cdnow_stored):
+    calls = []
+
+    def draw(results, threshold=None):
+        calls.append(threshold)
+        return len(results.customers), threshold
+
+    settings, key = cdnow_stored.settings, cdnow_stored.key
+    size = len(cdnow_stored.results.customers)
+    assert common.drawn(settings, key, draw) == common.drawn(settings, key, draw) == (size, None)
+    assert common.drawn(settings, key, draw, 0.7) == (size, 0.7)
+    assert calls == [None, 0.7]  # the second opening came from the memo
+    assert common.drawn(settings, key, draw, [0.7]) == (size, [0.7])  # a forged list: drawn, not memoised
+    common.forget_loaded_results()  # a deleted dataset: nothing drawn from it survives
+    common.drawn(settings, key, draw)
+    assert calls == [None, 0.7, [0.7], None]
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        common.drawn(settings, None, draw)
+
+
 def test_options_keep_a_chosen_value_these_results_lack():
     assert common.options(["A", "B"]) == [{"label": "A", "value": "A"}, {"label": "B", "value": "B"}]
     assert [o["value"] for o in common.options(["A"], ["From a link", "A"])] == ["A", "From a link"]
