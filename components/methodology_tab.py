@@ -223,6 +223,14 @@ def dropout_note(clv: ClvRecord | ModelFailure) -> dbc.Alert | None:
                      color="warning", className="small mb-2")
 
 
+def _judged_on(tournament) -> str:
+    if not tournament.sampled:
+        return f"{tournament.n_customers:,} calibration customers"
+    return (f"{tournament.n_customers:,} calibration customers: a seeded random sample of the base's "
+            f"{tournament.base_customers:,} (every figure below is the sample's; the chosen model is then "
+            f"fitted on every customer)")
+
+
 def tournament_evidence(clv: ClvRecord | ModelFailure) -> list:
     """The tournament table (every candidate on the same held-out window), why the winner won, which model
     feeds CLV, the intervals' coverage, the tracking-gap diagnosis and the P(alive) warning."""
@@ -234,7 +242,7 @@ def tournament_evidence(clv: ClvRecord | ModelFailure) -> list:
                           color="light", className="border small mb-2")]
     out: list = [html.P(
         f"Calibration before {tournament.calibration_end:%Y-%m-%d}, holdout to {tournament.observation_end:%Y-%m-%d} "
-        f"({tournament.duration_holdout_days:.0f} days), {tournament.n_customers:,} calibration customers. "
+        f"({tournament.duration_holdout_days:.0f} days), {_judged_on(tournament)}. "
         "Purchases are repeat purchase days in the holdout.", className="small-muted mb-2")]
     out.append(html.P([html.Strong("Winner: "), tournament.reason], className="small mb-1"))
     used = clv.model_label
@@ -255,7 +263,9 @@ def tournament_evidence(clv: ClvRecord | ModelFailure) -> list:
                              "rate forward.", color="warning", className="small mb-2"))
     out.append(frame_table(tournament.table.reset_index(), TOURNAMENT_COLUMNS,
                            highlight=("candidate", clv.model)))
-    out.append(html.H6(f"Interval checks on the holdout (actual holdout revenue {tournament.holdout_revenue:,.0f})"))
+    whose = "the sample's " if tournament.sampled else ""
+    out.append(html.H6(f"Interval checks on the holdout ({whose}actual holdout revenue "
+                       f"{tournament.holdout_revenue:,.0f})"))
     out.append(frame_table(tournament.table.reset_index(), INTERVAL_COLUMNS, highlight=("candidate", clv.model)))
     out.append(html.P(INTERVAL_DEFINITION, className="small-muted mb-2"))
     note = dropout_note(clv)

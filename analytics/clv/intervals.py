@@ -118,42 +118,53 @@ def _likelihood(model) -> Callable:
 
 
 def simulate_counts(model, summary: pd.DataFrame, t: float, n_draws: int, rng: np.random.Generator) -> np.ndarray:
-    """Future purchase counts in (T, T + t], shape (customers, n_draws), from the model's generative story."""
+    """Future purchase counts in (T, T + t], shape (customers, n_draws), from the model's generative story.
+    Rates are drawn only for the draws in which the customer is still alive at T (a dead one buys nothing)."""
     x = summary["frequency"].to_numpy(dtype=float)
     age = summary["T"].to_numpy(dtype=float)
     n = len(x)
-    alive = rng.random((n, n_draws)) < model.p_alive(summary).to_numpy()[:, None]
+    rows = np.nonzero(rng.random((n, n_draws)) < model.p_alive(summary).to_numpy()[:, None])
+    who = rows[0]
     p = model.params_
     if model.model == "pnbd":
         shape_l, rate_l, shape_m, rate_m = model.posterior(summary)
-        lam = rng.gamma(shape_l[:, None], 1.0, (n, n_draws)) / rate_l[:, None]
-        mu = rng.gamma(shape_m[:, None], 1.0, (n, n_draws)) / rate_m[:, None]
+        lam = rng.gamma(shape_l[who]) / rate_l[who]
+        mu = rng.gamma(shape_m[who]) / rate_m[who]
         with np.errstate(divide="ignore", over="ignore"):  # mu ~ 0: the customer never dies (inf)
-            lifetime = np.where(mu > 0, rng.exponential(1.0, (n, n_draws)) / mu, np.inf)
-        counts = rng.poisson(lam * np.minimum(lifetime, t))
+            lifetime = np.where(mu > 0, rng.exponential(1.0, len(who)) / mu, np.inf)
+        alive_counts = rng.poisson(lam * np.minimum(lifetime, t))
     else:
         # BG/NBD: an active customer buys at rate lambda and drops out right after each purchase with
         # probability p, so the purchases left are min(Poisson(lambda t), Geometric(p))
+        # (the drop-out is drawn only where the Poisson count is not already 0)
         extra = 1.0 if model.model == "mbgnbd" else 0.0
-        lam = rng.gamma((p["r"] + x)[:, None], 1.0, (n, n_draws)) / (p["alpha"] + age)[:, None]
-        drop = np.clip(rng.beta(p["a"], np.broadcast_to((p["b"] + x + extra)[:, None], (n, n_draws))), 1e-9, 1)
-        counts = np.minimum(rng.poisson(lam * t), rng.geometric(drop))
-    return np.where(alive, counts, 0)
+        lam = rng.gamma(p["r"] + x[who]) / (p["alpha"] + age[who])
+        alive_counts = rng.poisson(lam * t)
+        buys = np.nonzero(alive_counts)[0]
+        drop = np.clip(rng.beta(p["a"], p["b"] + x[who[buys]] + extra), 1e-9, 1)
+        alive_counts[buys] = np.minimum(alive_counts[buys], rng.geometric(drop))
+    counts = np.zeros((n, n_draws), dtype=np.int64)
+    counts[rows] = alive_counts
+    return counts
 
 
 def simulate_spend(gg: GammaGammaModel, summary: pd.DataFrame, counts: np.ndarray,
                    rng: np.random.Generator) -> np.ndarray:
     """Total value of ``counts`` purchases per draw: each customer's spend rate nu from its Gamma-Gamma
-    posterior Gamma(q + p x, v + x m), then the sum of the purchases ~ Gamma(p * count, nu)."""
+    posterior Gamma(q + p x, v + x m), then the sum of the purchases ~ Gamma(p * count, nu); drawn only
+    where there are purchases to value."""
     check_summary(summary, ("frequency", "monetary_value"))
     p, q, v = (gg.params_[k] for k in ("p", "q", "v"))
     x = summary["frequency"].to_numpy(dtype=float)
     m = summary["monetary_value"].to_numpy(dtype=float)
     informative = (x > 0) & (m > 0)
     x, m = np.where(informative, x, 0.0), np.where(informative, m, 0.0)
-    nu = rng.gamma((q + p * x)[:, None], 1.0, counts.shape) / (v + x * m)[:, None]
-    shape = p * counts
-    return np.where(counts > 0, rng.gamma(np.maximum(shape, 1e-12), 1.0) / nu, 0.0)
+    rows = np.nonzero(counts > 0)
+    who = rows[0]
+    nu = rng.gamma(q + p * x[who]) / (v + x[who] * m[who])
+    value = np.zeros(counts.shape)
+    value[rows] = rng.gamma(p * counts[rows]) / nu
+    return value
 
 
 def simulate_intervals(fits: list, summary: pd.DataFrame, t: float, *, gg: GammaGammaModel | None = None,

@@ -55,7 +55,8 @@ class ClvRecord:
             "tournament": tournament.summary() if isinstance(tournament, ModelFailure) else {
                 "winner": tournament.winner, "reason": tournament.reason, "beats_naive": tournament.beats_naive,
                 "calibration_end": tournament.calibration_end, "observation_end": tournament.observation_end,
-                "n_customers": tournament.n_customers, "table": tournament.table.reset_index()},
+                "n_customers": tournament.n_customers,
+                "base_customers": tournament.base_customers, "table": tournament.table.reset_index()},
             "validation": self.validation.summary(),
         }
 

@@ -13,6 +13,16 @@ naive rate). The winner has the best mean rank over the four (ties: lower MAE), 
 supervised model, which forecasts one window's level, must beat the best BTYD model beyond noise to be
 kept (see ``_choose``). Each candidate's 80 % intervals of holdout purchases and revenue, built as its
 forecast builds them, are checked on the holdout too (see ``analytics.clv.intervals``).
+
+On a large base the tournament is run on a seeded random sample of the customers (``MAX_CUSTOMERS``
+calibration customers, see ``sample_customers``), every figure of it, the revenue total and its interval
+included, being the sample's: the tournament chooses a model, and the chosen model is then fitted on every
+customer for the CLV. Its cost grows with customers (three bootstrap-simulated BTYD candidates and a boosted
+backtest): on the 10M-line synthetic log (186k calibration customers) it took 52 CPU seconds on all of them
+and 6.5 on a sample of 25,000. At 25,000 customers the standard error of a candidate's per-customer MAE
+there is 0.007 purchases (sd of the absolute errors 1.13), against gaps of 0.05 between the best BTYD model
+and the boosting and 0.47 to the naive rate; the BTYD models among themselves are within 0.004, a tie
+that more customers would not make meaningful.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import pandas as pd
 from scipy.stats import ttest_rel
 from threadpoolctl import threadpool_limits
 
+from analytics import schema
 from analytics.clv import intervals
 from analytics.clv.bgnbd import BetaGeoModel
 from analytics.clv.gamma_gamma import GammaGammaModel
@@ -50,6 +61,8 @@ CHECKS = ("coverage_fraction", "in_interval_fraction", "interval_mass_fraction",
 """Interval checks on the holdout per candidate (see ``analytics.clv.intervals.coverage_summary``): the
 revenue total's 80 % interval comes from joint draws for the BTYD models, from independent draws per
 customer for the rate models (customer-level variation only, so too narrow)."""
+MAX_CUSTOMERS = 25_000
+"""Calibration customers the tournament is run on at most (a seeded random sample beyond)."""
 DROPOUT_COLLAPSED = 1e-3
 """Below this mean drop-out probability per purchase (BG/NBD a / (a + b)) or expected lifetime rate (Pareto
 s / beta per day) the drop-out process has collapsed: the model is an NBD and P(alive) carries no signal."""
@@ -86,6 +99,8 @@ class Tournament:
       repeat purchases per candidate (BTYD: the unconditional curve over calibration and holdout; the
       others: their holdout forecast spread evenly over the holdout weeks).
     holdout_revenue: the calibration customers' actual revenue in the holdout (currency).
+    n_customers: the calibration customers it was run on; base_customers: how many the base has (more when
+      the tournament ran on a sample, see ``sample_customers``).
     diagnosis: why the in-sample tracking departs from the actual (see ``tracking_diagnosis``).
     """
 
@@ -100,6 +115,12 @@ class Tournament:
     reason: str
     beats_naive: bool
     diagnosis: dict[str, Any] = field(default_factory=dict)
+    base_customers: int = 0
+
+    @property
+    def sampled(self) -> bool:
+        """True when the tournament ran on a sample of the calibration customers."""
+        return self.base_customers > self.n_customers
 
     @property
     def winner_label(self) -> str:
@@ -262,17 +283,33 @@ def _reason(table: pd.DataFrame, winner: str, preface: str = "") -> tuple[str, b
 
 
 def run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observation_end: pd.Timestamp,
-                   *, seed: int = 0) -> Tournament:
+                   *, seed: int = 0, max_customers: int = MAX_CUSTOMERS) -> Tournament:
     """Fit every candidate before ``calibration_end``, score all on the holdout, pick the winner.
 
     BLAS and OpenMP run one thread each: the fits are many small optimisations (L-BFGS-B calls BLAS on
     four-vectors), and on a busy machine thread pools spent several times the work contending for cores."""
     with threadpool_limits(limits=1):
-        return _run_tournament(lines, calibration_end, observation_end, seed=seed)
+        return _run_tournament(lines, calibration_end, observation_end, seed=seed, max_customers=max_customers)
+
+
+def sample_customers(lines: pd.DataFrame, calibration_end: pd.Timestamp, *, seed: int = 0,
+                     max_customers: int = MAX_CUSTOMERS) -> tuple[pd.DataFrame, int]:
+    """The lines of a seeded random sample of the customers holding about ``max_customers`` calibration
+    customers (first purchase before ``calibration_end``), and how many calibration customers there are in all.
+    Every customer is kept with the same probability, later ones too, so that the in-sample tracking of
+    repeat purchases stays the base's in miniature. All lines when the base is no larger."""
+    customers = lines[schema.CUSTOMER_ID]
+    first = lines.groupby(customers, observed=True)[schema.INVOICE_DATE].min()
+    in_calibration = int((first < calibration_end).sum())
+    if in_calibration <= max_customers:
+        return lines, in_calibration
+    keep = np.random.default_rng(seed).random(len(first)) < max_customers / in_calibration
+    return lines[customers.isin(first.index[keep]).to_numpy()], in_calibration
 
 
 def _run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observation_end: pd.Timestamp,
-                    *, seed: int = 0) -> Tournament:
+                    *, seed: int, max_customers: int) -> Tournament:
+    lines, base_customers = sample_customers(lines, calibration_end, seed=seed, max_customers=max_customers)
     split = calibration_holdout(lines, calibration_end, observation_end, unit="D")
     duration = float(split["duration_holdout"].iloc[0])
     actual = split["frequency_holdout"].to_numpy(dtype=float)
@@ -349,7 +386,8 @@ def _run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observat
     return Tournament(calibration_end=calibration_end, observation_end=observation_end,
                       duration_holdout_days=duration, n_customers=len(split),
                       holdout_revenue=total, table=table, tracking=tracking,
-                      winner=winner, reason=reason, beats_naive=beats, diagnosis=diagnosis)
+                      winner=winner, reason=reason, beats_naive=beats, diagnosis=diagnosis,
+                      base_customers=base_customers)
 
 
 def _total_interval(draws: np.ndarray) -> dict[str, float]:

@@ -14,7 +14,9 @@ from analytics.datasets import load_dataset
 from analytics.errors import DataError
 from analytics.loading import read_transactions
 from analytics.params import AnalysisParams
-from analytics.pipeline import holdout_window
+from analytics.invoices import invoice_table
+from analytics.pipeline import _clv, holdout_window
+from components.methodology_tab import tournament_evidence
 
 # Fader, Hardie & Lee (2005), "A note on implementing the Pareto/NBD model in MATLAB": CDNOW 1/10 sample
 PARETO_NBD_CDNOW = {"r": 0.5534, "alpha": 10.5802, "s": 0.6061, "beta": 11.6706}
@@ -84,6 +86,31 @@ def test_synthetic_intervals_are_calibrated(synthetic_tournament):
     assert row["in_interval_fraction"] == pytest.approx(row["interval_mass_fraction"], abs=0.05)
     assert row["revenue_total_low"] <= t.holdout_revenue <= row["revenue_total_high"]
     assert row["revenue_total_covered"]
+
+
+def test_a_large_base_is_judged_on_a_seeded_sample_and_says_so(synthetic_tournament):
+    cleaned = clean(load_dataset("synthetic"))
+    window = holdout_window(cleaned.lines, cleaned.as_of)
+    full = synthetic_tournament
+    assert not full.sampled and full.base_customers == full.n_customers
+    sampled = run_tournament(cleaned.lines, window, cleaned.as_of, max_customers=full.n_customers // 3)
+    again = run_tournament(cleaned.lines, window, cleaned.as_of, max_customers=full.n_customers // 3)
+    other = run_tournament(cleaned.lines, window, cleaned.as_of, max_customers=full.n_customers // 3, seed=1)
+    assert sampled.sampled and sampled.base_customers == full.n_customers
+    # every customer kept with probability 1/3: within four binomial standard deviations of a third
+    sd = (full.n_customers * (1 / 3) * (2 / 3)) ** 0.5
+    assert abs(sampled.n_customers - full.n_customers / 3) < 4 * sd
+    # the figures are the sample's, the same for the same seed
+    assert sampled.holdout_revenue < full.holdout_revenue
+    assert (again.n_customers, again.holdout_revenue) == (sampled.n_customers, sampled.holdout_revenue)
+    assert (other.n_customers, other.holdout_revenue) != (sampled.n_customers, sampled.holdout_revenue)
+    assert sampled.table.loc[list(BTYD), "mae"].notna().all()
+    # the evidence tab says whose figures they are
+    _, record = _clv(invoice_table(cleaned.lines), cleaned.as_of, AnalysisParams(), sampled)
+    text = str(tournament_evidence(record))
+    assert f"{sampled.n_customers:,} calibration customers: a seeded random sample of the base's " \
+           f"{full.n_customers:,}" in text
+    assert "the sample's actual holdout revenue" in text
 
 
 def test_shortest_interval_of_a_count_with_an_atom_at_zero():
