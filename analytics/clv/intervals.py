@@ -55,6 +55,13 @@ LEVEL = 0.8
 LOW_Q, HIGH_Q = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
 N_BOOTSTRAP = 12
 DRAWS_PER_FIT = 20
+DRAWS_BUDGET = 2_000_000
+"""Customer draws per bootstrap fit beyond which a large base gets fewer draws each (``draws_for``), down to
+MIN_DRAWS_PER_FIT: the simulation is most of a large base's CLV time (324k customers x 240 draws: 14 of 17
+CPU s). Measured on the 10M-line synthetic log's holdout (25k and 100k customers, BG/NBD and Pareto/NBD), 10
+draws per fit instead of 20 moved the coverage of the 80 % purchase interval by 0.0-0.2 points and of the
+revenue interval by 0.1-0.4 points (80.0 -> 79.8 %, 77.3 -> 77.2 %); 5 moved them by up to 0.8 points."""
+MIN_DRAWS_PER_FIT = 10
 _CHUNK = 20_000  # customers simulated at once (bounds memory on large bases)
 
 
@@ -169,12 +176,14 @@ def simulate_spend(gg: GammaGammaModel, summary: pd.DataFrame, counts: np.ndarra
 
 def simulate_intervals(fits: list, summary: pd.DataFrame, t: float, *, gg: GammaGammaModel | None = None,
                        value_per_unit: np.ndarray | None = None, actual: np.ndarray | None = None,
-                       actual_value: np.ndarray | None = None, draws_per_fit: int = DRAWS_PER_FIT,
+                       actual_value: np.ndarray | None = None, draws_per_fit: int | None = None,
                        seed: int = 0) -> SimulatedIntervals:
     """80 % intervals of purchases in (T, T + t] for every customer of ``summary``, from ``fits`` (bootstrap
     refits of one model). With ``gg`` and ``value_per_unit`` (per customer, the CLV per currency unit of
     spend in the horizon: margin times the discounting, or 1 for plain revenue), value intervals and equity
-    draws as well. With the ``actual`` counts (and ``actual_value``), each customer's checks."""
+    draws as well. With the ``actual`` counts (and ``actual_value``), each customer's checks. Draws per fit
+    by ``draws_for`` unless given."""
+    draws_per_fit = draws_per_fit or draws_for(len(summary))
     rng = np.random.default_rng(seed)
     has_value = gg is not None and value_per_unit is not None
     parts, equity = [], np.zeros(len(fits) * draws_per_fit)
@@ -189,6 +198,11 @@ def simulate_intervals(fits: list, summary: pd.DataFrame, t: float, *, gg: Gamma
         if has_value:
             equity += value.sum(axis=0)
     return SimulatedIntervals(table=pd.concat(parts), equity_draws=equity if has_value else np.array([]))
+
+
+def draws_for(n_customers: int) -> int:
+    """Draws per bootstrap fit for a base of ``n_customers``: DRAWS_PER_FIT, fewer beyond DRAWS_BUDGET."""
+    return int(np.clip(DRAWS_BUDGET // max(n_customers, 1), MIN_DRAWS_PER_FIT, DRAWS_PER_FIT))
 
 
 def interval_table(counts: np.ndarray, value: np.ndarray | None = None, actual: np.ndarray | None = None,
