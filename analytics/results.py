@@ -36,7 +36,8 @@ class Results:
         (plain values and tables only, never fitted estimator objects).
     journeys: the segment journey history at the default settings.
     retention: retention between the two latest churn windows among the modelled customers.
-    timings_s: seconds per pipeline stage.
+    timings_s: wall seconds per pipeline step; step_cpu_s: CPU seconds of each step's own thread (the model
+        steps run in two threads at once, see ``analytics.pipeline.LANES``).
     """
 
     key: str
@@ -54,6 +55,7 @@ class Results:
     retention: WindowRetention
     analytics_version: str
     timings_s: Mapping[str, float] = field(default_factory=dict)
+    step_cpu_s: Mapping[str, float] = field(default_factory=dict)
 
     def model_summaries(self) -> dict[str, Any]:
         """Each model's summary (parameters, diagnostics and metrics; no per-customer or plot tables), JSON-safe."""

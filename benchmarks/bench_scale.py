@@ -126,10 +126,14 @@ def run_engine(path: str, started: float) -> dict:
         "cpu_s": cpu_s(),
         "peak_mb": round(peak_rss_mb()),
         "stages_s": dict(results.timings_s),
-        # CPU per stage, steadier than the wall times above when other work shares the cores
-        "stages_cpu_s": {m: round(marks[i + 1][1] - t, 1) for i, (m, t, _) in enumerate(marks[:-1])},
-        # the peak reached by the end of each step: where the memory goes up
-        "peak_mb_after": {m: round(marks[i + 1][2]) for i, (m, _, _) in enumerate(marks[:-1])},
+        # CPU per step, steadier than wall times when other work shares the cores: reading and cleaning
+        # (and the invoice table and fingerprint) from the process's CPU between progress reports, the
+        # steps after them, which run in two threads at once, from each step's own thread
+        "stages_cpu_s": {**{m: round(marks[i + 1][1] - t, 1) for i, (m, t, _) in enumerate(marks[:2])},
+                         **{name: round(cpu, 1) for name, cpu in results.step_cpu_s.items()}},
+        # the peak reached by the end of reading, of cleaning, and of the whole run: where the memory goes up
+        "peak_mb_after": {**{m: round(marks[i + 1][2]) for i, (m, _, _) in enumerate(marks[:2])},
+                          "everything": round(peak_rss_mb())},
     }
 
 

@@ -104,3 +104,23 @@ def test_the_cache_keeps_the_invoice_table_not_the_lines(tmp_path):
     pd.testing.assert_frame_equal(trends.cohort_retention(invoices), trends.cohort_retention(cleaned.lines))
     pd.testing.assert_frame_equal(rfm_summary(invoices, as_of), rfm_summary(cleaned.lines, as_of),
                                   check_exact=False, rtol=1e-9)
+
+
+def test_the_model_lanes_run_at_once_and_change_nothing_but_time(monkeypatch):
+    synthetic = load_dataset("synthetic")
+    params = AnalysisParams()
+    seen = []
+    both = pipeline.run(synthetic, params, progress=lambda f, m: seen.append((f, m)))
+    # every step once, in a forward-only bar, each timed in wall and its own thread's CPU seconds
+    messages = [m for _, m in seen]
+    # (reading is the caller's step; "Done" ends the bar)
+    assert len(messages) == len(set(messages)) == len(pipeline.STEP_SHARES) - 1 + 1 and messages[-1] == "Done"
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)
+    model_steps = {name for lane in pipeline.LANES for name in lane}
+    assert set(both.timings_s) == set(both.step_cpu_s) == model_steps | {"features", "segments"}
+    monkeypatch.setattr(pipeline, "LANES", (tuple(name for lane in pipeline.LANES for name in lane),))
+    one = pipeline.run(synthetic, params)
+    pd.testing.assert_frame_equal(both.customers, one.customers)
+    assert both.model_summaries() == one.model_summaries()
+    pd.testing.assert_frame_equal(both.monthly, one.monthly)
+    pd.testing.assert_frame_equal(both.clv.tournament.table, one.clv.tournament.table)
