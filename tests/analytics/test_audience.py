@@ -86,6 +86,15 @@ def test_filter_options_follow_the_columns_present(customers):
     assert bare.note() == "Not in these results, so not available as a filter: clusters, countries, churn probability, CLV."
 
 
+def test_filter_options_are_counted_then_named_as_text(customers):
+    # a categorical column lists unused categories, and numbers are offered as text, as the filters send them
+    countries = pd.Categorical(customers["country"], categories=[*customers["country"].unique(), "Peru"])
+    mixed = customers.assign(country=countries, cluster_name=[2, 1, 1, 0, 10, 2])
+    choices = filter_options(mixed)
+    assert "Peru" not in choices.countries and choices.countries[0] == "United Kingdom"
+    assert choices.clusters == ("0", "1", "10", "2")
+
+
 def test_uploaded_ids_unknown_reported_not_dropped_silently(customers):
     uploaded = ["12347", "99999", "12350.0", "12347", "ABC"]
     selection = select_audience(customers, AudienceFilter(customer_ids=uploaded))
