@@ -10,11 +10,8 @@ rebuilds the ``lifetimes`` fitter from them (``from_params``; ``record`` / ``fro
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +27,7 @@ from scipy.special import betainc, expit
 from analytics.clv.patterns import PURCHASE_COLUMNS, patterns
 from analytics.clv.summary import check_summary
 from analytics.errors import DataError
+from analytics.quiet import quietly
 
 MODELS: dict[str, tuple[str, ...]] = {
     "bgnbd": ("r", "alpha", "a", "b"),
@@ -209,8 +207,7 @@ def _fit_lifetimes(model: str, penalizer: float, x, t_x, age,
     """Fit with lifetimes' own optimiser (BFGS on log-parameters); raises ConvergenceError when it fails."""
     fitter = _FITTERS[model](penalizer_coef=penalizer)
     # lifetimes prints the optimiser output before raising ConvergenceError
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quietly():
         fitter.fit(x, t_x, age, weights=weights)
     params = {k: float(v) for k, v in fitter.params_.items()}
     errors = {k: float(v) for k, v in fitter.standard_errors_.items()}
@@ -227,8 +224,7 @@ def _fit_bounded(model: str, penalizer: float, x, t_x, age,
     """
     scale = 1.0 / float(age.max())
     args = (x, t_x * scale, age * scale, np.asarray(weights, dtype=float), penalizer)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
+    with quietly(), np.errstate(all="ignore"):
         objective = value_and_grad(_FITTERS[model]._negative_log_likelihood)
         result = minimize(objective, np.full(4, 0.1), args=args, jac=True, method="L-BFGS-B",
                           bounds=[(-30.0, 30.0)] * 4)

@@ -8,9 +8,6 @@ judged. Parameters are kept as a plain dict (``from_params`` rebuilds the model)
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +20,7 @@ from analytics.clv.bgnbd import FALLBACK_PENALIZERS, ModelFit, json_number, posi
 from analytics.clv.patterns import SPEND_COLUMNS, patterns
 from analytics.clv.summary import check_summary
 from analytics.errors import DataError
+from analytics.quiet import quietly
 
 PARAMS = ("p", "q", "v")
 MIN_REPEAT_BUYERS = 2
@@ -95,8 +93,7 @@ class GammaGammaModel:
         for penalizer in [float(self.penalizer)] + [p for p in FALLBACK_PENALIZERS if p > self.penalizer]:
             fitter = GammaGammaFitter(penalizer_coef=penalizer)
             try:
-                with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
+                with quietly():
                     fitter.fit(px, pm, weights=distinct.weights)
                 params = {k: float(fitter.params_[k]) for k in PARAMS}
                 ll = _log_likelihood(params, px, pm, distinct.weights)

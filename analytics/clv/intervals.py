@@ -36,7 +36,6 @@ uncertainty is small next to that of a customer's mean spend, which is simulated
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,6 +49,7 @@ from analytics.clv.gamma_gamma import GammaGammaModel
 from analytics.clv.pareto_nbd import negative_log_likelihood_and_gradient as pareto_nll_and_gradient
 from analytics.clv.patterns import patterns
 from analytics.clv.summary import check_summary
+from analytics.quiet import quietly
 
 LEVEL = 0.8
 LOW_Q, HIGH_Q = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
@@ -103,8 +103,7 @@ def bootstrap_fits(model, summary: pd.DataFrame, n_fits: int = N_BOOTSTRAP, seed
     for w in weights:
         keep = w > 0
         args = (x[keep], t_x[keep] * scale, age[keep] * scale, w[keep].astype(float), 0.0)
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+        with quietly(), np.errstate(all="ignore"):
             result = minimize(nll, start, args=args, jac=True, method="L-BFGS-B",
                               bounds=[(-30.0, 30.0)] * len(names))
         if not np.isfinite(result.x).all():

@@ -10,7 +10,6 @@ kept as a plain dict, as for the other models (lifetimes fitters cannot be pickl
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from scipy.stats import gamma
 from analytics.clv.bgnbd import FALLBACK_PENALIZERS, PurchaseModelFit, _arrays, positive_params, set_fit
 from analytics.clv.patterns import patterns
 from analytics.errors import DataError
+from analytics.quiet import quietly
 
 PARAMS = ("r", "alpha", "s", "beta")
 _GRID = (np.arange(24) + 0.5) / 24
@@ -96,8 +96,7 @@ def negative_log_likelihood_and_gradient(log_params, x, t_x, age, weight, penali
 def _fit_scaled(x, t_x, age, weight, penalizer: float) -> dict[str, float]:
     """The weighted likelihood maximised by L-BFGS-B on log-parameters in [-30, 30], time scaled to the
     oldest customer's T = 1 (the bounds let a collapsing drop-out, s -> 0, stop at the edge)."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
+    with quietly(), np.errstate(all="ignore"):
         result = minimize(negative_log_likelihood_and_gradient, np.zeros(4), args=(x, t_x, age, weight, penalizer),
                           jac=True, method="L-BFGS-B", bounds=[(-30.0, 30.0)] * 4)
     if not result.success and not np.isfinite(result.fun):

@@ -1,3 +1,5 @@
+import sys
+
 import pandas as pd
 import pytest
 
@@ -124,3 +126,16 @@ def test_the_model_lanes_run_at_once_and_change_nothing_but_time(monkeypatch):
     assert both.model_summaries() == one.model_summaries()
     pd.testing.assert_frame_equal(both.monthly, one.monthly)
     pd.testing.assert_frame_equal(both.clv.tournament.table, one.clv.tournament.table)
+
+
+def test_lanes_leave_standard_output_alone_when_lifetimes_prints(online_retail_path, capsys):
+    # on Online Retail lifetimes' BG/NBD fit fails to converge and prints its optimiser output in both lanes
+    # (the CLV models and the churn baseline); quieting it from two threads at once once left sys.stdout
+    # pointing at a discarded buffer, and the CLI printed nothing
+    from analytics.loading import read_transactions
+
+    before = sys.stdout
+    pipeline.run(read_transactions(online_retail_path), AnalysisParams())
+    assert sys.stdout is before
+    print("still printing")
+    assert capsys.readouterr().out == "still printing\n"
