@@ -1,20 +1,29 @@
 """Database source callbacks called as functions: what the browser sends is checked on the server, a real
-SQLite file stands in for the warehouse, and no URL or password ever reaches the page."""
+SQLite file stands in for the warehouse in the panel's tests and a real PostgreSQL server for a run, and no
+URL or password ever reaches the page, the logs or the cache."""
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+from pathlib import Path
 
 import dash
+import pandas as pd
+import psycopg
 import pytest
 
-from analytics.database import parse_url
+from analytics.database import DatabaseLimits, parse_url
 from analytics.errors import DataError
 from app import create_app
 from callbacks.database import source_for
+from callbacks.run import analysis_outputs
 from components import ids
 from settings import Settings
+from tests.callbacks.conftest import text_of
+from tests.callbacks.test_run_callbacks import DEFAULT_INPUTS
+from tests.postgres_server import load_orders
 
 PASSWORD = "Hidden-Pw"
 
@@ -82,3 +91,64 @@ def test_the_panel_shows_the_fields_of_the_chosen_kind(app):
     query = show_panel("database", "query")
     assert query["table"] == {"display": "none"} and query["query"] != {"display": "none"}
     assert show_panel("cdnow_sample", "query")["panel"] == {"display": "none"}
+
+
+def _small_orders(postgres, retail_slice_csv, tmp_path, table: str, rows: int = 5_000) -> None:
+    """The first ``rows`` lines of the retail slice as ``table`` (warehouse column names), for runs that fit."""
+    head = tmp_path / f"{table}.csv"
+    pd.read_csv(retail_slice_csv, dtype=str, keep_default_na=False).head(rows).to_csv(head, index=False)
+    load_orders(postgres, head, table)
+
+
+def test_a_postgres_run_from_the_data_tab(postgres, retail_slice_csv, tmp_path, caplog):
+    """The Run button's work on a real PostgreSQL table: rows read shown as progress, an unchanged table is a
+    cache hit, new rows give new results, and a failed run (a writing query, a wrong password, the settings' row
+    cap) is one message that leaves the results key on the page alone. No password in the messages, the logs
+    or the cache's files."""
+    caplog.set_level(logging.DEBUG)
+    _small_orders(postgres, retail_slice_csv, tmp_path, "orders_app")
+    wrong_password = "Not-the-Pw-42"
+    settings = Settings(cache_dir=tmp_path / "cache", db_connections={
+        "warehouse": parse_url(postgres.url()), "stale": parse_url(postgres.url(password=wrong_password))})
+    mapping = (["order_ref", "ordered_at"], [{"type": "mapping", "canonical": "invoice_id"},
+                                             {"type": "mapping", "canonical": "invoice_date"}])
+
+    def run(db_choice, run_settings=settings) -> tuple[dict, list[str]]:
+        steps = []
+        shown = analysis_outputs(run_settings, False, None, "database", mapping, db_choice, DEFAULT_INPUTS,
+                                 lambda fraction, message: steps.append(message))
+        return shown, steps
+
+    table = ("warehouse", "table", "orders_app", None)
+    first, fitted = run(table)
+    assert first["error"] is None and isinstance(first["key"], str)
+    assert "Reading orders_app on warehouse: 5,000 rows" in fitted
+    assert any(step.startswith("Fitting") for step in fitted)
+    again, hit = run(table)
+    assert again["key"] == first["key"] and not any(step.startswith("Fitting") for step in hit)
+    assert "Reading orders_app on warehouse: 5,000 rows" in hit  # read again: that is how new rows are seen
+
+    failures = {
+        ("warehouse", "query", None, "UPDATE orders_app SET units = 0"): "must start with SELECT or WITH",
+        ("warehouse", "table", "ordres", None): "no table or view named 'ordres'",
+        ("stale", "table", "orders_app", None): "refused the configured user name or password",
+    }
+    for choice, expected in failures.items():
+        failed, _ = run(choice)
+        assert failed["key"] is dash.no_update and expected in text_of(failed["error"])  # the results stay
+    capped = Settings(cache_dir=settings.cache_dir, db_connections=settings.db_connections,
+                      db_limits=DatabaseLimits(max_rows=1_000))
+    failed, _ = run(table, capped)
+    assert failed["key"] is dash.no_update and "RCT_QUERY_MAX_ROWS" in text_of(failed["error"])
+
+    with psycopg.connect(postgres.url().replace("+psycopg", "")) as connection:
+        connection.execute("INSERT INTO orders_app SELECT 'N1', sku, item_name, 3, ordered_at + interval '1 day', "
+                           "price_each, client, nation FROM orders_app WHERE client IS NOT NULL "
+                           "ORDER BY ordered_at DESC LIMIT 1")
+    refreshed, steps = run(table)
+    assert refreshed["key"] not in (None, first["key"]) and "Reading orders_app on warehouse: 5,001 rows" in steps
+
+    for secret in (postgres.password, wrong_password):
+        assert secret not in caplog.text
+        stored = [p for p in Path(settings.cache_dir).rglob("*") if p.is_file()]
+        assert stored and not [p for p in stored if secret.encode() in p.read_bytes()]
