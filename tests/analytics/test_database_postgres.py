@@ -4,8 +4,14 @@ The table ``orders`` holds real Online Retail lines (synthetic ones when the rea
 warehouse column names and types; reading it must give exactly what reading the same rows from a CSV gives.
 """
 
+import dataclasses
+import fcntl
+import json
 import logging
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import psycopg
@@ -19,6 +25,8 @@ from analytics.errors import DataError
 from analytics.loading import read_transactions
 from analytics.params import AnalysisParams
 from tests.postgres_server import ORDERS_MAPPING, load_orders
+
+ROOT = Path(__file__).parents[2]
 
 
 def _source(postgres, **kw) -> DatabaseSource:
@@ -152,3 +160,74 @@ def test_columns_of_a_slow_query_come_without_running_it(postgres, postgres_orde
 
     slow = _source(postgres, query="SELECT o.client, o.units FROM orders o, pg_sleep(30)")
     assert database_columns(slow, DatabaseLimits(timeout_s=5)) == ["client", "units"]
+
+
+def _readme_cron_command() -> str:
+    """The command of the README's nightly cron line (its five schedule fields dropped)."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```cron\n", 1)[1].split("```", 1)[0]
+    (line,) = [row for row in block.splitlines() if row.strip()]
+    return line.split(maxsplit=5)[5]
+
+
+def test_the_readme_cron_line_refreshes_nightly(postgres, retail_slice_csv, tmp_path):
+    """The README's cron line, run by a shell as cron would (its paths moved into a temporary directory), on a
+    PostgreSQL database of its own: it writes the same customers.csv as the CSV of the same rows; a night with a
+    wrong password fails with one logged line, no password, and yesterday's files intact; a night while the
+    previous run still holds the lock is skipped; new rows are picked up the next night, and
+    ``python -m analytics run "postgresql://..." --table orders`` gives the same file."""
+    with psycopg.connect(postgres.url().replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute("DROP DATABASE IF EXISTS nightly")
+        connection.execute("CREATE DATABASE nightly")
+    nightly = dataclasses.replace(postgres, database="nightly")
+    head = tmp_path / "head.csv"
+    pd.read_csv(retail_slice_csv, dtype=str, keep_default_na=False).head(5_000).to_csv(head, index=False)
+    load_orders(nightly, head, "orders")
+
+    url_file, lock, out, log = (tmp_path / name for name in ("warehouse.url", "nightly.lock", "nightly", "nightly.log"))
+    command = _readme_cron_command()
+    for placeholder, here in {"cd /srv/rct": f"cd {ROOT}", "/etc/rct/warehouse.url": url_file,
+                              "/tmp/rct-nightly.lock": lock, "/srv/rct/nightly": out,
+                              "/var/log/rct-nightly.log": log}.items():
+        assert placeholder in command
+        command = command.replace(placeholder, str(here))
+    cron_env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh"}  # what cron gives a job
+
+    def night() -> int:
+        return subprocess.run(["/bin/sh", "-c", command], env=cron_env, timeout=600, check=False).returncode
+
+    url_file.write_text(nightly.url() + "\n")
+    assert night() == 0, log.read_text()
+    assert main(["run", str(head), "--out", str(tmp_path / "csv")]) == 0
+    first = (out / "customers.csv").read_bytes()
+    assert first == (tmp_path / "csv" / "customers.csv").read_bytes() and first.count(b"\n") > 50
+
+    url_file.write_text(nightly.url(password="Wrong-Night-Pw") + "\n")
+    assert night() == 2
+    failed = log.read_text().splitlines()[-1]
+    assert failed.startswith("error: the database of warehouse refused the configured user name or password")
+    assert (out / "customers.csv").read_bytes() == first
+
+    url_file.write_text(nightly.url() + "\n")
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # last night's run is still going
+        assert night() == 1
+    assert (out / "customers.csv").read_bytes() == first
+
+    with psycopg.connect(nightly.url().replace("+psycopg", "")) as connection:
+        connection.execute("INSERT INTO orders SELECT 'N1', sku, item_name, 3, ordered_at + interval '1 day', "
+                           "price_each, client, nation FROM orders WHERE client IS NOT NULL "
+                           "ORDER BY ordered_at DESC LIMIT 1")
+    assert night() == 0
+    refreshed = (out / "customers.csv").read_bytes()
+    assert refreshed != first
+    assert json.loads((out / "summary.json").read_text())["counts"]["rows_in"] == 5_001
+    text = log.read_text()
+    assert text.count("wrote ") == 2 and "Wrong-Night-Pw" not in text and postgres.password not in text
+
+    by_url = subprocess.run([sys.executable, "-m", "analytics", "run", nightly.url(), "--table", "orders",
+                             "--map", "invoice_id=order_ref", "--map", "invoice_date=ordered_at",
+                             "--out", str(tmp_path / "url")], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            check=False)
+    assert by_url.returncode == 0, by_url.stderr
+    assert (tmp_path / "url" / "customers.csv").read_bytes() == refreshed
