@@ -184,7 +184,8 @@ def test_the_readme_cron_line_refreshes_nightly(postgres, retail_slice_csv, tmp_
     pd.read_csv(retail_slice_csv, dtype=str, keep_default_na=False).head(5_000).to_csv(head, index=False)
     load_orders(nightly, head, "orders")
 
-    url_file, lock, out, log = (tmp_path / name for name in ("warehouse.url", "nightly.lock", "nightly", "nightly.log"))
+    url_file, lock, out, log = (tmp_path / name
+                                for name in ("warehouse.url", "nightly.lock", "nightly", "nightly.log"))
     command = _readme_cron_command()
     for placeholder, here in {"cd /srv/rct": f"cd {ROOT}", "/etc/rct/warehouse.url": url_file,
                               "/tmp/rct-nightly.lock": lock, "/srv/rct/nightly": out,
@@ -227,7 +228,7 @@ def test_the_readme_cron_line_refreshes_nightly(postgres, retail_slice_csv, tmp_
 
     by_url = subprocess.run([sys.executable, "-m", "analytics", "run", nightly.url(), "--table", "orders",
                              "--map", "invoice_id=order_ref", "--map", "invoice_date=ordered_at",
-                             "--out", str(tmp_path / "url")], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                            check=False)
+                             "--out", str(tmp_path / "url")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert by_url.returncode == 0, by_url.stderr
     assert (tmp_path / "url" / "customers.csv").read_bytes() == refreshed
