@@ -172,8 +172,8 @@ def _readme_cron_command() -> str:
 
 def test_the_readme_cron_line_refreshes_nightly(postgres, retail_slice_csv, tmp_path):
     """The README's cron line, run by a shell as cron would (its paths moved into a temporary directory), on a
-    PostgreSQL database of its own: it writes the same customers.csv as the CSV of the same rows; a night with a
-    wrong password fails with one logged line, no password, and yesterday's files intact; a night while the
+    PostgreSQL database of its own: it writes the same customers.csv as the CSV of the same rows; a night with
+    a wrong password fails with one logged line, no password, and yesterday's files intact; a night while the
     previous run still holds the lock is skipped; new rows are picked up the next night, and
     ``python -m analytics run "postgresql://..." --table orders`` gives the same file."""
     with psycopg.connect(postgres.url().replace("+psycopg", ""), autocommit=True) as connection:
@@ -197,7 +197,8 @@ def test_the_readme_cron_line_refreshes_nightly(postgres, retail_slice_csv, tmp_
     def night() -> int:
         return subprocess.run(["/bin/sh", "-c", command], env=cron_env, timeout=600, check=False).returncode
 
-    url_file.write_text(nightly.url() + "\n")
+    plain = nightly.url().replace("+psycopg", "")  # as an administrator writes it, no driver named
+    url_file.write_text(plain + "\n")
     assert night() == 0, log.read_text()
     assert main(["run", str(head), "--out", str(tmp_path / "csv")]) == 0
     first = (out / "customers.csv").read_bytes()
@@ -209,15 +210,16 @@ def test_the_readme_cron_line_refreshes_nightly(postgres, retail_slice_csv, tmp_
     assert failed.startswith("error: the database of warehouse refused the configured user name or password")
     assert (out / "customers.csv").read_bytes() == first
 
-    url_file.write_text(nightly.url() + "\n")
+    url_file.write_text(plain + "\n")
     with open(lock, "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # last night's run is still going
         assert night() == 1
     assert (out / "customers.csv").read_bytes() == first
 
-    with psycopg.connect(nightly.url().replace("+psycopg", "")) as connection:
-        connection.execute("INSERT INTO orders SELECT 'N1', sku, item_name, 3, ordered_at + interval '1 day', "
-                           "price_each, client, nation FROM orders WHERE client IS NOT NULL "
+    with psycopg.connect(plain) as connection:
+        connection.execute("INSERT INTO orders SELECT 'N1', sku, item_name, 3, "
+                           "ordered_at + interval '1 day', price_each, client, nation FROM orders "
+                           "WHERE client IS NOT NULL "
                            "ORDER BY ordered_at DESC LIMIT 1")
     assert night() == 0
     refreshed = (out / "customers.csv").read_bytes()
@@ -226,7 +228,7 @@ def test_the_readme_cron_line_refreshes_nightly(postgres, retail_slice_csv, tmp_
     text = log.read_text()
     assert text.count("wrote ") == 2 and "Wrong-Night-Pw" not in text and postgres.password not in text
 
-    by_url = subprocess.run([sys.executable, "-m", "analytics", "run", nightly.url(), "--table", "orders",
+    by_url = subprocess.run([sys.executable, "-m", "analytics", "run", plain, "--table", "orders",
                              "--map", "invoice_id=order_ref", "--map", "invoice_date=ordered_at",
                              "--out", str(tmp_path / "url")],
                             cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
