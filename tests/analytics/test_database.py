@@ -165,14 +165,20 @@ def test_named_connections_from_environment_and_file(tmp_path):
     assert "RCT_DB_BROKEN" in str(caught.value) and "p4ssw0rd" not in str(caught.value)
 
 
-def test_settings_never_show_a_password(monkeypatch, caplog):
+def test_settings_never_show_a_password(monkeypatch, caplog, tmp_path):
     caplog.set_level(logging.DEBUG)
+    config = tmp_path / "connections.toml"
+    config.write_text('[connections]\nlake = "duckdb:///srv/lake.duckdb"\n'
+                      'archive = "postgresql://u:File-Secret@db.example/archive"\n')
+    monkeypatch.setenv("RCT_CONNECTIONS_FILE", str(config))
     monkeypatch.setenv("RCT_DB_WAREHOUSE", "postgresql://u:Top-Secret@db.example/shop")
     monkeypatch.setenv("RCT_QUERY_TIMEOUT_S", "30")
+    monkeypatch.setenv("RCT_QUERY_MAX_ROWS", "1000000")
     settings = Settings.from_env()
-    assert list(settings.db_connections) == ["warehouse"]
-    assert settings.db_limits.timeout_s == 30
-    assert "Top-Secret" not in repr(settings) and "Top-Secret" not in str(settings.db_connections)
+    assert list(settings.db_connections) == ["archive", "lake", "warehouse"]
+    assert (settings.db_limits.timeout_s, settings.db_limits.max_rows) == (30, 1_000_000)
+    for secret in ("Top-Secret", "File-Secret"):
+        assert secret not in repr(settings) and secret not in str(settings.db_connections)
     source = DatabaseSource(settings.db_connections["warehouse"], table="orders", name="warehouse")
     assert "Top-Secret" not in repr(source) and source.label == "orders on warehouse"
     unnamed = DatabaseSource(settings.db_connections["warehouse"], table="orders")

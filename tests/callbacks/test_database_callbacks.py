@@ -103,7 +103,7 @@ def _small_orders(postgres, retail_slice_csv, tmp_path, table: str, rows: int = 
 def test_a_postgres_run_from_the_data_tab(postgres, retail_slice_csv, tmp_path, caplog):
     """The Run button's work on a real PostgreSQL table: rows read shown as progress, an unchanged table is a
     cache hit, new rows give new results, and a failed run (a writing query, a wrong password, the settings' row
-    cap) is one message that leaves the results key on the page alone. No password in the messages, the logs
+    cap, the settings' time limit) is one message that leaves the results key on the page alone. No password in the messages, the logs
     or the cache's files."""
     caplog.set_level(logging.DEBUG)
     _small_orders(postgres, retail_slice_csv, tmp_path, "orders_app")
@@ -140,6 +140,10 @@ def test_a_postgres_run_from_the_data_tab(postgres, retail_slice_csv, tmp_path, 
                       db_limits=DatabaseLimits(max_rows=1_000))
     failed, _ = run(table, capped)
     assert failed["key"] is dash.no_update and "RCT_QUERY_MAX_ROWS" in text_of(failed["error"])
+    hurried = Settings(cache_dir=settings.cache_dir, db_connections=settings.db_connections,
+                       db_limits=DatabaseLimits(timeout_s=1))
+    failed, _ = run(("warehouse", "query", None, "SELECT o.* FROM orders_app o, pg_sleep(3)"), hurried)
+    assert failed["key"] is dash.no_update and "longer than the 1 s limit" in text_of(failed["error"])
 
     with psycopg.connect(postgres.url().replace("+psycopg", "")) as connection:
         connection.execute("INSERT INTO orders_app SELECT 'N1', sku, item_name, 3, ordered_at + interval '1 day', "
