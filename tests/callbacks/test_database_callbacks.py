@@ -94,7 +94,7 @@ def test_the_panel_shows_the_fields_of_the_chosen_kind(app):
 
 
 def _small_orders(postgres, retail_slice_csv, tmp_path, table: str, rows: int = 5_000) -> None:
-    """The first ``rows`` lines of the retail slice as ``table`` (warehouse column names), for runs that fit."""
+    """The first ``rows`` lines of the retail slice as ``table`` (warehouse column names): runs that fit."""
     head = tmp_path / f"{table}.csv"
     pd.read_csv(retail_slice_csv, dtype=str, keep_default_na=False).head(rows).to_csv(head, index=False)
     load_orders(postgres, head, table)
@@ -102,9 +102,9 @@ def _small_orders(postgres, retail_slice_csv, tmp_path, table: str, rows: int = 
 
 def test_a_postgres_run_from_the_data_tab(postgres, retail_slice_csv, tmp_path, caplog):
     """The Run button's work on a real PostgreSQL table: rows read shown as progress, an unchanged table is a
-    cache hit, new rows give new results, and a failed run (a writing query, a wrong password, the settings' row
-    cap, the settings' time limit) is one message that leaves the results key on the page alone. No password in the messages, the logs
-    or the cache's files."""
+    cache hit, new rows give new results, and a failed run (a writing query, a wrong password, the settings'
+    row cap or time limit) is one message that leaves the results key on the page alone. No password in the
+    messages, the logs or the cache's files."""
     caplog.set_level(logging.DEBUG)
     _small_orders(postgres, retail_slice_csv, tmp_path, "orders_app")
     wrong_password = "Not-the-Pw-42"
@@ -146,11 +146,13 @@ def test_a_postgres_run_from_the_data_tab(postgres, retail_slice_csv, tmp_path, 
     assert failed["key"] is dash.no_update and "longer than the 1 s limit" in text_of(failed["error"])
 
     with psycopg.connect(postgres.url().replace("+psycopg", "")) as connection:
-        connection.execute("INSERT INTO orders_app SELECT 'N1', sku, item_name, 3, ordered_at + interval '1 day', "
-                           "price_each, client, nation FROM orders_app WHERE client IS NOT NULL "
+        connection.execute("INSERT INTO orders_app SELECT 'N1', sku, item_name, 3, "
+                           "ordered_at + interval '1 day', price_each, client, nation FROM orders_app "
+                           "WHERE client IS NOT NULL "
                            "ORDER BY ordered_at DESC LIMIT 1")
     refreshed, steps = run(table)
-    assert refreshed["key"] not in (None, first["key"]) and "Reading orders_app on warehouse: 5,001 rows" in steps
+    assert refreshed["key"] not in (None, first["key"])
+    assert "Reading orders_app on warehouse: 5,001 rows" in steps
 
     for secret in (postgres.password, wrong_password):
         assert secret not in caplog.text
