@@ -147,3 +147,15 @@ def load_orders(server: PostgresServer, csv_path: Path, table: str = "orders") -
             for row in rows:
                 copy.write_row(row)
     return len(raw)
+
+
+def add_a_later_line(server: PostgresServer, table: str = "orders") -> None:
+    """One new order line in ``table``: the latest customer's latest line again, a day later (a refresh's new
+    row, as the next day's orders would bring)."""
+    import psycopg
+
+    with psycopg.connect(host=server.host, port=server.port, user=server.user, password=server.password,
+                         dbname=server.database) as connection:
+        connection.execute(f"INSERT INTO {table} SELECT 'N1', sku, item_name, 3, "
+                           f"ordered_at + interval '1 day', price_each, client, nation FROM {table} "
+                           f"WHERE client IS NOT NULL ORDER BY ordered_at DESC LIMIT 1")

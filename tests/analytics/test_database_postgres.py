@@ -24,7 +24,7 @@ from analytics.database import DatabaseLimits, DatabaseSource, list_tables, pars
 from analytics.errors import DataError
 from analytics.loading import read_transactions
 from analytics.params import AnalysisParams
-from tests.postgres_server import ORDERS_MAPPING, load_orders
+from tests.postgres_server import ORDERS_MAPPING, add_a_later_line, load_orders
 
 ROOT = Path(__file__).parents[2]
 
@@ -147,10 +147,7 @@ def test_unchanged_table_is_a_cache_hit_and_new_rows_are_picked_up(postgres, ret
     assert again == first
     assert any("Fitting" in m for m in fitted) and not any("Fitting" in m for m in hit)
     assert cache.get(first).source == "orders_refresh on warehouse"
-    with psycopg.connect(postgres.url().replace("+psycopg", "")) as connection:
-        connection.execute("INSERT INTO orders_refresh SELECT 'N1', sku, item_name, 3, ordered_at + interval "
-                           "'1 day', price_each, client, nation FROM orders_refresh WHERE client IS NOT NULL "
-                           "ORDER BY ordered_at DESC LIMIT 1")
+    add_a_later_line(postgres, "orders_refresh")
     refreshed, _ = run()
     assert refreshed != first
 
@@ -216,11 +213,7 @@ def test_the_readme_cron_line_refreshes_nightly(postgres, retail_slice_csv, tmp_
         assert night() == 1
     assert (out / "customers.csv").read_bytes() == first
 
-    with psycopg.connect(plain) as connection:
-        connection.execute("INSERT INTO orders SELECT 'N1', sku, item_name, 3, "
-                           "ordered_at + interval '1 day', price_each, client, nation FROM orders "
-                           "WHERE client IS NOT NULL "
-                           "ORDER BY ordered_at DESC LIMIT 1")
+    add_a_later_line(nightly)
     assert night() == 0
     refreshed = (out / "customers.csv").read_bytes()
     assert refreshed != first

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dash
 import pandas as pd
-import psycopg
 import pytest
 
 from analytics.database import DatabaseLimits, parse_url
@@ -23,7 +22,7 @@ from components import ids
 from settings import Settings
 from tests.callbacks.conftest import text_of
 from tests.callbacks.test_run_callbacks import DEFAULT_INPUTS
-from tests.postgres_server import load_orders
+from tests.postgres_server import add_a_later_line, load_orders
 
 PASSWORD = "Hidden-Pw"
 
@@ -145,11 +144,7 @@ def test_a_postgres_run_from_the_data_tab(postgres, retail_slice_csv, tmp_path, 
     failed, _ = run(("warehouse", "query", None, "SELECT o.* FROM orders_app o, pg_sleep(3)"), hurried)
     assert failed["key"] is dash.no_update and "longer than the 1 s limit" in text_of(failed["error"])
 
-    with psycopg.connect(postgres.url().replace("+psycopg", "")) as connection:
-        connection.execute("INSERT INTO orders_app SELECT 'N1', sku, item_name, 3, "
-                           "ordered_at + interval '1 day', price_each, client, nation FROM orders_app "
-                           "WHERE client IS NOT NULL "
-                           "ORDER BY ordered_at DESC LIMIT 1")
+    add_a_later_line(postgres, "orders_app")
     refreshed, steps = run(table)
     assert refreshed["key"] not in (None, first["key"])
     assert "Reading orders_app on warehouse: 5,001 rows" in steps
