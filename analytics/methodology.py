@@ -81,7 +81,10 @@ A label that cannot leak: the cutoff is the as-of date minus the churn window. F
 from transactions before the cutoff; a customer who bought before the cutoff is labelled churned when they
 made no purchase between the cutoff and the as-of date. The model is fitted on part of these customers and
 evaluated on customers it has not seen (ROC AUC, PR AUC, Brier score, calibration) against baselines: a
-recency rule and 1 − P(alive) from BG/NBD. It is then refitted with features as of the as-of date to score
+recency rule and 1 − P(alive) from BG/NBD. On a large base (more than 40,000 labelled customers) the
+fitting and evaluation use a random sample of 40,000 that keeps the churn rate; more customers did not
+change which model wins or its held-out scores measurably. The model is then refitted (on at most 100,000
+customers, sampled the same way) and scores every current customer with features as of the as-of date for
 the coming window. Logistic regression is the default because it explains itself (odds ratios, each
 customer's top drivers); with too little data a clearly flagged heuristic is used instead.
 

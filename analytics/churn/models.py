@@ -5,8 +5,11 @@
 1. labels and features as of ``cutoff = as_of - window`` (:mod:`analytics.churn.labels`);
 2. a stratified split (fixed seed): fit on the training customers, evaluate on the held-out ones next to
    the baselines on the *same* customers (recency rule; 1 - P(alive) and P(no purchase in the window) from
-   a BG/NBD fitted on pre-cutoff data) and, for comparison, the other model type;
-3. refit on every labelled customer and score every current customer with features as of ``as_of``:
+   a BG/NBD fitted on pre-cutoff data) and, for comparison, the other model types; on a large base the
+   split is drawn from a stratified, seeded sample of at most ``max_compared`` labelled customers
+   (:data:`MAX_COMPARED`);
+3. refit on the labelled customers (a stratified, seeded sample of at most ``max_refit``,
+   :data:`MAX_REFIT`, on a large base) and score every current customer with features as of ``as_of``:
    the probability of no purchase in the coming ``window_days``, with the top drivers in words.
 
 With too little data (fewer than ``min_class`` customers in a class) it falls back to a heuristic, flagged
@@ -79,7 +82,27 @@ MAIN_COUNTRY = "main_country"
 LOGISTIC_EXCLUDED = frozenset({"monetary", "tenure_days", "mean_days_between"})
 DRIVER_COUNT = 3
 PERMUTATION_REPEATS = 5
-PERMUTATION_MAX_ROWS = 10_000
+PERMUTATION_MAX_ROWS = 3_000
+"""Held-out customers the permutation importance shuffles (a seeded sample when more). Importance is read
+as a ranking, and 3,000 keep it: on the 10M-line synthetic log (12,000 held out) the top four features
+come out in the same order as with 10,000 rows under two seeds, and the 5th and 6th swap places between
+those seeds at 10,000 rows too; the step fell from 6.3 to 1.9 CPU s. Online Retail holds out ~1,000, so
+its importances are unchanged."""
+MAX_COMPARED = 40_000
+"""Most labelled customers the training / held-out split is drawn from (a stratified, seeded sample beyond
+it; see :func:`stratified_sample`). 28,000 training and 12,000 held-out customers decide the model choice
+as clearly as 149,000 and 64,000: on the 10M-line synthetic log (212,505 labelled) calibrated boosting
+beat logistic regression by +0.014 ROC AUC either way (95 % bootstrap interval +0.010 to +0.017 against
++0.012 to +0.015 on every customer), held-out AUCs moved by under 0.003, and the churn step fell from
+32.0 to 21.3 CPU s with this and MAX_REFIT. Online Retail (3,362 labelled) and the 1M-line log (21,626)
+are not sampled."""
+MIN_CAP = 100  # smaller samples could not be split into training, held-out and early-stopping parts
+MAX_REFIT = 100_000
+"""Most labelled customers the scoring model is refitted on (a stratified, seeded sample beyond it). On the
+10M-line synthetic log, calibrated boosting judged on the same 63,752 held-out customers had ROC AUC
+0.7428 / 0.7447 / 0.7457 / 0.7459 and Brier 0.1903 / 0.1896 / 0.1892 / 0.1891 when fitted on 28,000 /
+56,000 / 100,000 / 148,753 customers (fits of 0.7 / 1.3 / 2.3 / 3.3 CPU s): past 100,000 more customers
+buy nothing measurable, while the fit costs in proportion to them."""
 
 
 def _signed_log(x: np.ndarray) -> np.ndarray:
@@ -156,6 +179,18 @@ def make_estimator(model: str, random_state: int = 0) -> ClassifierMixin:
                                                  random_state=random_state)
         return CalibratedClassifierCV(boosted, method="isotonic", cv=3)
     raise DataError(f"churn model {model!r} is not supported; expected one of {', '.join(MODELS)}")
+
+
+def stratified_sample(labels: np.ndarray, cap: int, min_class: int, random_state: int = 0) -> np.ndarray:
+    """Sorted row positions of at most ``cap`` customers: every row when there are no more than ``cap``, else
+    a random sample (seeded by ``random_state``) that keeps the churn rate (stratified on ``labels``). Every
+    row too when such a sample would hold fewer than ``min_class`` of a class, which no model could learn
+    from."""
+    index = np.arange(len(labels))
+    if len(index) <= cap or min(np.bincount(labels, minlength=2)) * cap < min_class * len(index):
+        return index
+    kept, _ = train_test_split(index, train_size=cap, stratify=labels, random_state=random_state)
+    return np.sort(kept)
 
 
 def choose_model(labels: np.ndarray, scores: dict[str, np.ndarray], default: str, candidates: list[str],
@@ -266,7 +301,9 @@ class ChurnRecord:
     choice_reason: why that model type (see choose_model);
     cutoff: label cutoff (as-of date minus ``window_days``); n_labelled / n_churned: customers with a purchase
     before the cutoff and how many of them made none after it; n_train / n_held_out: the split (every
-    labelled customer is held out for the heuristic, which fits nothing); metrics: index ``model``, one row
+    labelled customer is held out for the heuristic, which fits nothing; on a large base the split covers a
+    sample of MAX_COMPARED of them); n_refit: the labelled customers the scoring model was refitted on (all,
+    or a sample of MAX_REFIT on a large base; 0 for the heuristic); metrics: index ``model``, one row
     per scorer on the same held-out customers (see ChurnModel.metrics_); baselines: baseline name ->
     what it is; curves: roc / pr / calibration long tables; odds_ratios and feature_importance: see
     ChurnModel; notes: baselines that could not be computed, and why.
@@ -283,6 +320,7 @@ class ChurnRecord:
     n_churned: int
     n_train: int
     n_held_out: int
+    n_refit: int
     metrics: pd.DataFrame
     baselines: Mapping[str, str]
     curves: Mapping[str, pd.DataFrame]
@@ -296,7 +334,7 @@ class ChurnRecord:
                 "heuristic": self.heuristic,
                 "reason": self.reason, "window_days": self.window_days, "cutoff": self.cutoff,
                 "n_labelled": self.n_labelled, "n_churned": self.n_churned, "n_train": self.n_train,
-                "n_held_out": self.n_held_out, "metrics": self.metrics.reset_index(),
+                "n_held_out": self.n_held_out, "n_refit": self.n_refit, "metrics": self.metrics.reset_index(),
                 "baselines": dict(self.baselines), "odds_ratios": self.odds_ratios,
                 "feature_importance": self.feature_importance, "notes": dict(self.notes)}
 
@@ -308,8 +346,12 @@ class ChurnModel:
     churn window (days); ``test_size`` held-out share; ``random_state`` split and model seed; ``min_class``
     fewest customers per class to fit a model (else the heuristic); ``compare`` also evaluate the other
     model types on the same split, and score with the best of them only when it beats ``model`` beyond noise
-    (``choose_model``; ``used_`` and ``choice_reason_`` say which and why); ``bgnbd`` compute the BG/NBD baselines; ``feature_fn`` (lines, as_of) ->
-    features per customer, default :func:`analytics.features.customer_features`; ``n_bins`` calibration bins.
+    (``choose_model``; ``used_`` and ``choice_reason_`` say which and why); ``bgnbd`` compute the BG/NBD
+    baselines; ``feature_fn`` (lines, as_of) -> features per customer, default
+    :func:`analytics.features.customer_features`; ``n_bins`` calibration bins; ``max_compared`` most
+    labelled customers the split for training and held-out evaluation is drawn from, ``max_refit`` most the
+    scoring model is refitted on (larger bases are sampled, stratified and seeded: see
+    :func:`stratified_sample`; ``n_train_``, ``n_test_`` and ``n_refit_`` say how many were used).
 
     Fitted attributes: ``heuristic_`` (bool), ``reason_`` (why the heuristic, else ""), ``cutoff_``,
     ``metrics_`` (index ``model``; role, n, n_churned, churn_rate, mean_predicted, roc_auc, pr_auc, brier,
@@ -332,6 +374,8 @@ class ChurnModel:
         bgnbd: bool = True,
         feature_fn: FeatureFn | None = None,
         n_bins: int = 10,
+        max_compared: int = MAX_COMPARED,
+        max_refit: int = MAX_REFIT,
     ) -> None:
         self.model = model
         self.window_days = window_days
@@ -342,6 +386,8 @@ class ChurnModel:
         self.bgnbd = bgnbd
         self.feature_fn = feature_fn
         self.n_bins = n_bins
+        self.max_compared = max_compared
+        self.max_refit = max_refit
 
     # -- fitting ---------------------------------------------------------------------------------------------
 
@@ -357,6 +403,10 @@ class ChurnModel:
         # fewer than 10 per class cannot be split into training, held-out and early-stopping parts
         if not (isinstance(self.min_class, (int, np.integer)) and self.min_class >= 10):
             raise DataError(f"min_class must be a whole number >= 10, got {self.min_class!r}")
+        for name in ("max_compared", "max_refit"):
+            cap = getattr(self, name)
+            if not (isinstance(cap, (int, np.integer)) and cap >= MIN_CAP):
+                raise DataError(f"{name} must be a whole number of customers >= {MIN_CAP}, got {cap!r}")
         as_of = pd.Timestamp(as_of)
         lines = canonical_lines(lines)
         lines = lines.loc[(lines[S.INVOICE_DATE] < as_of).to_numpy(dtype=bool, na_value=False)]
@@ -405,9 +455,9 @@ class ChurnModel:
             self.notes_[f"BG/NBD {when}"] = str(exc)
             return None
 
-    def _split(self, y: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        index = np.arange(len(y))
-        return train_test_split(index, test_size=self.test_size, stratify=y.to_numpy(),
+    def _split(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        compared = stratified_sample(labels, self.max_compared, self.min_class, self.random_state)
+        return train_test_split(compared, test_size=self.test_size, stratify=labels[compared],
                                 random_state=self.random_state)
 
     def _fit_model(self, X: pd.DataFrame, y: pd.Series, current: pd.DataFrame, bg_cut: pd.DataFrame | None):
@@ -418,7 +468,7 @@ class ChurnModel:
         raw = raw_inputs(X, main_country)
         raw_now = raw_inputs(current, main_country)
         labels = y.to_numpy()
-        train, test = self._split(y)
+        train, test = self._split(labels)
         self.n_train_, self.n_test_ = len(train), len(test)
         kinds = [self.model] + ([m for m in MODELS if m != self.model] if self.compare else [])
         columns = {m: model_columns(m, raw) for m in set(kinds) | {"logistic"}}
@@ -443,10 +493,13 @@ class ChurnModel:
         self.feature_importance_ = self._importance(
             fitted[self.used_], inputs[self.used_][test], labels[test])
 
-        # refit on every labelled customer; the logistic model explains even when the ensemble scores
-        final = make_estimator(self.used_, self.random_state).fit(inputs[self.used_], labels)
+        # refit on the labelled customers (a sample on a large base); the logistic model explains even when
+        # the ensemble scores
+        refit = stratified_sample(labels, self.max_refit, self.min_class, self.random_state)
+        self.n_refit_ = len(refit)
+        final = make_estimator(self.used_, self.random_state).fit(inputs[self.used_][refit], labels[refit])
         explainer = final if self.used_ == "logistic" else make_estimator("logistic", self.random_state).fit(
-            inputs["logistic"], labels)
+            inputs["logistic"][refit], labels[refit])
         self._explain_coefficients(explainer, columns["logistic"])
         now = model_scale(raw_now.reindex(columns=self.features_)).to_numpy()
         probability = final.predict_proba(now)[:, 1] if len(now) else np.array([])
@@ -455,7 +508,7 @@ class ChurnModel:
             {"churn_probability": probability, "churn_drivers": drivers}, index=current.index)
 
     def _fit_heuristic(self, X, y, current, bg_cut, lines):
-        self.n_train_, self.n_test_ = 0, len(y)
+        self.n_train_, self.n_test_, self.n_refit_ = 0, len(y), 0
         self.features_ = []
         self.explain_features_ = []
         self.main_country_ = None
@@ -571,6 +624,7 @@ class ChurnModel:
             n_churned=int(self.n_churned_),
             n_train=int(self.n_train_),
             n_held_out=int(self.n_test_),
+            n_refit=int(self.n_refit_),
             metrics=self.metrics_,
             baselines={k: v for k, v in BASELINE_LABELS.items() if k in self.metrics_.index},
             curves=dict(self.curves_),

@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from analytics.churn import ChurnModel, churn_labels
-from analytics.churn.models import DEAD, HEURISTIC, NO_PURCHASE, RECENCY, choose_model, heuristic_probability
+from analytics.churn.models import (
+    DEAD,
+    HEURISTIC,
+    NO_PURCHASE,
+    RECENCY,
+    choose_model,
+    heuristic_probability,
+    stratified_sample,
+)
 from analytics.errors import DataError
 from analytics.features import customer_features
 from analytics.results import json_safe
@@ -171,6 +179,39 @@ def test_record_summary_is_json_safe_and_names_baselines_and_held_out_size(fitte
     assert set(summary["baselines"]) == baselines and RECENCY in baselines
 
 
+def test_a_large_base_is_compared_and_refitted_on_stratified_seeded_samples(fitted, predictable_lines):
+    y = churn_labels(predictable_lines, AS_OF, WINDOW)
+    compared, refit = len(y) // 2, len(y) * 3 // 4
+    capped = ChurnModel(bgnbd=False, max_compared=compared, max_refit=refit).fit(predictable_lines, AS_OF)
+    record = capped.record()
+    assert capped.n_train_ + capped.n_test_ == record.n_train + record.n_held_out == compared
+    assert record.n_refit == capped.n_refit_ == refit and record.n_labelled == len(y)
+    assert (capped.metrics_["n"] == capped.n_test_).all()
+    # the held-out sample keeps the churn rate of every labelled customer
+    assert capped.metrics_.loc["logistic", "churn_rate"] == pytest.approx(y.mean(), abs=0.02)
+    assert len(capped.scores_) == len(fitted.scores_)  # every current customer is still scored
+    assert not capped.scores_["churn_probability"].equals(fitted.scores_["churn_probability"])
+    again = ChurnModel(bgnbd=False, max_compared=compared, max_refit=refit).fit(predictable_lines, AS_OF)
+    pd.testing.assert_frame_equal(again.metrics_, capped.metrics_)
+    pd.testing.assert_frame_equal(again.scores_, capped.scores_)
+    # below the caps nobody is sampled out
+    assert fitted.n_refit_ == fitted.n_train_ + fitted.n_test_ == len(y)
+
+
+def test_stratified_sample_keeps_the_churn_rate_is_seeded_and_only_bites_above_the_cap(predictable_lines):
+    labels = churn_labels(predictable_lines, AS_OF, WINDOW).to_numpy()
+    cap = len(labels) // 3
+    rows = stratified_sample(labels, cap, min_class=30, random_state=0)
+    assert len(rows) == len(np.unique(rows)) == cap and (np.diff(rows) > 0).all()
+    assert abs(labels[rows].sum() - labels.sum() * cap / len(labels)) <= 1
+    assert (stratified_sample(labels, cap, 30, random_state=0) == rows).all()
+    assert not (stratified_sample(labels, cap, 30, random_state=1) == rows).all()
+    assert (stratified_sample(labels, len(labels), 30) == np.arange(len(labels))).all()
+    # a sample too small to hold min_class of each class is not drawn: every customer is kept
+    minority = min(labels.sum(), len(labels) - labels.sum())
+    assert len(stratified_sample(labels, cap, min_class=minority, random_state=0)) == len(labels)
+
+
 def test_bad_parameters_are_data_errors(predictable_lines):
     with pytest.raises(DataError, match="not supported"):
         ChurnModel(model="svm").fit(predictable_lines, AS_OF)
@@ -178,6 +219,10 @@ def test_bad_parameters_are_data_errors(predictable_lines):
         ChurnModel(test_size=1.5).fit(predictable_lines, AS_OF)
     with pytest.raises(DataError, match="min_class"):
         ChurnModel(min_class=3).fit(predictable_lines, AS_OF)
+    with pytest.raises(DataError, match="max_compared must be a whole number"):
+        ChurnModel(max_compared=50).fit(predictable_lines, AS_OF)
+    with pytest.raises(DataError, match="max_refit must be a whole number"):
+        ChurnModel(max_refit=2.5).fit(predictable_lines, AS_OF)
 
 
 def test_smallest_fittable_data_fits_every_scorer():
@@ -222,3 +267,11 @@ def test_choose_model_switches_only_beyond_noise():
     used, reason, _ = choose_model(labels, {"logistic": sharp, "boosting": sharp + rng.normal(0, 1e-3, 2000)},
                                    "logistic", ["logistic", "boosting"])
     assert used == "logistic"
+
+
+def test_methodology_states_the_sample_caps_the_model_applies():
+    from analytics.churn.models import MAX_COMPARED, MAX_REFIT
+    from analytics.methodology import CHURN
+
+    assert f"more than {MAX_COMPARED:,} labelled customers" in CHURN
+    assert f"on at most {MAX_REFIT:,}\ncustomers" in CHURN
