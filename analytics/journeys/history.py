@@ -164,9 +164,14 @@ def segment_history(
     start = 0 if first_start is None else np.searchsorted(when, np.array([first_start], dtype=when.dtype))[0]
     window = ordered.iloc[start: cuts[-1]]
     which = np.searchsorted(cuts, np.arange(start, cuts[-1]), side="right")
-    revenue = window[S.REVENUE].groupby([which, window[S.CUSTOMER_ID].astype("string").to_numpy()]).sum()
-    flat = pd.MultiIndex.from_product([range(len(snaps)), customers])
-    out["period_revenue"] = revenue.reindex(flat, fill_value=0.0).to_numpy()
+    # summed by (snapshot, customer position) numbers: grouping by string IDs was a quarter of the journeys
+    ids = window[S.CUSTOMER_ID]
+    codes = ids.cat.codes.to_numpy()
+    position = np.where(codes >= 0, customers.get_indexer(ids.cat.categories)[codes], -1)
+    mine = position >= 0  # customers with returns only are not followed
+    out["period_revenue"] = np.bincount(which[mine] * len(customers) + position[mine],
+                                        weights=window[S.REVENUE].to_numpy(dtype="float64")[mine],
+                                        minlength=len(snaps) * len(customers))
 
     state = out["segment"].astype("object")
     if inactive_days is not None:
