@@ -96,6 +96,14 @@ beat logistic regression by +0.014 ROC AUC either way (95 % bootstrap interval +
 +0.012 to +0.015 on every customer), held-out AUCs moved by under 0.003, and the churn step fell from
 32.0 to 21.3 CPU s with this and MAX_REFIT. Online Retail (3,362 labelled) and the 1M-line log (21,626)
 are not sampled."""
+ENSEMBLE_MAX_CUSTOMERS = 20_000
+"""Calibrated boosting fitted on at most this many customers scores with the average of its three fold
+models; on more, with one model refitted on all of them, calibrated on the three folds' out-of-fold scores
+(a third of the prediction cost, which on the 10M-line log was the churn step's largest part). Averaging
+pays on small data only. Held-out ROC AUC / Brier / mean |predicted - observed| over the calibration
+bins, averaged against single: Online Retail (2,353 training customers) 0.759 / 0.197 / 0.051 against
+0.755 / 0.200 / 0.040; 1M-line log (15,138) 0.742 / 0.189 / 0.016 against 0.742 / 0.189 / 0.013;
+10M-line log (28,000) 0.740 / 0.191 / 0.010 against 0.740 / 0.191 / 0.009."""
 MIN_CAP = 100  # smaller samples could not be split into training, held-out and early-stopping parts
 MAX_REFIT = 100_000
 """Most labelled customers the scoring model is refitted on (a stratified, seeded sample beyond it). On the
@@ -152,11 +160,12 @@ def model_scale(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def make_estimator(model: str, random_state: int = 0) -> ClassifierMixin:
-    """Unfitted classifier on model-scale inputs (NaN allowed).
+def make_estimator(model: str, random_state: int = 0, n_customers: int = 0) -> ClassifierMixin:
+    """Unfitted classifier on model-scale inputs (NaN allowed), to be fitted on ``n_customers`` rows.
 
     Logistic regression: median imputation, standard scaling, L2-penalised fit with no class weighting, so
     its probabilities stay calibrated. Tree ensemble: histogram gradient boosting (handles NaN itself).
+    Calibrated boosting: isotonic on three folds, averaged up to ENSEMBLE_MAX_CUSTOMERS, else one model.
     """
     if model == "logistic":
         return Pipeline(
@@ -177,7 +186,8 @@ def make_estimator(model: str, random_state: int = 0) -> ClassifierMixin:
         boosted = HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_leaf_nodes=15,
                                                  min_samples_leaf=40, l2_regularization=1.0,
                                                  random_state=random_state)
-        return CalibratedClassifierCV(boosted, method="isotonic", cv=3)
+        return CalibratedClassifierCV(boosted, method="isotonic", cv=3,
+                                      ensemble=n_customers <= ENSEMBLE_MAX_CUSTOMERS)
     raise DataError(f"churn model {model!r} is not supported; expected one of {', '.join(MODELS)}")
 
 
@@ -477,7 +487,7 @@ class ChurnModel:
         scores, roles, fitted = {}, {}, {}
         for kind in kinds:
             Z = inputs[kind]
-            fitted[kind] = make_estimator(kind, self.random_state).fit(Z[train], labels[train])
+            fitted[kind] = make_estimator(kind, self.random_state, len(train)).fit(Z[train], labels[train])
             scores[kind] = fitted[kind].predict_proba(Z[test])[:, 1]
         self.used_, self.choice_reason_, self.choice_ = choose_model(labels[test], scores, self.model, kinds,
                                                                      self.random_state)
@@ -497,7 +507,8 @@ class ChurnModel:
         # the ensemble scores
         refit = stratified_sample(labels, self.max_refit, self.min_class, self.random_state)
         self.n_refit_ = len(refit)
-        final = make_estimator(self.used_, self.random_state).fit(inputs[self.used_][refit], labels[refit])
+        final = make_estimator(self.used_, self.random_state, len(refit)).fit(inputs[self.used_][refit],
+                                                                               labels[refit])
         explainer = final if self.used_ == "logistic" else make_estimator("logistic", self.random_state).fit(
             inputs["logistic"][refit], labels[refit])
         self._explain_coefficients(explainer, columns["logistic"])

@@ -275,3 +275,27 @@ def test_methodology_states_the_sample_caps_the_model_applies():
 
     assert f"more than {MAX_COMPARED:,} labelled customers" in CHURN
     assert f"on at most {MAX_REFIT:,}\ncustomers" in CHURN
+
+
+def test_boosting_averages_three_fold_models_on_small_data_and_scores_with_one_beyond(predictable_lines):
+    from sklearn.model_selection import train_test_split
+
+    from analytics.churn.labels import churn_training_frame
+    from analytics.churn.models import (
+        ENSEMBLE_MAX_CUSTOMERS,
+        make_estimator,
+        model_columns,
+        model_scale,
+        raw_inputs,
+    )
+
+    X, y = churn_training_frame(predictable_lines, AS_OF, WINDOW)
+    raw = raw_inputs(X)
+    Z, labels = model_scale(raw[model_columns("boosting", raw)]).to_numpy(), y.to_numpy()
+    train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=labels, random_state=0)
+    for n_customers, models in ((ENSEMBLE_MAX_CUSTOMERS, 3), (ENSEMBLE_MAX_CUSTOMERS + 1, 1)):
+        fitted = make_estimator("boosting", 0, n_customers).fit(Z[train], labels[train])
+        assert len(fitted.calibrated_classifiers_) == models
+        p = fitted.predict_proba(Z[test])[:, 1]
+        # calibrated either way: held-out mean prediction near the held-out churn rate
+        assert abs(p.mean() - labels[test].mean()) < 0.05, n_customers
