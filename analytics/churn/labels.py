@@ -98,12 +98,14 @@ def churn_training_frame(
     as_of,
     window_days: int = 90,
     feature_fn: FeatureFn | None = None,
+    history: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Leak-free ``(X, y)``: features as of the cutoff from pre-cutoff lines only, labels from the window.
 
     ``X`` is whatever ``feature_fn(history, cutoff)`` returns for the labelled population (rows in ``y``'s
     order); ``y`` is :func:`churn_labels`. Customers the feature function leaves out are left out of both.
-    Empty when nobody bought before the cutoff.
+    Empty when nobody bought before the cutoff. ``history``: :func:`history_before` the cutoff when the
+    caller already holds it (one copy of the line-level data instead of two).
     """
     lines = canonical_lines(lines)
     as_of = pd.Timestamp(as_of)
@@ -112,7 +114,7 @@ def churn_training_frame(
     if y.empty:
         return pd.DataFrame(index=y.index), y
     feature_fn = feature_fn or default_feature_fn()
-    features = feature_fn(history_before(lines, cutoff), cutoff)
+    features = feature_fn(history_before(lines, cutoff) if history is None else history, cutoff)
     features.index = features.index.astype("string")
     keep = y.index.intersection(features.index)
     return features.loc[keep], y.loc[keep]

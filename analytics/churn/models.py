@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -40,11 +41,11 @@ from analytics import schema as S
 from analytics.churn import evaluation, explain
 from analytics.churn.labels import (
     FeatureFn,
-    bgnbd_baseline,
     bgnbd_scores,
     canonical_lines,
     churn_training_frame,
     default_feature_fn,
+    history_before,
     label_cutoff,
 )
 from analytics.errors import DataError
@@ -419,16 +420,21 @@ class ChurnModel:
                 raise DataError(f"{name} must be a whole number of customers >= {MIN_CAP}, got {cap!r}")
         as_of = pd.Timestamp(as_of)
         lines = canonical_lines(lines)
-        lines = lines.loc[(lines[S.INVOICE_DATE] < as_of).to_numpy(dtype=bool, na_value=False)]
+        seen = (lines[S.INVOICE_DATE] < as_of).to_numpy(dtype=bool, na_value=False)
+        if not seen.all():  # cleaned lines end before the as-of date: no copy of millions of lines then
+            lines = lines.loc[seen]
         feature_fn = self.feature_fn or default_feature_fn()
         self.cutoff_ = label_cutoff(as_of, self.window_days)
         self.as_of_ = as_of
         self.notes_: dict[str, str] = {}
-        X, y = churn_training_frame(lines, as_of, self.window_days, feature_fn)
+        # the pre-cutoff lines, copied once for the features and the BG/NBD baseline
+        history = history_before(lines, self.cutoff_)
+        X, y = churn_training_frame(lines, as_of, self.window_days, feature_fn, history=history)
         current = current_features if current_features is not None else feature_fn(lines, as_of)
         current = current.copy()
         current.index = current.index.astype("string")
-        bg_cut = self._try_bgnbd(lambda: bgnbd_baseline(lines, as_of, self.window_days), "at the cutoff")
+        bg_cut = self._try_bgnbd(partial(bgnbd_scores, history, self.cutoff_, self.window_days), "at the cutoff")
+        del history  # not held while the models fit
 
         self.n_labelled_ = len(y)
         self.n_churned_ = int(y.sum())
