@@ -220,7 +220,9 @@ def _explain(exc: BaseException, source: DatabaseSource, limits: DatabaseLimits)
         return DataError(f"{where}: {message}")
     if state in ("42P01", "3F000") or "no such table" in lower or "catalog error" in lower:
         return DataError(f"{where} has no such table or view: {message}")
-    if state == "25006" or "read-only" in lower or "readonly" in lower or "query_only" in lower:
+    # 25001: a query that turns its transaction read-write ("read-write mode must be set before any query")
+    if state in ("25006", "25001") or any(word in lower for word in
+                                          ("read-only", "readonly", "query_only", "read-write")):
         return DataError(f"the query tries to write to {where} ({message}); only reading queries are allowed")
     if state == "57014" or "interrupt" in lower or "statement timeout" in lower:
         return DataError(f"the query on {where} ran longer than the {limits.timeout_s:g} s limit "

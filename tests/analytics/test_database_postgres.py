@@ -108,6 +108,9 @@ def test_queries_that_write_are_refused_and_nothing_changes(postgres, postgres_o
     with psycopg.connect(postgres.url().replace("+psycopg", "")) as connection:
         connection.execute("CREATE SEQUENCE IF NOT EXISTS order_numbers")
     assert "tries to write to warehouse" in _error(postgres, query="SELECT nextval('order_numbers')")
+    # turning the transaction read-write is refused too: the columns were read in it first
+    assert "tries to write to warehouse" in _error(
+        postgres, query="SELECT set_config('transaction_read_only', 'off', true), nextval('order_numbers')")
     assert len(read_database(_source(postgres, table="orders"), mapping=ORDERS_MAPPING)) == before
 
 
