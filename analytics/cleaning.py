@@ -167,7 +167,9 @@ def clean(
         "after_as_of": (dates >= as_of_ts).to_numpy(dtype=bool, na_value=False),
         "missing_date": dates.isna().to_numpy(),
         "unreadable_number": ~(np.isfinite(qty) & np.isfinite(price)),
-        "duplicate": _exact_duplicates(df, source_cols, invoice_code, text.get(S.STOCK_CODE)),
+        "duplicate": _exact_duplicates(df, source_cols, [
+            _number_key(qty), _number_key(price), dates.to_numpy().view(np.int64),
+            code, invoice_code, *(codes for codes, _ in text.values())]),
         "missing_customer": code < 0,
         "non_positive_price": ~(price > 0),
         "zero_quantity": ~(np.abs(qty) > 0),
@@ -206,11 +208,12 @@ def clean(
 
     # Text columns of the kept lines are categoricals: one copy of each distinct value, and every later
     # grouping (features, churn, invoices) works on their integer codes instead of hashing strings again.
+    # (the identifiers straight from their codes: ``to_numpy()`` of a string column is a Python object per
+    # row, 1.5 GB at 10M lines, for nothing)
+    factorized = {**text, S.CUSTOMER_ID: (code, ids), S.INVOICE_ID: (invoice_code, invoice_ids)}
     lines = pd.DataFrame({
-        c: _categorical(*text[c], kept) if c in text else df[c].to_numpy()[kept] for c in source_cols
+        c: _categorical(*factorized[c], kept) if c in factorized else df[c].to_numpy()[kept] for c in source_cols
     })
-    lines[S.CUSTOMER_ID] = pd.Categorical.from_codes(code[kept], categories=ids)
-    lines[S.INVOICE_ID] = pd.Categorical.from_codes(invoice_code[kept], categories=invoice_ids)
     lines[S.REVENUE] = revenue[kept]
     lines[S.IS_RETURN] = is_return[kept]
 
@@ -359,22 +362,27 @@ def _excluded_detail(cust: pd.Series, revenue: np.ndarray, is_return: np.ndarray
     return out
 
 
-def _exact_duplicates(df: pd.DataFrame, cols: list[str], invoice_code: np.ndarray,
-                      stock: tuple[np.ndarray, pd.Index] | None) -> np.ndarray:
-    """``df.duplicated(subset=cols)``, about twice as fast on big logs.
+def _exact_duplicates(df: pd.DataFrame, cols: list[str], row_codes: list[np.ndarray]) -> np.ndarray:
+    """``df.duplicated(subset=cols)``, in a fraction of its time and memory on big logs.
 
-    Exact duplicates share invoice, quantity, price (and stock code), so only rows that repeat on those
-    cheap keys are compared on every column.
+    Candidates are rows sharing a 64-bit hash of ``row_codes`` (integer codes standing for every column's
+    values, equal values having equal codes) with another row; only those few are compared on every column.
+    A hash collision only adds a candidate. (``DataFrame.duplicated`` over the code columns peaks at 1 GB on
+    10M lines, the hash at 0.2 GB.)
     """
-    key = pd.DataFrame({c: df[c].to_numpy() for c in (S.QUANTITY, S.UNIT_PRICE)})
-    if stock is not None and S.STOCK_CODE in cols:
-        key[S.STOCK_CODE] = stock[0]
-    # stripped invoice codes: equal raw invoices have equal codes, so the candidates are a superset
-    key[S.INVOICE_ID] = invoice_code
-    maybe = key.duplicated(keep=False).to_numpy()
+    digest = np.zeros(len(df), dtype=np.uint64)
+    for codes in row_codes:
+        digest *= np.uint64(0x100000001B3)  # FNV prime: the order of the columns matters, as it should
+        digest ^= pd.util.hash_array(np.asarray(codes), categorize=False)
+    maybe = pd.Series(digest, copy=False).duplicated(keep=False).to_numpy()
     out = np.zeros(len(df), dtype=bool)
     out[maybe] = df.loc[maybe, cols].duplicated().to_numpy()
     return out
+
+
+def _number_key(values: np.ndarray) -> np.ndarray:
+    """The bits of float values, with -0.0 as 0.0 and every NaN as one NaN (as ``duplicated`` sees them)."""
+    return np.where(np.isnan(values), np.nan, values + 0.0).view(np.int64)
 
 
 def _ts(value: Any) -> pd.Timestamp | None:

@@ -95,13 +95,24 @@ def canonical_frame(frame: pd.DataFrame, mapping: dict[str, str], *, date_format
     for canonical in (schema.STOCK_CODE, schema.DESCRIPTION, schema.COUNTRY):
         if canonical in mapping:
             series, _ = col(canonical)
-            is_text = canonical == schema.DESCRIPTION  # free text keeps its spacing
-            out[canonical] = series.astype("string") if is_text else _ids(series, "", False)
-    result = pd.DataFrame(out)
+            out[canonical] = _repeated_text(series, free_text=canonical == schema.DESCRIPTION)
+    result = pd.DataFrame(out, copy=False)  # no consolidation copy of the number columns
     used = {k: v for k, v in mapping.items() if k in out or (amount_only and k == schema.AMOUNT)}
     info.update(mapping=used, amount_only=amount_only, rows=len(result))
     result.attrs["loading"] = info
     return result
+
+
+def _repeated_text(series: pd.Series, free_text: bool) -> pd.Categorical:
+    """A column of few distinct values repeated on many lines (stock code, description, country) as a
+    categorical over strings, categories in order of first appearance; read as identifiers (``_ids``) unless
+    ``free_text`` (kept as written, spacing included). Each distinct value is stored once: at 10M lines these
+    three columns take 0.1 GB instead of 0.6 GB as strings."""
+    codes, uniques = pd.factorize(series)  # a categorical is factorized on its integer codes
+    distinct = pd.Series(np.asarray(uniques))
+    texts = distinct.astype("string") if free_text else _ids(distinct, "", False)
+    merged, categories = pd.factorize(texts)  # identifiers equal once stripped share a category
+    return pd.Categorical.from_codes(np.append(merged, -1)[codes], categories=pd.Index(categories, dtype="string"))
 
 
 def _row_invoices(customers: pd.Series, dates: pd.Series) -> pd.Series:
@@ -138,7 +149,11 @@ _ARROW_STRING = pd.StringDtype("pyarrow")
 
 def _ids(series: pd.Series, what: str, required: bool) -> pd.Series:
     """Identifiers as strings: stripped, ``17850.0`` -> ``17850``, empty -> <NA> (vectorised in Arrow)."""
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+    if isinstance(series.dtype, pd.CategoricalDtype):  # read on its distinct values, then one per row
+        codes = series.cat.codes.to_numpy()
+        distinct = pa.chunked_array(pa.array(_ids(pd.Series(series.cat.categories), what, False).array))
+        strings = distinct.combine_chunks().take(pa.array(codes, mask=codes < 0))
+    elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values = series.to_numpy("float64", na_value=np.nan)
         absent = np.isnan(values)
         whole = np.where(absent, 0.0, values)
