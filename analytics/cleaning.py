@@ -19,6 +19,15 @@ Rules run in this order; a row is counted by the FIRST rule that catches it (``r
 Every row-level rule depends on the row's own values only, so an exact duplicate is always caught by the
 same rule as its original: the order changes which rule a row is attributed to, never which rows survive.
 Money is in the log's currency; ``revenue`` = quantity x unit price (negative for returns).
+
+Memory: every rule runs on integer codes (32-bit) and float arrays, never on per-row Python objects. At 10M
+lines (synthetic log, this 2-core machine) cleaning peaked at 4.0 GB: the identifiers were turned into an
+object array of Python strings to build the kept lines (1.5 GB, thrown away at once), and
+``DataFrame.duplicated`` over the candidate keys took 1 GB. The kept lines are now built from the codes, and
+exact duplicates are found from a 64-bit hash of the row's codes (candidates, then an exact comparison of
+those few rows): the peak by the end of cleaning is 1.97 GB and the step (with the invoice table and the
+fingerprint) takes 8.8 CPU s instead of 12.6. pandas stays the engine here rather than DuckDB SQL (see
+``analytics.loading``): one set of rules, the value rules of ``analytics.values`` included.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ A loaded transaction log is a DataFrame with one row per invoice line:
 - ``invoice_date`` (``datetime64[ns]``, naive)
 - ``quantity`` (float; negative for returns)
 - ``unit_price`` (float, currency units)
-- optional ``stock_code`` (string), ``description`` (string), ``country`` (string)
+- optional ``stock_code``, ``description``, ``country``: categoricals over strings (categories in order of
+  first appearance), as these repeat on many lines: each distinct value is held once
 
 Amount-only logs (CDNOW-style) are loaded with ``quantity`` = sign of the amount (1 or -1) and
 ``unit_price`` = absolute amount, so ``quantity * unit_price`` is always the line revenue.

@@ -12,7 +12,9 @@ missing (NaT / NaN), and cleaning drops and counts those rows (rules ``missing_d
 means a wrong column mapping, date layout or decimal mark, and dropping them would silently change the
 analysis. Row numbers in messages count the header as row 1, as a spreadsheet shows them. Parsing works
 on the distinct values of a column (an invoice date repeats on every line of its invoice), so large files
-stay fast.
+stay fast; a column read dictionary-encoded (``analytics.loading``) is never expanded to a string per row
+except for the identifiers, and stock code, description and country stay categoricals (0.1 GB instead of
+0.6 GB as strings at 10M lines).
 """
 
 from __future__ import annotations
