@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from analytics import pipeline
-from analytics.datasets import load_dataset
+from analytics.datasets import embedded_campaign, load_dataset
 from analytics.errors import DataError
 from analytics.params import AnalysisParams
 from callbacks import common, uplift, uploads
@@ -40,6 +40,8 @@ def test_measured_test_fills_the_panel(settings, results_key, test_key):
                                                                          "segments"))
     text = str(summary)
     assert "Uplift in response rate" in text and "95 % CI" in text and "significant" in text
+    # customers of the file that the log does not hold are named on screen, not silently dropped
+    assert "customer(s) in the file are not in the cleaned transaction log" in text
     names = {trace.name for trace in qini.data}
     assert names == {"ranked by uplift model", "ranked by churn probability", "random targeting"}
     assert len(deciles.data) == 2 and "Qini coefficient" in str(model) and "Champions" in str(segments)
@@ -78,6 +80,31 @@ def test_bad_assignment_and_dates_are_messages(settings, results_key):
     token, _, _ = uplift.embedded_upload(settings, results_key)
     with pytest.raises(DataError, match="response window ends 2012-01-04"):
         uplift.measure(settings, token, "2011-12-05", 30, results_key)
+
+
+def _stored(settings, frame, name: str) -> dict:
+    url = "data:text/csv;base64," + base64.b64encode(frame.to_csv(index=False).encode()).decode()
+    return uploads.store_upload(settings, url, name)
+
+
+@pytest.mark.parametrize(("problem", "sent_on", "message"), [
+    ("duplicates", "2011-10-15", r"lists 3 customer\(s\) more than once"),
+    ("small", "2011-10-15", r"too few customers to compare \(control has \d+ customer\(s\) known"),
+    ("absent", "2011-10-15", "none of the 2 customers in the assignment file is in the transaction log"),
+    ("spelling", "2011-10-15", r"neither treatment nor control: 'A/B'"),
+    ("dates", "2009-01-01", "send date 2009-01-01 is outside the transaction log, which runs from 2010-12-01"),
+])
+def test_each_bad_test_is_named(settings, results_key, problem, sent_on, message):
+    import pandas as pd
+
+    a = embedded_campaign().assignment
+    frame = {"duplicates": pd.concat([a, a.head(3).assign(group="control")], ignore_index=True),
+             "small": pd.concat([a[a["group"] == "treatment"], a[a["group"] == "control"].head(12)]),
+             "absent": pd.DataFrame({"customer_id": ["nobody", "ghost"], "group": ["treatment", "control"]}),
+             "spelling": a.assign(group=a["group"].map({"treatment": "treated", "control": "A/B"})),
+             "dates": a}[problem]
+    with pytest.raises(DataError, match=message):
+        uplift.measure(settings, _stored(settings, frame, f"{problem}.csv"), sent_on, 30, results_key)
 
 
 def test_export_with_control_group_is_the_next_tests_assignment_file(settings, results_key):

@@ -29,6 +29,8 @@ def test_uplift_writes_the_report(tmp_path, assignment_file, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "uplift in response rate +" in printed and "95 % CI" in printed and "significant" in printed
+    # the embedded file names customers the cleaned log does not hold: said, and they are left out
+    assert "customer(s) in the file are not in the cleaned transaction log" in printed
     report = json.loads((out / "uplift.json").read_text())
     groups = {g["group"]: g for g in report["measurement"]["groups"]}
     assert groups["treatment"]["customers"] > 1000 and groups["control"]["customers"] > 1000
@@ -43,15 +45,43 @@ def test_uplift_writes_the_report(tmp_path, assignment_file, capsys):
     assert set(customers["outcome"]) == {0, 1}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--sent-on", "2011-13-45", "--window-days", "30"], "error: the send date must be a date like"),
-    (["--sent-on", "2011-11-30", "--window-days", "30"], "error: the 30-day response window ends 2011-12-30"),
-    (["--sent-on", "2011-10-15", "--window-days", "x"], "error: the response window must be a whole number"),
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory, campaign):
+    """Assignment files with each problem the issue names, made from the embedded test's file."""
+    folder = tmp_path_factory.mktemp("bad")
+    a = campaign.assignment
+    files = {
+        "duplicates": pd.concat([a, a.head(3).assign(group="control")], ignore_index=True),
+        "small": pd.concat([a[a["group"] == "treatment"], a[a["group"] == "control"].head(12)]),
+        "absent": pd.DataFrame({"customer_id": ["nobody", "ghost"], "group": ["treatment", "control"]}),
+        "spelling": a.assign(group=a["group"].map({"treatment": "treated", "control": "A/B"})),
+    }
+    paths = {"good": folder / "good.csv"}
+    a.to_csv(paths["good"], index=False)
+    for name, frame in files.items():
+        paths[name] = folder / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+    return paths
+
+
+@pytest.mark.parametrize(("file", "args", "message"), [
+    ("good", ["--sent-on", "2011-13-45", "--window-days", "30"], "error: the send date must be a date like"),
+    ("good", ["--sent-on", "2011-11-30", "--window-days", "30"], "error: the 30-day response window ends 2011-12-30"),
+    ("good", ["--sent-on", "2011-10-15", "--window-days", "x"], "error: the response window must be a whole number"),
+    ("good", ["--sent-on", "2009-01-01", "--window-days", "30"],
+     "error: the send date 2009-01-01 is outside the transaction log, which runs from 2010-12-01"),
+    ("duplicates", ["--sent-on", "2011-10-15", "--window-days", "30"],
+     "error: the assignment file 'duplicates.csv' lists 3 customer(s) more than once"),
+    ("small", ["--sent-on", "2011-10-15", "--window-days", "30"], "error: too few customers to compare (control has"),
+    ("absent", ["--sent-on", "2011-10-15", "--window-days", "30"],
+     "error: none of the 2 customers in the assignment file is in the transaction log"),
+    ("spelling", ["--sent-on", "2011-10-15", "--window-days", "30"],
+     "error: the assignment file 'spelling.csv': column 'group' holds value(s) that are neither treatment nor control: 'A/B'"),
 ])
-def test_bad_input_is_one_error_line_and_exit_2(tmp_path, assignment_file, args, message):
+def test_bad_input_is_one_error_line_and_exit_2(tmp_path, bad_files, file, args, message):
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-m", "analytics", "uplift", "synthetic", "--campaign",
-                           str(assignment_file), *args, "--out", str(out)],
+                           str(bad_files[file]), *args, "--out", str(out)],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 2
     assert done.stderr.strip().startswith(message) and len(done.stderr.strip().splitlines()) == 1
