@@ -75,3 +75,22 @@ def test_the_at_risk_export_uses_the_one_at_risk_rule(cdnow_stored):
     assert "at least 60%" in explorer.at_risk_definition(results, 0.6)
     summary = pd.read_csv(io.StringIO(explorer.export(results, ids.EXPORT_SUMMARY, None, **NO_FILTER)["content"]))
     assert summary["customers"].sum() == len(results.customers)
+
+
+@pytest.mark.parametrize("which", [ids.EXPORT_AT_RISK, ids.EXPORT_SELECTION])
+def test_campaign_lists_carry_a_seeded_control_group_of_ten_percent_per_segment(synthetic_stored, which):
+    """Both campaign lists of the explorer hold a ``group`` column: by default 10 % of each segment held out,
+    the same file for the same seed, another for another seed (the next test's assignment file)."""
+    results = synthetic_stored.results
+    exported = _csv(explorer.export(results, which, None, **NO_FILTER))
+    assert exported.columns[0] == "group" and set(exported["group"]) == {"treatment", "control"}
+    segment = results.customers.loc[exported.index, "segment"]
+    control = (exported["group"] == "control").groupby(segment).sum()
+    sizes = segment.value_counts()
+    for name, n in sizes.items():
+        assert abs(control.get(name, 0) - 0.10 * n) <= 0.5, name  # 10 %, rounded within the segment
+    again = explorer.export(results, which, None, **NO_FILTER)["content"]
+    assert again == explorer.export(results, which, None, 10, 0, **NO_FILTER)["content"]
+    other = _csv(explorer.export(results, which, None, 25, 3, **NO_FILTER))
+    assert not other["group"].equals(exported["group"])
+    assert abs((other["group"] == "control").mean() - 0.25) < 0.02

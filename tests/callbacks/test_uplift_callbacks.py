@@ -10,6 +10,7 @@ from analytics import pipeline
 from analytics.datasets import embedded_campaign, load_dataset
 from analytics.errors import DataError
 from analytics.params import AnalysisParams
+from analytics.uplift import read_assignment
 from callbacks import common, uplift, uploads
 from settings import Settings
 from tests.callbacks.conftest import text_of
@@ -109,7 +110,6 @@ def test_each_bad_test_is_named(settings, results_key, problem, sent_on, message
 
 def test_export_with_control_group_is_the_next_tests_assignment_file(settings, results_key):
     from analytics import selection
-    from analytics.uplift import read_assignment
 
     customers = common.load_results(settings, results_key).customers
     rows, _ = selection.high_value_at_risk(customers, 0.3)
@@ -145,3 +145,47 @@ def test_a_dropped_file_and_the_embedded_test_fill_the_same_fields(settings, res
     embedded = uplift.embedded_assignment(settings, results_key)
     assert embedded["name"].endswith("(embedded)") and (embedded["sent_on"], embedded["window"]) == ("2011-10-15", 30)
     assert embedded["error"] is None and set(embedded) == set(dropped) | {"sent_on", "window"}
+
+
+def test_the_roi_simulator_targets_by_learned_uplift(settings, results_key, test_key):
+    """The third uplift source end to end through the ROI callbacks: answer cards, curve, tornado and
+    Monte Carlo differ from the assumed uplift; the share link records the source and no customer data;
+    saved scenarios and the targeted export (with its control group) work with it; without a test, a message."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from analytics.roi import Scenario
+    from callbacks import roi
+    from callbacks.roi import levers
+    from components import ids
+
+    results = common.load_results(settings, results_key)
+
+    def test():
+        return uplift.load_test(settings, test_key, results_key)
+
+    given = levers.lever_values(Scenario(audience_size="optimal")) | {"top_n": None}
+    learned = given | {"uplift_source": "learned"}
+    assumed = roi.simulate(results, given, None, "http://host/", test)
+    shown = roi.simulate(results, learned, None, "http://host/", test)
+    assert shown["note"] is None, str(shown["note"])
+    assert list(shown["curve"].data[0].y) != list(assumed["curve"].data[0].y)
+    assert "learned" in str(shown["cards"]) and shown["tornado"].data and shown["distribution"].data
+    query = parse_qs(urlsplit(shown["link"]).query)
+    assert query["uplift_source"] == ["learned"] and query["results"] == [results_key]
+    assert len(shown["link"]) < 1_000 and test_key not in shown["link"]  # the source, not the data
+
+    saved = roi.add_saved(roi.add_saved([], assumed["current"]), shown["current"] | {"name": "Learned"})
+    reports, problems = roi.saved_reports(results, saved, test)
+    assert problems == [] and [r.scenario.uplift_source for r in reports] == ["given", "learned"]
+    assert reports[0].totals.net_profit != reports[1].totals.net_profit
+    without, problems = roi.saved_reports(results, saved, None)
+    assert len(without) == 1 and "needs a test" in problems[0]
+
+    download = roi.export(results, ids.ROI_EXPORT_TARGETS, None, shown["current"], test)
+    exported = read_assignment(download["content"].encode(), filename="roi.csv")
+    control = (exported["group"] == "control").mean()
+    assert len(exported) == reports[1].targeted_size > 50 and abs(control - 0.10) < 0.02  # the default 10 % control group
+
+    missing = roi.simulate(results, learned, None, "http://host/",
+                           lambda: uplift.load_test(settings, None, results_key))
+    assert "no campaign test measured yet" in str(missing["note"])
