@@ -71,12 +71,12 @@ def open_app(dash_duo, app, timeout: float = LOAD_TIMEOUT_S) -> None:
     dash_duo.wait_for_contains_text("#dataset-summary", "customers", timeout=timeout)
 
 
-def switch_tab(dash_duo, label: str) -> None:
+def switch_tab(dash_duo, label: str, timeout: float = 10) -> None:
     """Click a tab by its visible label, as a person would."""
     from selenium.webdriver.common.by import By
 
-    click(dash_duo, dash_duo.driver.find_element(By.LINK_TEXT, label))
-    dash_duo.wait_for_text_to_equal("#tabs .nav-link.active", label, timeout=10)
+    click(dash_duo, dash_duo.driver.find_element(By.LINK_TEXT, label), timeout=max(timeout, CLICKABLE_TIMEOUT_S))
+    dash_duo.wait_for_text_to_equal("#tabs .nav-link.active", label, timeout=timeout)
 
 
 def wait_for_download(dash_duo, name: str, timeout: float = 20):
@@ -111,7 +111,7 @@ return '';
 """
 
 
-def click(dash_duo, target) -> None:
+def click(dash_duo, target, timeout: float | None = None) -> None:
     """Click an element (a CSS selector or a found element) as a person would: wait until it is visible,
     enabled and not covered, with its centre in view, then click it with a real mouse click.
 
@@ -120,7 +120,8 @@ def click(dash_duo, target) -> None:
     import time
 
     element = dash_duo.find_element(target) if isinstance(target, str) else target
-    deadline = time.time() + CLICKABLE_TIMEOUT_S
+    timeout = CLICKABLE_TIMEOUT_S if timeout is None else timeout
+    deadline = time.time() + timeout
     reason = ""
     while time.time() < deadline:
         if not element.is_displayed():
@@ -133,7 +134,7 @@ def click(dash_duo, target) -> None:
                 element.click()
                 return
         time.sleep(0.1)
-    raise AssertionError(f"could not click {target!r} within {CLICKABLE_TIMEOUT_S} s: {reason}")
+    raise AssertionError(f"could not click {target!r} within {timeout} s: {reason}")
 
 
 def choose(dash_duo, selector: str, option_text: str) -> None:
