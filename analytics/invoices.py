@@ -8,7 +8,9 @@ the synthetic 10M-line log: about 1.2M invoices). It is what the results cache k
 line-level data is never pickled there.
 
 pandas' grouped sum on integer codes is used: on this machine DuckDB's GROUP BY over the same in-memory
-frame was no faster (0.97 s against 0.86 s for 786k lines), and it would add a copy through Arrow.
+frame was no faster (0.97 s against 0.86 s for 786k lines), and it would add a copy through Arrow. The codes
+are the categoricals' own, grouped and sorted as plain integers (the category order is the sort order): a
+groupby on the categoricals themselves recodes them first, 3.2 against 1.05 CPU s at 10M lines.
 """
 
 from __future__ import annotations
@@ -24,9 +26,17 @@ COLUMNS = (*KEYS, S.REVENUE)
 def invoice_table(lines: pd.DataFrame) -> pd.DataFrame:
     """One row per (customer_id, invoice_id, invoice_date, is_return) with revenue summed (currency), sorted by
     date then customer and invoice, so that a prefix of the rows is everything before a date."""
-    frame = lines.loc[:, list(COLUMNS)]
-    table = frame.groupby(list(KEYS), observed=True, sort=False)[S.REVENUE].sum().reset_index()
+    ids = (S.CUSTOMER_ID, S.INVOICE_ID)
+    # (cleaned lines hold the identifiers as categoricals; code -1 = missing)
+    frame = pd.DataFrame({c: lines[c].cat.codes.to_numpy() if c in ids else lines[c].to_numpy() for c in COLUMNS},
+                         copy=False)
+    missing = (frame[S.CUSTOMER_ID] < 0) | (frame[S.INVOICE_ID] < 0)
+    if missing.any():  # as a groupby drops a missing key
+        frame = frame[~missing.to_numpy()]
+    table = frame.groupby(list(KEYS), sort=False)[S.REVENUE].sum().reset_index()
     table = table.sort_values([S.INVOICE_DATE, S.CUSTOMER_ID, S.INVOICE_ID], kind="stable", ignore_index=True)
-    for col in (S.CUSTOMER_ID, S.INVOICE_ID):
-        table[col] = table[col].astype("string")
+    for col in ids:
+        categories = pd.Index(lines[col].cat.categories, dtype="string")
+        table[col] = pd.Series(categories.array.take(table[col].to_numpy()), dtype="string")
     return table
+
