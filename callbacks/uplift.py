@@ -89,7 +89,8 @@ def panel_outputs(test: CampaignTest) -> dict:
     evidence = analysis.evidence
     return {"summary": uplift_panel.measurement(analysis),
             "qini": figures.qini_figure(evidence.curves if evidence else None),
-            "deciles": figures.decile_figure(evidence.deciles if evidence else None),
+            "deciles": figures.decile_figure(evidence.deciles if evidence else None,
+                                             evidence.average_uplift if evidence else None),
             "model": uplift_panel.evidence(analysis), "segments": uplift_panel.segments(analysis.segments)}
 
 

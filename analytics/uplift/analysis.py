@@ -37,6 +37,7 @@ class UpliftEvidence:
     qini_gain: metrics.Interval  # model minus churn ranking, paired bootstrap
     auuc: metrics.Interval
     uplift_at_top: float  # uplift among the top TOP_FRACTION by the model
+    average_uplift: float  # treated minus control response rate over all of them: every decile's, targeted at random
     curves: pd.DataFrame  # targeted_fraction, one column per ranking (MODEL, CHURN, RANDOM)
     deciles: pd.DataFrame  # ranking, decile, n_treatment, n_control, rates, uplift, uplift_se
 
@@ -50,6 +51,7 @@ class UpliftEvidence:
                 "qini_coefficient_churn_ranking": self.qini_churn.to_dict(),
                 "qini_gain_over_churn_ranking": self.qini_gain.to_dict(), "auuc": self.auuc.to_dict(),
                 f"uplift_at_top_{TOP_FRACTION:.0%}": self.uplift_at_top,
+                "uplift_random_targeting": self.average_uplift,
                 "heterogeneous": self.heterogeneous}
 
 
@@ -156,6 +158,7 @@ def _evidence(customers: pd.DataFrame, seed: int) -> UpliftEvidence:
         qini_gain=metrics.percentile_interval(gain, estimate[0] - estimate[1]),
         auuc=metrics.percentile_interval(draws[:, 2], estimate[2]),
         uplift_at_top=metrics.uplift_at(y, model, t, TOP_FRACTION),
+        average_uplift=float(y[t].mean() - y[~t].mean()),
         curves=curves, deciles=deciles,
     )
 

@@ -32,8 +32,9 @@ def qini_figure(curves: pd.DataFrame | None) -> go.Figure:
     return fig
 
 
-def decile_figure(deciles: pd.DataFrame | None) -> go.Figure:
-    """Measured uplift (treated minus control response rate) in each decile of each ranking, +/- 1.96 SE."""
+def decile_figure(deciles: pd.DataFrame | None, random_uplift: float | None = None) -> go.Figure:
+    """Measured uplift (treated minus control response rate) in each decile of each ranking, +/- 1.96 SE;
+    ``random_uplift`` (fraction), what every decile gets when customers are targeted at random, as a line."""
     if deciles is None or deciles.empty:
         return empty_figure("No uplift model: the test is too small (see the note above)")
     fig = go.Figure()
@@ -43,6 +44,10 @@ def decile_figure(deciles: pd.DataFrame | None) -> go.Figure:
             marker_color=_STYLE.get(name, {}).get("color", TEAL),
             error_y=dict(type="data", array=1.96 * part["uplift_se"].fillna(0) * 100, thickness=1),
             hovertemplate="decile %{x}: %{y:+.1f} pp<extra></extra>"))
+    if random_uplift is not None:
+        edges = [deciles["decile"].min() - 0.5, deciles["decile"].max() + 0.5]
+        fig.add_trace(go.Scatter(x=edges, y=[random_uplift * 100] * 2, name="random targeting", mode="lines",
+                                 line=_STYLE["random"], hovertemplate="random: %{y:+.1f} pp<extra></extra>"))
     fig.update_layout(title="Uplift by decile (held-out customers)", barmode="group",
                       legend=_LEGEND, xaxis=dict(title="Decile (1 = ranked highest)", dtick=1),
                       yaxis_title="Uplift in response rate (pp)")

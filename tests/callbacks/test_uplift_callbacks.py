@@ -45,7 +45,10 @@ def test_measured_test_fills_the_panel(settings, results_key, test_key):
     assert "customer(s) in the file are not in the cleaned transaction log" in text
     names = {trace.name for trace in qini.data}
     assert names == {"ranked by uplift model", "ranked by churn probability", "random targeting"}
-    assert len(deciles.data) == 2 and "Qini coefficient" in str(model) and "Champions" in str(segments)
+    assert [trace.name for trace in deciles.data] == ["ranked by uplift model", "ranked by churn probability",
+                                                       "random targeting"]
+    assert deciles.data[2].y[0] == pytest.approx(test.analysis.evidence.average_uplift * 100)
+    assert "Qini coefficient" in str(model) and "Champions" in str(segments)
     assert test.scored.uplift.index.equals(common.load_results(settings, results_key).customers.index)
 
 
@@ -189,3 +192,21 @@ def test_the_roi_simulator_targets_by_learned_uplift(settings, results_key, test
     missing = roi.simulate(results, learned, None, "http://host/",
                            lambda: uplift.load_test(settings, None, results_key))
     assert "no campaign test measured yet" in str(missing["note"])
+
+
+def test_a_test_without_differences_says_so_on_screen_and_the_roi_uses_the_average(settings, results_key):
+    """The embedded test with its groups shuffled (no customer responds to the "offer" any more): the panel
+    says plainly that the test is too small to show differences, draws no model evidence, and learned uplift
+    in the ROI simulator is the measured average with its interval for everyone."""
+    import numpy as np
+
+    a = embedded_campaign().assignment
+    shuffled = a.assign(group=np.random.default_rng(11).permutation(a["group"].to_numpy()))
+    key = uplift.measure(settings, _stored(settings, shuffled, "shuffled.csv"), "2011-10-15", 30, results_key)
+    test = uplift.load_test(settings, key, results_key)
+    shown = uplift.panel_outputs(test)
+    assert "too small to show that customers respond differently" in text_of(shown["summary"])
+    assert "the ROI simulator uses it for everyone" in text_of(shown["summary"])
+    assert not test.analysis.use_model and not test.scored.per_customer
+    assert (test.scored.uplift == test.analysis.measurement.rate_uplift.estimate).all()
+    assert test.scored.draws.std() > 0  # the average's own uncertainty goes into the Monte Carlo

@@ -24,6 +24,12 @@ def test_model_beats_ranking_by_churn_on_held_out_customers(analysis):
     curves = evidence.curves
     assert curves["uplift model"].iloc[50] > curves["random"].iloc[50]  # at half the customers
     assert "tells responders apart" in analysis.verdict
+    held_out = analysis.customers
+    random = (held_out.loc[held_out["treated"], "responded"].mean()
+              - held_out.loc[~held_out["treated"], "responded"].mean())
+    assert evidence.average_uplift == pytest.approx(random)  # what each decile gets when targeted at random
+    top = evidence.deciles.set_index(["ranking", "decile"])["uplift"]
+    assert top["uplift model", 1] > evidence.average_uplift > top["churn probability", 1]
 
 
 def test_held_out_predictions_follow_the_truth(analysis, campaign):
