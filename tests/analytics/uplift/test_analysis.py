@@ -10,7 +10,7 @@ import pytest
 from analytics import schema as S
 from analytics.params import AnalysisParams
 from analytics.roi import Scenario, evaluate
-from analytics.uplift import analyse_campaign, score_customers
+from analytics.uplift import analyse_campaign, learner, metrics, score_customers
 from analytics.uplift.features import features_as_of
 
 
@@ -60,6 +60,12 @@ def test_a_test_without_effect_says_so_and_falls_back_to_the_average(campaign, c
     assert abs(null.measurement.rate_uplift.estimate) < 0.05
     assert not null.use_model
     assert "too small to show that customers respond differently" in null.verdict
+    # why cross-fitting: the same learner scoring the customers it was fitted on finds "responders" in noise
+    X = null.training.drop(columns=["treated", "responded"])
+    t, y = null.training["treated"].to_numpy(bool), null.training["responded"].to_numpy(bool)
+    p0, p1 = learner.fit_predict(X, t, y, X)
+    assert metrics.qini_coefficient(y, p1 - p0, t) > 0.15 > null.evidence.qini.ci_high
+    assert null.evidence.qini.ci_low < 0
     table = features_as_of(cleaned.lines, campaign.sent_on, AnalysisParams())[0].head(50)
     scored = score_customers(null, table)
     assert not scored.per_customer
