@@ -8,6 +8,7 @@ import pandas as pd
 from dash import dcc, html
 
 from analytics.uplift.analysis import UpliftAnalysis
+from analytics.uplift.assignment import DEFAULT_CONTROL_FRACTION, MAX_CONTROL_FRACTION
 from components import formatting as fmt
 from components import ids
 from components.tower_tab import graph
@@ -17,7 +18,8 @@ def control_group_controls(share_id: str, seed_id: str) -> html.Div:
     """Control group share and seed for a campaign export: the file gets a ``group`` column."""
     return html.Div(dbc.Row([
         dbc.Col([dbc.Label("Control group (%)", html_for=share_id, className="small mb-0"),
-                 dbc.Input(id=share_id, type="number", min=0, max=90, step=1, value=10, size="sm")], width=6),
+                 dbc.Input(id=share_id, type="number", min=0, max=round(MAX_CONTROL_FRACTION * 100),
+                           step=1, value=round(DEFAULT_CONTROL_FRACTION * 100), size="sm")], width=6),
         dbc.Col([dbc.Label("Seed", html_for=seed_id, className="small mb-0"),
                  dbc.Input(id=seed_id, type="number", min=0, step=1, value=0, size="sm")], width=6),
     ], className="g-2 mb-2"), title=("A random share of each segment is held out (group = control) and gets no "

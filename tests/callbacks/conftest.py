@@ -55,3 +55,15 @@ def text_of(component) -> str:
     if not hasattr(component, "to_plotly_json"):
         return ""
     return text_of(getattr(component, "children", None) or "")
+
+
+def values_by_id(component, wanted) -> dict:
+    """The ``value`` of each component in a layout tree whose id is in ``wanted`` (what a control starts at)."""
+    found = {}
+    if getattr(component, "id", None) in wanted:
+        found[component.id] = getattr(component, "value", None)
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            found.update(values_by_id(child, wanted))
+    return found

@@ -19,6 +19,7 @@ from callbacks.roi import levers as roi_levers
 from callbacks.roi import link as roi_link
 from components import roi_tab
 from components.figures.roi import money
+from tests.callbacks.conftest import values_by_id
 
 LEVERS = {
     "name": "Winback", "segments": ["At Risk", "Lost"], "clusters": [], "countries": [], "churn": [0.2, 1],
@@ -168,18 +169,8 @@ def test_filter_options_follow_the_columns_present(tiny_results):
 
 def _layout_values() -> dict:
     """Each lever's starting value in the tab's layout."""
-    found = {}
-
-    def walk(node):
-        if getattr(node, "id", None) in dict(roi_levers.LEVERS):
-            found[dict(roi_levers.LEVERS)[node.id]] = getattr(node, "value", None)
-        children = getattr(node, "children", None)
-        for child in children if isinstance(children, (list, tuple)) else [children]:
-            if child is not None and not isinstance(child, (str, int, float)):
-                walk(child)
-
-    walk(roi_tab.layout())
-    return found
+    names = dict(roi_levers.LEVERS)
+    return {names[i]: value for i, value in values_by_id(roi_tab.layout(), names).items()}
 
 
 def test_the_layout_starts_on_the_default_scenario():

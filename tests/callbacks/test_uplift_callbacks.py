@@ -13,7 +13,7 @@ from analytics.params import AnalysisParams
 from analytics.uplift import read_assignment
 from callbacks import common, uplift, uploads
 from settings import Settings
-from tests.callbacks.conftest import text_of
+from tests.callbacks.conftest import text_of, values_by_id
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +210,13 @@ def test_a_test_without_differences_says_so_on_screen_and_the_roi_uses_the_avera
     assert not test.analysis.use_model and not test.scored.per_customer
     assert (test.scored.uplift == test.analysis.measurement.rate_uplift.estimate).all()
     assert test.scored.draws.std() > 0  # the average's own uncertainty goes into the Monte Carlo
+
+
+def test_every_campaign_export_starts_with_a_ten_percent_control_group():
+    """The control group boxes by the explorer's exports and the ROI audience export, as the tabs lay them out."""
+    from components import explorer_tab, ids, roi_tab
+
+    wanted = (ids.EXPORT_CONTROL_SHARE, ids.EXPORT_CONTROL_SEED, ids.ROI_CONTROL_SHARE, ids.ROI_CONTROL_SEED)
+    found = values_by_id(explorer_tab.layout(), wanted) | values_by_id(roi_tab.layout(), wanted)
+    assert found == {ids.EXPORT_CONTROL_SHARE: 10, ids.EXPORT_CONTROL_SEED: 0, ids.ROI_CONTROL_SHARE: 10,
+                     ids.ROI_CONTROL_SEED: 0}
