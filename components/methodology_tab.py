@@ -288,8 +288,9 @@ def churn_evidence(churn: ChurnRecord | ModelFailure) -> list:
                              color="warning", className="small mb-2"))
     facts = (f"{churn.model_label} · window {churn.window_days} days · label cutoff {churn.cutoff:%d %b %Y} · "
              f"{churn.n_labelled:,} customers labelled ({churn.n_churned:,} churned) · "
-             f"fitted on {churn.n_train:,}, judged on {churn.n_held_out:,} held-out customers · "
-             f"refitted on {churn.n_refit:,} to score")
+             f"fitted on {churn.n_train:,}, judged on {churn.n_held_out:,} held-out customers")
+    if not churn.heuristic:  # the heuristic fits nothing
+        facts += f" · refitted on {churn.n_refit:,} to score"
     out.append(html.P(facts, className="small-muted mb-2"))
     if churn.choice_reason:
         out.append(html.P([html.Strong("Model used: "), churn.choice_reason + "."], className="small mb-2"))
