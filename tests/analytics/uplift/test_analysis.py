@@ -135,3 +135,24 @@ def test_monte_carlo_carries_the_model_uncertainty(analysis, cleaned, n_sims):
     assert len(np.unique(report.monte_carlo.uplift_fraction)) > 1
     assert report.tornado.set_index("lever").loc["uplift_fraction", "swing"] > 0
     assert np.isfinite(report.totals.break_even_uplift) or report.totals.net_profit < 0
+
+
+def test_segments_say_where_the_offer_does_harm():
+    """A simulated campaign that puts off every sure thing (most of them Champions): the segment table
+    says the offer does harm there, and still works for the lapsing customers it persuades."""
+    from analytics import cleaning
+    from analytics.invoices import invoice_table
+    from analytics.loading import to_canonical
+    from analytics.synthetic import CampaignParams, simulate_retail
+
+    params = CampaignParams(sleeping_dog_spend=0.0, harm_probability=0.9)
+    retail = simulate_retail(100_000, seed=0, campaign=params)
+    cleaned = cleaning.clean(to_canonical(retail.transactions))
+    harmful = analyse_campaign(invoice_table(cleaned.lines), retail.campaign.assignment, params.sent_on,
+                               params.window_days, cleaned.as_of)
+    verdicts = harmful.segments.set_index("segment")["verdict"]
+    assert verdicts["Champions"] == "the offer does harm"
+    assert "the offer works" in set(verdicts)
+    truth = retail.campaign.customers.set_index("customer_id").loc[harmful.customers.index, "true_uplift"]
+    harmed = verdicts.index[verdicts == "the offer does harm"]
+    assert (truth.groupby(harmful.customers["segment"]).mean()[harmed] < 0).all()  # the truth agrees
