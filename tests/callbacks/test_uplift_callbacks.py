@@ -41,6 +41,7 @@ def test_measured_test_fills_the_panel(settings, results_key, test_key):
                                                                          "segments"))
     text = str(summary)
     assert "Uplift in response rate" in text and "95 % CI" in text and "significant" in text
+    assert "Uplift in revenue per customer" in text and "Revenue per customer" in text and "Response rate" in text
     # customers of the file that the log does not hold are named on screen, not silently dropped
     assert "customer(s) in the file are not in the cleaned transaction log" in text
     names = {trace.name for trace in qini.data}

@@ -156,3 +156,21 @@ def test_segments_say_where_the_offer_does_harm():
     truth = retail.campaign.customers.set_index("customer_id").loc[harmful.customers.index, "true_uplift"]
     harmed = verdicts.index[verdicts == "the offer does harm"]
     assert (truth.groupby(harmful.customers["segment"]).mean()[harmed] < 0).all()  # the truth agrees
+
+
+def test_learned_uplift_ranks_by_each_customers_expected_incremental_profit(analysis, cleaned):
+    """p1 = p0 + the customer's own uplift; the ranking is by (p1 - p0) x margin value - the discount
+    redeemed by everyone who buys (those who would buy anyway too) - the contact cost."""
+    table = features_as_of(cleaned.lines, analysis.measurement.sent_on, AnalysisParams())[0]
+    table = table.loc[analysis.customers.index]
+    own = analysis.customers["predicted_uplift"]
+    scenario = Scenario(uplift_source="learned", audience_size="optimal", horizon_months=1, discount_pct=10,
+                        gross_margin_pct=40, redemption_pct=80, contact_cost=1.0)
+    ranked = evaluate(table, scenario, learned=(own, own.to_numpy()[None, :]), n_sims=50).customers
+    np.testing.assert_allclose(ranked["p1"], (ranked["p0"] + own.loc[ranked.index]).clip(0, 1))
+    m = 0.4 * ranked["expected_spend"]
+    expected = (ranked["p1"] - ranked["p0"]) * m - 0.8 * ranked["p1"] * 0.1 * ranked["expected_spend"] - 1.0
+    np.testing.assert_allclose(ranked["incremental_value"], expected)
+    assert ranked["incremental_value"].is_monotonic_decreasing
+    # not the uplift alone: a big spender with a modest uplift can come first
+    assert not ranked.index.equals(own.loc[ranked.index].sort_values(ascending=False).index)

@@ -29,6 +29,8 @@ def test_uplift_writes_the_report(tmp_path, assignment_file, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "uplift in response rate +" in printed and "95 % CI" in printed and "significant" in printed
+    assert "uplift in revenue per customer" in printed
+    assert printed.startswith("treatment: ") and "\ncontrol: " in printed and "revenue per customer" in printed
     # the embedded file names customers the cleaned log does not hold: said, and they are left out
     assert "customer(s) in the file are not in the cleaned transaction log" in printed
     report = json.loads((out / "uplift.json").read_text())
