@@ -21,6 +21,8 @@ def test_model_beats_ranking_by_churn_on_held_out_customers(analysis):
     assert evidence.qini_gain.estimate > 0
     assert evidence.heterogeneous and analysis.use_model
     assert evidence.qini.ci_low <= evidence.qini.estimate <= evidence.qini.ci_high
+    assert evidence.auuc.ci_low <= evidence.auuc.estimate <= evidence.auuc.ci_high and evidence.auuc.ci_low > 0
+    assert evidence.uplift_at_top > analysis.measurement.rate_uplift.estimate  # the top 30 % respond more
     curves = evidence.curves
     assert curves["uplift model"].iloc[50] > curves["random"].iloc[50]  # at half the customers
     assert "tells responders apart" in analysis.verdict

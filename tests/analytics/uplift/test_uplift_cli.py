@@ -39,6 +39,8 @@ def test_uplift_writes_the_report(tmp_path, assignment_file, capsys):
     rate = report["measurement"]["rate_uplift"]
     assert rate["ci_low"] < rate["estimate"] < rate["ci_high"] and rate["significant"] is True
     assert report["model"]["qini_coefficient"]["estimate"] > report["model"]["qini_coefficient_churn_ranking"]["estimate"]
+    auuc = report["model"]["auuc"]
+    assert auuc["ci_low"] <= auuc["estimate"] <= auuc["ci_high"] and report["model"]["heterogeneous"] is True
     assert {s["segment"] for s in report["segments"]} >= {"Champions", "Hibernating"}
     assert len(report["uplift_by_decile"]) == 20  # model and churn ranking, ten deciles each
     customers = pd.read_csv(out / "customers.csv", dtype={"customer_id": str})
