@@ -221,3 +221,20 @@ def test_every_campaign_export_starts_with_a_ten_percent_control_group():
     found = values_by_id(explorer_tab.layout(), wanted) | values_by_id(roi_tab.layout(), wanted)
     assert found == {ids.EXPORT_CONTROL_SHARE: 10, ids.EXPORT_CONTROL_SEED: 0, ids.ROI_CONTROL_SHARE: 10,
                      ids.ROI_CONTROL_SEED: 0}
+
+
+def test_a_test_too_small_for_a_model_shows_the_average_only(settings, results_key):
+    """60 customers per group: enough to measure the average, too few to learn who responds. The panel says
+    so and draws no model evidence; the ROI simulator uses the average."""
+    import pandas as pd
+
+    a = embedded_campaign().assignment
+    small = pd.concat([a[a["group"] == g].head(60) for g in ("treatment", "control")])
+    key = uplift.measure(settings, _stored(settings, small, "small.csv"), "2011-10-15", 30, results_key)
+    test = uplift.load_test(settings, key, results_key)
+    assert test.analysis.evidence is None and not test.scored.per_customer
+    shown = uplift.panel_outputs(test)
+    assert "Too few customers to learn who responds" in text_of(shown["summary"])
+    assert "a model of who responds needs at least 200 customers" in text_of(shown["summary"])
+    assert "too small" in shown["qini"].layout.annotations[0].text and not shown["qini"].data
+    assert (test.scored.uplift == test.analysis.measurement.rate_uplift.estimate).all()

@@ -101,3 +101,16 @@ def test_bad_assignment_file(tmp_path, capsys):
     assert main(["uplift", "synthetic", "--campaign", str(tmp_path / "missing.csv"), "--sent-on",
                  "2011-10-15", "--window-days", "30"]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+def test_a_test_too_small_for_a_model_reports_the_average(tmp_path, campaign, capsys):
+    a = campaign.assignment
+    path = tmp_path / "small.csv"
+    pd.concat([a[a["group"] == g].head(60) for g in ("treatment", "control")]).to_csv(path, index=False)
+    assert main(["uplift", "synthetic", "--campaign", str(path), "--sent-on", "2011-10-15", "--window-days", "30",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert "Too few customers to learn who responds" in capsys.readouterr().out
+    report = json.loads((tmp_path / "out" / "uplift.json").read_text())
+    assert report["model"] is None and report["targeting"] == "average uplift for everyone"
+    customers = pd.read_csv(tmp_path / "out" / "customers.csv")
+    assert customers["predicted_uplift"].nunique() == 1  # the average, for everyone
