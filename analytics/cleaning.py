@@ -25,8 +25,9 @@ lines (synthetic log, this 2-core machine) cleaning peaked at 4.0 GB: the identi
 object array of Python strings to build the kept lines (1.5 GB, thrown away at once), and
 ``DataFrame.duplicated`` over the candidate keys took 1 GB. The kept lines are now built from the codes, and
 exact duplicates are found from a 64-bit hash of the row's codes (candidates, then an exact comparison of
-those few rows): the peak by the end of cleaning is 1.97 GB and the step (with the invoice table and the
-fingerprint) takes 8.8 CPU s instead of 12.6. pandas stays the engine here rather than DuckDB SQL (see
+those few rows): the peak by the end of cleaning is 1.96 GB and the step (with the invoice table and the
+fingerprint) takes 6.7 CPU s instead of 12.6. (The whole run's peak, 2.35 GB, is now reached in the model
+stages.) pandas stays the engine here rather than DuckDB SQL (see
 ``analytics.loading``): one set of rules, the value rules of ``analytics.values`` included.
 """
 
