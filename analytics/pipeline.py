@@ -337,9 +337,11 @@ def run_cached(
     key = results_key(cleaned.lines, params, source_name, data=data)
 
     def compute() -> Results:
+        nonlocal cleaned
         invoices = invoice_table(cleaned.lines)
         results = analyse(cleaned, params, key, progress,
                           stage_memo(cache, cleaned.lines, cleaned.as_of, data=data), invoices, source_name)
+        cleaned = None  # the lines are freed before the results are pickled into the cache, not after
         cache.set(invoices_key(key), invoices)
         return results
 
