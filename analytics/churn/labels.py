@@ -83,14 +83,16 @@ def churn_labels(lines: pd.DataFrame, as_of, window_days: int = 90) -> pd.Series
     in_window = ((dates >= cutoff) & (dates < as_of)).to_numpy(dtype=bool, na_value=False)
     # customer numbers instead of IDs: free on the cleaned lines' categorical column, and a set membership
     # test on millions of string IDs was half of building the labels
-    number, ids = pd.factorize(lines[S.CUSTOMER_ID])
+    number, ids = pd.factorize(lines[S.CUSTOMER_ID], sort=True)
     known = number >= 0
     bought_before = np.bincount(number[buys & before & known], minlength=len(ids)) > 0
     bought_in_window = np.bincount(number[buys & in_window & known], minlength=len(ids)) > 0
     population = pd.Index(np.asarray(ids)[bought_before], dtype="string", name=S.CUSTOMER_ID)
-    order = np.argsort(population.to_numpy(dtype=object), kind="stable")
-    churned = ~bought_in_window[bought_before][order]
-    return pd.Series(churned.astype(np.int8), index=population[order], name=LABEL)
+    churned = ~bought_in_window[bought_before]
+    if not population.is_monotonic_increasing:  # categories kept in another order than the IDs' own
+        order = np.argsort(population.to_numpy(dtype=object), kind="stable")
+        population, churned = population[order], churned[order]
+    return pd.Series(churned.astype(np.int8), index=population, name=LABEL)
 
 
 def churn_training_frame(

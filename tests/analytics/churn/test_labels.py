@@ -175,3 +175,11 @@ def test_simulated_population_is_labelled_once_each():
     y = churn_labels(lines, pd.Timestamp("2024-01-01"), WINDOW)
     assert y.index.is_unique
     assert set(y.unique()) <= {0, 1}
+
+
+@pytest.mark.parametrize("categories", [sorted, lambda ids: sorted(ids, reverse=True)])
+def test_categorical_ids_give_the_same_labels_whatever_the_category_order(tiny, categories):
+    as_strings = churn_labels(tiny, AS_OF, 30)
+    ids = tiny["customer_id"].astype(str)
+    coded = tiny.assign(customer_id=pd.Categorical(ids, categories=categories(ids.unique())))
+    pd.testing.assert_series_equal(churn_labels(coded, AS_OF, 30), as_strings)
