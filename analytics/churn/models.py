@@ -281,16 +281,21 @@ def heuristic_drivers(features: pd.DataFrame, window_days: int) -> np.ndarray:
     recency = features["recency_days"].to_numpy(dtype=float)
     has_gap = "mean_days_between" in features.columns
     gap = features["mean_days_between"].to_numpy(dtype=float) if has_gap else np.full(len(features), np.nan)
-    out = []
-    for r, g in zip(recency.tolist(), gap.tolist()):
-        usual = f" (usually every {explain.days(g)})" if g == g else ""
-        parts = [f"no purchase for {explain.days(r)}{usual}"]
-        if g != g and has_gap:
-            parts.append("one-time buyer")
-        elif g > window_days:
-            parts.append(f"long gaps between purchases (every {explain.days(g)})")
-        out.append("; ".join(parts))
-    return np.array(out, dtype=object)
+    known = ~np.isnan(gap)
+    gap_days = np.full(len(gap), "", dtype=object)
+    gap_days[known] = _phrased(gap[known], explain.days)
+    usual = np.where(known, " (usually every " + gap_days + ")", "")
+    first = "no purchase for " + _phrased(recency, explain.days) + usual
+    long_gaps = known & (gap > window_days)
+    second = np.where(long_gaps, "long gaps between purchases (every " + gap_days + ")",
+                      np.where(~known & has_gap, "one-time buyer", ""))
+    return np.where(second != "", first + "; " + second, first)
+
+
+def _phrased(values: np.ndarray, phrase: Callable[[float], str]) -> np.ndarray:
+    """``phrase`` of each value as an object array, each distinct value phrased once (days repeat a lot)."""
+    unique, inverse = np.unique(values, return_inverse=True)
+    return np.array([phrase(u) for u in unique.tolist()], dtype=object)[inverse]
 
 
 def _auc_by_row(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from analytics.churn.models import (
     NO_PURCHASE,
     RECENCY,
     choose_model,
+    heuristic_drivers,
     heuristic_probability,
     stratified_sample,
 )
@@ -210,6 +211,18 @@ def test_stratified_sample_keeps_the_churn_rate_is_seeded_and_only_bites_above_t
     # a sample too small to hold min_class of each class is not drawn: every customer is kept
     minority = min(labels.sum(), len(labels) - labels.sum())
     assert len(stratified_sample(labels, cap, min_class=minority, random_state=0)) == len(labels)
+
+
+def test_heuristic_drivers_say_days_without_a_purchase_against_the_usual_gap():
+    features = pd.DataFrame({"recency_days": [1.0, 140.0, 30.0, 30.0], "mean_days_between": [np.nan, 120.0, 20.0, 1.0]})
+    assert heuristic_drivers(features, 90).tolist() == [
+        "no purchase for 1 day; one-time buyer",
+        "no purchase for 140 days (usually every 120 days); long gaps between purchases (every 120 days)",
+        "no purchase for 30 days (usually every 20 days)",
+        "no purchase for 30 days (usually every 1 day)",
+    ]
+    # without gaps nobody can be called a one-time buyer
+    assert heuristic_drivers(features[["recency_days"]], 90)[0] == "no purchase for 1 day"
 
 
 def test_bad_parameters_are_data_errors(predictable_lines):
