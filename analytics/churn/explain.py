@@ -198,5 +198,8 @@ def top_drivers(
             # phrase each distinct displayed value once: days, counts and percents repeat a lot
             unique, inverse = np.unique(v if digits is None else np.round(v, digits), return_inverse=True)
             phrases[where] = np.array([build(u, t) for u in unique.tolist()], dtype=object)[inverse]
-    out = np.array(["; ".join(filter(None, row)) for row in phrases.tolist()], dtype=object)
+    # joined column by column ("; " between non-empty phrases), not customer by customer
+    out = phrases[:, 0]
+    for part in phrases[:, 1:].T:
+        out = np.where(part == "", out, np.where(out == "", part, out + "; " + part))
     return out
