@@ -160,6 +160,28 @@ def test_segments_say_where_the_offer_does_harm():
     assert (truth.groupby(harmful.customers["segment"]).mean()[harmed] < 0).all()  # the truth agrees
 
 
+def test_segments_say_where_the_offer_is_wasted_on_sure_things():
+    """A simulated campaign that harms nobody, over 90 days: most Champions buy in the window without the
+    offer, which changes little for them, and the segment table says the offer is wasted there."""
+    from analytics import cleaning
+    from analytics.invoices import invoice_table
+    from analytics.loading import to_canonical
+    from analytics.synthetic import CampaignParams, simulate_retail
+
+    params = CampaignParams(sent_on="2011-09-01", window_days=90, sleeping_dog_spend=float("inf"))
+    retail = simulate_retail(100_000, seed=0, campaign=params)
+    cleaned = cleaning.clean(to_canonical(retail.transactions))
+    wasted = analyse_campaign(invoice_table(cleaned.lines), retail.campaign.assignment, params.sent_on,
+                              params.window_days, cleaned.as_of)
+    verdicts = wasted.segments.set_index("segment")["verdict"]
+    assert verdicts["Champions"] == "buy anyway: the offer is wasted"
+    truth = retail.campaign.customers.set_index("customer_id").loc[wasted.customers.index]
+    by_segment = truth.groupby(wasted.customers["segment"])[["p0", "true_uplift"]].mean()
+    # the truth agrees: they would mostly buy anyway, and the offer adds less for them than for the base
+    assert by_segment.loc["Champions", "p0"] > 0.5
+    assert by_segment.loc["Champions", "true_uplift"] < truth["true_uplift"].mean()
+
+
 def test_learned_uplift_ranks_by_each_customers_expected_incremental_profit(analysis, cleaned):
     """p1 = p0 + the customer's own uplift; the ranking is by (p1 - p0) x margin value - the discount
     redeemed by everyone who buys (those who would buy anyway too) - the contact cost."""
