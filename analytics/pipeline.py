@@ -155,12 +155,13 @@ def _model_stage(fit: Callable[[], tuple[pd.DataFrame, Record]], name: str, memo
         return None, ModelFailure(str(error))
 
 
-# Share of a cold run's CPU time each step takes (measured on the 1M-line synthetic log), so that the progress
-# bar moves with the work done rather than by step count. Model steps grow with customers, reading and
-# cleaning with lines; their shares stay within a few points of these from 1M to 10M lines.
-STEP_SHARES = {"reading": 10, "cleaning": 20, "features": 4, "segments": 1, "clustering": 11,
-               "clv_tournament": 20, "clv": 10, "churn": 27, "journeys": 9, "trends": 2}
-# (the CLV tournament's share is an estimate from the synthetic and Online Retail runs, not the 1M-line log)
+# Share of a cold run's time each step takes, so that the progress bar moves with the work done rather than
+# by step count: CPU seconds per step on the 10M-line synthetic log (324k customers), halved for the model
+# steps because they run in two lanes at once (see LANES). Reading and cleaning grow with lines, the model
+# steps with customers (the CLV tournament and churn comparison stop growing at their samples' sizes), so on
+# small logs the model steps take a larger part than this (1M lines: the tournament 6.1 s of 15).
+STEP_SHARES = {"reading": 8, "cleaning": 13, "features": 4, "segments": 1, "clv_tournament": 7, "clv": 13,
+               "churn": 10, "clustering": 1, "journeys": 4, "trends": 1}
 
 # The model steps after the segments run in two lanes at once, each lane's steps in order: the CLV lane and
 # the rest (churn, clustering, journeys, trends), which need nothing from each other. numpy, scipy and
