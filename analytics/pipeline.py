@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -24,6 +25,7 @@ from analytics.churn import ChurnModel
 from analytics.churn.models import ChurnRecord
 from analytics.clustering import ClusteringRecord, CustomerClustering
 from analytics.clv import holdout_validation
+from analytics.clv.validation import HoldoutValidation
 from analytics.clv.forecast import forecast_value
 from analytics.clv.record import ClvRecord
 from analytics.clv.tournament import CANDIDATES, Tournament, run_tournament
@@ -130,13 +132,18 @@ def _clv(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisParams,
             failures.append(f"{CANDIDATES[model]}: {error}")
     else:
         raise DataError("no CLV model could forecast these data (" + "; ".join(failures) + ")")
-    try:
-        validation = holdout_validation(lines, holdout_window(lines, as_of), as_of, unit="D")
-    except DataError as error:
-        validation = ModelFailure(str(error))
     return columns, ClvRecord(time_unit="days", chosen_by="user" if params.clv_model else "tournament",
-                              forecast=forecast,
-                              tournament=tournament, fallback_note="; ".join(failures), validation=validation)
+                              forecast=forecast, tournament=tournament, fallback_note="; ".join(failures),
+                              validation=ModelFailure("the holdout check is its own step (_clv_validation)"))
+
+
+def _clv_validation(lines: pd.DataFrame, as_of: pd.Timestamp) -> HoldoutValidation | ModelFailure:
+    """BG/NBD's holdout check on every calibration customer (the evidence tab's fit and tracking figures).
+    A step of its own so that it runs in the lane beside the CLV forecast."""
+    try:
+        return holdout_validation(lines, holdout_window(lines, as_of), as_of, unit="D")
+    except DataError as error:
+        return ModelFailure(str(error))
 
 
 def _churn(lines: pd.DataFrame, as_of: pd.Timestamp, table: pd.DataFrame,
@@ -160,16 +167,16 @@ def _model_stage(fit: Callable[[], tuple[pd.DataFrame, Record]], name: str, memo
 # steps because they run in two lanes at once (see LANES). Reading and cleaning grow with lines, the model
 # steps with customers (the CLV tournament and churn comparison stop growing at their samples' sizes), so on
 # small logs the model steps take a larger part than this (1M lines: the tournament 6.1 s of 15).
-STEP_SHARES = {"reading": 8, "cleaning": 13, "features": 4, "segments": 1, "clv_tournament": 7, "clv": 13,
-               "churn": 10, "clustering": 1, "journeys": 4, "trends": 1}
+STEP_SHARES = {"reading": 8, "cleaning": 13, "features": 4, "segments": 1, "clv_tournament": 7, "clv": 12,
+               "churn": 10, "clv_validation": 1, "clustering": 1, "journeys": 4, "trends": 1}
 
 # The model steps after the segments run in two lanes at once, each lane's steps in order: the CLV lane and
-# the rest (churn, clustering, journeys, trends), which need nothing from each other. numpy, scipy and
-# scikit-learn release the GIL in their heavy loops, so two threads use both cores of a 2-core machine: on
-# the 1M-line synthetic log the CLV and churn steps took 8.2 s of wall time together instead of 13.0, for
-# the same CPU time. Threads, not processes: the lanes read the same line-level data, which a process would
-# copy.
-LANES = (("clv_tournament", "clv"), ("churn", "clustering", "journeys", "trends"))
+# the rest (churn, the BG/NBD holdout check, clustering, journeys, trends), which need nothing from each
+# other. numpy, scipy and scikit-learn release the GIL in their heavy loops, so two threads use both cores of
+# a 2-core machine: on the 1M-line synthetic log the CLV and churn steps took 8.2 s of wall time together
+# instead of 13.0, for the same CPU time. Threads, not processes: the lanes read the same line-level data,
+# which a process would copy.
+LANES = (("clv_tournament", "clv"), ("churn", "clv_validation", "clustering", "journeys", "trends"))
 
 
 def step_start(name: str) -> float:
@@ -254,6 +261,8 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
         "churn": ("Fitting and validating the churn model",
                   lambda: _model_stage(lambda: _churn(lines, as_of, table, params), "churn", memo,
                                        (params.churn_window_days,))),
+        "clv_validation": ("Checking BG/NBD on the CLV holdout",
+                           lambda: memo("clv_validation", (), lambda: _clv_validation(invoices, as_of))),
         "clustering": ("Clustering customers",
                        lambda: _model_stage(lambda: _clustering(table, params), "clustering", memo,
                                             (params.cluster_method, params.cluster_k, params.k_min, params.k_max))),
@@ -271,6 +280,8 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     _in_lanes([[step(name) for name in lane] for lane in LANES])
     (cluster_columns, clustering), (clv_columns, clv) = out["clustering"], out["clv"]
     churn_columns, churn = out["churn"]
+    if isinstance(clv, ClvRecord):
+        clv = replace(clv, validation=out["clv_validation"])
     for columns in (cluster_columns, clv_columns, churn_columns):
         if columns is not None:
             table = table.join(columns)
