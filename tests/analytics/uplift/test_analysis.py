@@ -139,19 +139,25 @@ def test_monte_carlo_carries_the_model_uncertainty(analysis, cleaned, n_sims):
     assert np.isfinite(report.totals.break_even_uplift) or report.totals.net_profit < 0
 
 
-def test_segments_say_where_the_offer_does_harm():
-    """A simulated campaign that puts off every sure thing (most of them Champions): the segment table
-    says the offer does harm there, and still works for the lapsing customers it persuades."""
+def _simulated_campaign(**campaign):
+    """A 100k-line synthetic log with a campaign simulated by ``CampaignParams(**campaign)``, and the
+    analysis of its test: (the simulation, with its truth; the analysis)."""
     from analytics import cleaning
     from analytics.invoices import invoice_table
     from analytics.loading import to_canonical
     from analytics.synthetic import CampaignParams, simulate_retail
 
-    params = CampaignParams(sleeping_dog_spend=0.0, harm_probability=0.9)
+    params = CampaignParams(**campaign)
     retail = simulate_retail(100_000, seed=0, campaign=params)
     cleaned = cleaning.clean(to_canonical(retail.transactions))
-    harmful = analyse_campaign(invoice_table(cleaned.lines), retail.campaign.assignment, params.sent_on,
-                               params.window_days, cleaned.as_of)
+    return retail, analyse_campaign(invoice_table(cleaned.lines), retail.campaign.assignment, params.sent_on,
+                                    params.window_days, cleaned.as_of)
+
+
+def test_segments_say_where_the_offer_does_harm():
+    """A simulated campaign that puts off every sure thing (most of them Champions): the segment table
+    says the offer does harm there, and still works for the lapsing customers it persuades."""
+    retail, harmful = _simulated_campaign(sleeping_dog_spend=0.0, harm_probability=0.9)
     verdicts = harmful.segments.set_index("segment")["verdict"]
     assert verdicts["Champions"] == "the offer does harm"
     assert "the offer works" in set(verdicts)
@@ -163,16 +169,7 @@ def test_segments_say_where_the_offer_does_harm():
 def test_segments_say_where_the_offer_is_wasted_on_sure_things():
     """A simulated campaign that harms nobody, over 90 days: most Champions buy in the window without the
     offer, which changes little for them, and the segment table says the offer is wasted there."""
-    from analytics import cleaning
-    from analytics.invoices import invoice_table
-    from analytics.loading import to_canonical
-    from analytics.synthetic import CampaignParams, simulate_retail
-
-    params = CampaignParams(sent_on="2011-09-01", window_days=90, sleeping_dog_spend=float("inf"))
-    retail = simulate_retail(100_000, seed=0, campaign=params)
-    cleaned = cleaning.clean(to_canonical(retail.transactions))
-    wasted = analyse_campaign(invoice_table(cleaned.lines), retail.campaign.assignment, params.sent_on,
-                              params.window_days, cleaned.as_of)
+    retail, wasted = _simulated_campaign(sent_on="2011-09-01", window_days=90, sleeping_dog_spend=float("inf"))
     verdicts = wasted.segments.set_index("segment")["verdict"]
     assert verdicts["Champions"] == "buy anyway: the offer is wasted"
     truth = retail.campaign.customers.set_index("customer_id").loc[wasted.customers.index]
