@@ -167,16 +167,17 @@ def _model_stage(fit: Callable[[], tuple[pd.DataFrame, Record]], name: str, memo
 # steps because they run in two lanes at once (see LANES). Reading and cleaning grow with lines, the model
 # steps with customers (the CLV tournament and churn comparison stop growing at their samples' sizes), so on
 # small logs the model steps take a larger part than this (1M lines: the tournament 6.1 s of 15).
-STEP_SHARES = {"reading": 8, "cleaning": 13, "features": 4, "segments": 1, "clv_tournament": 7, "clv": 12,
+STEP_SHARES = {"reading": 8, "cleaning": 13, "features": 2, "segments": 1, "clv_tournament": 7, "clv": 12,
                "churn": 10, "clv_validation": 1, "clustering": 1, "journeys": 4, "trends": 1}
 
-# The model steps after the segments run in two lanes at once, each lane's steps in order: the CLV lane and
-# the rest (churn, the BG/NBD holdout check, clustering, journeys, trends), which need nothing from each
-# other. numpy, scipy and scikit-learn release the GIL in their heavy loops, so two threads use both cores of
-# a 2-core machine: on the 1M-line synthetic log the CLV and churn steps took 8.2 s of wall time together
-# instead of 13.0, for the same CPU time. Threads, not processes: the lanes read the same line-level data,
-# which a process would copy.
-LANES = (("clv_tournament", "clv"), ("churn", "clv_validation", "clustering", "journeys", "trends"))
+# The steps after cleaning run in two lanes at once, each lane's steps in order: the CLV lane, which reads the
+# invoice table only, and the rest (customer features and segments, then churn, the BG/NBD holdout check,
+# clustering, journeys, trends), which need nothing from it. numpy, scipy and scikit-learn release the GIL in
+# their heavy loops, so two threads use both cores of a 2-core machine: on the 1M-line synthetic log the CLV
+# and churn steps took 8.2 s of wall time together instead of 13.0, for the same CPU time. Threads, not
+# processes: the lanes read the same line-level data, which a process would copy.
+LANES = (("clv_tournament", "clv"),
+         ("features", "segments", "churn", "clv_validation", "clustering", "journeys", "trends"))
 
 
 def step_start(name: str) -> float:
@@ -233,17 +234,15 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     lines, as_of = cleaned.lines, cleaned.as_of
     if invoices is None:
         invoices = invoice_table(lines)
-    table = steps.run("features", "Computing customer features", lambda: features.customer_features(lines, as_of))
+    out: dict[str, Any] = {}
 
-    def score(table: pd.DataFrame) -> pd.DataFrame:
+    def score() -> pd.DataFrame:
+        table = out["features"]
         scores = segments.rfm_scores(table)
         table = table.join(scores)
         table["segment"] = segments.assign_segments(scores)
         table["action"] = table["segment"].map(segments.segment_actions())
         return table
-
-    table = steps.run("segments", "Scoring RFM and naming segments", lambda: score(table))
-    out: dict[str, Any] = {}
 
     def tournament() -> Tournament | ModelFailure:
         try:
@@ -253,24 +252,27 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
             return ModelFailure(str(error))
 
     model_steps: dict[str, tuple[str, Callable[[], Any]]] = {
+        "features": ("Computing customer features", lambda: features.customer_features(lines, as_of)),
+        "segments": ("Scoring RFM and naming segments", score),
         "clv_tournament": ("CLV tournament: every purchase model on the same held-out window", tournament),
         "clv": ("Forecasting purchases, spend and CLV with 80 % intervals",
                 lambda: _model_stage(lambda: _clv(invoices, as_of, params, out["clv_tournament"]), "clv", memo,
                                      (params.clv_horizon_months, params.gross_margin_fraction,
                                       params.monthly_discount_rate, params.clv_model))),
         "churn": ("Fitting and validating the churn model",
-                  lambda: _model_stage(lambda: _churn(lines, as_of, table, params), "churn", memo,
+                  lambda: _model_stage(lambda: _churn(lines, as_of, out["segments"], params), "churn", memo,
                                        (params.churn_window_days,))),
         "clv_validation": ("Checking BG/NBD on the CLV holdout",
                            lambda: memo("clv_validation", (), lambda: _clv_validation(invoices, as_of))),
         "clustering": ("Clustering customers",
-                       lambda: _model_stage(lambda: _clustering(table, params), "clustering", memo,
+                       lambda: _model_stage(lambda: _clustering(out["segments"], params), "clustering", memo,
                                             (params.cluster_method, params.cluster_k, params.k_min, params.k_max))),
         "journeys": ("Tracing segment journeys quarter by quarter",
                      lambda: memo("journeys", (), lambda: journeys.journey_history(invoices, as_of, period="Q"))),
         "trends": ("Summarising monthly activity and cohorts",
                    lambda: (trends.monthly_activity(invoices), trends.cohort_retention(invoices),
-                            trends.window_retention(invoices, as_of, params.churn_window_days, table.index))),
+                            trends.window_retention(invoices, as_of, params.churn_window_days,
+                                                   out["segments"].index))),
     }
 
     def step(name: str) -> Callable[[], None]:
@@ -278,6 +280,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
         return lambda: out.__setitem__(name, steps.run(name, message, compute))
 
     _in_lanes([[step(name) for name in lane] for lane in LANES])
+    table = out["segments"]
     (cluster_columns, clustering), (clv_columns, clv) = out["clustering"], out["clv"]
     churn_columns, churn = out["churn"]
     if isinstance(clv, ClvRecord):
