@@ -22,6 +22,7 @@ revenue (purchases minus returns) in the log's currency; durations are days.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -31,7 +32,7 @@ import pandas as pd
 
 from analytics import schema as S
 from analytics.errors import DataError
-from analytics.features import customer_features
+from analytics.features import DAY
 from analytics.segments import (
     DEFAULT_SEGMENT_RULES,
     SCORE_COLUMNS,
@@ -131,61 +132,70 @@ def segment_history(
     labels = [snapshot_label(d, period) for d in snaps]
     states = state_order(rules)
 
-    # Sorted once so each snapshot is a prefix of the table: cheap, and later rows are simply not there.
-    ordered = lines.loc[:, list(_LINE_COLUMNS)].sort_values(S.INVOICE_DATE, kind="stable")
-    ordered = ordered.loc[ordered[S.INVOICE_DATE].notna()]
-    # categorical IDs: every per-snapshot groupby then skips re-hashing ~400k strings
-    ordered[S.CUSTOMER_ID] = ordered[S.CUSTOMER_ID].astype("string").astype("category")
-    when = ordered[S.INVOICE_DATE].to_numpy()
+    # Rows in date order (stable), so each snapshot is a prefix of them: later rows are simply not there.
+    stamps = lines[S.INVOICE_DATE].to_numpy(dtype="datetime64[ns]")
+    dated = np.flatnonzero(~np.isnat(stamps))
+    rows = dated[np.argsort(stamps[dated], kind="stable")]
+    when = stamps[rows]
     cuts = np.searchsorted(when, np.array(snaps, dtype=when.dtype), side="left")
-    buys = ordered.iloc[: cuts[-1]].loc[lambda t: ~t[S.IS_RETURN].to_numpy(dtype=bool)]
-    customers = pd.Index(sorted(buys[S.CUSTOMER_ID].unique().astype(str)), dtype="string", name=S.CUSTOMER_ID)
-    if customers.empty:
+    rows, when = rows[: cuts[-1]], when[: cuts[-1]]
+    buy = ~lines[S.IS_RETURN].to_numpy(dtype=bool)[rows]
+    if not buy.any():
         raise DataError(f"no purchases before the last snapshot {snaps[-1]:%Y-%m-%d}; nothing to follow")
+    customers, position = _customer_positions(lines[S.CUSTOMER_ID], rows, buy)
+    revenue = lines[S.REVENUE].to_numpy(dtype="float64")[rows]
+    rfm = _snapshot_rfm(lines[S.INVOICE_ID], rows, when, buy, position, revenue, cuts, snaps, len(customers))
 
-    features = [_rfm_features(ordered.iloc[:cut], snap) for cut, snap in zip(cuts, snaps)]
     scorer = rfm_scores
     if scoring == "fixed":
         ref = _resolve_position(reference, snaps, labels) if reference is not None else len(snaps) - 1
-        if features[ref] is None:
+        if rfm[ref] is None:
             raise DataError(f"reference snapshot {labels[ref]} has no customers to take score thresholds "
                             "from; pick a later reference")
-        scorer = _fixed_scorer(features[ref])
+        scorer = _fixed_scorer(rfm[ref])
+    n, k = len(customers), len(snaps)
+    # (snapshot, customer) grid, snapshot-major like the output; customers unknown at a snapshot stay missing
+    known = np.zeros(k * n, dtype=bool)
+    grid = {"recency_days": np.full(k * n, np.nan), "frequency": np.zeros(k * n, dtype=np.int64),
+            "monetary": np.full(k * n, np.nan), **{col: np.zeros(k * n, dtype=np.int64) for col in SCORE_COLUMNS}}
+    for i, table in enumerate(rfm):
+        if table is not None:
+            at = i * n + table.index.to_numpy()
+            known[at] = True
+            for col, column in [*table.items(), *scorer(table).items()]:
+                grid[col][at] = column.to_numpy()
 
-    scored = [scorer(f).join(f).assign(snapshot=snap) for f, snap in zip(features, snaps) if f is not None]
-    scored = pd.concat(scored).reset_index().set_index(["snapshot", S.CUSTOMER_ID])
-    # one call for every snapshot: the rule table is validated once
-    scored["segment"] = assign_segments(scored, rules)
-    grid = pd.MultiIndex.from_product([snaps, customers], names=["snapshot", S.CUSTOMER_ID])
-    out = scored.reindex(grid)
+    # Segments depend on the three scores only: the rule table is matched on the 125 combinations, once.
+    combos = pd.DataFrame(list(itertools.product(range(1, 6), repeat=3)), columns=list(SCORE_COLUMNS))
+    combo_segment = assign_segments(combos, rules).to_numpy(dtype=object)
+    combo = (grid["r_score"] - 1) * 25 + (grid["f_score"] - 1) * 5 + grid["m_score"] - 1
+    segment = np.where(known, combo, len(combos))
+    state = np.array([states.index(s) for s in combo_segment] + [states.index(NOT_YET)])[segment]
+    if inactive_days is not None:
+        state[known & (grid["recency_days"] > inactive_days)] = states.index(INACTIVE)
 
     # each line's revenue period: [previous snapshot, snapshot); the first starts at its calendar period
     first_start = _period_start(snaps[0], period)
     start = 0 if first_start is None else np.searchsorted(when, np.array([first_start], dtype=when.dtype))[0]
-    window = ordered.iloc[start: cuts[-1]]
     which = np.searchsorted(cuts, np.arange(start, cuts[-1]), side="right")
-    # summed by (snapshot, customer position) numbers: grouping by string IDs was a quarter of the journeys
-    ids = window[S.CUSTOMER_ID]
-    codes = ids.cat.codes.to_numpy()
-    position = np.where(codes >= 0, customers.get_indexer(ids.cat.categories)[codes], -1)
-    mine = position >= 0  # customers with returns only are not followed
-    out["period_revenue"] = np.bincount(which[mine] * len(customers) + position[mine],
-                                        weights=window[S.REVENUE].to_numpy(dtype="float64")[mine],
-                                        minlength=len(snaps) * len(customers))
+    mine = position[start:] >= 0  # customers with returns only are not followed
+    period_revenue = np.bincount(which[mine] * n + position[start:][mine], weights=revenue[start:][mine],
+                                 minlength=k * n)
 
-    state = out["segment"].astype("object")
-    if inactive_days is not None:
-        state = state.mask(out["recency_days"] > inactive_days, INACTIVE)
-    out["state"] = pd.Categorical(state.fillna(NOT_YET), categories=states, ordered=True)
-    out["label"] = pd.Series(dict(zip(snaps, labels))).reindex(grid.get_level_values("snapshot")).to_numpy()
-    out = out.reset_index()
-    out["segment"] = out["segment"].astype("string")
-    for col in SCORE_COLUMNS:
-        out[col] = out[col].astype("Int64")
-    out["frequency"] = out["frequency"].astype("Int64")
-    out["label"] = out["label"].astype("string")
-    cols = [S.CUSTOMER_ID, "snapshot", "label", "state", "segment", "period_revenue", *_RFM, *SCORE_COLUMNS]
-    return out[cols].sort_values(["snapshot", S.CUSTOMER_ID], ignore_index=True)
+    def integers(column: np.ndarray) -> pd.arrays.IntegerArray:
+        return pd.arrays.IntegerArray(column, ~known)
+
+    return pd.DataFrame({
+        S.CUSTOMER_ID: customers.array.take(np.tile(np.arange(n), k)),
+        "snapshot": pd.Index(snaps).repeat(n),
+        "label": pd.array(labels, dtype="string").take(np.repeat(np.arange(k), n)),
+        "state": pd.Categorical.from_codes(state, dtype=pd.CategoricalDtype(states, ordered=True)),
+        "segment": pd.array(list(combo_segment), dtype="string").take(np.where(known, combo, -1),
+                                                                       allow_fill=True),
+        "period_revenue": period_revenue,
+        **{col: grid[col] if col != "frequency" else integers(grid[col]) for col in _RFM},
+        **{col: integers(grid[col]) for col in SCORE_COLUMNS},
+    })
 
 
 def journey_history(
@@ -245,11 +255,67 @@ def state_counts(history: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _rfm_features(past: pd.DataFrame, snap: pd.Timestamp) -> pd.DataFrame | None:
-    """Recency, frequency, monetary per customer from lines before ``snap``; None when nobody bought yet."""
-    if not (~past[S.IS_RETURN].to_numpy(dtype=bool)).any():
-        return None
-    return customer_features(past, snap, categories=pd.DataFrame())[list(_RFM)]
+def _customer_positions(ids: pd.Series, rows: np.ndarray, buy: np.ndarray) -> tuple[pd.Index, np.ndarray]:
+    """The customers followed (string IDs of everyone with a purchase among ``rows``, sorted) and each row's
+    position among them (-1: a customer with returns only). IDs are hashed once; categorical IDs (the cleaned
+    lines) by their categories only."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes, distinct = ids.cat.codes.to_numpy(), ids.cat.categories
+    else:
+        codes, distinct = pd.factorize(ids)
+    # distinct values may still read alike as text (1 and "1"): they are one customer, as in the features
+    alike, names = pd.factorize(pd.Index(distinct).astype("string"))
+    codes = np.where(codes >= 0, alike[codes], -1)[rows]
+    if (codes[buy] < 0).any():
+        raise DataError("lines without a customer_id: pass the cleaned lines (CleanResult.lines)")
+    bought = np.zeros(len(names), dtype=bool)
+    bought[codes[buy]] = True
+    present = np.flatnonzero(bought)
+    present = present[pd.Index(names, dtype="string").take(present).argsort()]
+    position = np.full(len(names) + 1, -1)  # (the last entry: code -1)
+    position[present] = np.arange(len(present))
+    return pd.Index(names, dtype="string", name=S.CUSTOMER_ID).take(present), position[codes]
+
+
+def _snapshot_rfm(invoices: pd.Series, rows: np.ndarray, when: np.ndarray, buy: np.ndarray,
+                  position: np.ndarray, revenue: np.ndarray, cuts: np.ndarray, snaps: Sequence[pd.Timestamp],
+                  n: int) -> list[pd.DataFrame | None]:
+    """Recency, frequency and monetary (as :func:`analytics.features.customer_features` defines them) of
+    every customer with a purchase before each snapshot, indexed by customer position; None when nobody had
+    bought yet. ``rows`` are in date order and snapshot i sees ``rows[:cuts[i]]`` only.
+
+    One pass over the rows, period by period: sums run on in row order (each customer's money is added in
+    the order the feature table adds it, so the floats are the same), the last purchase is a running
+    maximum, and an invoice counts from the period of its first purchase row."""
+    codes = (invoices.cat.codes.to_numpy() if isinstance(invoices.dtype, pd.CategoricalDtype)
+             else pd.factorize(invoices)[0])[rows]
+    counted = np.flatnonzero(buy & (codes >= 0))
+    pair = position[counted].astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[counted]
+    first_row = counted[np.unique(pair, return_index=True)[1]]
+    fresh = np.bincount(np.searchsorted(cuts, first_row, side="right") * n + position[first_row],
+                        minlength=len(cuts) * n).reshape(len(cuts), n)
+    frequency = np.cumsum(fresh, axis=0)
+    stamp = when.view(np.int64)
+    never = np.iinfo(np.int64).min
+    gross, returned, last = np.zeros(n), np.zeros(n), np.full(n, never)
+    out, begin = [], 0
+    for i, (cut, snap) in enumerate(zip(cuts, snaps)):
+        part = np.arange(begin, cut)
+        bought, back = part[buy[begin:cut]], part[~buy[begin:cut] & (position[begin:cut] >= 0)]
+        np.add.at(gross, position[bought], revenue[bought])
+        np.add.at(returned, position[back], revenue[back])
+        np.maximum.at(last, position[bought], stamp[bought])
+        begin = cut
+        who = np.flatnonzero(last != never)
+        if not len(who):
+            out.append(None)
+            continue
+        out.append(pd.DataFrame({
+            "recency_days": (snap.to_datetime64() - last[who].view("datetime64[ns]")) / DAY,
+            "frequency": frequency[i, who],
+            "monetary": gross[who] + returned[who],
+        }, index=who))
+    return out
 
 
 def _fixed_scorer(reference: pd.DataFrame):
