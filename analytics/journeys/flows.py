@@ -16,6 +16,7 @@ from analytics.journeys.history import (
     Revenue,
     SnapshotKey,
     _check_history,
+    _snapshot_codes,
     _resolve_position,
     snapshots,
 )
@@ -98,12 +99,17 @@ def customer_journey(history: pd.DataFrame) -> pd.DataFrame:
     current_segment (state at the last), last_change (snapshot date when the current state began; NaT if
     it never changed), last_change_label, changed_from (state held before that change), changes (count)."""
     _check_history(history)
-    wide = (history.assign(code=history["state"].cat.codes)
-            .pivot(index=S.CUSTOMER_ID, columns="snapshot", values="code").sort_index(axis=1))
-    codes = wide.to_numpy(dtype="int64")
+    # a customers x snapshots table of state codes, placed by integer codes (a pivot on the IDs took 4x longer)
+    row, customers = pd.factorize(history[S.CUSTOMER_ID], sort=True)
+    col, stamps, first = _snapshot_codes(history)
+    codes = np.full((len(customers), len(stamps)), -1, dtype=np.int64)
+    codes[row, col] = history["state"].cat.codes.to_numpy()
+    if codes.size != len(history) or (codes < 0).any():
+        raise DataError("not a segment history (from segment_history): it needs exactly one row per customer "
+                        "and snapshot")
     cats = history["state"].cat.categories
-    dates = wide.columns.to_numpy()
-    labels = snapshots(history)["label"].to_numpy()
+    dates = stamps.to_numpy()
+    labels = history["label"].iloc[first].to_numpy()
     # moved[:, k]: the state at snapshot k differs from k-1 (never at the first snapshot)
     moved = np.column_stack([np.zeros(len(codes), dtype=bool), codes[:, 1:] != codes[:, :-1]])
     any_move = moved.any(axis=1)
@@ -122,7 +128,7 @@ def customer_journey(history: pd.DataFrame) -> pd.DataFrame:
             "changes": moved.sum(axis=1).astype("int64"),
         },
     )
-    out.index = wide.index
+    out.index = pd.Index(customers, name=S.CUSTOMER_ID)
     return out
 
 
