@@ -105,7 +105,10 @@ def category_codes(
     """
     rules = validate_categories(DEFAULT_CATEGORIES if table is None else table)
     names = [*rules["category"], OTHER]
-    codes, uniques = pd.factorize(descriptions, use_na_sentinel=True)
+    if isinstance(descriptions.dtype, pd.CategoricalDtype):  # the cleaned lines': every category is matched
+        codes, uniques = descriptions.cat.codes.to_numpy(), descriptions.cat.categories
+    else:
+        codes, uniques = pd.factorize(descriptions, use_na_sentinel=True)
     text = pd.Series(np.asarray(uniques, dtype=object)).astype("string").str.upper()
     text = text.str.replace(r"\s+", " ", regex=True)
     per_unique = np.full(len(text) + 1, len(names) - 1, dtype=np.int64)  # last slot: missing description
