@@ -16,8 +16,8 @@ from analytics.journeys.history import (
     Revenue,
     SnapshotKey,
     _check_history,
-    _snapshot_codes,
     _resolve_position,
+    _snapshot_codes,
     snapshots,
 )
 from analytics.segments import SCORE_COLUMNS
