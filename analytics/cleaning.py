@@ -35,15 +35,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics import schema as S
 from analytics.errors import DataError
+from analytics.values import unique_categorical
 
 # Stock codes that are not products, from the UCI Online Retail catalogue. A trailing "*" is a prefix.
 DEFAULT_NON_PRODUCT_CODES: tuple[str, ...] = (
@@ -158,11 +162,14 @@ def clean(
     df = _checked(transactions)
     n = len(df)
     # Customers and invoices as numbers 0..k-1 (-1 = missing), stripped on their distinct values only, so
-    # per-customer sums are bincounts, not string groupbys.
-    code, ids = _stripped_codes(df[S.CUSTOMER_ID])
-    invoice_code, invoice_ids = _stripped_codes(df[S.INVOICE_ID])
-    # other text columns factorized once: the duplicate and non-product rules and the kept lines share it
-    text = {c: _factorize(df[c]) for c in _TEXT_COLUMNS if c in df.columns}
+    # per-customer sums are bincounts, not string groupbys. The two in two threads: Arrow's hash pass over the
+    # rows, most of the work, runs without the GIL.
+    with ThreadPoolExecutor(1) as pool:
+        customers = pool.submit(_stripped_codes, df[S.CUSTOMER_ID])
+        invoice_code, invoice_ids = _stripped_codes(df[S.INVOICE_ID])
+        # other text columns factorized once: the duplicate and non-product rules and the kept lines share it
+        text = {c: _factorize(df[c]) for c in _TEXT_COLUMNS if c in df.columns}
+        code, ids = customers.result()
     dates = df[S.INVOICE_DATE]
     qty = df[S.QUANTITY].to_numpy(dtype="float64", na_value=np.nan)
     price = df[S.UNIT_PRICE].to_numpy(dtype="float64", na_value=np.nan)
@@ -334,30 +341,49 @@ def _rule_row(
 
 
 _TEXT_COLUMNS = (S.STOCK_CODE, S.DESCRIPTION, S.COUNTRY)
+_ARROW_STRING = pd.StringDtype("pyarrow")
 
 
 def _stripped_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """(code per row, -1 when missing; sorted distinct values) of identifiers stripped of spaces, "" missing.
 
-    Stripping and sorting run on the distinct values, not on every row."""
-    raw_codes, uniques = _factorize(values)
-    stripped = pd.Series(np.asarray(uniques, dtype=object), dtype="string").str.strip()
-    stripped = stripped.mask(stripped == "")
-    codes, distinct = pd.factorize(stripped, sort=True)
-    codes = np.append(codes, -1).astype(raw_codes.dtype)[raw_codes]  # raw -1 (missing) -> the appended -1
-    return codes, pd.Index(distinct, dtype="string")
+    In Arrow: one hash pass over the rows, then stripping and sorting on the distinct values only (10M lines:
+    the 1.2M distinct invoice numbers sort in 0.06 s, where pandas' sorted factorize took 0.27 s)."""
+    strings = pa.array(values.astype(_ARROW_STRING).array)
+    if isinstance(strings, pa.ChunkedArray):
+        strings = strings.combine_chunks()
+    encoded = pc.dictionary_encode(strings)
+    stripped = pc.utf8_trim_whitespace(encoded.dictionary)
+    stripped = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, stripped.type), stripped)
+    merged = pc.dictionary_encode(stripped)  # values equal once stripped share a code
+    order = pc.array_sort_indices(merged.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    per_distinct = np.append(rank, np.int32(-1))[pc.fill_null(merged.indices, -1).to_numpy()]
+    codes = np.append(per_distinct, np.int32(-1))[pc.fill_null(encoded.indices, -1).to_numpy()]
+    return codes, pd.Index(pd.arrays.ArrowStringArray(merged.dictionary.take(pa.array(order))), dtype="string")
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize`` with 32-bit codes (half the memory of its 64-bit ones; 2**31 distinct values is
-    beyond any log)."""
+    beyond any log).
+
+    A categorical whose categories are all used and numbered in order of first appearance, as
+    ``analytics.values`` makes them, is its own factorization: checked with a running maximum of its codes
+    instead of a hash pass over the rows."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int32)  # (8-bit codes' differences could wrap)
+        highest = np.maximum.accumulate(codes)  # each new code one above every code before it, none unused
+        if len(codes) and highest[0] <= 0 and np.all(np.diff(highest) <= 1) and \
+                highest[-1] == len(values.cat.categories) - 1:
+            return codes, values.cat.categories
     codes, uniques = pd.factorize(values)
     return codes.astype(np.int32), uniques
 
 
 def _categorical(codes: np.ndarray, uniques: pd.Index, kept: np.ndarray) -> pd.Categorical:
     """The kept rows of a factorized text column as a categorical over its distinct values (strings)."""
-    return pd.Categorical.from_codes(codes[kept], categories=pd.Index(uniques, dtype="string"))
+    return unique_categorical(codes[kept], pd.Index(uniques, dtype="string"))
 
 
 def _excluded_detail(cust: pd.Series, revenue: np.ndarray, is_return: np.ndarray) -> pd.DataFrame:
@@ -380,21 +406,14 @@ def _excluded_detail(cust: pd.Series, revenue: np.ndarray, is_return: np.ndarray
 
 
 def _exact_duplicates(df: pd.DataFrame, cols: list[str], row_codes: list[np.ndarray]) -> np.ndarray:
-    """``df.duplicated(subset=cols)``, in a fraction of its time and memory on big logs (10M lines: 1.3 CPU s and 0.2 GB
-    against 2.9 s and 1 GB).
+    """``df.duplicated(subset=cols)``, in a fraction of its time and memory on big logs (10M lines: 0.45 CPU s
+    and 0.2 GB against 2.9 s and 1 GB).
 
     Candidates are rows sharing a 64-bit hash of ``row_codes`` (integer codes standing for every column's
     values, equal values having equal codes) with another row; only those few are compared on every column.
     A hash collision only adds a candidate.
     """
-    digest = np.zeros(len(df), dtype=np.uint64)
-    for codes in row_codes:  # FNV-1a over 64-bit words (a float's differing bits are folded down first)
-        word = np.asarray(codes).astype(np.uint64)
-        digest ^= word
-        word >>= np.uint64(29)
-        digest ^= word
-        digest *= np.uint64(0x100000001B3)
-    del word
+    digest = _row_digest(row_codes, len(df))
     # hashes seen twice, by sorting a copy: a hash table over every row takes twice the memory
     ordered = np.sort(digest)
     repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
@@ -403,6 +422,32 @@ def _exact_duplicates(df: pd.DataFrame, cols: list[str], row_codes: list[np.ndar
     out = np.zeros(len(df), dtype=bool)
     out[maybe] = df.loc[maybe, cols].duplicated().to_numpy()
     return out
+
+
+_DIGEST_BLOCK_ROWS = 1 << 16
+
+
+def _row_digest(row_codes: list[np.ndarray], n: int) -> np.ndarray:
+    """FNV-1a over each row's 64-bit words (a wide word's high bits folded down first), a block of rows at a
+    time so that the passes over every column stay in the CPU's cache, with no converted copy of a column
+    (10M lines: 0.27 s against 1.1 s column by column)."""
+    digest = np.zeros(n, dtype=np.uint64)
+    fold = np.empty(_DIGEST_BLOCK_ROWS, dtype=np.uint64)
+    prime = np.uint64(0x100000001B3)
+    for start in range(0, n, _DIGEST_BLOCK_ROWS):
+        block = digest[start:start + _DIGEST_BLOCK_ROWS]
+        folded = fold[:len(block)]
+        for codes in row_codes:
+            part = codes[start:start + _DIGEST_BLOCK_ROWS]
+            if part.dtype.itemsize == 8:
+                word = part.view(np.uint64)
+                np.bitwise_xor(block, word, out=block)
+                np.right_shift(word, np.uint64(29), out=folded)
+                np.bitwise_xor(block, folded, out=block)
+            else:  # 32-bit codes are small numbers: no high bits to fold
+                np.bitwise_xor(block, part, out=block, dtype=np.uint64, casting="unsafe")
+            np.multiply(block, prime, out=block)
+    return digest
 
 
 def _number_key(values: np.ndarray) -> np.ndarray:

@@ -114,7 +114,15 @@ def _repeated_text(series: pd.Series, free_text: bool) -> pd.Categorical:
     distinct = pd.Series(np.asarray(uniques))
     texts = distinct.astype("string") if free_text else _ids(distinct, "", False)
     merged, categories = pd.factorize(texts)  # identifiers equal once stripped share a category
-    return pd.Categorical.from_codes(np.append(merged, -1)[codes], categories=pd.Index(categories, dtype="string"))
+    return unique_categorical(np.append(merged, -1)[codes], pd.Index(categories, dtype="string"))
+
+
+def unique_categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """``pd.Categorical.from_codes`` for categories known to be distinct (a factorization's uniques): pandas
+    would check them again with a hash table, 0.16 s for the 1.2M invoice numbers of the 10M-line log. The
+    codes are still checked against the categories."""
+    dtype = pd.CategoricalDtype._from_fastpath(categories, ordered=False)
+    return pd.Categorical.from_codes(codes, dtype=dtype)
 
 
 def _row_invoices(customers: pd.Series, dates: pd.Series) -> pd.Series:
