@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 import analytics
 from analytics import cleaning, features, journeys, schema, segments, trends
-from analytics.cache import ResultsCache, fingerprint, fingerprint_frame
+from analytics.cache import ResultsCache, fingerprint, fingerprint_data
 from analytics.churn import ChurnModel
 from analytics.churn.models import ChurnRecord
 from analytics.clustering import ClusteringRecord, CustomerClustering
@@ -54,16 +54,16 @@ def results_key(lines: pd.DataFrame, params: AnalysisParams, source_name: str = 
 
     The source's name is part of it because the results carry it (it is what the page says it shows); the
     same data under another name still reuses every fitted model through the stage cache. ``data`` is the
-    lines' ``fingerprint_frame`` when the caller has it already (hashing millions of lines takes a while).
+    lines' ``fingerprint_data`` when the caller has it already (hashing millions of lines takes a while).
     """
-    data = data or fingerprint_frame(lines)
+    data = data or fingerprint_data(lines)
     return fingerprint("results", data, params.to_dict(), source_name, analytics.__version__)
 
 
 def stage_memo(cache: ResultsCache, lines: pd.DataFrame, as_of: pd.Timestamp, *, data: str | None = None) -> Memo:
     """Cache each model stage by the data and only the parameters it depends on, so that changing, say, the
     margin refits nothing but the CLV stage. ``data`` as in ``results_key``."""
-    data = data or fingerprint_frame(lines)
+    data = data or fingerprint_data(lines)
 
     def memo(name: str, depends_on: tuple, compute: Callable[[], Any]) -> Any:
         key = fingerprint("stage", name, data, as_of.isoformat(), depends_on, analytics.__version__)
@@ -348,12 +348,17 @@ def run_cached(
     progress(step_start("cleaning"), "Cleaning transactions")
     cleaned = _clean(transactions, params)
     del transactions  # one copy of the line-level data: the cleaned lines
-    data = fingerprint_frame(cleaned.lines)
+    # The invoice table is begun beside the fingerprint (which hashes without the GIL), before the key says
+    # whether it is needed: on a miss, the usual case, it is; on a hit nothing waits for it.
+    pool = ThreadPoolExecutor(1)
+    invoicing = pool.submit(invoice_table, cleaned.lines)
+    pool.shutdown(wait=False)
+    data = fingerprint_data(cleaned.lines)
     key = results_key(cleaned.lines, params, source_name, data=data)
 
     def compute() -> Results:
         nonlocal cleaned
-        invoices = invoice_table(cleaned.lines)
+        invoices = invoicing.result()
         results = analyse(cleaned, params, key, progress,
                           stage_memo(cache, cleaned.lines, cleaned.as_of, data=data), invoices, source_name)
         cleaned = None  # the lines are freed before the results are pickled into the cache, not after
