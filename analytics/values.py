@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ import pyarrow.compute as pc
 from analytics import schema
 from analytics.columns import ALIASES
 from analytics.errors import DataError
+from analytics.parallel import in_threads
 
 _SHOWN = 5  # bad rows quoted in a message
 MAX_BAD_FRACTION = 0.1
@@ -78,26 +80,36 @@ def canonical_frame(frame: pd.DataFrame, mapping: dict[str, str], *, date_format
         source = mapping[canonical]
         return frame[source], f"column {source!r} ({canonical})"
 
-    out: dict[str, object] = {}
-    out[schema.CUSTOMER_ID] = _ids(*col(schema.CUSTOMER_ID), required=False)
-    dates = _dates(*col(schema.INVOICE_DATE), date_format=date_format, dayfirst=dayfirst)
-    if schema.INVOICE_ID in mapping:
-        out[schema.INVOICE_ID] = _ids(*col(schema.INVOICE_ID), required=True)
-    else:  # an amount-only log without invoice numbers: every row is one purchase
-        out[schema.INVOICE_ID] = _row_invoices(out[schema.CUSTOMER_ID], dates)
-    out[schema.INVOICE_DATE] = dates
+    # Each canonical column from its own source column, two at a time (see ``analytics.parallel``); a bad
+    # column is reported as if they had been read in this order.
     amount_only = schema.UNIT_PRICE not in mapping
+    tasks = {
+        schema.CUSTOMER_ID: lambda: _ids(*col(schema.CUSTOMER_ID), required=False),
+        schema.INVOICE_DATE: lambda: _dates(*col(schema.INVOICE_DATE), date_format=date_format,
+                                            dayfirst=dayfirst),
+    }
+    if schema.INVOICE_ID in mapping:
+        tasks[schema.INVOICE_ID] = lambda: _ids(*col(schema.INVOICE_ID), required=True)
     if amount_only:
-        amount = _numbers(*col(schema.AMOUNT), **context)
-        out[schema.QUANTITY] = np.where(amount < 0, -1.0, 1.0)
-        out[schema.UNIT_PRICE] = np.abs(amount)
+        tasks[schema.AMOUNT] = lambda: _numbers(*col(schema.AMOUNT), **context)
     else:
-        out[schema.QUANTITY] = _numbers(*col(schema.QUANTITY), **context)
-        out[schema.UNIT_PRICE] = _numbers(*col(schema.UNIT_PRICE), **context)
+        tasks[schema.QUANTITY] = lambda: _numbers(*col(schema.QUANTITY), **context)
+        tasks[schema.UNIT_PRICE] = lambda: _numbers(*col(schema.UNIT_PRICE), **context)
     for canonical in (schema.STOCK_CODE, schema.DESCRIPTION, schema.COUNTRY):
         if canonical in mapping:
-            series, _ = col(canonical)
-            out[canonical] = _repeated_text(series, free_text=canonical == schema.DESCRIPTION)
+            tasks[canonical] = partial(_repeated_text, col(canonical)[0],
+                                       free_text=canonical == schema.DESCRIPTION)
+    done = in_threads(tasks)
+    out: dict[str, object] = {schema.CUSTOMER_ID: done[schema.CUSTOMER_ID]}
+    # an amount-only log without invoice numbers: every row is one purchase
+    out[schema.INVOICE_ID] = done[schema.INVOICE_ID] if schema.INVOICE_ID in done else \
+        _row_invoices(done[schema.CUSTOMER_ID], done[schema.INVOICE_DATE])
+    out[schema.INVOICE_DATE] = done[schema.INVOICE_DATE]
+    if amount_only:
+        amount = done.pop(schema.AMOUNT)
+        out[schema.QUANTITY] = np.where(amount < 0, -1.0, 1.0)
+        out[schema.UNIT_PRICE] = np.abs(amount)
+    out.update((name, done[name]) for name in tasks if name not in out and name in done)
     result = pd.DataFrame(out, copy=False)  # no consolidation copy of the number columns
     used = {k: v for k, v in mapping.items() if k in out or (amount_only and k == schema.AMOUNT)}
     info.update(mapping=used, amount_only=amount_only, rows=len(result))
