@@ -96,9 +96,12 @@ def fingerprint_data(frame: pd.DataFrame) -> str:
         digest.update(repr(frame.index).encode())
     else:
         _hash_values(digest, frame.index.to_series())
-    for _, column in frame.items():
-        _hash_values(digest, column)
+    for position in range(frame.shape[1]):
+        _hash_values(digest, frame.iloc[:, position])
     return digest.hexdigest()
+
+
+_NUMPY_ARRAYS = (pd.arrays.NumpyExtensionArray, pd.arrays.DatetimeArray, pd.arrays.TimedeltaArray)
 
 
 def _hash_values(digest, values: pd.Series) -> None:
@@ -107,13 +110,15 @@ def _hash_values(digest, values: pd.Series) -> None:
         digest.update(np.ascontiguousarray(values.cat.codes.to_numpy()))
     elif isinstance(values.array, pd.arrays.ArrowStringArray):
         strings = pa.array(values.array)
-        strings = (strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings).cast(pa.large_string())
-        ends = np.frombuffer(strings.buffers()[1], dtype=np.int64)[strings.offset:strings.offset + len(strings) + 1]
+        if isinstance(strings, pa.ChunkedArray):
+            strings = strings.combine_chunks()
+        strings = strings.cast(pa.large_string())
+        ends = np.frombuffer(strings.buffers()[1], dtype=np.int64)
+        ends = ends[strings.offset:strings.offset + len(strings) + 1]
         digest.update(np.ascontiguousarray(ends - ends[0]))  # where each value ends
         digest.update(memoryview(strings.buffers()[2])[ends[0]:ends[-1]] if len(strings) else b"")
         digest.update(np.ascontiguousarray(strings.is_null().to_numpy(zero_copy_only=False)))
-    elif isinstance(values.array, pd.arrays.NumpyExtensionArray | pd.arrays.DatetimeArray | pd.arrays.TimedeltaArray) \
-            and values.dtype.kind in "biufcmM":
+    elif isinstance(values.array, _NUMPY_ARRAYS) and values.dtype.kind in "biufcmM":
         digest.update(np.ascontiguousarray(values.to_numpy()))
     else:  # anything else (objects, nullable numbers...) by pandas' hashes of its values
         digest.update(pd.util.hash_pandas_object(values, index=False).to_numpy())

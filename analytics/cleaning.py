@@ -361,22 +361,13 @@ def _stripped_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     rank[order] = np.arange(len(order), dtype=np.int32)
     per_distinct = np.append(rank, np.int32(-1))[pc.fill_null(merged.indices, -1).to_numpy()]
     codes = np.append(per_distinct, np.int32(-1))[pc.fill_null(encoded.indices, -1).to_numpy()]
-    return codes, pd.Index(pd.arrays.ArrowStringArray(merged.dictionary.take(pa.array(order))), dtype="string")
+    distinct = pd.arrays.ArrowStringArray(merged.dictionary.take(pa.array(order)))
+    return codes, pd.Index(distinct, dtype="string")
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize`` with 32-bit codes (half the memory of its 64-bit ones; 2**31 distinct values is
-    beyond any log).
-
-    A categorical whose categories are all used and numbered in order of first appearance, as
-    ``analytics.values`` makes them, is its own factorization: checked with a running maximum of its codes
-    instead of a hash pass over the rows."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy().astype(np.int32)  # (8-bit codes' differences could wrap)
-        highest = np.maximum.accumulate(codes)  # each new code one above every code before it, none unused
-        if len(codes) and highest[0] <= 0 and np.all(np.diff(highest) <= 1) and \
-                highest[-1] == len(values.cat.categories) - 1:
-            return codes, values.cat.categories
+    beyond any log)."""
     codes, uniques = pd.factorize(values)
     return codes.astype(np.int32), uniques
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -81,6 +81,16 @@ def invoices_key(key: str) -> str:
     """Cache key of the invoice table behind a results key (journeys at other settings and the retention KPI
     read it; see ``analytics.invoices``: line-level data is never cached)."""
     return f"invoices:{key}"
+
+
+def invoice_table_begun(lines: pd.DataFrame) -> Future[pd.DataFrame]:
+    """``invoice_table(lines)``, being computed in a thread of its own (pandas' grouped sum releases the GIL
+    for most of its work), so that whatever needs only the lines goes on meanwhile."""
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(invoice_table, lines)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _clean(transactions: pd.DataFrame, params: AnalysisParams) -> cleaning.CleanResult:
@@ -167,16 +177,17 @@ def _model_stage(fit: Callable[[], tuple[pd.DataFrame, Record]], name: str, memo
 # steps because they run in two lanes at once (see LANES). Reading and cleaning grow with lines, the model
 # steps with customers (the CLV tournament and churn comparison stop growing at their samples' sizes), so on
 # small logs the model steps take a larger part than this (1M lines: the tournament 6.1 s of 15).
-STEP_SHARES = {"reading": 8, "cleaning": 13, "features": 2, "segments": 1, "clv_tournament": 7, "clv": 12,
-               "churn": 10, "clv_validation": 1, "clustering": 1, "journeys": 4, "trends": 1}
+STEP_SHARES = {"reading": 8, "cleaning": 13, "features": 2, "segments": 1, "invoices": 1, "clv_tournament": 7,
+               "clv": 12, "churn": 10, "clv_validation": 1, "clustering": 1, "journeys": 4, "trends": 1}
 
 # The steps after cleaning run in two lanes at once, each lane's steps in order: the CLV lane, which reads the
-# invoice table only, and the rest (customer features and segments, then churn, the BG/NBD holdout check,
-# clustering, journeys, trends), which need nothing from it. numpy, scipy and scikit-learn release the GIL in
-# their heavy loops, so two threads use both cores of a 2-core machine: on the 1M-line synthetic log the CLV
-# and churn steps took 8.2 s of wall time together instead of 13.0, for the same CPU time. Threads, not
-# processes: the lanes read the same line-level data, which a process would copy.
-LANES = (("clv_tournament", "clv"),
+# invoice table only (and waits for it first: it is summed in a thread of its own, begun with the cache key's
+# fingerprint, so that the features start at once), and the rest (customer features and segments, then churn,
+# the BG/NBD holdout check, clustering, journeys, trends), which need nothing from the CLV lane. numpy, scipy
+# and scikit-learn release the GIL in their heavy loops, so two threads use both cores of a 2-core machine: on
+# the 1M-line synthetic log the CLV and churn steps took 8.2 s of wall time together instead of 13.0, for the
+# same CPU time. Threads, not processes: the lanes read the same line-level data, which a process would copy.
+LANES = (("invoices", "clv_tournament", "clv"),
          ("features", "segments", "churn", "clv_validation", "clustering", "journeys", "trends"))
 
 
@@ -227,13 +238,15 @@ def _in_lanes(lanes: list[list[Callable[[], None]]]) -> None:
 
 
 def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, progress: Progress = _silent,
-            memo: Memo = _no_memo, invoices: pd.DataFrame | None = None, source_name: str = "") -> Results:
-    """Every model on cleaned lines (and their ``invoice_table``, computed unless given). Progress fractions
-    run from ``step_start("features")`` to 1."""
+            memo: Memo = _no_memo, invoices: Future[pd.DataFrame] | None = None,
+            source_name: str = "") -> Results:
+    """Every model on cleaned lines and their ``invoice_table`` (``invoices``: it being computed, see
+    ``invoice_table_begun``; begun here unless given). Progress fractions run from ``step_start("features")``
+    to 1."""
     steps = _Steps(progress, first="features")
     lines, as_of = cleaned.lines, cleaned.as_of
     if invoices is None:
-        invoices = invoice_table(lines)
+        invoices = invoice_table_begun(lines)
     out: dict[str, Any] = {}
 
     def score() -> pd.DataFrame:
@@ -247,31 +260,33 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     def tournament() -> Tournament | ModelFailure:
         try:
             # the tournament depends on the data only, so changing the margin or the model reuses it
-            return memo("clv_tournament", (), lambda: _tournament(invoices, as_of))
+            return memo("clv_tournament", (), lambda: _tournament(invoices.result(), as_of))
         except DataError as error:
             return ModelFailure(str(error))
 
     model_steps: dict[str, tuple[str, Callable[[], Any]]] = {
+        "invoices": ("Summing the lines of each invoice", invoices.result),
         "features": ("Computing customer features", lambda: features.customer_features(lines, as_of)),
         "segments": ("Scoring RFM and naming segments", score),
         "clv_tournament": ("CLV tournament: every purchase model on the same held-out window", tournament),
         "clv": ("Forecasting purchases, spend and CLV with 80 % intervals",
-                lambda: _model_stage(lambda: _clv(invoices, as_of, params, out["clv_tournament"]), "clv", memo,
-                                     (params.clv_horizon_months, params.gross_margin_fraction,
-                                      params.monthly_discount_rate, params.clv_model))),
+                lambda: _model_stage(lambda: _clv(invoices.result(), as_of, params, out["clv_tournament"]),
+                                     "clv", memo, (params.clv_horizon_months, params.gross_margin_fraction,
+                                                   params.monthly_discount_rate, params.clv_model))),
         "churn": ("Fitting and validating the churn model",
                   lambda: _model_stage(lambda: _churn(lines, as_of, out["segments"], params), "churn", memo,
                                        (params.churn_window_days,))),
         "clv_validation": ("Checking BG/NBD on the CLV holdout",
-                           lambda: memo("clv_validation", (), lambda: _clv_validation(invoices, as_of))),
+                           lambda: memo("clv_validation", (), lambda: _clv_validation(invoices.result(), as_of))),
         "clustering": ("Clustering customers",
                        lambda: _model_stage(lambda: _clustering(out["segments"], params), "clustering", memo,
                                             (params.cluster_method, params.cluster_k, params.k_min, params.k_max))),
         "journeys": ("Tracing segment journeys quarter by quarter",
-                     lambda: memo("journeys", (), lambda: journeys.journey_history(invoices, as_of, period="Q"))),
+                     lambda: memo("journeys", (),
+                                  lambda: journeys.journey_history(invoices.result(), as_of, period="Q"))),
         "trends": ("Summarising monthly activity and cohorts",
-                   lambda: (trends.monthly_activity(invoices), trends.cohort_retention(invoices),
-                            trends.window_retention(invoices, as_of, params.churn_window_days,
+                   lambda: (trends.monthly_activity(invoices.result()), trends.cohort_retention(invoices.result()),
+                            trends.window_retention(invoices.result(), as_of, params.churn_window_days,
                                                    out["segments"].index))),
     }
 
@@ -350,19 +365,16 @@ def run_cached(
     del transactions  # one copy of the line-level data: the cleaned lines
     # The invoice table is begun beside the fingerprint (which hashes without the GIL), before the key says
     # whether it is needed: on a miss, the usual case, it is; on a hit nothing waits for it.
-    pool = ThreadPoolExecutor(1)
-    invoicing = pool.submit(invoice_table, cleaned.lines)
-    pool.shutdown(wait=False)
+    invoices = invoice_table_begun(cleaned.lines)
     data = fingerprint_data(cleaned.lines)
     key = results_key(cleaned.lines, params, source_name, data=data)
 
     def compute() -> Results:
         nonlocal cleaned
-        invoices = invoicing.result()
         results = analyse(cleaned, params, key, progress,
                           stage_memo(cache, cleaned.lines, cleaned.as_of, data=data), invoices, source_name)
         cleaned = None  # the lines are freed before the results are pickled into the cache, not after
-        cache.set(invoices_key(key), invoices)
+        cache.set(invoices_key(key), invoices.result())
         return results
 
     cache.get_or_compute(key, compute)
