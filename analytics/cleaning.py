@@ -356,16 +356,18 @@ def _stripped_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if isinstance(strings, pa.ChunkedArray):
         strings = strings.combine_chunks()
     encoded = pc.dictionary_encode(strings)
-    stripped = pc.utf8_trim_whitespace(encoded.dictionary)
-    stripped = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, stripped.type), stripped)
-    merged = pc.dictionary_encode(stripped)  # values equal once stripped share a code
-    order = pc.array_sort_indices(merged.dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    per_distinct = np.append(rank, np.int32(-1))[pc.fill_null(merged.indices, -1).to_numpy()]
-    codes = np.append(per_distinct, np.int32(-1))[pc.fill_null(encoded.indices, -1).to_numpy()]
-    distinct = pd.arrays.ArrowStringArray(merged.dictionary.take(pa.array(order)))
-    return codes, pd.Index(distinct, dtype="string")
+    distinct = encoded.dictionary
+    stripped = pc.utf8_trim_whitespace(distinct)
+    if stripped.equals(distinct) and not pc.any(pc.equal(distinct, "")).as_py():
+        per_distinct = np.arange(len(distinct), dtype=np.int32)  # (identifiers as the loader leaves them)
+    else:  # values equal once stripped share a code
+        merged = pc.dictionary_encode(pc.if_else(pc.equal(stripped, ""), pa.scalar(None, stripped.type), stripped))
+        per_distinct, distinct = pc.fill_null(merged.indices, -1).to_numpy(), merged.dictionary
+    order = pc.array_sort_indices(distinct).to_numpy()
+    rank = np.empty(len(order) + 1, dtype=np.int32)
+    rank[order], rank[-1] = np.arange(len(order), dtype=np.int32), -1
+    codes = np.append(rank[per_distinct], np.int32(-1))[pc.fill_null(encoded.indices, -1).to_numpy()]
+    return codes, pd.Index(pd.arrays.ArrowStringArray(distinct.take(pa.array(order))), dtype="string")
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
