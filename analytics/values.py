@@ -84,17 +84,14 @@ def canonical_frame(frame: pd.DataFrame, mapping: dict[str, str], *, date_format
     # column is reported as if they had been read in this order.
     amount_only = schema.UNIT_PRICE not in mapping
     tasks = {
-        schema.CUSTOMER_ID: lambda: _ids(*col(schema.CUSTOMER_ID), required=False),
-        schema.INVOICE_DATE: lambda: _dates(*col(schema.INVOICE_DATE), date_format=date_format,
-                                            dayfirst=dayfirst),
+        schema.CUSTOMER_ID: partial(_ids, *col(schema.CUSTOMER_ID), required=False),
+        schema.INVOICE_DATE: partial(_dates, *col(schema.INVOICE_DATE), date_format=date_format,
+                                     dayfirst=dayfirst),
     }
     if schema.INVOICE_ID in mapping:
-        tasks[schema.INVOICE_ID] = lambda: _ids(*col(schema.INVOICE_ID), required=True)
-    if amount_only:
-        tasks[schema.AMOUNT] = lambda: _numbers(*col(schema.AMOUNT), **context)
-    else:
-        tasks[schema.QUANTITY] = lambda: _numbers(*col(schema.QUANTITY), **context)
-        tasks[schema.UNIT_PRICE] = lambda: _numbers(*col(schema.UNIT_PRICE), **context)
+        tasks[schema.INVOICE_ID] = partial(_ids, *col(schema.INVOICE_ID), required=True)
+    for canonical in (schema.AMOUNT,) if amount_only else (schema.QUANTITY, schema.UNIT_PRICE):
+        tasks[canonical] = partial(_numbers, *col(canonical), **context)
     for canonical in (schema.STOCK_CODE, schema.DESCRIPTION, schema.COUNTRY):
         if canonical in mapping:
             tasks[canonical] = partial(_repeated_text, col(canonical)[0],
@@ -109,7 +106,7 @@ def canonical_frame(frame: pd.DataFrame, mapping: dict[str, str], *, date_format
         amount = done.pop(schema.AMOUNT)
         out[schema.QUANTITY] = np.where(amount < 0, -1.0, 1.0)
         out[schema.UNIT_PRICE] = np.abs(amount)
-    out.update((name, done[name]) for name in tasks if name not in out and name in done)
+    out.update((name, values) for name, values in done.items() if name not in out)
     result = pd.DataFrame(out, copy=False)  # no consolidation copy of the number columns
     used = {k: v for k, v in mapping.items() if k in out or (amount_only and k == schema.AMOUNT)}
     info.update(mapping=used, amount_only=amount_only, rows=len(result))
