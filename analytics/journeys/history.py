@@ -202,7 +202,7 @@ def segment_history(
         "frequency": integers(grid["frequency"]),
         "monetary": grid["monetary"],
         **{col: integers(grid[col]) for col in SCORE_COLUMNS},
-    })
+    }, copy=False)  # (every column is made here: pandas need not copy them)
 
 
 def journey_history(
