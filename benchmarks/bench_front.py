@@ -12,6 +12,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from functools import partial
 
 from _harness import peak_rss_mb
 
@@ -38,7 +39,7 @@ def main() -> None:
     from analytics.loading import read_transactions
 
     transactions = step("reading", lambda: read_transactions(path))
-    cleaned = step("cleaning", lambda: cleaning.clean(transactions))
+    cleaned = step("cleaning", partial(cleaning.clean, transactions))
     del transactions
     step("fingerprint", lambda: fingerprint_data(cleaned.lines))
     step("invoice table", lambda: invoice_table(cleaned.lines))
