@@ -19,7 +19,8 @@ from analytics import schema as S
 from analytics.errors import DataError
 
 FeatureFn = Callable[[pd.DataFrame, pd.Timestamp], pd.DataFrame]
-"""``(lines, as_of) -> one row per customer_id``, using only lines strictly before ``as_of``."""
+"""``(lines, as_of) -> one row per customer_id``, using only lines strictly before ``as_of``, each customer's
+row from that customer's own lines (so that a sample's features can be computed from the sample's lines)."""
 
 LABEL = "churned"
 
@@ -62,11 +63,24 @@ def label_cutoff(as_of, window_days: int) -> pd.Timestamp:
     return pd.Timestamp(as_of) - pd.Timedelta(days=int(window_days))
 
 
-def history_before(lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+def history_before(lines: pd.DataFrame, cutoff: pd.Timestamp,
+                   customers: pd.Index | None = None) -> pd.DataFrame:
     """A new frame holding only the lines dated strictly before ``cutoff`` (boolean selection copies already:
-    a second ``copy()`` would hold the line-level data twice)."""
+    a second ``copy()`` would hold the line-level data twice), of ``customers`` only when given."""
     before = (lines[S.INVOICE_DATE] < cutoff).to_numpy(dtype=bool, na_value=False)
+    if customers is not None:
+        before = before & lines_of(lines, customers)
     return lines.loc[before]
+
+
+def lines_of(lines: pd.DataFrame, customers: pd.Index) -> np.ndarray:
+    """Which lines belong to one of ``customers`` (string IDs, as :func:`churn_labels` gives them)."""
+    who = lines[S.CUSTOMER_ID]
+    if isinstance(who.dtype, pd.CategoricalDtype):
+        # one look-up per category instead of one per line: the cleaned lines hold customers as a categorical
+        wanted = pd.Index(who.cat.categories.astype("string")).isin(customers)
+        return np.append(wanted, False)[who.cat.codes.to_numpy()]  # code -1 (no customer) takes the False
+    return who.astype("string").isin(customers).to_numpy(dtype=bool, na_value=False)
 
 
 def churn_labels(lines: pd.DataFrame, as_of, window_days: int = 90) -> pd.Series:
@@ -101,18 +115,21 @@ def churn_training_frame(
     window_days: int = 90,
     feature_fn: FeatureFn | None = None,
     history: pd.DataFrame | None = None,
+    labels: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Leak-free ``(X, y)``: features as of the cutoff from pre-cutoff lines only, labels from the window.
 
     ``X`` is whatever ``feature_fn(history, cutoff)`` returns for the labelled population (rows in ``y``'s
     order); ``y`` is :func:`churn_labels`. Customers the feature function leaves out are left out of both.
     Empty when nobody bought before the cutoff. ``history``: :func:`history_before` the cutoff when the
-    caller already holds it (one copy of the line-level data instead of two).
+    caller already holds it (one copy of the line-level data instead of two). ``labels``: some of
+    :func:`churn_labels` (a sample of a large base) when the caller already holds them; then only these
+    customers are described, and ``history`` may hold their lines only.
     """
     lines = canonical_lines(lines)
     as_of = pd.Timestamp(as_of)
     cutoff = label_cutoff(as_of, window_days)
-    y = churn_labels(lines, as_of, window_days)
+    y = churn_labels(lines, as_of, window_days) if labels is None else labels
     if y.empty:
         return pd.DataFrame(index=y.index), y
     feature_fn = feature_fn or default_feature_fn()
