@@ -76,11 +76,13 @@ def history_before(lines: pd.DataFrame, cutoff: pd.Timestamp,
 def lines_of(lines: pd.DataFrame, customers: pd.Index) -> np.ndarray:
     """Which lines belong to one of ``customers`` (string IDs, as :func:`churn_labels` gives them)."""
     who = lines[S.CUSTOMER_ID]
+    # matched as Python strings: pandas' isin on its string dtype took 0.39 s instead of 0.06 s for 324k IDs
+    customers = pd.Index(customers.astype("string"), dtype=object)
     if isinstance(who.dtype, pd.CategoricalDtype):
         # one look-up per category instead of one per line: the cleaned lines hold customers as a categorical
-        wanted = pd.Index(who.cat.categories.astype("string")).isin(customers)
+        wanted = pd.Index(who.cat.categories.astype("string"), dtype=object).isin(customers)
         return np.append(wanted, False)[who.cat.codes.to_numpy()]  # code -1 (no customer) takes the False
-    return who.astype("string").isin(customers).to_numpy(dtype=bool, na_value=False)
+    return pd.Index(who.astype("string"), dtype=object).isin(customers)
 
 
 def churn_labels(lines: pd.DataFrame, as_of, window_days: int = 90) -> pd.Series:
@@ -95,9 +97,13 @@ def churn_labels(lines: pd.DataFrame, as_of, window_days: int = 90) -> pd.Series
     buys = ~lines[S.IS_RETURN].to_numpy(dtype=bool)
     before = (dates < cutoff).to_numpy(dtype=bool, na_value=False)
     in_window = ((dates >= cutoff) & (dates < as_of)).to_numpy(dtype=bool, na_value=False)
-    # customer numbers instead of IDs: free on the cleaned lines' categorical column, and a set membership
-    # test on millions of string IDs was half of building the labels
-    number, ids = pd.factorize(lines[S.CUSTOMER_ID], sort=True)
+    # customer numbers instead of IDs: a set membership test on millions of string IDs was half of building
+    # the labels; the cleaned lines' categorical holds them already (factorizing it again took 0.2 s at 10M)
+    who = lines[S.CUSTOMER_ID]
+    if isinstance(who.dtype, pd.CategoricalDtype):
+        number, ids = who.cat.codes.to_numpy(), who.cat.categories
+    else:
+        number, ids = pd.factorize(who, sort=True)
     known = number >= 0
     bought_before = np.bincount(number[buys & before & known], minlength=len(ids)) > 0
     bought_in_window = np.bincount(number[buys & in_window & known], minlength=len(ids)) > 0

@@ -164,10 +164,13 @@ def model_columns(model: str, raw: pd.DataFrame) -> list[str]:
 
 def model_scale(raw: pd.DataFrame) -> pd.DataFrame:
     """``raw`` with the skewed columns log-transformed (a fixed per-row map: nothing is learnt here)."""
-    out = raw.copy()
-    for c in out.columns.intersection(sorted(LOG_FEATURES)):
-        out[c] = _signed_log(out[c].to_numpy())
-    return out
+    # in one float array, not column by column in the frame: at 324k customers pandas' column assignments
+    # took most of the time
+    values = raw.to_numpy(dtype="float64", copy=True)
+    for j, c in enumerate(raw.columns):
+        if c in LOG_FEATURES:
+            values[:, j] = _signed_log(values[:, j])
+    return pd.DataFrame(values, index=raw.index, columns=raw.columns)
 
 
 def make_estimator(model: str, random_state: int = 0, n_customers: int = 0) -> ClassifierMixin:
