@@ -198,8 +198,10 @@ def top_drivers(
             # phrase each distinct displayed value once: days, counts and percents repeat a lot
             unique, inverse = np.unique(v if digits is None else np.round(v, digits), return_inverse=True)
             phrases[where] = np.array([build(u, t) for u in unique.tolist()], dtype=object)[inverse]
-    # joined column by column ("; " between non-empty phrases), not customer by customer
+    # joined column by column, not customer by customer: contributions are sorted, so a customer's shown
+    # phrases are their first ones, and only where a later one is shown is anything joined
     out = phrases[:, 0]
-    for part in phrases[:, 1:].T:
-        out = np.where(part == "", out, np.where(out == "", part, out + "; " + part))
+    for c in range(1, k):
+        more = shown[:, c]
+        out[more] = out[more] + "; " + phrases[more, c]
     return out
