@@ -231,12 +231,12 @@ def clean(
     # row, 1.5 GB at 10M lines, for nothing)
     # (column by column, two at a time)
     factorized = {**text, S.CUSTOMER_ID: (code, ids), S.INVOICE_ID: (invoice_code, invoice_ids)}
-    lines = pd.DataFrame(in_threads({
-        c: partial(_categorical, *factorized[c], kept) if c in factorized else partial(_kept, df[c], kept)
-        for c in source_cols
-    }), copy=False)  # (copy=True would consolidate the number columns: one more copy of them)
-    lines[S.REVENUE] = revenue[kept]
-    lines[S.IS_RETURN] = is_return[kept]
+    columns = {c: partial(_categorical, *factorized[c], kept) if c in factorized
+               else partial(_kept, df[c].to_numpy(), kept) for c in source_cols}
+    columns[S.REVENUE] = partial(_kept, revenue, kept)
+    columns[S.IS_RETURN] = partial(_kept, is_return, kept)
+    # (copy=True would consolidate the number columns: one more copy of them)
+    lines = pd.DataFrame(in_threads(columns), copy=False)
 
     report = QualityReport(
         rules=rules,
@@ -245,7 +245,7 @@ def clean(
         rows_in=n,
         rows_out=len(lines),
         customers_in=k,
-        customers_out=_n_distinct(code[kept]),
+        customers_out=int(np.count_nonzero(has_lines & ~bad[:-1])),  # (kept lines all have a customer)
         invoices_in=len(invoice_ids),
         invoices_out=_n_distinct(invoice_code[kept & (invoice_code >= 0)]),
         revenue_in=round(float(rev0.sum()), 6),
@@ -378,8 +378,8 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int32), uniques
 
 
-def _kept(values: pd.Series, kept: np.ndarray) -> np.ndarray:
-    return values.to_numpy()[kept]
+def _kept(values: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    return values[kept]
 
 
 def _categorical(codes: np.ndarray, uniques: pd.Index, kept: np.ndarray) -> pd.Categorical:
