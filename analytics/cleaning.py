@@ -26,8 +26,8 @@ object array of Python strings to build the kept lines (1.5 GB, thrown away at o
 ``DataFrame.duplicated`` over the candidate keys took 1 GB. The kept lines are now built from the codes, and
 exact duplicates are found from a 64-bit hash of the row's codes (candidates, then an exact comparison of
 those few rows): the peak by the end of cleaning is 1.9 GB. The identifiers are coded in Arrow and every
-per-column piece runs two at a time (``analytics.parallel``): with the fingerprint, the step takes 3.2 CPU s
-(6.4 with the invoice table before, 12.6 at first). (The whole run's peak, 2.1-2.3 GB, is reached in the model
+per-column piece runs two at a time (``analytics.parallel``): cleaning takes 3.4-3.7 CPU s and about 3.3 s of
+wall time (4.4-5.3 CPU s before; with the fingerprint and the invoice table, 12.6 at first). (The whole run's peak, 2.1-2.3 GB, is reached in the model
 stages.) pandas stays the engine here rather than DuckDB SQL (see
 ``analytics.loading``): one set of rules, the value rules of ``analytics.values`` included.
 """

@@ -17,8 +17,9 @@ column, two at a time (the Arrow copy of each is freed once it is in pandas: rea
 converting it held both, 1.3 GB more), and text columns with few distinct values arrive dictionary-encoded
 (pandas categoricals: each distinct stock code, description and country held once; pyarrow's CSV reader does
 the same with dictionary column types, for the identifiers and date texts too). Parquet identifiers are read
-as plain strings, which they become anyway. Reading now peaks at 1.6 GB and takes 3.2-4.1 CPU s (5.0 before
-this round); ``analytics.values`` then works on the distinct values. The cleaned lines, invoice table and quality report are unchanged
+as plain strings, which they become anyway. Reading now peaks at 1.6-1.7 GB and takes 2-4 CPU s (3.6-5.0
+before; this machine is shared, so the figures spread) and, two columns at a time, about 2 s of wall time;
+``analytics.values`` then works on the distinct values. The cleaned lines, invoice table and quality report are unchanged
 (``tests/analytics/test_lean_reading.py``). DuckDB was measured as the reader on the
 1M-line synthetic log (this 2-core machine, warm, other work running): Parquet to Arrow 1.8 s against
 pyarrow's 0.8 s, CSV 2.5 s against 1.6 s, and its GROUP BY over the cleaned frame was no faster than pandas
