@@ -187,7 +187,7 @@ def clean(
         "missing_date": dates.isna().to_numpy(),
         "unreadable_number": ~(np.isfinite(qty) & np.isfinite(price)),
         "duplicate": _exact_duplicates(df, source_cols, [
-            _number_key(qty), _number_key(price), dates.to_numpy().view(np.int64),
+            qty, price, dates.to_numpy().view(np.int64),
             code, invoice_code, *(codes for codes, _ in text.values())]),
         "missing_customer": code < 0,
         "non_positive_price": ~(price > 0),
@@ -410,9 +410,9 @@ def _exact_duplicates(df: pd.DataFrame, cols: list[str], row_codes: list[np.ndar
     """``df.duplicated(subset=cols)``, in a fraction of its time and memory on big logs (10M lines: 0.45 CPU s
     and 0.2 GB against 2.9 s and 1 GB).
 
-    Candidates are rows sharing a 64-bit hash of ``row_codes`` (integer codes standing for every column's
-    values, equal values having equal codes) with another row; only those few are compared on every column.
-    A hash collision only adds a candidate.
+    Candidates are rows sharing a 64-bit hash of ``row_codes`` (integer codes or numbers standing for every
+    column's values, equal values having equal codes) with another row; only those few are compared on every
+    column. A hash collision only adds a candidate.
     """
     digest = _row_digest(row_codes, len(df))
     # hashes seen twice, by sorting a copy: a hash table over every row takes twice the memory
@@ -441,6 +441,7 @@ def _row_digest(row_codes: list[np.ndarray], n: int) -> np.ndarray:
 
 def _digest_rows(digest: np.ndarray, row_codes: list[np.ndarray], start: int, stop: int) -> None:
     fold = np.empty(_DIGEST_BLOCK_ROWS, dtype=np.uint64)
+    number = np.empty(_DIGEST_BLOCK_ROWS, dtype=np.float64)
     prime = np.uint64(0x100000001B3)
     for first in range(start, stop, _DIGEST_BLOCK_ROWS):
         last = min(first + _DIGEST_BLOCK_ROWS, stop)
@@ -448,6 +449,9 @@ def _digest_rows(digest: np.ndarray, row_codes: list[np.ndarray], start: int, st
         folded = fold[:len(block)]
         for codes in row_codes:
             part = codes[first:last]
+            if part.dtype.kind == "f":  # -0.0 as 0.0 and every NaN as one NaN, as ``duplicated`` sees them
+                part = np.add(part, 0.0, out=number[:len(block)])
+                part[np.isnan(part)] = np.nan
             if part.dtype.itemsize == 8:
                 word = part.view(np.uint64)
                 np.bitwise_xor(block, word, out=block)
@@ -456,15 +460,6 @@ def _digest_rows(digest: np.ndarray, row_codes: list[np.ndarray], start: int, st
             else:  # 32-bit codes are small numbers: no high bits to fold
                 np.bitwise_xor(block, part, out=block, dtype=np.uint64, casting="unsafe")
             np.multiply(block, prime, out=block)
-
-
-def _number_key(values: np.ndarray) -> np.ndarray:
-    """The bits of float values, with -0.0 as 0.0 and every NaN as one NaN (as ``duplicated`` sees them)."""
-    key = values + 0.0
-    missing = np.isnan(key)
-    if missing.any():
-        key[missing] = np.nan
-    return key.view(np.int64)
 
 
 def _n_distinct(codes: np.ndarray) -> int:
