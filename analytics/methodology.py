@@ -8,6 +8,7 @@ cannot drift from the computation. The statistics contract for developers is doc
 from __future__ import annotations
 
 from analytics.audience import AT_RISK_CHURN_PROBABILITY
+from analytics.clv.tournament import MAX_CUSTOMERS
 from analytics.journeys import DEFAULT_INACTIVE_DAYS
 from analytics.roi.targeting import SURE_THING_MAX_SHARE, SURE_THING_P0
 from analytics.roi.uncertainty import N_SIMS, RELATIVE, Z_90
@@ -35,7 +36,7 @@ top and the first match wins; the last row catches everyone left. The table is d
 without touching code.
 """
 
-CLV = """\
+CLV = f"""\
 The **BG/NBD** model (Fader, Hardie & Lee 2005) describes purchases: while a customer is active they buy at
 their own steady random (Poisson) rate, the rates varying across customers as a Gamma(r, α) distribution;
 after each purchase a customer may drop out for good with their own probability, which varies across
@@ -62,7 +63,7 @@ right at the first purchase), Pareto/NBD (drop-out at any time), gradient boosti
 (trained on earlier windows of the same length, never on the window it is judged on) and the naive rate
 (each customer's past repeat rate carried forward) all predict the same holdout. The best mean rank over
 per-customer MAE and RMSE, aggregate error and revenue MAE wins; the Data tab can override it. On a base of
-more than 25,000 calibration customers the tournament is run on a seeded random sample of 25,000 of them; the
+more than {MAX_CUSTOMERS:,} calibration customers the tournament is run on a seeded random sample of {MAX_CUSTOMERS:,} of them; the
 chosen model is then fitted on every customer.
 
 Each customer's CLV and expected purchases carry an **80 % prediction interval**: the BTYD models are refitted

@@ -111,6 +111,10 @@ def test_a_large_base_is_judged_on_a_seeded_sample_and_says_so(synthetic_tournam
     assert f"{sampled.n_customers:,} calibration customers: a seeded random sample of the base's " \
            f"{full.n_customers:,}" in text
     assert "the sample's actual holdout revenue" in text
+    from analytics.clv.tournament import MAX_CUSTOMERS
+    from analytics.methodology import CLV
+    assert f"more than {MAX_CUSTOMERS:,} calibration customers the tournament is run on a seeded random sample " \
+           f"of {MAX_CUSTOMERS:,}" in " ".join(CLV.split())
 
 
 def test_a_large_base_gets_fewer_draws_per_fit_down_to_a_floor(hardie):
