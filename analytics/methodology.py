@@ -62,7 +62,10 @@ Which purchase model feeds CLV is decided by a **tournament**: BG/NBD, MBG/NBD (
 right at the first purchase), Pareto/NBD (drop-out at any time), gradient boosting on customer features
 (trained on earlier windows of the same length, never on the window it is judged on) and the naive rate
 (each customer's past repeat rate carried forward) all predict the same holdout. The best mean rank over
-per-customer MAE and RMSE, aggregate error and revenue MAE wins; the Data tab can override it. On a base of
+per-customer MAE and RMSE, aggregate error and revenue MAE wins, with two exceptions that keep noise from
+deciding: among the BTYD models BG/NBD is kept unless another beats its per-customer MAE beyond noise (the
+95 % confidence interval of the paired difference below zero), and gradient boosting must beat the BTYD model
+the same way; the Data tab can override the choice. On a base of
 more than {MAX_CUSTOMERS:,} calibration customers the tournament is run on a seeded random sample of {MAX_CUSTOMERS:,} of them; the
 chosen model is then fitted on every customer.
 

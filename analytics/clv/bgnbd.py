@@ -323,11 +323,12 @@ class BetaGeoModel:
 
     # -- predictions -----------------------------------------------------------------------------------------
 
-    def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series:
+    def expected_purchases(self, t: float, summary: pd.DataFrame, alive: np.ndarray | None = None) -> pd.Series:
         """Expected repeat purchases of each customer in (T, T + t]; ``t`` in the summary's unit.
 
         P(alive) times the expectation for an active customer, integrated numerically over the dropout
         probability (``_expected_if_alive``) because the paper's closed form breaks down for some parameters.
+        ``alive``: ``p_alive(summary)`` when the caller has it (a horizon month by month needs it once).
         """
         x, _, age = _arrays(summary)
         p = self.params_
@@ -337,7 +338,8 @@ class BetaGeoModel:
         # given activity at T, p ~ Beta(a, b + x) in BG/NBD; MBG/NBD also survived the first purchase
         beta_b = p["b"] + px + (1.0 if self.model == "mbgnbd" else 0.0)
         if_alive = _expected_if_alive(float(t), p["a"], beta_b, p["r"] + px, p["alpha"] + page)
-        values = self.p_alive(summary).to_numpy() * if_alive[np.ravel(inverse)]
+        alive = self.p_alive(summary).to_numpy() if alive is None else alive
+        values = alive * if_alive[np.ravel(inverse)]
         return pd.Series(values, index=summary.index, name="expected_purchases")
 
     def expected_purchases_new(self, t) -> np.ndarray:

@@ -161,18 +161,19 @@ class ParetoNBDModel:
         fitter.params_ = pd.Series(self.params_)[list(PARAMS)]
         return fitter
 
-    def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series:
+    def expected_purchases(self, t: float, summary: pd.DataFrame, alive: np.ndarray | None = None) -> pd.Series:
         """Expected repeat purchases of each customer in (T, T + t]; ``t`` in the summary's unit.
 
         P(alive) times (r + x)(beta + T) / ((alpha + T)(s - 1)) [1 - ((beta + T) / (beta + T + t))^(s - 1)]
         (Schmittlein et al. 1987), with its limit (r + x)(beta + T) / (alpha + T) log(1 + t / (beta + T))
-        at s = 1."""
+        at s = 1. ``alive``: ``p_alive(summary)`` when the caller has it (its quadrature is most of the cost)."""
         shape_l, rate_l, s, rate_m = self.posterior(summary)
         ratio = np.log1p(float(t) / rate_m)
         with np.errstate(all="ignore"):
             near_one = np.abs(s - 1) < 1e-6
             spread = np.where(near_one, ratio, -np.expm1(-(s - 1) * ratio) / np.where(near_one, 1.0, s - 1))
-        values = self.p_alive(summary).to_numpy() * shape_l / rate_l * rate_m * spread
+        alive = self.p_alive(summary).to_numpy() if alive is None else alive
+        values = alive * shape_l / rate_l * rate_m * spread
         return pd.Series(values, index=summary.index, name="expected_purchases")
 
     def expected_purchases_new(self, t) -> np.ndarray:

@@ -54,9 +54,11 @@ def customer_lifetime_value(
     month = month_length(unit)
     # purchase predictions depend on (frequency, recency, T) only: computed once per distinct pattern
     distinct = patterns(summary)
+    alive = bgnbd.p_alive(distinct.table).to_numpy()
     cumulative = np.column_stack(
         [np.zeros(len(distinct.table))]
-        + [bgnbd.expected_purchases(m * month, distinct.table).to_numpy() for m in range(1, horizon_months + 1)]
+        + [bgnbd.expected_purchases(m * month, distinct.table, alive).to_numpy()
+           for m in range(1, horizon_months + 1)]
     )
     discount = (1.0 + monthly_discount_rate) ** -np.arange(1, horizon_months + 1)
     discounted_purchases = np.diff(cumulative, axis=1) @ discount
@@ -65,7 +67,7 @@ def customer_lifetime_value(
     return pd.DataFrame(
         {
             "expected_purchases": distinct.broadcast(cumulative[:, -1], index, "expected_purchases"),
-            "p_alive": distinct.broadcast(bgnbd.p_alive(distinct.table), index, "p_alive"),
+            "p_alive": distinct.broadcast(alive, index, "p_alive"),
             "p_no_purchase": distinct.broadcast(bgnbd.p_no_purchase(horizon_months * month, distinct.table),
                                                 index, "p_no_purchase"),
             "expected_spend": spend.to_numpy(),
