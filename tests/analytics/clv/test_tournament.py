@@ -154,10 +154,11 @@ def test_a_large_base_gets_fewer_draws_per_fit_down_to_a_floor(hardie):
     assert intervals.draws_for(len(many)) == 12
     assert len(simulated.table) == len(many)
     small = intervals.simulate_intervals([model, model], hardie, 39.0)
-    # the same customer's interval from 24 or 40 draws: the same on average, to within a purchase
+    # the same customer's interval from 24 or 40 draws: the same on average, to within a quarter of a purchase
+    # (slightly wider from 24: it must hold 20 of them, 83 %, against 32 of 40; each pattern is simulated once)
     repeated = simulated.table.iloc[: len(hardie)]
-    assert (repeated["purchases_high"].to_numpy() - small.table["purchases_high"].to_numpy()).mean() == \
-        pytest.approx(0, abs=0.2)
+    difference = (repeated["purchases_high"].to_numpy() - small.table["purchases_high"].to_numpy()).mean()
+    assert 0 <= difference < 0.25
 
 
 def test_shortest_interval_of_a_count_with_an_atom_at_zero():
