@@ -174,8 +174,9 @@ def _customer_numbers(ids: pd.Series, buy: np.ndarray, back: np.ndarray
         cust, distinct = pd.factorize(ids[buy], sort=True)
         return cust, distinct, distinct.get_indexer(ids[back])
     codes, categories = ids.cat.codes.to_numpy(), ids.cat.categories
-    number = _used_numbers(codes[buy], len(categories))
-    return number[codes[buy]], categories[number[:-1] >= 0], number[codes[back]]
+    bought = codes[buy]
+    number = _used_numbers(bought, len(categories))
+    return number[bought], categories[number[:-1] >= 0], number[codes[back]]
 
 
 def _used_numbers(codes: np.ndarray, n_categories: int) -> np.ndarray:
@@ -191,14 +192,17 @@ def _mode(cust: np.ndarray, codes: np.ndarray, uniques: pd.Index, n: int) -> pd.
     """Most frequent value per customer number (``codes``, ``uniques`` from :func:`_factorize` sorted); ties go
     to the first in ``uniques``; <NA> when none."""
     keys, width = _pair_keys(cust, codes)
-    keys = np.sort(keys)
-    starts = np.flatnonzero(_fresh(keys))
-    who, what, times = keys[starts] // width, keys[starts] % width, np.diff(np.append(starts, len(keys)))
-    order = np.lexsort((what, -times, who))
-    who, what = who[order], what[order]
-    head = np.ones(len(who), dtype=bool)
-    head[1:] = who[1:] != who[:-1]
-    out = np.full(n, -1, dtype=np.int64)
-    out[who[head]] = what[head]
-    labels = np.append(np.asarray(uniques, dtype=object), None)  # -1 -> None
-    return pd.array(labels[out], dtype="string")
+    if n * width <= len(keys):  # a customers x values table no larger than the lines (a few countries)
+        counts = np.bincount(keys, minlength=n * width).reshape(n, width)
+        out = np.where(counts.any(axis=1), counts.argmax(axis=1), -1)  # argmax: the first of the ties
+    else:
+        keys = np.sort(keys)
+        starts = np.flatnonzero(_fresh(keys))
+        who, what, times = keys[starts] // width, keys[starts] % width, np.diff(np.append(starts, len(keys)))
+        order = np.lexsort((what, -times, who))
+        who, what = who[order], what[order]
+        head = np.ones(len(who), dtype=bool)
+        head[1:] = who[1:] != who[:-1]
+        out = np.full(n, -1, dtype=np.int64)
+        out[who[head]] = what[head]
+    return pd.array(np.asarray(uniques, dtype=object), dtype="string").take(out, allow_fill=True)

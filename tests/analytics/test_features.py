@@ -185,6 +185,23 @@ def test_country_ties_go_to_the_alphabetically_first_and_missing_stays_missing()
     assert pd.api.types.is_string_dtype(f["country"])
 
 
+def test_country_ties_counted_in_a_customers_by_countries_table():
+    # as many lines as customers x countries: counted in that table rather than by sorting the pairs
+    rows = lines(
+        [
+            ("A", "1", "2011-01-01", 1, 1.0, "X", "THING", "Spain"),
+            ("A", "2", "2011-01-02", 1, 1.0, "X", "THING", "France"),
+            ("A", "3", "2011-01-03", 1, 1.0, "X", "THING", "France"),
+            ("A", "4", "2011-01-04", 1, 1.0, "X", "THING", "Spain"),
+            ("B", "5", "2011-01-02", 1, 1.0, "X", "THING", None),
+            ("C", "6", "2011-01-02", 1, 1.0, "X", "THING", "Spain"),
+            ("C", "7", "2011-01-05", 1, 1.0, "X", "THING", "Spain"),
+        ]
+    )
+    f = customer_features(rows, AS_OF)
+    assert f["country"].tolist()[::2] == ["France", "Spain"] and pd.isna(f.loc["B", "country"])
+
+
 def test_lines_without_customer_are_refused():
     with pytest.raises(DataError, match="customer_id"):
         customer_features(LINES.assign(customer_id=pd.Series([None] * len(LINES), dtype="string")), AS_OF)
