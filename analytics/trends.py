@@ -149,18 +149,19 @@ def window_retention(lines: pd.DataFrame, as_of: pd.Timestamp, window_days: int,
     only (returns never count); ``customers`` restricts the population (the modelled customers)."""
     latest_start = as_of - pd.Timedelta(days=window_days)
     previous_start = latest_start - pd.Timedelta(days=window_days)
-    # boolean masks on the whole log, then set operations on the few window buyers only (fast on 500k lines)
+    # boolean masks on the whole log, then the buyers of either window numbered once: sets are boolean arrays
     dates = lines[schema.INVOICE_DATE]
     buys = ~lines[schema.IS_RETURN].to_numpy(dtype=bool)
-    ids = lines[schema.CUSTOMER_ID]
-
-    def buyers(start: pd.Timestamp, end: pd.Timestamp) -> pd.Index:
-        return pd.Index(ids[buys & ((dates >= start) & (dates < end)).to_numpy()].dropna().unique())
-
-    previous, latest = buyers(previous_start, latest_start), buyers(latest_start, as_of)
+    window = buys & ((dates >= previous_start) & (dates < as_of)).to_numpy()
+    code, buyers = pd.factorize(lines[schema.CUSTOMER_ID][window])
+    late = (dates[window] >= latest_start).to_numpy()
+    previous, latest = np.zeros(len(buyers), dtype=bool), np.zeros(len(buyers), dtype=bool)
+    previous[code[(code >= 0) & ~late]] = True
+    latest[code[(code >= 0) & late]] = True
     if customers is not None:
-        previous = previous.intersection(customers)
-    retained = len(previous.intersection(latest))
+        # (Index.isin on arrow strings took 1.3 s for 250k buyers at 10M lines; a hash lookup takes 0.1 s)
+        previous &= pd.Index(customers).unique().get_indexer(buyers) >= 0
+    n_previous, retained = int(previous.sum()), int((previous & latest).sum())
     return WindowRetention(window_days=window_days, previous_start=previous_start, latest_start=latest_start,
-                           n_previous=len(previous), n_retained=retained,
-                           rate_fraction=retained / len(previous) if len(previous) else None)
+                           n_previous=n_previous, n_retained=retained,
+                           rate_fraction=retained / n_previous if n_previous else None)
