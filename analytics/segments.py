@@ -86,20 +86,20 @@ def rfm_scores(features: pd.DataFrame) -> pd.DataFrame:
     if features.empty:
         raise DataError("RFM scores need at least one customer; the feature table is empty")
     out = pd.DataFrame(index=features.index)
-    out["r_score"] = 6 - _quintile(features["recency_days"])
-    out["f_score"] = _quintile(features["frequency"])
-    out["m_score"] = _quintile(features["monetary"])
+    # Ranks "first" are always 1..n, so the quintile of each rank is cut once for the three columns.
+    by_rank = np.array([3]) if len(features) == 1 else pd.qcut(
+        np.arange(1, len(features) + 1, dtype="float64"), 5, labels=False).astype(int) + 1
+    out["r_score"] = 6 - _quintile(features["recency_days"], by_rank)
+    out["f_score"] = _quintile(features["frequency"], by_rank)
+    out["m_score"] = _quintile(features["monetary"], by_rank)
     return out
 
 
-def _quintile(values: pd.Series) -> np.ndarray:
+def _quintile(values: pd.Series, by_rank: np.ndarray) -> np.ndarray:
     if values.isna().any():
         bad = values.index[values.isna()][:5].tolist()
         raise DataError(f"RFM scores: column {values.name} has missing values (first customers {bad})")
-    if len(values) == 1:
-        return np.array([3])
-    ranks = values.rank(method="first")
-    return pd.qcut(ranks, 5, labels=False).to_numpy(dtype=int) + 1
+    return by_rank[values.rank(method="first").to_numpy(dtype=np.int64) - 1]
 
 
 def validate_rules(rules: pd.DataFrame) -> pd.DataFrame:
