@@ -173,22 +173,25 @@ def _model_stage(fit: Callable[[], tuple[pd.DataFrame, Record]], name: str, memo
 
 
 # Share of a cold run's time each step takes, so that the progress bar moves with the work done rather than
-# by step count: CPU seconds per step on the 10M-line synthetic log (324k customers), halved for the model
-# steps because they run in two lanes at once (see LANES). Reading and cleaning grow with lines, the model
-# steps with customers (the CLV tournament and churn comparison stop growing at their samples' sizes), so on
-# small logs the model steps take a larger part than this (1M lines: the tournament 6.1 s of 15).
-STEP_SHARES = {"reading": 8, "cleaning": 13, "features": 1, "segments": 1, "invoices": 1, "clv_tournament": 7,
-               "clv": 12, "churn": 10, "clv_validation": 1, "clustering": 1, "journeys": 1, "trends": 1}
+# by step count, measured on the 10M-line synthetic log (324k customers, this 2-core machine, quiet): tenths of
+# wall seconds for reading and cleaning, which run two threads of their own, and tenths of CPU seconds halved
+# for the model steps, which run in two lanes at once (see LANES). Reading and cleaning grow with lines, the
+# model steps with customers (the CLV tournament and churn comparison stop growing at their samples' sizes),
+# so on small logs the model steps take a larger part than this.
+STEP_SHARES = {"reading": 27, "cleaning": 23, "features": 7, "segments": 2, "invoices": 3, "clv_tournament": 16,
+               "clv": 38, "churn": 33, "clv_validation": 9, "clustering": 3, "journeys": 5, "trends": 4}
 
-# The steps after cleaning run in two lanes at once, each lane's steps in order: the CLV lane, which reads the
-# invoice table only (and waits for it first: it is summed in a thread of its own, begun with the cache key's
-# fingerprint, so that the features start at once), and the rest (customer features and segments, then churn,
-# the BG/NBD holdout check, clustering, journeys, trends), which need nothing from the CLV lane. numpy, scipy
-# and scikit-learn release the GIL in their heavy loops, so two threads use both cores of a 2-core machine: on
-# the 1M-line synthetic log the CLV and churn steps took 8.2 s of wall time together instead of 13.0, for the
-# same CPU time. Threads, not processes: the lanes read the same line-level data, which a process would copy.
-LANES = (("invoices", "clv_tournament", "clv"),
-         ("features", "segments", "churn", "clv_validation", "clustering", "journeys", "trends"))
+# The steps after cleaning run in two lanes at once, each lane's steps in order: the CLV lane and the journeys,
+# which read the invoice table only (and wait for it first: it is summed in a thread of its own, begun with the
+# cache key's fingerprint, so that the features start at once), and the rest (customer features and segments,
+# then churn, the BG/NBD holdout check, clustering, trends), which need nothing from the first lane. The
+# journeys sit in the first lane for balance: at 10M lines the lanes then take 14.4 and 13.5 s instead of 13.2
+# and 14.7. numpy, scipy and scikit-learn release the GIL in their heavy loops, so two threads use both cores
+# of a 2-core machine: on the 1M-line synthetic log the CLV and churn steps took 8.2 s of wall time together
+# instead of 13.0, for the same CPU time. Threads, not processes: the lanes read the same line-level data, which
+# a process would copy.
+LANES = (("invoices", "clv_tournament", "clv", "journeys"),
+         ("features", "segments", "churn", "clv_validation", "clustering", "trends"))
 
 
 def step_start(name: str) -> float:

@@ -333,8 +333,8 @@ class BetaGeoModel:
         x, _, age = _arrays(summary)
         p = self.params_
         # the integral depends on (x, T) only, which repeat far more than customers: once per distinct pair
-        pairs, inverse = np.unique(np.column_stack([x, age]), axis=0, return_inverse=True)
-        px, page = pairs[:, 0], pairs[:, 1]
+        pairs = patterns(pd.DataFrame({"x": x, "age": age}), ("x", "age"))
+        px, page, inverse = pairs.table["x"].to_numpy(), pairs.table["age"].to_numpy(), pairs.inverse
         # given activity at T, p ~ Beta(a, b + x) in BG/NBD; MBG/NBD also survived the first purchase
         beta_b = p["b"] + px + (1.0 if self.model == "mbgnbd" else 0.0)
         if_alive = _expected_if_alive(float(t), p["a"], beta_b, p["r"] + px, p["alpha"] + page)
