@@ -3,4 +3,4 @@
 This package never imports Dash; it is usable from a notebook and from ``python -m analytics``.
 """
 
-__version__ = "0.2.5"
+__version__ = "0.2.6"
