@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.cleaning import clean
 from analytics.clv import BetaGeoModel, intervals
 from analytics.clv.gamma_gamma import GammaGammaModel
 from analytics.clv.summary import rfm_summary
-from analytics.cleaning import clean
 from analytics.datasets import load_dataset
 from analytics.invoices import invoice_table
 
