@@ -102,7 +102,9 @@ def run_engine(path: str, started: float) -> dict:
 
     imported = time.perf_counter()
     with tempfile.TemporaryDirectory() as cache_dir:
-        cache = ResultsCache(cache_dir)
+        # room for a 100M-line run's results (3.4M customers: about 4 GB pickled, over the app's default 4 GB
+        # cache, which would cull them as soon as they were written)
+        cache = ResultsCache(cache_dir, size_limit_bytes=64 * 2**30)
         loaded = {}
 
         def load():
