@@ -185,8 +185,8 @@ STEP_SHARES = {"reading": 27, "cleaning": 23, "features": 7, "segments": 2, "inv
 # which read the invoice table only (and wait for it first: it is summed in a thread of its own, begun with the
 # cache key's fingerprint, so that the features start at once), and the rest (customer features and segments,
 # then churn, the BG/NBD holdout check, clustering, trends), which need nothing from the first lane. The
-# journeys sit in the first lane for balance: at 10M lines the lanes then take 14.4 and 13.5 s instead of 13.2
-# and 14.7. numpy, scipy and scikit-learn release the GIL in their heavy loops, so two threads use both cores
+# journeys sit in the first lane for balance: at 10M lines the lanes took 12.9 and 11.8 s of wall time, and
+# 11.9 and 12.8 with the journeys in the second. numpy, scipy and scikit-learn release the GIL in their heavy loops, so two threads use both cores
 # of a 2-core machine: on the 1M-line synthetic log the CLV and churn steps took 8.2 s of wall time together
 # instead of 13.0, for the same CPU time. Threads, not processes: the lanes read the same line-level data, which
 # a process would copy.
