@@ -3,4 +3,8 @@
 This package never imports Dash; it is usable from a notebook and from ``python -m analytics``.
 """
 
+from analytics.allocation import economise_fresh_pages
+
 __version__ = "0.2.6"
+
+economise_fresh_pages()
