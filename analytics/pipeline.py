@@ -28,6 +28,7 @@ from analytics.clv import holdout_validation
 from analytics.clv.validation import HoldoutValidation
 from analytics.clv.forecast import forecast_value
 from analytics.clv.record import ClvRecord
+from analytics.clv.summary import days_shared
 from analytics.clv.tournament import CANDIDATES, Tournament, run_tournament
 from analytics.errors import DataError, ModelFailure
 from analytics.invoices import invoice_table
@@ -298,7 +299,8 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
         message, compute = model_steps[name]
         return lambda: out.__setitem__(name, steps.run(name, message, compute))
 
-    _in_lanes([[step(name) for name in lane] for lane in LANES])
+    with days_shared(invoices):  # the CLV steps read its purchase days six times, at midnight cutoffs
+        _in_lanes([[step(name) for name in lane] for lane in LANES])
     table = out["segments"]
     (cluster_columns, clustering), (clv_columns, clv) = out["clustering"], out["clv"]
     churn_columns, churn = out["churn"]

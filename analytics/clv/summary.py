@@ -20,6 +20,11 @@ purchases (CDNOW has a few).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
@@ -58,6 +63,48 @@ def last_observed_day(as_of: pd.Timestamp) -> pd.Timestamp:
     return (as_of - pd.Timedelta(1, "ns")).floor("D")
 
 
+class _SharedDays:
+    """The day rows of every purchase in one frame of lines, grouped once and filtered for each caller."""
+
+    def __init__(self, lines: Future[pd.DataFrame]) -> None:
+        self._lines = lines
+        self._lock = threading.Lock()
+        self._days: dict[tuple[str, str, str], pd.DataFrame] = {}
+
+    def serves(self, lines: pd.DataFrame) -> bool:
+        return self._lines.done() and self._lines.result() is lines
+
+    def days(self, columns: tuple[str, str, str]) -> pd.DataFrame:
+        with self._lock:  # the two model lanes ask at once; the second waits for the first's rows
+            if columns not in self._days:
+                self._days[columns] = _purchase_days(self._lines.result(), None, None, *columns)
+            return self._days[columns]
+
+
+_SHARED: list[_SharedDays] = []
+
+
+@contextmanager
+def days_shared(lines: Future[pd.DataFrame]) -> Iterator[None]:
+    """Within the block, ``purchase_days`` on the frame that ``lines`` resolves to groups that frame's rows by
+    customer and day once, and answers each call by filtering those day rows: the same rows, values and order
+    as grouping again, when the cutoffs are midnights (other cutoffs group again). The frame must not change
+    meanwhile.
+
+    Why: the CLV steps ask for the invoice table's purchase days six times with different cutoffs; at 10M
+    lines (956k invoices) each grouping took 0.45 CPU s."""
+    shared = _SharedDays(lines)
+    _SHARED.append(shared)
+    try:
+        yield
+    finally:
+        _SHARED.remove(shared)
+
+
+def _midnight(cutoff: pd.Timestamp | None) -> bool:
+    return cutoff is None or pd.Timestamp(cutoff) == pd.Timestamp(cutoff).normalize()
+
+
 def purchase_days(
     lines: pd.DataFrame,
     *,
@@ -73,6 +120,21 @@ def purchase_days(
     currency units) of lines dated ``since <= date < before`` (either bound optional). Returns and lines
     without a customer are dropped. The value is ``value_col`` when present, otherwise quantity * unit_price.
     """
+    columns = (customer_col, date_col, value_col)
+    shared = next((s for s in _SHARED if s.serves(lines)), None)
+    if shared is None or not (_midnight(since) and _midnight(before)):
+        return _purchase_days(lines, since, before, *columns)
+    days = shared.days(columns)
+    keep = np.ones(len(days), dtype=bool)
+    if since is not None:
+        keep &= (days["day"] >= since).to_numpy()
+    if before is not None:
+        keep &= (days["day"] < before).to_numpy()
+    return days[keep].reset_index(drop=True)
+
+
+def _purchase_days(lines: pd.DataFrame, since: pd.Timestamp | None, before: pd.Timestamp | None,
+                   customer_col: str, date_col: str, value_col: str) -> pd.DataFrame:
     if not isinstance(lines, pd.DataFrame):
         raise DataError(f"expected a DataFrame of invoice lines, got {type(lines).__name__}")
     if value_col in lines.columns:
@@ -123,6 +185,8 @@ def purchase_days(
     days = frame.groupby(["code", "day"], sort=True)["value"].sum().reset_index()
     days.insert(0, "customer_id", pd.array(customers, dtype="string").take(days.pop("code").to_numpy()))
     return days
+
+
 
 
 def _summarise(days: pd.DataFrame, end_day: pd.Timestamp, unit: str) -> pd.DataFrame:

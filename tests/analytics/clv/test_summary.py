@@ -128,3 +128,39 @@ def test_cdnow_holdout_counts_match_a_direct_count(cdnow_lines, cdnow_split):
 def test_bad_input_raises_data_error(call, message):
     with pytest.raises(DataError, match=message):
         call(_lines(ROWS))
+
+
+@pytest.fixture(scope="module")
+def retail_invoices(online_retail_path):
+    from analytics.cleaning import clean
+    from analytics.invoices import invoice_table
+    from analytics.loading import read_transactions
+
+    return invoice_table(clean(read_transactions(online_retail_path)).lines)
+
+
+def test_shared_days_answer_as_grouping_again(retail_invoices, monkeypatch):
+    """Inside ``days_shared`` the invoice table is grouped by customer and day once, and every cutoff the
+    pipeline uses (midnights) gets exactly what grouping again gives; a time of day groups again."""
+    from concurrent.futures import Future
+
+    from analytics.clv import summary
+
+    cutoffs = [{}, {"before": pd.Timestamp("2011-12-10")}, {"before": pd.Timestamp("2011-06-01")},
+               {"since": pd.Timestamp("2011-06-01"), "before": pd.Timestamp("2011-12-10")},
+               {"since": pd.Timestamp("2011-09-01")}, {"before": pd.Timestamp("2011-06-01 12:30")}]
+    expected = [purchase_days(retail_invoices, **c) for c in cutoffs]
+    groupings = []
+    original = summary._purchase_days
+    monkeypatch.setattr(summary, "_purchase_days", lambda *a: groupings.append(a[1:3]) or original(*a))
+    table = Future()
+    table.set_result(retail_invoices)
+    with summary.days_shared(table):
+        shared = [purchase_days(retail_invoices, **c) for c in cutoffs]
+        other = purchase_days(retail_invoices.copy(), before=pd.Timestamp("2011-06-01"))
+    assert groupings == [(None, None), (None, pd.Timestamp("2011-06-01 12:30")), (None, pd.Timestamp("2011-06-01"))]
+    for got, want in zip(shared, expected):
+        pd.testing.assert_frame_equal(got, want)
+        assert len(got) > 0
+    pd.testing.assert_frame_equal(other, expected[2])
+    assert purchase_days(retail_invoices).equals(expected[0]) and not summary._SHARED
