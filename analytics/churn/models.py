@@ -27,13 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
-from sklearn.base import ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
@@ -134,7 +135,8 @@ scores. The 1M-line log's comparison (15,138 training customers) used to average
 0.1890 -> 0.1887, mean |predicted - observed| 0.016 -> 0.013, and PR AUC 0.834 -> 0.826 (one model's
 isotonic steps give 64 distinct probabilities instead of 1,189, and average precision counts tied customers
 against it). Its permutation importance predicts through one model instead of three: churn step 4.1 -> 3.2
-CPU s."""
+CPU s. The single model's refit on the compared customers is calibrated on the comparison's out-of-sample
+scores (see :class:`CalibratedBoosting`)."""
 MIN_CAP = 100  # smaller samples could not be split into training, held-out and early-stopping parts
 MAX_REFIT = 100_000
 """Most labelled customers the scoring model is refitted on (a stratified, seeded sample beyond it). On the
@@ -221,9 +223,60 @@ def make_estimator(model: str, random_state: int = 0, n_customers: int = 0) -> C
         boosted = HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_leaf_nodes=15,
                                                  min_samples_leaf=40, l2_regularization=1.0,
                                                  random_state=random_state)
-        return CalibratedClassifierCV(boosted, method="isotonic", cv=3,
-                                      ensemble=n_customers <= ENSEMBLE_MAX_CUSTOMERS)
+        if n_customers <= ENSEMBLE_MAX_CUSTOMERS:
+            return CalibratedClassifierCV(boosted, method="isotonic", cv=3, ensemble=True)
+        return CalibratedBoosting(boosted)
     raise DataError(f"churn model {model!r} is not supported; expected one of {', '.join(MODELS)}")
+
+
+class CalibratedBoosting(ClassifierMixin, BaseEstimator):
+    """One boosted model fitted on every customer, its scores mapped to probabilities by isotonic regression
+    on out-of-sample scores of the same customers: ``CalibratedClassifierCV(cv=3, ensemble=False)``, with the
+    same probabilities when ``fit`` computes those scores itself (3 stratified folds).
+
+    ``fit(X, y, scores)`` takes them from the caller instead, who must have scored each customer with a model
+    that did not learn from it. The scoring model's refit on the compared customers is calibrated on the
+    comparison's out-of-fold scores of its training customers and its full model's scores of the held-out
+    ones, which saves the refit's three fold models: on the 1M-line log (21,626 labelled) the churn step fell
+    from 3.4 to 2.8 CPU s. Judged on the 190,879 labelled customers of the 10M-line log outside such a refit
+    (21,626 customers, 15,138 training; six seeds), the two calibrations were about as good: ROC AUC
+    -0.0001 to +0.0008, Brier within 0.0002, and mean |predicted - observed| over ten equal-count bins
+    0.0100 on average (0.0070 to 0.0126) against 0.0090 (0.0060 to 0.0110) with its own folds, a gap
+    within the seeds' spread. A refit on a larger sample than the compared customers (the 10M-line log:
+    100,000 against 28,000 training customers) keeps its own folds: calibrated on scores of models fitted on
+    a fifth to a quarter of its customers, its bins were off by 0.0053 and 0.0099 instead of 0.0042 and
+    0.0053 (two seeds). ``scores_`` keeps the scores calibrated on."""
+
+    def __init__(self, estimator: HistGradientBoostingClassifier) -> None:
+        self.estimator = estimator
+
+    def fit(self, X: np.ndarray, y: np.ndarray, scores: np.ndarray | None = None) -> CalibratedBoosting:
+        if scores is None:
+            scores = cross_val_predict(clone(self.estimator), X, y, cv=StratifiedKFold(3),
+                                       method="decision_function")
+        self.scores_ = np.asarray(scores, dtype=float)
+        self.classes_ = np.unique(y)
+        self.model_ = clone(self.estimator).fit(X, y)
+        self.isotonic_ = IsotonicRegression(out_of_bounds="clip").fit(self.scores_, y)
+        return self
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        return self.model_.decision_function(X)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        churn = self.isotonic_.predict(self.decision_function(X))
+        return np.column_stack([1 - churn, churn])
+
+    def out_of_sample_scores(self, X: np.ndarray, fitted_on: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Scores of ``rows`` of ``X`` from models that did not learn from them, this one fitted on rows
+        ``fitted_on`` (in their order): the out-of-fold score for those, the full model's for the others."""
+        where = pd.Index(fitted_on).get_indexer(rows)
+        seen = where >= 0
+        scores = np.empty(len(rows))
+        scores[seen] = self.scores_[where[seen]]
+        if (~seen).any():
+            scores[~seen] = self.decision_function(X[rows[~seen]])
+        return scores
 
 
 def stratified_sample(labels: np.ndarray, cap: int, min_class: int, random_state: int = 0) -> np.ndarray:
@@ -579,8 +632,12 @@ class ChurnModel:
         # refit on the labelled customers (a sample on a large base); the logistic model explains even when
         # the ensemble scores
         self.n_refit_ = len(refit)
-        final = make_estimator(self.used_, self.random_state, len(refit)).fit(inputs[self.used_][refit],
-                                                                               labels[refit])
+        final = make_estimator(self.used_, self.random_state, len(refit))
+        Z = inputs[self.used_]
+        if isinstance(final, CalibratedBoosting) and np.isin(refit, compared).all():
+            final.fit(Z[refit], labels[refit], fitted[self.used_].out_of_sample_scores(Z, train, refit))
+        else:
+            final.fit(Z[refit], labels[refit])
         explainer = final if self.used_ == "logistic" else make_estimator("logistic", self.random_state).fit(
             inputs["logistic"][refit], labels[refit])
         self._explain_coefficients(explainer, columns["logistic"])

@@ -306,9 +306,64 @@ def test_boosting_averages_three_fold_models_on_small_data_and_scores_with_one_b
     raw = raw_inputs(X)
     Z, labels = model_scale(raw[model_columns("boosting", raw)]).to_numpy(), y.to_numpy()
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=labels, random_state=0)
-    for n_customers, models in ((ENSEMBLE_MAX_CUSTOMERS, 3), (ENSEMBLE_MAX_CUSTOMERS + 1, 1)):
+    for n_customers in (ENSEMBLE_MAX_CUSTOMERS, ENSEMBLE_MAX_CUSTOMERS + 1):
         fitted = make_estimator("boosting", 0, n_customers).fit(Z[train], labels[train])
-        assert len(fitted.calibrated_classifiers_) == models
+        averaged = n_customers <= ENSEMBLE_MAX_CUSTOMERS
+        assert (len(fitted.calibrated_classifiers_) == 3) if averaged else hasattr(fitted, "model_")
         p = fitted.predict_proba(Z[test])[:, 1]
         # calibrated either way: held-out mean prediction near the held-out churn rate
         assert abs(p.mean() - labels[test].mean()) < 0.05, n_customers
+
+
+def _boosting_inputs(lines):
+    from analytics.churn.labels import churn_training_frame
+    from analytics.churn.models import model_columns, model_scale, raw_inputs
+
+    X, y = churn_training_frame(lines, AS_OF, WINDOW)
+    raw = raw_inputs(X)
+    return model_scale(raw[model_columns("boosting", raw)]).to_numpy(), y.to_numpy()
+
+
+def test_single_calibrated_boosting_gives_scikit_learns_probabilities(predictable_lines):
+    from sklearn.calibration import CalibratedClassifierCV
+
+    from analytics.churn.models import ENSEMBLE_MAX_CUSTOMERS, make_estimator
+
+    Z, labels = _boosting_inputs(predictable_lines)
+    ours = make_estimator("boosting", 0, ENSEMBLE_MAX_CUSTOMERS + 1).fit(Z, labels)
+    theirs = CalibratedClassifierCV(ours.estimator, method="isotonic", cv=3, ensemble=False).fit(Z, labels)
+    np.testing.assert_array_equal(ours.predict_proba(Z), theirs.predict_proba(Z))
+
+
+def test_out_of_sample_scores_come_from_models_that_did_not_learn_the_customer(predictable_lines):
+    from sklearn.model_selection import train_test_split
+
+    from analytics.churn.models import ENSEMBLE_MAX_CUSTOMERS, make_estimator
+
+    Z, labels = _boosting_inputs(predictable_lines)
+    train, test = train_test_split(np.arange(len(labels)), test_size=0.3, stratify=labels, random_state=0)
+    fitted = make_estimator("boosting", 0, ENSEMBLE_MAX_CUSTOMERS + 1).fit(Z[train], labels[train])
+    everyone = np.arange(len(labels))
+    scores = fitted.out_of_sample_scores(Z, train, everyone)
+    # training customers get their out-of-fold scores, the held-out ones the full model's
+    np.testing.assert_array_equal(scores[train], fitted.scores_)
+    np.testing.assert_array_equal(scores[test], fitted.decision_function(Z[test]))
+    assert not np.allclose(scores[train], fitted.decision_function(Z[train]))
+
+
+def test_the_single_boosting_refit_on_the_compared_customers_fits_no_fold_models_of_its_own(
+        predictable_lines, monkeypatch):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from analytics.churn import models
+
+    fits = []
+    fit = HistGradientBoostingClassifier.fit
+    monkeypatch.setattr(HistGradientBoostingClassifier, "fit",
+                        lambda self, X, y, **kw: fits.append(len(y)) or fit(self, X, y, **kw))
+    # this log's 2,500 customers would be scored by three averaged fold models
+    monkeypatch.setattr(models, "ENSEMBLE_MAX_CUSTOMERS", 100)
+    model = ChurnModel(model="boosting", compare=False).fit(predictable_lines, AS_OF)
+    assert model.used_ == "boosting"
+    # the comparison's three fold models and its full model, then the refit alone
+    assert fits == [*[pytest.approx(model.n_train_ * 2 / 3, abs=1)] * 3, model.n_train_, model.n_refit_]
