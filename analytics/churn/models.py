@@ -125,8 +125,9 @@ ENSEMBLE_MAX_CUSTOMERS = 20_000
 models; on more, with one model refitted on all of them, calibrated on the three folds' out-of-fold scores
 (a third of the prediction cost, which on the 10M-line log was the churn step's largest part). Averaging
 pays on small data only. Held-out ROC AUC / Brier / mean |predicted - observed| over the calibration
-bins, averaged against single: Online Retail (2,353 training customers) 0.759 / 0.197 / 0.051 against
-0.755 / 0.200 / 0.040; 1M-line log (15,138) 0.742 / 0.189 / 0.016 against 0.742 / 0.189 / 0.013;
+bins, averaged against single: Online Retail (2,353 training customers) 0.754 / 0.198 / 0.015 against
+0.749 / 0.199 / 0.022 (0.759 / 0.197 / 0.051 against 0.755 / 0.200 / 0.040 before the fold models
+stopped early); 1M-line log (15,138) 0.742 / 0.189 / 0.016 against 0.742 / 0.189 / 0.013;
 10M-line log (28,000) 0.740 / 0.191 / 0.010 against 0.740 / 0.191 / 0.009.
 
 The refit's size decides, in the comparison too, so that the held-out figures describe the kind of model that
@@ -219,10 +220,14 @@ def make_estimator(model: str, random_state: int = 0, n_customers: int = 0) -> C
             random_state=random_state,
         )
     if model == "boosting":
-        # isotonic calibration on cross-fitted folds: boosting ranks well, but its raw probabilities drift
+        # isotonic calibration on cross-fitted folds: boosting ranks well, but its raw probabilities drift.
+        # Early stopping at every size, not only above scikit-learn's 10,000 rows: on Online Retail (2,353
+        # training customers, six splits) held-out ROC AUC 0.741 -> 0.747, Brier 0.202 -> 0.200, 42 to 61
+        # trees instead of 200 (0.72 -> 0.27 CPU s); 2,353 customers of the 10M-line log judged on the
+        # 210,152 others, ROC AUC 0.717 -> 0.727, Brier 0.198 -> 0.195 (four samples)
         boosted = HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_leaf_nodes=15,
                                                  min_samples_leaf=40, l2_regularization=1.0,
-                                                 random_state=random_state)
+                                                 early_stopping=True, random_state=random_state)
         if n_customers <= ENSEMBLE_MAX_CUSTOMERS:
             return CalibratedClassifierCV(boosted, method="isotonic", cv=3, ensemble=True)
         return CalibratedBoosting(boosted)
