@@ -159,6 +159,19 @@ def odds_ratio_table(
     return table.iloc[order].reset_index(drop=True)
 
 
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """Columns of each row's ``k`` largest values, largest first and ties in column order, as a stable sort of
+    the negated values orders them, by ``k`` passes of argmax (a sort of every column was most of the
+    drivers' time at 324k customers: 0.33 against 0.10 CPU s). A NaN ranks last, as in the sort."""
+    left = np.where(np.isnan(values), -np.inf, values)
+    rows = np.arange(len(values))
+    top = np.empty((len(values), k), dtype=np.intp)
+    for c in range(k):
+        top[:, c] = np.argmax(left, axis=1)
+        left[rows, top[:, c]] = -np.inf
+    return top
+
+
 def top_drivers(
     contributions: np.ndarray,
     values: np.ndarray,
@@ -180,7 +193,7 @@ def top_drivers(
     out = np.full(n, "", dtype=object)
     if n == 0 or k == 0:
         return out
-    top = np.argsort(-contributions, axis=1, kind="stable")[:, :k]
+    top = _largest(contributions, k)
     shown = np.take_along_axis(contributions, top, axis=1) >= min_contribution
     top_values = np.take_along_axis(values, top, axis=1)
     # a positive contribution means the value lies on the side of typical that the coefficient penalises
