@@ -40,6 +40,7 @@ def _env_flag(name: str) -> bool | None:
 # from two copies of the string: above ~190 MiB it exceeds the browser's largest string and nothing is
 # sent. A limit the page cannot honour would be a lie, so the setting is capped below that.
 MAX_UPLOAD_LIMIT_MB = 150
+MIN_CACHE_LIMIT_MB = 256
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Settings:
     max_decompressed_mb, max_rows: caps on an upload once decompressed, checked while it is decompressed.
     max_concurrent_runs: analyses running at once on this server; further runs wait in line.
     retention_days: uploads and results older than this are deleted.
+    cache_limit_mb: size limit of the results cache directory (not Redis's, which is Redis's own maxmemory);
+        one analysis's results must fit: about 1.3 KB per customer pickled (4 GB for 3.2M customers).
     auth_required: sign-in with roles on (users from users_file); None means "not said" and is settled by
         how the app is started (on under gunicorn, off for ``python app.py``).
     users_file: the users and their hashed passwords and roles (managed by ``python -m rct_users``).
@@ -77,6 +80,7 @@ class Settings:
     max_rows: int = 5_000_000
     max_concurrent_runs: int = 2
     retention_days: float = 30
+    cache_limit_mb: int = 4096
     auth_required: bool | None = None
     users_file: Path | None = None
     secret_key: str | None = None
@@ -100,6 +104,9 @@ class Settings:
         if not 1 <= self.upload_limit_mb <= MAX_UPLOAD_LIMIT_MB:
             raise SystemExit(f"error: RCT_UPLOAD_LIMIT_MB={self.upload_limit_mb} must be between 1 and "
                              f"{MAX_UPLOAD_LIMIT_MB} (a browser cannot send a larger file through the page)")
+        if self.cache_limit_mb < MIN_CACHE_LIMIT_MB:
+            raise SystemExit(f"error: RCT_CACHE_LIMIT_MB={self.cache_limit_mb} must be at least "
+                             f"{MIN_CACHE_LIMIT_MB} (one analysis's results need about 1.3 KB per customer)")
         if self.max_concurrent_runs < 1:
             raise SystemExit("error: RCT_MAX_CONCURRENT_RUNS must be at least 1")
         if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
@@ -132,6 +139,7 @@ class Settings:
             max_rows=_env_int("RCT_MAX_ROWS", 5_000_000),
             max_concurrent_runs=_env_int("RCT_MAX_CONCURRENT_RUNS", 2),
             retention_days=_env_int("RCT_RETENTION_DAYS", 30),
+            cache_limit_mb=_env_int("RCT_CACHE_LIMIT_MB", 4096),
             auth_required=_env_flag("RCT_AUTH"),
             users_file=Path(os.environ["RCT_USERS_FILE"]).resolve() if os.environ.get("RCT_USERS_FILE") else None,
             secret_key=os.environ.get("RCT_SECRET_KEY") or None,

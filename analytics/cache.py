@@ -144,6 +144,7 @@ class ResultsCache:
         """``ttl_s``: stored values expire this many seconds after they were written (None: never)."""
         self.directory = Path(directory)
         self.ttl_s = ttl_s
+        self.size_limit_bytes = size_limit_bytes
         self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes, **SQLITE_SETTINGS)
 
     def get(self, key: str) -> Any | None:

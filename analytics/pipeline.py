@@ -384,6 +384,12 @@ def run_cached(
         return results
 
     cache.get_or_compute(key, compute)
+    if key not in cache:
+        # diskcache culls beyond its size limit, the newest value too: say so rather than show nothing
+        limit = getattr(cache, "size_limit_bytes", None)
+        raise DataError("the results of this analysis are larger than the results cache can hold"
+                        + (f" (its size limit is {limit / 2**20:,.0f} MB)" if limit else "")
+                        + ", so they were not kept; the cache's size limit must be raised to analyse these data")
     if source_id is not None:
         cache.set(alias_key(source_id, params), key)
     progress(1.0, "Done")

@@ -37,14 +37,15 @@ STORAGE_ERRORS = (OSError, sqlite3.Error, redis.exceptions.ConnectionError, redi
 
 
 @lru_cache(maxsize=4)
-def _cache_at(location: str, ttl_s: int) -> ResultsCache | RedisResultsCache:
+def _cache_at(location: str, ttl_s: int, limit_mb: int) -> ResultsCache | RedisResultsCache:
     if location.startswith(("redis://", "rediss://", "unix://")):
         return RedisResultsCache(location, ttl_s=ttl_s)
-    return ResultsCache(Path(location) / "results", ttl_s=ttl_s)
+    return ResultsCache(Path(location) / "results", size_limit_bytes=limit_mb * 2**20, ttl_s=ttl_s)
 
 
-def _location(settings: Settings) -> tuple[str, int]:
-    return settings.redis_url or str(settings.cache_dir), round(settings.retention_days * 86400)
+def _location(settings: Settings) -> tuple[str, int, int]:
+    return (settings.redis_url or str(settings.cache_dir), round(settings.retention_days * 86400),
+            settings.cache_limit_mb)
 
 
 def results_cache(settings: Settings) -> ResultsCache | RedisResultsCache:

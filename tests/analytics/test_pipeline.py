@@ -6,6 +6,7 @@ import pytest
 from analytics import pipeline
 from analytics.cache import ResultsCache
 from analytics.datasets import load_dataset
+from analytics.errors import DataError
 from analytics.params import AnalysisParams
 
 
@@ -139,3 +140,13 @@ def test_lanes_leave_standard_output_alone_when_lifetimes_prints(online_retail_p
     assert sys.stdout is before
     print("still printing")
     assert capsys.readouterr().out == "still printing\n"
+
+
+def test_results_larger_than_the_cache_are_an_error_not_silence(tmp_path, cdnow_sample):
+    """diskcache culls beyond its size limit, the value just written included: the run must say so rather
+    than return a key with nothing behind it (a 100M-line run's 4 GB of results met the default limit)."""
+    cache = ResultsCache(tmp_path, size_limit_bytes=2**20)
+    with pytest.raises(DataError, match=r"larger than the results cache can hold \(its size limit is 1 MB\)"):
+        pipeline.run_cached(lambda: cdnow_sample, AnalysisParams(), cache, source_name="cdnow_sample")
+    roomy = ResultsCache(tmp_path / "roomy", size_limit_bytes=64 * 2**20)
+    assert roomy.get(pipeline.run_cached(lambda: cdnow_sample, AnalysisParams(), roomy)) is not None

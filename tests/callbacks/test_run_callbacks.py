@@ -65,3 +65,16 @@ def test_a_run_returns_the_results_key_or_names_what_is_wrong(cdnow_stored):
 def test_the_mapping_editor_is_the_whole_mapping():
     editor_ids = [{"type": "mapping", "canonical": "customer_id"}, {"type": "mapping", "canonical": "country"}]
     assert editor_mapping(["Client", None], editor_ids) == {"customer_id": "Client", "country": None}
+
+
+def test_the_results_cache_has_the_configured_size_limit(tmp_path, monkeypatch):
+    from callbacks import common
+
+    monkeypatch.setenv("RCT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("RCT_CACHE_LIMIT_MB", "300")
+    cache = common.results_cache(Settings.from_env())
+    assert cache.size_limit_bytes == cache._cache.size_limit == 300 * 2**20
+    assert common.results_cache(Settings(cache_dir=tmp_path)).size_limit_bytes == 4096 * 2**20
+    monkeypatch.setenv("RCT_CACHE_LIMIT_MB", "100")
+    with pytest.raises(SystemExit, match="RCT_CACHE_LIMIT_MB=100 must be at least 256"):
+        Settings.from_env()
