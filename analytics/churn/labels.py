@@ -155,7 +155,11 @@ def bgnbd_scores(lines: pd.DataFrame, as_of, horizon_days: float) -> pd.DataFram
     from analytics.clv.bgnbd import BetaGeoModel
 
     summary = rfm_summary(canonical_lines(lines), pd.Timestamp(as_of), unit="D")
-    model = BetaGeoModel().fit(summary)
+    # bounded first: a baseline needs no standard errors, and lifetimes' optimiser failed on Online Retail's
+    # pre-cutoff history (its maximum lies at a -> 0) after 0.27 CPU s, before the bounded fit's 0.12; where
+    # both converge, the parameters agree to 1e-4 and the baselines' held-out figures to 4 decimals (1M and
+    # 10M-line logs)
+    model = BetaGeoModel(bounded_first=True).fit(summary)
     out = pd.DataFrame(
         {
             "p_alive": model.p_alive(summary),

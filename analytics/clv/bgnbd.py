@@ -247,14 +247,17 @@ class BetaGeoModel:
     converged), ``fit_attempts_`` (penalizer, optimiser and outcome of each try), ``n_customers_`` and
     ``n_patterns_`` (distinct (frequency, recency, T) rows the fit ran on, see ``analytics.clv.patterns``).
     Each penalizer is tried first with lifetimes' optimiser, then with bounded L-BFGS-B on the same
-    likelihood (see ``_fit_bounded``), before moving to the next larger penalizer.
+    likelihood (see ``_fit_bounded``), before moving to the next larger penalizer; ``bounded_first`` the
+    other way round, for a caller that needs no standard errors and fits data whose maximum may lie at the
+    edge, where lifetimes' optimiser fails only after its full run.
     The penalizer adds ``penalizer * sum(params**2)`` to the mean negative log-likelihood, with time scaled
     so the oldest customer's T is 1 (lifetimes' convention).
     """
 
-    def __init__(self, penalizer: float = 0.0, model: str = "bgnbd") -> None:
+    def __init__(self, penalizer: float = 0.0, model: str = "bgnbd", bounded_first: bool = False) -> None:
         self.penalizer = penalizer
         self.model = model
+        self.bounded_first = bounded_first
 
     def fit(self, summary: pd.DataFrame) -> "BetaGeoModel":
         """Fit on a summary with frequency, recency, T (see ``rfm_summary``); returns self."""
@@ -272,7 +275,8 @@ class BetaGeoModel:
         px, pt_x, page = (distinct.table[c].to_numpy() for c in PURCHASE_COLUMNS)
         attempts: list[dict[str, Any]] = []
         penalizers = [float(self.penalizer)] + [p for p in FALLBACK_PENALIZERS if p > self.penalizer]
-        for penalizer, (method, fit) in itertools.product(penalizers, _OPTIMISERS.items()):
+        optimisers = list(_OPTIMISERS.items())[::-1 if self.bounded_first else 1]
+        for penalizer, (method, fit) in itertools.product(penalizers, optimisers):
             try:
                 params, errors = fit(self.model, penalizer, px, pt_x, page, distinct.weights)
                 ll = log_likelihood(self.model, params, px, pt_x, page, distinct.weights)

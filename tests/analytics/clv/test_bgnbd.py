@@ -203,6 +203,13 @@ def test_bounded_optimiser_finds_the_same_maximum(cdnow_split):
         assert params[name] == pytest.approx(value, rel=1e-3), name
 
 
+def test_bounded_first_fits_once_with_the_bounded_optimiser_and_agrees(cdnow_fit, cdnow_split):
+    bounded = BetaGeoModel(bounded_first=True).fit(cdnow_split)
+    assert [(a["method"], a["converged"]) for a in bounded.fit_attempts_] == [("bounded L-BFGS-B", True)]
+    for name, value in cdnow_fit.params_.items():
+        assert bounded.params_[name] == pytest.approx(value, rel=1e-3), name
+
+
 @pytest.mark.parametrize("model, fitter", [("bgnbd", BetaGeoFitter), ("mbgnbd", ModifiedBetaGeoFitter)])
 def test_fit_on_weighted_patterns_equals_the_fit_on_every_customer(cdnow_split, model, fitter):
     """The fit runs on distinct (frequency, recency, T) rows with weights; lifetimes on all 2,357 rows
