@@ -1,5 +1,8 @@
 import sys
 
-from analytics.cli import main
+from analytics.startup import lifelong_imports
+
+with lifelong_imports():
+    from analytics.cli import main
 
 sys.exit(main())

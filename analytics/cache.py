@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import diskcache
 import numpy as np
 import pandas as pd
 import psutil
@@ -145,6 +144,9 @@ class ResultsCache:
         self.directory = Path(directory)
         self.ttl_s = ttl_s
         self.size_limit_bytes = size_limit_bytes
+        # imported here: diskcache (and SQLite) cost the command line, which caches nothing, 9 ms of imports
+        import diskcache
+
         self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes, **SQLITE_SETTINGS)
 
     def get(self, key: str) -> Any | None:

@@ -23,13 +23,16 @@ import importlib.resources
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analytics.errors import DataError
 from analytics.loading import to_canonical
-from analytics.synthetic import DEFAULT_CAMPAIGN, SyntheticCampaign, generate_retail, simulate_retail
+
+if TYPE_CHECKING:
+    from analytics.synthetic import SyntheticCampaign
 
 _CDNOW_MASTER = "CDNOW_master.txt"
 _CDNOW_SAMPLE = "CDNOW_sample.txt"
@@ -68,6 +71,9 @@ def _load_cdnow_sample() -> pd.DataFrame:
 
 def _load_synthetic(n_rows: int = 100_000, seed: int = 0) -> pd.DataFrame:
     """Synthetic retailer: ``generate_retail`` writes raw UCI columns, mapped like an uploaded file."""
+    # imported here: the generator's catalogue costs 15 ms of imports to every run that reads a file
+    from analytics.synthetic import DEFAULT_CAMPAIGN, generate_retail
+
     raw = generate_retail(n_rows, seed, campaign=DEFAULT_CAMPAIGN)
     frame = to_canonical(raw)
     frame.attrs.update(raw.attrs)
@@ -128,4 +134,6 @@ def embedded_campaign(name: str = DEFAULT_DATASET, n_rows: int = 100_000, seed: 
     """The campaign test inside an embedded dataset (only ``synthetic`` has one), with its truth."""
     if name != "synthetic":
         raise DataError(f"dataset {name!r} holds no campaign test; only 'synthetic' does")
+    from analytics.synthetic import DEFAULT_CAMPAIGN, simulate_retail
+
     return simulate_retail(n_rows, seed, campaign=DEFAULT_CAMPAIGN).campaign

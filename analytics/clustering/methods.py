@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.linalg import solve_triangular
 from sklearn.cluster import DBSCAN, KMeans
 from sklearn.mixture import GaussianMixture
@@ -84,11 +83,16 @@ def gmm_bic(X: np.ndarray, params: dict) -> float:
 
 def ward_tree(X: np.ndarray) -> np.ndarray:
     """Ward linkage matrix; O(n^2) memory, so only ever called on a sample."""
+    # imported here: SciPy's hierarchy module costs every run 20 ms of imports and only Ward uses it
+    from scipy.cluster.hierarchy import linkage
+
     return linkage(X, method="ward")
 
 
 def cut_ward(X: np.ndarray, tree: np.ndarray, k: int) -> Fit:
     """Cut a Ward tree into (at most, when heights tie) k clusters; centres are cluster means."""
+    from scipy.cluster.hierarchy import fcluster
+
     raw = fcluster(tree, t=k, criterion="maxclust")
     _, labels = np.unique(raw, return_inverse=True)
     return Fit(labels.astype(int), {"centers": cluster_means(X, labels)})

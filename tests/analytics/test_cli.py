@@ -123,6 +123,30 @@ def test_bad_input_exits_2_with_one_error_line_and_no_files(tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_the_command_line_imports_no_optional_part_and_freezes_its_imports(tmp_path):
+    """What ``python -m analytics`` has imported when it starts reading its input (a fresh interpreter: this
+    test process has loaded everything): no Dash or Plotly (analytics never imports them), and none of the
+    parts only some inputs or settings use (XLSX, Parquet, databases, the results cache, uplift, Ward
+    clustering, the synthetic generator). Its imports are frozen out of the garbage collector's scans, which
+    stays on for the run's own objects."""
+    optional = ["dash", "plotly", "flask", "openpyxl", "pyarrow.parquet", "sqlalchemy", "sqlglot", "duckdb",
+                "diskcache", "redis", "sklift", "matplotlib", "scipy.cluster.hierarchy", "analytics.synthetic",
+                "analytics.database", "analytics.uplift", "analytics.roi"]
+    probe = ("import gc, json, runpy, sys\n"
+             f"sys.argv = ['analytics', 'run', 'no-such-input', '--out', {str(tmp_path / 'out')!r}]\n"
+             "try:\n"
+             "    runpy.run_module('analytics', run_name='__main__', alter_sys=True)\n"
+             "except SystemExit as exit:\n"
+             "    code = exit.code\n"
+             f"print(json.dumps({{'exit': code, 'loaded': [m for m in {optional!r} if m in sys.modules], "
+             "'collecting': gc.isenabled(), 'frozen': gc.get_freeze_count(), 'scanned': len(gc.get_objects())}))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    state = json.loads(done.stdout)
+    assert state["exit"] == 2 and "no-such-input" in done.stderr  # it got as far as looking for the input
+    assert state["loaded"] == []
+    assert state["collecting"] and state["frozen"] > 100_000 and state["scanned"] < state["frozen"] / 10
+
+
 def test_unknown_input_names_the_datasets(tmp_path, capsys):
     assert main(["run", "no-such-thing", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
