@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -250,6 +251,10 @@ def _set_up_before_serving(app: dash.Dash) -> None:
 
 app = create_app(served=__name__ != "__main__")
 server = app.server
+# What the process has built so far (the modules, the app) lives as long as it does: frozen out of the garbage
+# collector's scans (see analytics.startup), as are the runs forked from it, so that their full collections
+# look at the run's own objects only.
+gc.freeze()
 
 if __name__ == "__main__":
     _settings = server.config["RCT_SETTINGS"]
