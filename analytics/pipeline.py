@@ -150,7 +150,7 @@ def _clv(lines: pd.DataFrame, as_of: pd.Timestamp, params: AnalysisParams,
 
 def _clv_validation(lines: pd.DataFrame, as_of: pd.Timestamp) -> HoldoutValidation | ModelFailure:
     """BG/NBD's holdout check on every calibration customer (the evidence tab's fit and tracking figures).
-    A step of its own so that it runs in the lane beside the CLV forecast."""
+    A step of its own so that it runs beside the CLV forecast."""
     try:
         return holdout_validation(lines, holdout_window(lines, as_of), as_of, unit="D")
     except DataError as error:
@@ -176,23 +176,28 @@ def _model_stage(fit: Callable[[], tuple[pd.DataFrame, Record]], name: str, memo
 # Share of a cold run's time each step takes, so that the progress bar moves with the work done rather than
 # by step count, measured on the 10M-line synthetic log (324k customers, this 2-core machine, quiet): tenths of
 # wall seconds for reading and cleaning, which run two threads of their own, and tenths of CPU seconds halved
-# for the model steps, which run in two lanes at once (see LANES). Reading and cleaning grow with lines, the
+# for the model steps, which run two at once (see NEEDS). Reading and cleaning grow with lines, the
 # model steps with customers (the CLV tournament and churn comparison stop growing at their samples' sizes),
 # so on small logs the model steps take a larger part than this.
 STEP_SHARES = {"reading": 27, "cleaning": 23, "features": 7, "segments": 2, "invoices": 3, "clv_tournament": 16,
                "clv": 38, "churn": 33, "clv_validation": 9, "clustering": 3, "journeys": 5, "trends": 4}
 
-# The steps after cleaning run in two lanes at once, each lane's steps in order: the CLV lane and the journeys,
-# which read the invoice table only (and wait for it first: it is summed in a thread of its own, begun with the
-# cache key's fingerprint, so that the features start at once), and the rest (customer features and segments,
-# then churn, the BG/NBD holdout check, clustering, trends), which need nothing from the first lane. The
-# journeys sit in the first lane for balance: at 10M lines the lanes took 12.9 and 11.8 s of wall time, and
-# 11.9 and 12.8 with the journeys in the second. numpy, scipy and scikit-learn release the GIL in their heavy loops, so two threads use both cores
-# of a 2-core machine: on the 1M-line synthetic log the CLV and churn steps took 8.2 s of wall time together
-# instead of 13.0, for the same CPU time. Threads, not processes: the lanes read the same line-level data, which
-# a process would copy.
-LANES = (("invoices", "clv_tournament", "clv", "journeys"),
-         ("features", "segments", "churn", "clv_validation", "clustering", "trends"))
+# The steps after cleaning run on two threads at once (MODEL_THREADS), each step as soon as a thread is free and
+# the steps it reads (NEEDS) are done, a free thread taking the first such step in the order of NEEDS: the CLV
+# chain (tournament, then the forecast) and churn, the longest, begin first. numpy, scipy and scikit-learn release
+# the GIL in their heavy loops, so two threads use both cores of a 2-core machine: on the 1M-line synthetic log
+# the CLV and churn steps took 8.2 s of wall time together instead of 13.0, for the same CPU time. Threads, not
+# processes: the steps read the same line-level data, which a process would copy. The steps used to run in two
+# fixed lanes (the invoice table's steps, and the rest); at 10M lines that order is the one this gives, but at
+# Online Retail the second lane waited 1.1 s (of 4.9) for the first, and a lane's share moves whenever a model
+# gets faster. The invoice table is summed in a thread of its own, begun with the cache key's fingerprint, so
+# that the features start at once; its step waits for it.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "invoices": (), "features": (), "segments": ("features",), "clv_tournament": ("invoices",),
+    "churn": ("segments",), "clv": ("clv_tournament",), "clv_validation": ("invoices",),
+    "clustering": ("segments",), "journeys": ("invoices",), "trends": ("invoices", "segments"),
+}
+MODEL_THREADS = 2
 
 
 def step_start(name: str) -> float:
@@ -226,19 +231,46 @@ class _Steps:
         return out
 
 
-def _in_lanes(lanes: list[list[Callable[[], None]]]) -> None:
-    """Run each lane's steps in order, the lanes at once (see LANES); the first error is raised."""
-    # One BLAS and one OpenMP thread per lane (two cores, two lanes). BLAS's count is process-wide, so it is
-    # set once here, where the models' own limits, entered and left in two threads at once, could restore
-    # each other's; OpenMP's is per thread, so each lane sets its own.
-    def lane(steps: list[Callable[[], None]]) -> None:
-        with threadpool_limits(limits=1, user_api="openmp"):
-            for step in steps:
-                step()
+def _scheduled(steps: dict[str, Callable[[], None]], threads: int) -> None:
+    """Run every step of NEEDS on ``threads`` threads (see NEEDS for the order); the first error is raised, and
+    steps not begun by then are dropped."""
+    order = list(NEEDS)
+    done: set[str] = set()
+    failed: list[BaseException] = []
+    turn = threading.Condition()
 
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(len(lanes)) as pool:
-        for running in [pool.submit(lane, steps) for steps in lanes]:
+    def take() -> str | None:
+        with turn:
+            while order and not failed:
+                ready = next((name for name in order if done.issuperset(NEEDS[name])), None)
+                if ready is not None:
+                    order.remove(ready)
+                    return ready
+                turn.wait()
+            return None
+
+    # One BLAS and one OpenMP thread per thread (two cores, two threads). BLAS's count is process-wide, so it
+    # is set once here, where the models' own limits, entered and left in two threads at once, could restore
+    # each other's; OpenMP's is per thread, so each thread sets its own.
+    def work() -> None:
+        with threadpool_limits(limits=1, user_api="openmp"):
+            while (name := take()) is not None:
+                try:
+                    steps[name]()
+                except BaseException as error:
+                    with turn:
+                        failed.append(error)
+                        turn.notify_all()
+                    return
+                with turn:
+                    done.add(name)
+                    turn.notify_all()
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+        for running in [pool.submit(work) for _ in range(threads)]:
             running.result()
+    if failed:
+        raise failed[0]
 
 
 def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, progress: Progress = _silent,
@@ -300,7 +332,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
         return lambda: out.__setitem__(name, steps.run(name, message, compute))
 
     with days_shared(invoices):  # the CLV steps read its purchase days six times, at midnight cutoffs
-        _in_lanes([[step(name) for name in lane] for lane in LANES])
+        _scheduled({name: step(name) for name in NEEDS}, MODEL_THREADS)
     table = out["segments"]
     (cluster_columns, clustering), (clv_columns, clv) = out["clustering"], out["clv"]
     churn_columns, churn = out["churn"]

@@ -2,10 +2,10 @@
 
 ``contextlib.redirect_stdout`` and ``warnings.catch_warnings`` change process-wide state (``sys.stdout``, the
 warnings filters) and put back, on leaving, what they found on entering. Two threads inside them at once put
-back each other's state: when the pipeline's model lanes first ran at once (``analytics.pipeline.LANES``),
-a lifetimes fit in one lane and another in the other left ``sys.stdout`` pointing at a discarded buffer for
+back each other's state: when the pipeline's model steps first ran two at once (``analytics.pipeline.NEEDS``),
+a lifetimes fit in one thread and another in the other left ``sys.stdout`` pointing at a discarded buffer for
 the rest of the process, and the CLI printed nothing. One lock makes the quiet sections take turns: they are
-the model fits' optimiser calls, a small part of either lane.
+the model fits' optimiser calls, a small part of either thread's work.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ class Results:
     journeys: the segment journey history at the default settings.
     retention: retention between the two latest churn windows among the modelled customers.
     timings_s: wall seconds per pipeline step; step_cpu_s: CPU seconds of each step's own thread (the model
-        steps run in two threads at once, see ``analytics.pipeline.LANES``).
+        steps run in two threads at once, see ``analytics.pipeline.NEEDS``).
     """
 
     key: str

@@ -109,7 +109,7 @@ def test_the_cache_keeps_the_invoice_table_not_the_lines(tmp_path):
                                   check_exact=False, rtol=1e-9)
 
 
-def test_the_model_lanes_run_at_once_and_change_nothing_but_time(monkeypatch):
+def test_the_model_steps_run_two_at_once_and_change_nothing_but_time(monkeypatch):
     synthetic = load_dataset("synthetic")
     params = AnalysisParams()
     seen = []
@@ -119,9 +119,8 @@ def test_the_model_lanes_run_at_once_and_change_nothing_but_time(monkeypatch):
     # (reading is the caller's step; "Done" ends the bar)
     assert len(messages) == len(set(messages)) == len(pipeline.STEP_SHARES) - 1 + 1 and messages[-1] == "Done"
     assert [f for f, _ in seen] == sorted(f for f, _ in seen)
-    model_steps = {name for lane in pipeline.LANES for name in lane}
-    assert set(both.timings_s) == set(both.step_cpu_s) == model_steps | {"features", "segments"}
-    monkeypatch.setattr(pipeline, "LANES", (tuple(name for lane in pipeline.LANES for name in lane),))
+    assert set(both.timings_s) == set(both.step_cpu_s) == set(pipeline.NEEDS)
+    monkeypatch.setattr(pipeline, "MODEL_THREADS", 1)
     one = pipeline.run(synthetic, params)
     pd.testing.assert_frame_equal(both.customers, one.customers)
     assert both.model_summaries() == one.model_summaries()
@@ -129,8 +128,8 @@ def test_the_model_lanes_run_at_once_and_change_nothing_but_time(monkeypatch):
     pd.testing.assert_frame_equal(both.clv.tournament.table, one.clv.tournament.table)
 
 
-def test_lanes_leave_standard_output_alone_when_lifetimes_prints(online_retail_path, capsys):
-    # on Online Retail lifetimes' BG/NBD fit fails to converge and prints its optimiser output in both lanes
+def test_two_threads_leave_standard_output_alone_when_lifetimes_prints(online_retail_path, capsys):
+    # on Online Retail lifetimes' BG/NBD fit fails to converge and prints its optimiser output in both threads
     # (the CLV models and the churn baseline); quieting it from two threads at once once left sys.stdout
     # pointing at a discarded buffer, and the CLI printed nothing
     from analytics.loading import read_transactions
