@@ -295,24 +295,29 @@ def check_summary(summary: pd.DataFrame, columns: tuple[str, ...] = ("frequency"
         )
     if summary.empty:
         raise DataError("customer summary is empty: there are no customers to model")
+    # on numpy arrays: the models check their summary on every call (about 200 times in a run on Online
+    # Retail), and the same checks on pandas columns took about 1 ms each time against 0.1 ms
     problems = []
+    values = {}
     for col in columns:
-        values = pd.to_numeric(summary[col], errors="coerce")
-        if values.isna().any() or not np.isfinite(values.to_numpy(dtype=float)).all():
-            bad = values.isna() | ~np.isfinite(values.fillna(0))
-            problems.append((f"{col} is missing or not finite", bad))
-        elif (values < 0).any():
-            problems.append((f"{col} is negative", values < 0))
+        column = summary[col]
+        if not pd.api.types.is_numeric_dtype(column.dtype):
+            column = pd.to_numeric(column, errors="coerce")
+        values[col] = array = column.to_numpy(dtype=float, na_value=np.nan)
+        if not np.isfinite(array).all():
+            problems.append((f"{col} is missing or not finite", ~np.isfinite(array)))
+        elif (array < 0).any():
+            problems.append((f"{col} is negative", array < 0))
     if "frequency" in columns and not problems:
-        freq = summary["frequency"].astype(float)
-        if (freq != np.round(freq)).any():
-            problems.append(("frequency is not a whole number", freq != np.round(freq)))
+        fractional = values["frequency"] != np.round(values["frequency"])
+        if fractional.any():
+            problems.append(("frequency is not a whole number", fractional))
     if {"recency", "T"} <= set(columns) and not problems:
-        too_late = summary["recency"] > summary["T"] + 1e-9
+        too_late = values["recency"] > values["T"] + 1e-9
         if too_late.any():
             problems.append(("recency is greater than T", too_late))
     if {"frequency", "recency"} <= set(columns) and not problems:
-        odd = (summary["frequency"] == 0) & (summary["recency"] != 0)
+        odd = (values["frequency"] == 0) & (values["recency"] != 0)
         if odd.any():
             problems.append(("recency is not 0 for a customer with no repeat purchase", odd))
     if problems:
