@@ -296,9 +296,10 @@ def _decompress(data: bytes, kind: str, label: str, limits: ReadLimits | None) -
                 total += len(chunk)
                 if cap_bytes is not None and total > cap_bytes:
                     raise limits.too_big(label, f"expands to more than {cap_bytes / 2**20:,.0f} MB")
-                lines += chunk.count(b"\n")
-                if cap_lines is not None and not nested and lines > cap_lines:
-                    raise limits.too_many_rows(label)
+                if cap_lines is not None and not nested:
+                    lines += chunk.count(b"\n")
+                    if lines > cap_lines:
+                        raise limits.too_many_rows(label)
                 spool.write(chunk)
             spool.seek(0)
             return spool.read()
