@@ -94,8 +94,9 @@ def bootstrap_fits(model, summary: pd.DataFrame, n_fits: int = N_BOOTSTRAP, seed
 
     A resample of customers is a multinomial re-weighting of the distinct (frequency, recency, T) patterns,
     so each refit maximises the weighted likelihood over the patterns, starting from the full-data estimate
-    (L-BFGS-B on log-parameters, time scaled so the oldest customer's T is 1, as lifetimes does): a few
-    iterations instead of a fit from scratch. A refit that fails is skipped; the full-data fit is the first.
+    (on log-parameters, time scaled so the oldest customer's T is 1, as lifetimes does): by BFGS from
+    the full data's Hessian (``_quasi_newton_refit``), else by L-BFGS-B. A refit that fails is skipped; the
+    full-data fit is the first.
     """
     found = patterns(summary)
     table = found.table.assign(weight=found.weights)
@@ -106,19 +107,81 @@ def bootstrap_fits(model, summary: pd.DataFrame, n_fits: int = N_BOOTSTRAP, seed
     nll = _likelihood(model)
     rng = np.random.default_rng(seed)
     weights = rng.multinomial(int(table["weight"].sum()), table["weight"] / table["weight"].sum(), n_fits - 1)
+    with quietly(), np.errstate(all="ignore"):
+        inverse = _inverse_hessian(nll, start, (x, t_x * scale, age * scale, found.weights.astype(float), 0.0))
     fits = [model]
     for w in weights:
         keep = w > 0
         args = (x[keep], t_x[keep] * scale, age[keep] * scale, w[keep].astype(float), 0.0)
         with quietly(), np.errstate(all="ignore"):
-            result = minimize(nll, start, args=args, jac=True, method="L-BFGS-B",
-                              bounds=[(-30.0, 30.0)] * len(names))
-        if not np.isfinite(result.x).all():
+            refit, converged = (start, False) if inverse is None else \
+                _quasi_newton_refit(nll, start, args, inverse)
+            if not converged:
+                refit = minimize(nll, refit, args=args, jac=True, method="L-BFGS-B",
+                                 bounds=[(-30.0, 30.0)] * len(names)).x
+        if not np.isfinite(refit).all():
             continue
-        params = {k: float(np.exp(v)) / (scale if k in _TIME_PARAMS else 1.0) for k, v in zip(names, result.x)}
+        params = {k: float(np.exp(v)) / (scale if k in _TIME_PARAMS else 1.0) for k, v in zip(names, refit)}
         fits.append(type(model).from_params(params) if model.model == "pnbd"
                     else type(model).from_params(params, model=model.model))
     return fits
+
+
+_NEWTON_STEPS = 15
+_NEWTON_TOLERANCE = 1e-6  # largest change of a log-parameter at which a refit has converged
+_FLAT_RATIO = 1e-6  # smallest to largest eigenvalue of the Hessian below which the maximum is on a ridge
+
+
+def _inverse_hessian(nll: Callable, at: np.ndarray, args: tuple) -> np.ndarray | None:
+    """Inverse of the Hessian of ``nll`` at the full-data estimate ``at`` (central differences of the
+    gradient), or None where the maximum sits on a flat ridge or at the edge of the parameter space
+    (the drop-out collapsing, as on Online Retail), where quasi-Newton steps from it would wander."""
+    step = 1e-4
+    rows = [(nll(at + step * e, *args)[1] - nll(at - step * e, *args)[1]) / (2 * step) for e in np.eye(len(at))]
+    hessian = np.array(rows)
+    hessian = (hessian + hessian.T) / 2
+    if not np.isfinite(hessian).all() or np.any(np.abs(at) > 25):
+        return None
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if eigenvalues[0] <= _FLAT_RATIO * eigenvalues[-1]:
+        return None
+    return np.linalg.inv(hessian)
+
+
+def _quasi_newton_refit(nll: Callable, start: np.ndarray, args: tuple,
+                        inverse: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The maximum of a resample's likelihood by BFGS from the full-data estimate with the full data's
+    inverse Hessian as the first (steps halved until the likelihood rises), and whether it converged: if
+    not, the best point found within the bounds, for L-BFGS-B to go on from (on Pareto/NBD the maximum of
+    some resamples runs along a ridge to s, beta -> infinity, where no step is small).
+
+    A resample's Hessian differs from the full data's by sampling noise, so the first step lands close and
+    BFGS corrects the curvature from there: 5-10 likelihoods per refit where L-BFGS-B, which starts from a
+    unit Hessian, took 10-35 (10,000 customers of the 1M-line synthetic log), to a tighter convergence."""
+    at = start
+    value, gradient = nll(at, *args)
+    for _ in range(_NEWTON_STEPS):
+        step = -inverse @ gradient
+        if np.abs(step).max() < _NEWTON_TOLERANCE:
+            return at + step, True
+        for _ in range(10):
+            new_value, new_gradient = nll(at + step, *args)
+            # the tolerance: near the maximum the rise is below the rounding of a mean over thousands of terms
+            if np.isfinite(new_value) and new_value <= value + 1e-4 * gradient @ step + 1e-13 * abs(value):
+                break
+            step = step / 2
+        else:
+            return at, False
+        change = new_gradient - gradient
+        curvature = change @ step
+        if curvature > 0:  # BFGS update of the inverse Hessian
+            rho = 1.0 / curvature
+            left = np.eye(len(at)) - rho * np.outer(step, change)
+            inverse = left @ inverse @ left.T + rho * np.outer(step, step)
+        if np.abs(at + step).max() > 30:
+            return at, False
+        at, value, gradient = at + step, new_value, new_gradient
+    return at, False
 
 
 def _likelihood(model) -> Callable:
