@@ -108,7 +108,8 @@ def bootstrap_fits(model, summary: pd.DataFrame, n_fits: int = N_BOOTSTRAP, seed
     rng = np.random.default_rng(seed)
     weights = rng.multinomial(int(table["weight"].sum()), table["weight"] / table["weight"].sum(), n_fits - 1)
     with quietly(), np.errstate(all="ignore"):
-        inverse = _inverse_hessian(nll, start, (x, t_x * scale, age * scale, found.weights.astype(float), 0.0))
+        full = (x, t_x * scale, age * scale, table["weight"].to_numpy(dtype=float), 0.0)
+        inverse = _inverse_hessian(nll, start, full)
     fits = [model]
     for w in weights:
         keep = w > 0
@@ -137,8 +138,8 @@ def _inverse_hessian(nll: Callable, at: np.ndarray, args: tuple) -> np.ndarray |
     gradient), or None where the maximum sits on a flat ridge or at the edge of the parameter space
     (the drop-out collapsing, as on Online Retail), where quasi-Newton steps from it would wander."""
     step = 1e-4
-    rows = [(nll(at + step * e, *args)[1] - nll(at - step * e, *args)[1]) / (2 * step) for e in np.eye(len(at))]
-    hessian = np.array(rows)
+    hessian = np.array([(nll(at + step * e, *args)[1] - nll(at - step * e, *args)[1]) / (2 * step)
+                        for e in np.eye(len(at))])
     hessian = (hessian + hessian.T) / 2
     if not np.isfinite(hessian).all() or np.any(np.abs(at) > 25):
         return None
@@ -193,13 +194,16 @@ def _likelihood(model) -> Callable:
         value_and_grad(_FITTERS[model.model]._negative_log_likelihood)
 
 
-def simulate_counts(model, summary: pd.DataFrame, t: float, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+def simulate_counts(model, summary: pd.DataFrame, t: float, n_draws: int, rng: np.random.Generator,
+                    alive: np.ndarray | None = None) -> np.ndarray:
     """Future purchase counts in (T, T + t], shape (customers, n_draws), from the model's generative story.
-    Rates are drawn only for the draws in which the customer is still alive at T (a dead one buys nothing)."""
+    Rates are drawn only for the draws in which the customer is still alive at T (a dead one buys nothing).
+    ``alive``: ``model.p_alive(summary)`` when the caller has it."""
     x = summary["frequency"].to_numpy(dtype=float)
     age = summary["T"].to_numpy(dtype=float)
     n = len(x)
-    rows = np.nonzero(rng.random((n, n_draws)) < model.p_alive(summary).to_numpy()[:, None])
+    alive = model.p_alive(summary).to_numpy() if alive is None else alive
+    rows = np.nonzero(rng.random((n, n_draws)) < alive[:, None])
     who = rows[0]
     p = model.params_
     if model.model == "pnbd":
@@ -287,13 +291,15 @@ def simulate_intervals(fits: list, summary: pd.DataFrame, t: float, *, gg: Gamma
     for start in range(0, len(rows), _CHUNK):
         chunk = rows.iloc[start:start + _CHUNK]
         part = slice(start, start + _CHUNK)
-        counts = np.hstack([simulate_counts(f, chunk, t, draws_per_fit, rng) for f in fits])
+        # P(alive) once per fit: the draws and the shared patterns' means both need it
+        alive = [f.p_alive(chunk).to_numpy() for f in fits]
+        counts = np.hstack([simulate_counts(f, chunk, t, draws_per_fit, rng, a) for f, a in zip(fits, alive)])
         bounds[part, 0], bounds[part, 1] = shortest_interval(counts)
         if has_value:
             unit = simulate_unit_value(gg, chunk["value_frequency"].to_numpy(), counts, rng)
             bounds[part, 2], bounds[part, 3] = shortest_interval(unit)
             by_fit = unit.reshape(len(chunk), len(fits), draws_per_fit)
-            mean = _shared_means(fits, chunk, t, gg, found.weights[part] > 1, by_fit)[:, :, None]
+            mean = _shared_means(fits, alive, chunk, t, gg, found.weights[part] > 1, by_fit)[:, :, None]
             equity += (weight[part, None, None] * mean
                        + np.sqrt(weight_sq[part])[:, None, None] * (by_fit - mean)).sum(axis=0).ravel()
         if actual is not None:
@@ -310,9 +316,10 @@ def simulate_intervals(fits: list, summary: pd.DataFrame, t: float, *, gg: Gamma
     return SimulatedIntervals(table=table, equity_draws=equity if has_value else np.array([]))
 
 
-def _shared_means(fits: list, rows: pd.DataFrame, t: float, gg: GammaGammaModel, shared: np.ndarray,
-                  by_fit: np.ndarray) -> np.ndarray:
-    """Mean unit value (patterns, fits) of ``simulate_unit_value`` under each fit, for the ``shared`` patterns
+def _shared_means(fits: list, alive: list, rows: pd.DataFrame, t: float, gg: GammaGammaModel,
+                  shared: np.ndarray, by_fit: np.ndarray) -> np.ndarray:
+    """Mean unit value (patterns, fits) of ``simulate_unit_value`` under each fit (``alive``: each fit's
+    P(alive) of ``rows``), for the ``shared`` patterns
     (several customers; 0 for the others, where it cancels out of the equity): expected purchases times
     p / (q + p x - 1), exact, because a mean of the draws would shift every draw of a fit at once by its own
     noise, weighted by all the pattern's customers. Where that mean is infinite (q + p x <= 1), the draws'."""
@@ -323,8 +330,8 @@ def _shared_means(fits: list, rows: pd.DataFrame, t: float, gg: GammaGammaModel,
     rows = rows[shared]
     shape = q + p * rows["value_frequency"].to_numpy() - 1
     per_purchase = np.divide(p, shape, out=np.full(len(rows), np.nan), where=shape > 0)
-    for i, fit in enumerate(fits):
-        exact = fit.expected_purchases(t, rows).to_numpy() * per_purchase
+    for i, (fit, fit_alive) in enumerate(zip(fits, alive)):
+        exact = fit.expected_purchases(t, rows, alive=fit_alive[shared]).to_numpy() * per_purchase
         out[shared, i] = np.where(np.isfinite(exact), exact, by_fit[shared, i].mean(axis=1))
     return out
 
