@@ -28,7 +28,7 @@ from analytics.quiet import quietly
 PARAMS = ("r", "alpha", "s", "beta")
 _GRID = (np.arange(24) + 0.5) / 24
 """Quantile levels at which the posterior rates are evaluated for P(no purchase) (midpoint rule)."""
-_LEGENDRE = np.polynomial.legendre.leggauss(48)
+_LEGENDRE = np.polynomial.legendre.leggauss(20)
 
 
 def _log_dead_to_alive(params: dict[str, float], x, t_x, age, gradient: bool = False):
@@ -37,17 +37,31 @@ def _log_dead_to_alive(params: dict[str, float], x, t_x, age, gradient: bool = F
     integral by Gauss-Legendre in log space (-inf when t_x = T). lifetimes' closed form goes through a 2F1
     that overflows for large s or beta (NaN for some customers of the synthetic data and Online Retail).
     With ``gradient``, also its derivatives by r, alpha, s, beta (4 x customers): the derivative of a
-    log-sum-exp is the nodes' softmax-weighted mean of the integrand's derivatives."""
+    log-sum-exp is the nodes' softmax-weighted mean of the integrand's derivatives.
+
+    The nodes are placed in z = log(c + y), c = min(alpha, beta), where the integrand is an exponential
+    (the power of c + y) times a power of the other factor, smooth. In y the singularity at -c lies close to
+    the interval when c is small against T - t_x: on patterns of the 1M-line synthetic log (days), with
+    alpha = 0.001, 48 nodes in y were off by 2.6 in this log, with beta = 0.5 by 9e-4, where 20 in z are
+    within 1e-14 of adaptive quadrature. On the fitted parameters of CDNOW, the synthetic log and Online
+    Retail both are within 1e-12. This runs at every optimiser step of every fit and bootstrap refit, and
+    its cost is the nodes'."""
     nodes, weights = _LEGENDRE
-    half = (age - t_x) / 2
-    y = t_x[None, :] + half[None, :] * (nodes[:, None] + 1)
     shape = params["r"] + x
     alpha, s, beta = params["alpha"], params["s"], params["beta"]
+    c = min(alpha, beta)
+    start = np.log(c + t_x)
+    half = (np.log(c + age) - start) / 2
+    z = start[None, :] + half[None, :] * (nodes[:, None] + 1)
+    # alpha + y and beta + y from e^z = c + y, without subtracting c back out (cancellation when c >> y);
     # each log over the (nodes x customers) grid taken once: this runs on every pattern at every optimiser
     # step, and was most of a 325k-customer tournament's time
-    log_ay, log_by = np.log(alpha + y), np.log(beta + y)
+    grown = np.exp(z)
+    alpha_y, beta_y = grown + (alpha - c), grown + (beta - c)
+    log_ay, log_by = np.log(alpha_y), np.log(beta_y)
     log_aT, log_bT = np.log(alpha + age), np.log(beta + age)
-    log_f = -shape * log_ay - (s + 1) * log_by + (shape * log_aT + s * log_bT)[None, :]
+    # + z: dy = (c + y) dz
+    log_f = -shape * log_ay - (s + 1) * log_by + z + (shape * log_aT + s * log_bT)[None, :]
     peak = log_f.max(axis=0)
     terms = weights[:, None] * np.exp(log_f - peak[None, :])
     total = terms.sum(axis=0)
@@ -58,9 +72,9 @@ def _log_dead_to_alive(params: dict[str, float], x, t_x, age, gradient: bool = F
     share = terms / total[None, :]
     derivatives = np.stack([
         log_aT - (share * log_ay).sum(axis=0),
-        shape / (alpha + age) - shape * (share / (alpha + y)).sum(axis=0),
+        shape / (alpha + age) - shape * (share / alpha_y).sum(axis=0),
         1 / s + log_bT - (share * log_by).sum(axis=0),
-        s / (beta + age) - (s + 1) * (share / (beta + y)).sum(axis=0),
+        s / (beta + age) - (s + 1) * (share / beta_y).sum(axis=0),
     ])
     return dead, derivatives
 
