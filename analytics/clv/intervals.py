@@ -45,13 +45,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
-from autograd import value_and_grad
 from scipy.optimize import minimize
 
-from analytics.clv.bgnbd import _FITTERS
+from analytics.clv.bgnbd import negative_log_likelihood_and_gradient as bgnbd_nll_and_gradient
 from analytics.clv.gamma_gamma import GammaGammaModel
 from analytics.clv.pareto_nbd import negative_log_likelihood_and_gradient as pareto_nll_and_gradient
 from analytics.clv.patterns import patterns
@@ -186,12 +186,12 @@ def _quasi_newton_refit(nll: Callable, start: np.ndarray, args: tuple,
 
 
 def _likelihood(model) -> Callable:
-    """The weighted mean negative log-likelihood of ``model``'s kind and its gradient,
-    f(log_params, x, t_x, T, w, pen) -> (value, gradient): Pareto/NBD's analytic one, lifetimes' BG/NBD
-    family differentiated by autograd (as their own fits are); a finite-difference gradient costs four more
+    """The weighted mean negative log-likelihood of ``model``'s kind and its analytic gradient,
+    f(log_params, x, t_x, T, w, pen) -> (value, gradient); a finite-difference gradient costs four more
     likelihoods per optimiser step and made the refits most of a large base's CLV time."""
-    return pareto_nll_and_gradient if model.model == "pnbd" else \
-        value_and_grad(_FITTERS[model.model]._negative_log_likelihood)
+    if model.model == "pnbd":
+        return pareto_nll_and_gradient
+    return partial(bgnbd_nll_and_gradient, model=model.model)
 
 
 def simulate_counts(model, summary: pd.DataFrame, t: float, n_draws: int, rng: np.random.Generator,
