@@ -130,7 +130,9 @@ def _tracking(
     last_days = (week_end - pd.Timedelta(days=1)).to_numpy()
     gaps = (last_days[:, None] - first_days.to_numpy()[None, :]) / np.timedelta64(1, "D")
     ages = (gaps / unit_days(unit)).clip(min=0)
-    expected = model.expected_purchases_new(ages.ravel()).reshape(ages.shape)
+    # ages are whole days (or weeks of them): a few hundred distinct values among weeks x first days
+    distinct, inverse = np.unique(ages, return_inverse=True)
+    expected = model.expected_purchases_new(distinct)[inverse].reshape(ages.shape)
     predicted = expected @ cohort_sizes.to_numpy(dtype=float)
     return pd.DataFrame(
         {
