@@ -311,7 +311,7 @@ def simulate_intervals(fits: list, summary: pd.DataFrame, t: float, *, gg: Gamma
         table["clv_low"] = bounds[found.inverse, 2] * factor
         table["clv_high"] = bounds[found.inverse, 3] * factor
     if actual is not None:
-        table = _checked(table, found.inverse, counts_of, unit_of, factor if has_value else None, actual,
+        table = _checked(table, found.inverse, bounds, counts_of, unit_of, factor if has_value else None, actual,
                          actual_value)
     return SimulatedIntervals(table=table, equity_draws=equity if has_value else np.array([]))
 
@@ -336,26 +336,24 @@ def _shared_means(fits: list, alive: list, rows: pd.DataFrame, t: float, gg: Gam
     return out
 
 
-def _checked(table: pd.DataFrame, inverse: np.ndarray, counts_of: list, unit_of: list,
+def _checked(table: pd.DataFrame, inverse: np.ndarray, bounds: np.ndarray, counts_of: list, unit_of: list,
              factor: np.ndarray | None, actual: np.ndarray, actual_value: np.ndarray | None) -> pd.DataFrame:
-    """``table`` with the ``interval_checks`` columns of each customer (value ones prefixed ``value_``),
-    from its pattern's draws (scaled by its factor for value), customers taken a chunk at a time."""
-    counts_all = np.vstack(counts_of)
-    units_all = np.vstack(unit_of) if factor is not None else None
-    actual = np.asarray(actual, dtype=float)
-    parts = []
-    for start in range(0, len(table), _CHUNK):
-        part = slice(start, start + _CHUNK)
-        rows = table.iloc[part]
-        who = inverse[part]
-        checks = interval_checks(counts_all[who], rows["purchases_low"].to_numpy(),
-                                 rows["purchases_high"].to_numpy(), actual[part])
-        if factor is not None and actual_value is not None:
-            value = interval_checks(units_all[who] * factor[part, None], rows["clv_low"].to_numpy(),
-                                    rows["clv_high"].to_numpy(), np.asarray(actual_value, dtype=float)[part])
-            checks = checks.join(value.add_prefix("value_"))
-        parts.append(checks.set_axis(rows.index))
-    return table.join(pd.concat(parts))
+    """``table`` with the ``interval_checks`` columns of each customer (value ones prefixed ``value_``).
+    The shares of draws inside and on the ends of an interval are its pattern's (``bounds``: the patterns'
+    purchase and unit value intervals), for value too: a customer's draws and interval are its pattern's
+    scaled by its factor (a factor of 0 puts every draw on both ends, at 0). Only the actual is the
+    customer's own, so the draws are compared once per pattern, not per customer."""
+    strictly, on_ends = _interval_mass(np.vstack(counts_of), bounds[:, 0], bounds[:, 1])
+    checks = _checks_of(strictly[inverse], on_ends[inverse], table["purchases_low"].to_numpy(),
+                        table["purchases_high"].to_numpy(), np.asarray(actual, dtype=float))
+    if factor is not None and actual_value is not None:
+        strictly, on_ends = _interval_mass(np.vstack(unit_of), bounds[:, 2], bounds[:, 3])
+        zero = factor == 0
+        value = _checks_of(np.where(zero, 0.0, strictly[inverse]), np.where(zero, 1.0, on_ends[inverse]),
+                           table["clv_low"].to_numpy(), table["clv_high"].to_numpy(),
+                           np.asarray(actual_value, dtype=float))
+        checks = checks.join(value.add_prefix("value_"))
+    return table.join(checks.set_axis(table.index))
 
 
 def draws_for(n_customers: int) -> int:
@@ -401,9 +399,20 @@ def interval_checks(draws: np.ndarray, low: np.ndarray, high: np.ndarray, actual
     interval_mass (the probability of the interval under the draws) and coverage (inside counts 1; on an
     end, the probability with which the ends would be included to make the interval hold exactly ``level``,
     as the module notes explain; 0 outside)."""
+    return _checks_of(*_interval_mass(draws, low, high), low, high, actual, level)
+
+
+def _interval_mass(draws: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``draws``, the share strictly inside (low, high) and the share on its ends (each once)."""
     lo, hi = low[:, None], high[:, None]
     strictly = ((draws > lo) & (draws < hi)).mean(axis=1)
     on_ends = (draws == lo).mean(axis=1) + np.where(high > low, (draws == hi).mean(axis=1), 0.0)
+    return strictly, on_ends
+
+
+def _checks_of(strictly: np.ndarray, on_ends: np.ndarray, low: np.ndarray, high: np.ndarray,
+               actual: np.ndarray, level: float = LEVEL) -> pd.DataFrame:
+    """``interval_checks`` from the shares of ``_interval_mass``."""
     include = np.clip((level - strictly) / np.where(on_ends > 0, on_ends, 1.0), 0.0, 1.0)
     inside = (actual > low) & (actual < high)
     on_end = (actual == low) | (actual == high)
