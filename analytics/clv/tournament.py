@@ -255,7 +255,8 @@ def _choose(ranked: pd.DataFrame, abs_errors: dict[str, np.ndarray]) -> tuple[st
     Lee 2005 introduced BG/NBD as Pareto/NBD's easier twin); their order within noise is chance, and it
     flipped with the sample: on the 10M-line synthetic log BG/NBD ranked first on 25,000 customers and
     Pareto/NBD on 10,000, within 0.002 purchases of each other. The choice should not, because Pareto/NBD
-    costs far more at scale (324k customers: fit 8.2 and bootstrap refits 26 CPU s, against 0.8 and 1.4)."""
+    costs far more at scale (324k customers, one run on a busy machine: fit 8.0 and bootstrap refits 11.4
+    CPU s, against 1.7 and 1.0)."""
     first = str(ranked.index[0])
     btyd = [name for name in ranked.index if name in BTYD]
     if not btyd:
