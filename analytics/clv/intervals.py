@@ -128,8 +128,8 @@ def bootstrap_fits(model, summary: pd.DataFrame, n_fits: int = N_BOOTSTRAP, seed
     return fits
 
 
-_NEWTON_STEPS = 15
-_NEWTON_TOLERANCE = 1e-6  # largest change of a log-parameter at which a refit has converged
+_REFIT_STEPS = 15
+_REFIT_TOLERANCE = 1e-6  # largest change of a log-parameter at which a refit has converged
 _FLAT_RATIO = 1e-6  # smallest to largest eigenvalue of the Hessian below which the maximum is on a ridge
 
 
@@ -157,13 +157,14 @@ def _quasi_newton_refit(nll: Callable, start: np.ndarray, args: tuple,
     some resamples runs along a ridge to s, beta -> infinity, where no step is small).
 
     A resample's Hessian differs from the full data's by sampling noise, so the first step lands close and
-    BFGS corrects the curvature from there: 5-10 likelihoods per refit where L-BFGS-B, which starts from a
-    unit Hessian, took 10-35 (10,000 customers of the 1M-line synthetic log), to a tighter convergence."""
+    BFGS corrects the curvature from there. On 10,000 customers of the 1M-line synthetic log a BG/NBD refit
+    took 4-6 likelihoods and a Pareto/NBD one 8-13 where L-BFGS-B, which starts from a unit Hessian, took
+    10-35, and stopped short of the maximum along Pareto/NBD's s/beta ridge (log s 1.88 against 2.25)."""
     at = start
     value, gradient = nll(at, *args)
-    for _ in range(_NEWTON_STEPS):
+    for _ in range(_REFIT_STEPS):
         step = -inverse @ gradient
-        if np.abs(step).max() < _NEWTON_TOLERANCE:
+        if np.abs(step).max() < _REFIT_TOLERANCE:
             return at + step, True
         for _ in range(10):
             new_value, new_gradient = nll(at + step, *args)

@@ -3,10 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import minimize
 
 from analytics.cleaning import clean
 from analytics.clv import BetaGeoModel, intervals
 from analytics.clv.gamma_gamma import GammaGammaModel
+from analytics.clv.patterns import patterns
 from analytics.clv.summary import rfm_summary
 from analytics.datasets import load_dataset
 from analytics.invoices import invoice_table
@@ -65,3 +67,23 @@ def test_equity_and_intervals_match_a_simulation_of_every_customer(fitted):
     assert pattern_draws.mean() == pytest.approx(customer_draws.mean(), rel=0.01)
     assert pattern_draws.std() / customer_draws.std() == pytest.approx(1, abs=0.15)
     assert by_pattern[0].table["clv_high"].mean() == pytest.approx(by_customer[0][1].mean(), rel=0.02)
+
+
+def test_bootstrap_refits_are_the_maxima_of_their_resamples(fitted):
+    """Each refit maximises its resample's likelihood as tightly as L-BFGS-B run to its precision does
+    (the resamples drawn as ``bootstrap_fits`` draws them: seed 0, multinomial weights on the patterns)."""
+    summary, fits, _, _ = fitted
+    found = patterns(summary)
+    x, t_x, age = (found.table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    scale = 1 / age.max()
+    resamples = np.random.default_rng(0).multinomial(found.weights.sum(), found.weights / found.weights.sum(),
+                                                     len(fits) - 1)
+    nll = intervals._likelihood(fits[0])
+    for fit, w in zip(fits[1:], resamples):
+        keep = w > 0
+        args = (x[keep], t_x[keep] * scale, age[keep] * scale, w[keep].astype(float), 0.0)
+        found_at = np.log([fit.params_[k] * (scale if k == "alpha" else 1) for k in ("r", "alpha", "a", "b")])
+        tight = minimize(nll, found_at + 0.05, args=args, jac=True, method="L-BFGS-B",
+                         options={"ftol": 1e-14, "gtol": 1e-10})
+        np.testing.assert_allclose(found_at, tight.x, atol=1e-5)
+        assert nll(found_at, *args)[0] <= tight.fun + 1e-12
