@@ -331,7 +331,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
         message, compute = model_steps[name]
         return lambda: out.__setitem__(name, steps.run(name, message, compute))
 
-    with days_shared(invoices):  # the CLV steps read its purchase days six times, at midnight cutoffs
+    with days_shared(invoices):  # the CLV steps group its purchase days once, not four times
         _scheduled({name: step(name) for name in NEEDS}, MODEL_THREADS)
     table = out["segments"]
     (cluster_columns, clustering), (clv_columns, clv) = out["clustering"], out["clv"]
