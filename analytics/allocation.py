@@ -17,14 +17,23 @@ runs each, quiet host) took 22.2 s wall and 6 s system time against 24.6-26.4 s 
 
 Both are process-wide settings read when numpy and pyarrow start, which is why this runs when ``analytics``
 is imported; an operator who sets ``NUMPY_MADVISE_HUGEPAGE`` or ``ARROW_DEFAULT_MEMORY_POOL`` keeps their choice.
+
+The C library's heap keeps what is freed for reuse, in one arena per thread that allocated it, and memory freed
+in one thread's arena is not reused by another. The pipeline's steps run on several threads, so a run's resident
+memory ratcheted up: at 10M lines the model steps began at 1.1-1.5 GB, with the cleaned lines 0.37 GB and
+the libraries 0.2 GB. ``give_back_freed`` (glibc's ``malloc_trim``, after reading, after cleaning and after each
+step) returns the free pages of every arena to the kernel. On the 10M-line log the steps then began at
+0.74-1.06 GB, and their maxima fell by 100-400 MB each (features 1652 -> 1353 MB, CLV forecast 1652 -> 1540,
+trends 1593 -> 1300, journeys 1538 -> 1266); the twelve calls took 0.18 s together, the longest 40 ms.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 
-__all__ = ["economise_fresh_pages"]
+__all__ = ["economise_fresh_pages", "give_back_freed"]
 
 _SETTINGS = {"NUMPY_MADVISE_HUGEPAGE": "0", "ARROW_DEFAULT_MEMORY_POOL": "system"}
 
@@ -44,3 +53,19 @@ def economise_fresh_pages() -> None:
         import pyarrow
 
         pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+
+
+def _malloc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim this way
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def give_back_freed() -> None:
+    """Return the C heap's free pages to the kernel (see the module docstring); a no-op without glibc."""
+    if _TRIM is not None:
+        _TRIM(0)

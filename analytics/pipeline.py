@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 import analytics
 from analytics import cleaning, features, journeys, schema, segments, trends
+from analytics.allocation import give_back_freed
 from analytics.cache import ResultsCache, fingerprint, fingerprint_data
 from analytics.churn import ChurnModel
 from analytics.churn.models import ChurnRecord
@@ -224,6 +225,7 @@ class _Steps:
             self._progress(self._done / sum(STEP_SHARES.values()), message)
         wall, cpu = time.perf_counter(), time.thread_time()
         out = compute()
+        give_back_freed()  # its temporaries, before the next step's: see analytics.allocation
         with self._lock:
             self.wall_s[name] = round(time.perf_counter() - wall, 3)
             self.cpu_s[name] = round(time.thread_time() - cpu, 3)
@@ -398,9 +400,11 @@ def run_cached(
         return key
     progress(step_start("reading"), "Reading data")
     transactions = load()
+    give_back_freed()  # reading's temporaries, before cleaning's
     progress(step_start("cleaning"), "Cleaning transactions")
     cleaned = _clean(transactions, params)
     del transactions  # one copy of the line-level data: the cleaned lines
+    give_back_freed()
     # The invoice table is begun beside the fingerprint (which hashes without the GIL), before the key says
     # whether it is needed: on a miss, the usual case, it is; on a hit nothing waits for it.
     invoices = invoice_table_begun(cleaned.lines)
