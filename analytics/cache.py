@@ -147,7 +147,10 @@ class ResultsCache:
         # imported here: diskcache (and SQLite) cost the command line, which caches nothing, 9 ms of imports
         import diskcache
 
-        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes, **SQLITE_SETTINGS)
+        from analytics.cache_disk import StreamingDisk
+
+        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes, disk=StreamingDisk,
+                                      **SQLITE_SETTINGS)
 
     def get(self, key: str) -> Any | None:
         return self._cache.get(key)
