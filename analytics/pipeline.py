@@ -199,6 +199,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "clustering": ("segments",), "journeys": ("invoices",), "trends": ("invoices", "segments"),
 }
 MODEL_THREADS = 2
+LINE_STEPS = ("features", "churn")  # the steps that read the cleaned lines; the others read the invoice table
 
 
 def step_start(name: str) -> float:
@@ -277,15 +278,29 @@ def _scheduled(steps: dict[str, Callable[[], None]], threads: int) -> None:
 
 def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, progress: Progress = _silent,
             memo: Memo = _no_memo, invoices: Future[pd.DataFrame] | None = None,
-            source_name: str = "") -> Results:
+            source_name: str = "", *, release_lines: bool = False) -> Results:
     """Every model on cleaned lines and their ``invoice_table`` (``invoices``: it being computed, see
     ``invoice_table_begun``; begun here unless given). Progress fractions run from ``step_start("features")``
-    to 1."""
+    to 1.
+
+    ``release_lines``: drop the lines (``cleaned.lines = None``) as soon as the steps that read them
+    (``LINE_STEPS``) are done, for a caller that holds no other reference to them. Every other step reads the
+    invoice table, and the lines are most of a run's memory (a 100M-line log's: 3.7 GB), so the rest of the run,
+    the results' assembly included, goes on without them."""
     steps = _Steps(progress, first="features")
-    lines, as_of = cleaned.lines, cleaned.as_of
+    as_of = cleaned.as_of
     if invoices is None:
-        invoices = invoice_table_begun(lines)
+        invoices = invoice_table_begun(cleaned.lines)
     out: dict[str, Any] = {}
+    reading_lines = set(LINE_STEPS)
+    release = threading.Lock()
+
+    def done_with_lines(name: str) -> None:
+        with release:
+            reading_lines.discard(name)
+            if release_lines and not reading_lines and cleaned.lines is not None:
+                cleaned.lines = None
+                give_back_freed()
 
     def score() -> pd.DataFrame:
         table = out["features"]
@@ -304,7 +319,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
 
     model_steps: dict[str, tuple[str, Callable[[], Any]]] = {
         "invoices": ("Summing the lines of each invoice", invoices.result),
-        "features": ("Computing customer features", lambda: features.customer_features(lines, as_of)),
+        "features": ("Computing customer features", lambda: features.customer_features(cleaned.lines, as_of)),
         "segments": ("Scoring RFM and naming segments", score),
         "clv_tournament": ("CLV tournament: every purchase model on the same held-out window", tournament),
         "clv": ("Forecasting purchases, spend and CLV with 80 % intervals",
@@ -312,7 +327,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
                                      "clv", memo, (params.clv_horizon_months, params.gross_margin_fraction,
                                                    params.monthly_discount_rate, params.clv_model))),
         "churn": ("Fitting and validating the churn model",
-                  lambda: _model_stage(lambda: _churn(lines, as_of, out["segments"], params), "churn", memo,
+                  lambda: _model_stage(lambda: _churn(cleaned.lines, as_of, out["segments"], params), "churn", memo,
                                        (params.churn_window_days,))),
         "clv_validation": ("Checking BG/NBD on the CLV holdout",
                            lambda: memo("clv_validation", (), lambda: _clv_validation(invoices.result(), as_of))),
@@ -331,7 +346,12 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
 
     def step(name: str) -> Callable[[], None]:
         message, compute = model_steps[name]
-        return lambda: out.__setitem__(name, steps.run(name, message, compute))
+
+        def run() -> None:
+            out[name] = steps.run(name, message, compute)
+            done_with_lines(name)
+
+        return run
 
     with days_shared(invoices):  # the CLV steps group its purchase days once, not four times
         _scheduled({name: step(name) for name in NEEDS}, MODEL_THREADS)
@@ -376,7 +396,7 @@ def run(transactions: pd.DataFrame, params: AnalysisParams | None = None, progre
     progress(step_start("cleaning"), "Cleaning transactions")
     cleaned = _clean(transactions, params)
     return analyse(cleaned, params, results_key(cleaned.lines, params, source_name), progress,
-                   source_name=source_name)
+                   source_name=source_name, release_lines=True)
 
 
 def cached_key(cache: ResultsCache, source_id: str, params: AnalysisParams) -> str | None:
@@ -413,8 +433,8 @@ def run_cached(
 
     def compute() -> Results:
         nonlocal cleaned
-        results = analyse(cleaned, params, key, progress,
-                          stage_memo(cache, cleaned.lines, cleaned.as_of, data=data), invoices, source_name)
+        results = analyse(cleaned, params, key, progress, stage_memo(cache, cleaned.lines, cleaned.as_of, data=data),
+                          invoices, source_name, release_lines=True)
         cleaned = None  # the lines are freed before the results are pickled into the cache, not after
         cache.set(invoices_key(key), invoices.result())
         return results

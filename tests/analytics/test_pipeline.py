@@ -1,4 +1,5 @@
 import sys
+import weakref
 
 import pandas as pd
 import pytest
@@ -149,3 +150,24 @@ def test_results_larger_than_the_cache_are_an_error_not_silence(tmp_path, cdnow_
         pipeline.run_cached(lambda: cdnow_sample, AnalysisParams(), cache, source_name="cdnow_sample")
     roomy = ResultsCache(tmp_path / "roomy", size_limit_bytes=64 * 2**20)
     assert roomy.get(pipeline.run_cached(lambda: cdnow_sample, AnalysisParams(), roomy)) is not None
+
+
+def test_released_lines_are_freed_before_the_results_are_assembled(cdnow_sample, monkeypatch):
+    params = AnalysisParams()
+    kept, released = pipeline._clean(cdnow_sample, params), pipeline._clean(cdnow_sample, params)
+    watched, alive_at_assembly = [], []
+    assemble = pipeline.Results
+
+    def results(**fields):
+        alive_at_assembly.append(watched[-1]() is not None)
+        return assemble(**fields)
+
+    monkeypatch.setattr(pipeline, "Results", results)
+    watched.append(weakref.ref(released.lines))
+    freed = pipeline.analyse(released, params, "k", release_lines=True)
+    watched.append(weakref.ref(kept.lines))
+    held = pipeline.analyse(kept, params, "k")
+    assert alive_at_assembly == [False, True]  # nothing else held them: memory, not just an attribute, let go
+    assert released.lines is None and kept.lines is not None
+    pd.testing.assert_frame_equal(freed.customers, held.customers)
+    assert freed.model_summaries() == held.model_summaries()
