@@ -95,8 +95,10 @@ def invoice_table_begun(lines: pd.DataFrame) -> Future[pd.DataFrame]:
         pool.shutdown(wait=False)
 
 
-def _clean(transactions: pd.DataFrame, params: AnalysisParams) -> cleaning.CleanResult:
-    return cleaning.clean(transactions, as_of=params.as_of, net_returns=params.net_returns)
+def _clean(transactions: pd.DataFrame, params: AnalysisParams, *, release_input: bool = False,
+           ) -> cleaning.CleanResult:
+    return cleaning.clean(transactions, as_of=params.as_of, net_returns=params.net_returns,
+                          release_input=release_input)
 
 
 # The CLV holdout is the last third of the observed span, at most half a year and at least four weeks.
@@ -419,11 +421,14 @@ def run_cached(
         progress(1.0, "Loaded from cache")
         return key
     progress(step_start("reading"), "Reading data")
-    transactions = load()
+    # Cleaning is handed a frame of its own, which it empties as it goes: each raw column is freed once
+    # cleaning is done with it rather than after, when nothing else holds the frame ``load`` gave (a frame
+    # ``load`` also keeps elsewhere is left whole; it is only this shallow copy that loses its columns).
+    transactions = load().copy(deep=False)
     give_back_freed()  # reading's temporaries, before cleaning's
     progress(step_start("cleaning"), "Cleaning transactions")
-    cleaned = _clean(transactions, params)
-    del transactions  # one copy of the line-level data: the cleaned lines
+    cleaned = _clean(transactions, params, release_input=True)
+    del transactions
     give_back_freed()
     # The invoice table is begun beside the fingerprint (which hashes without the GIL), before the key says
     # whether it is needed: on a miss, the usual case, it is; on a hit nothing waits for it.
