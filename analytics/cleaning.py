@@ -460,14 +460,20 @@ def _exact_duplicates(df: pd.DataFrame, cols: list[str], row_codes: list[np.ndar
     column. A hash collision only adds a candidate.
     """
     digest = _row_digest(row_codes, len(df))
-    # hashes seen twice, by sorting a copy: a hash table over every row takes twice the memory
-    ordered = np.sort(digest)
-    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    del ordered
-    maybe = pd.Series(digest, copy=False).isin(repeated).to_numpy()
+    # Hashes seen twice, by sorting a copy (a hash table over every row takes twice the memory): first of
+    # only one half of each hash (a copy half the size), then of the whole hashes of the rows that share a half.
+    half = digest.view(np.uint32)[1::2]
+    rows = np.flatnonzero(pd.Series(half).isin(_repeated(np.sort(half))).to_numpy())
+    some = digest[rows]
+    rows = rows[pd.Series(some, copy=False).isin(_repeated(np.sort(some))).to_numpy()]
     out = np.zeros(len(df), dtype=bool)
-    out[maybe] = df.loc[maybe, cols].duplicated().to_numpy()
+    out[rows] = df[cols].iloc[rows].duplicated().to_numpy()
     return out
+
+
+def _repeated(ordered: np.ndarray) -> np.ndarray:
+    """The values seen more than once in ``ordered`` (sorted)."""
+    return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
 
 
 _DIGEST_BLOCK_ROWS = 1 << 16
