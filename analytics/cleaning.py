@@ -257,7 +257,7 @@ def clean(
         customers_in=k,
         customers_out=int(np.count_nonzero(has_lines & ~bad[:-1])),  # (kept lines all have a customer)
         invoices_in=len(invoice_ids),
-        invoices_out=_n_used(lines[S.INVOICE_ID].cat.codes.to_numpy(), len(invoice_ids)),
+        invoices_out=_n_used(lines[S.INVOICE_ID].array.codes, len(invoice_ids)),
         revenue_in=revenue_in,
         revenue_out=round(float(lines[S.REVENUE].sum()), 6),
         date_min_in=date_min_in,
@@ -407,7 +407,7 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     makes them), already holds those codes: they are taken as they are (10M lines: no 8-byte code per row made
     and then narrowed; one pass over its small codes rather than over its values)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy()
+        codes = values.array.codes  # (``values.cat.codes`` copies them)
         seen = pd.unique(codes)
         if np.array_equal(seen[seen >= 0], np.arange(len(values.cat.categories))):
             return codes, values.cat.categories
@@ -463,7 +463,8 @@ def _exact_duplicates(df: pd.DataFrame, cols: list[str], row_codes: list[np.ndar
     # Hashes seen twice, by sorting a copy (a hash table over every row takes twice the memory): first of
     # only one half of each hash (a copy half the size), then of the whole hashes of the rows that share a half.
     half = digest.view(np.uint32)[1::2]
-    rows = np.flatnonzero(pd.Series(half).isin(_repeated(np.sort(half))).to_numpy())
+    repeated = _repeated(np.sort(half))
+    rows = np.flatnonzero(pd.Series(half).isin(repeated).to_numpy())
     some = digest[rows]
     rows = rows[pd.Series(some, copy=False).isin(_repeated(np.sort(some))).to_numpy()]
     out = np.zeros(len(df), dtype=bool)
