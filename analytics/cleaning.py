@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics import schema as S
+from analytics.allocation import give_back_freed
 from analytics.errors import DataError
 from analytics.parallel import WORKERS, in_threads
 from analytics.values import unique_categorical
@@ -173,8 +174,10 @@ def clean(
     # per-customer sums are bincounts, not string groupbys. Other text columns factorized once: the duplicate
     # and non-product rules and the kept lines share it. Column by column, two at a time.
     text = in_threads({S.INVOICE_ID: partial(_stripped_codes, df[S.INVOICE_ID]),
-                       S.CUSTOMER_ID: partial(_stripped_codes, df[S.CUSTOMER_ID]),
                        **{c: partial(_factorize, df[c]) for c in _TEXT_COLUMNS if c in df.columns}})
+    give_back_freed()
+    text[S.CUSTOMER_ID] = _stripped_codes(df[S.CUSTOMER_ID])
+    give_back_freed()
     invoice_code, invoice_ids = text[S.INVOICE_ID]
     code, ids = text[S.CUSTOMER_ID]
     dates = df[S.INVOICE_DATE]
