@@ -20,16 +20,29 @@ Every row-level rule depends on the row's own values only, so an exact duplicate
 same rule as its original: the order changes which rule a row is attributed to, never which rows survive.
 Money is in the log's currency; ``revenue`` = quantity x unit price (negative for returns).
 
-Memory: every rule runs on integer codes (32-bit) and float arrays, never on per-row Python objects. At 10M
-lines (synthetic log, this 2-core machine) cleaning peaked at 4.0 GB: the identifiers were turned into an
-object array of Python strings to build the kept lines (1.5 GB, thrown away at once), and
-``DataFrame.duplicated`` over the candidate keys took 1 GB. The kept lines are now built from the codes, and
-exact duplicates are found from a 64-bit hash of the row's codes (candidates, then an exact comparison of
-those few rows): the peak by the end of cleaning is 1.9 GB. The identifiers are coded in Arrow and every
-per-column piece runs two at a time (``analytics.parallel``): cleaning takes 3.4-3.7 CPU s and about 3.3 s of
-wall time (4.4-5.3 CPU s before; with the fingerprint and the invoice table, 12.6 at first). (The whole run's peak, 2.1-2.3 GB, is reached in the model
-stages.) pandas stays the engine here rather than DuckDB SQL (see
-``analytics.loading``): one set of rules, the value rules of ``analytics.values`` included.
+Memory: every rule runs on integer codes (32-bit or narrower) and float arrays, never on per-row Python
+objects. At 10M lines (synthetic log, this 2-core machine; a raw frame of 0.57 GB, of which the identifiers'
+strings are 0.28 GB, and 0.38 GB of kept lines) cleaning peaked at 4.0 GB at first: the identifiers were
+turned into an object array of Python strings to build the kept lines (1.5 GB, thrown away at once), and
+``DataFrame.duplicated`` over the candidate keys took 1 GB. Building the kept lines from the codes and finding
+exact duplicates from a 64-bit hash of each row's codes (candidates, then an exact comparison of those few
+rows) brought the peak to 1.8-1.9 GB (resident, from 0.77-0.8 GB before cleaning), with everything held at
+once: nine per-row rule flags, two revenue arrays, 8-byte codes made for every text column, the hashes and a
+sorted copy of them, and the whole raw frame while the kept lines were built beside it. Now each rule's rows
+are made when its turn comes and only its counts, sums and first rows kept; a loader's categorical codes are
+used as they are; only the high half of each row's hash (4 bytes) is sorted, the whole hashes made only for
+the rows sharing a half; the identifiers are coded one after the other, not side by side (on this host no
+slower); and the pipeline hands its raw frame over (``release_input``), so that the text columns are let go
+after the duplicate rule and each other raw column once its kept copy exists. The peak is 0.99-1.05 GB (coding
+the identifiers, and hashing rows while the raw identifiers are still needed for the exact comparison), and
+cleaning ends at 0.69-0.76 GB with only the kept lines left; on a frame the caller keeps, 1.17 GB. Cleaning
+takes 3.8 CPU s against 4.5-5.1 for the code before, run alternately on this (busy) host; wall time is
+unchanged, 3.6-5 s here (on a quiet host it was 3.4-3.7 CPU s and about 3.3 s of wall time; 4.4-5.3 CPU s
+before the identifiers were coded in Arrow; with the fingerprint and the invoice table, 12.6 at first). The
+whole run's peak, 1.56 GB, is now reached in the model steps (1.86 GB in cleaning before).
+
+pandas stays the engine here rather than DuckDB SQL (see ``analytics.loading``): one set of rules, the value
+rules of ``analytics.values`` included.
 """
 
 from __future__ import annotations
@@ -229,7 +242,8 @@ def clean(
     examples["non_positive_customer"] = (np.flatnonzero(cust_kept_bad)[:EXAMPLE_ROWS] + 2).tolist()
 
     rules = pd.DataFrame(rows).merge(RULES, on="rule", how="left")
-    excluded = _excluded_detail(ids.take(code[cust_kept_bad]), revenue[cust_kept_bad], is_return[cust_kept_bad])
+    excluded = _excluded_detail(ids.take(code[cust_kept_bad]), revenue[cust_kept_bad],
+                                is_return[cust_kept_bad])
     revenue_in = round(float(revenue.sum()), 6)
     date_min_in, date_max_in = _ts(dates.min()), _ts(dates.max())
     del revenue, cust_kept_bad, code, invoice_code, dates, qty, price
@@ -352,8 +366,8 @@ def _non_product_mask(stock: tuple[np.ndarray, pd.Index] | None, n: int, codes: 
 def _flags(dates: pd.Series, as_of: pd.Timestamp, qty: np.ndarray, price: np.ndarray, duplicate: np.ndarray,
            customer_code: np.ndarray, non_product: np.ndarray, is_return: np.ndarray,
            ) -> Iterator[tuple[str, np.ndarray]]:
-    """Each row-level rule and the rows it matches on its own, in the order of ``RULES``, the rows made only
-    when the rule's turn comes: one rule's rows in memory at a time rather than all nine (10M lines: 90 MB)."""
+    """Each row-level rule and the rows it matches on its own, in the order of ``RULES``, made only when the
+    rule's turn comes: one rule's rows in memory at a time rather than all nine (10M lines: 90 MB)."""
     yield "after_as_of", (dates >= as_of).to_numpy(dtype=bool, na_value=False)
     yield "missing_date", dates.isna().to_numpy()
     yield "unreadable_number", ~(np.isfinite(qty) & np.isfinite(price))

@@ -1,6 +1,6 @@
-"""Cleaning a frame handed over (``release_input=True``: its columns freed as cleaning goes) gives exactly what
-cleaning a frame the caller keeps gives, whatever form the reader gives the text columns in; the kept frame is
-left as it was.
+"""Cleaning a frame handed over (``release_input=True``: its columns freed as cleaning goes) gives exactly
+what cleaning a frame the caller keeps gives, whatever form the reader gives the text columns in; the kept
+frame is left as it was.
 
 The expected digest is the one ``test_lean_reading`` pins for Online Retail (computed before the lean path).
 """
@@ -31,7 +31,8 @@ def _as_read(frame: pd.DataFrame, text: str) -> pd.DataFrame:
     elif text == "categories out of order":  # not in order of appearance, one never used
         for column in REPEATED_TEXT:
             categories = frame[column].cat.categories
-            frame[column] = frame[column].cat.reorder_categories(categories[::-1]).cat.add_categories(["unused"])
+            reordered = frame[column].cat.reorder_categories(categories[::-1])
+            frame[column] = reordered.cat.add_categories(["unused"])
     return frame
 
 
