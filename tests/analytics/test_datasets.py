@@ -20,8 +20,8 @@ def cdnow_sample() -> pd.DataFrame:
 
 def _assert_canonical(frame: pd.DataFrame) -> None:
     assert list(frame.columns[:5]) == list(schema.REQUIRED_COLUMNS)
-    assert frame[schema.CUSTOMER_ID].dtype == "string"
-    assert frame[schema.INVOICE_ID].dtype == "string"
+    assert frame[schema.CUSTOMER_ID].cat.categories.dtype == "string"
+    assert frame[schema.INVOICE_ID].cat.categories.dtype == "string"
     assert frame[schema.INVOICE_DATE].dtype == "datetime64[ns]"
     assert frame[schema.QUANTITY].dtype == "float64"
     assert frame[schema.UNIT_PRICE].dtype == "float64"
