@@ -119,12 +119,16 @@ def _repeated_text(series: pd.Series, free_text: bool) -> pd.Categorical:
     categorical over strings, categories in order of first appearance; read as identifiers (``_ids``) unless
     ``free_text`` (kept as written, spacing included). Each distinct value is stored once: at 10M lines these
     three columns take 0.1 GB instead of 0.6 GB as strings."""
-    codes, uniques = pd.factorize(series)  # a categorical is factorized on its integer codes
+    if isinstance(series.dtype, pd.CategoricalDtype):  # its own codes: factorizing them costs 2 x 8 bytes a row
+        codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
+    else:
+        codes, uniques = pd.factorize(series)
     distinct = pd.Series(np.asarray(uniques))
     texts = distinct.astype("string") if free_text else \
         pd.Series(pd.arrays.ArrowStringArray(_distinct_texts(distinct)))
     merged, categories = pd.factorize(texts)  # identifiers equal once stripped share a category
-    return unique_categorical(np.append(merged, -1)[codes], pd.Index(categories, dtype="string"))
+    return unique_categorical(np.append(merged.astype(np.int32), np.int32(-1))[codes],
+                              pd.Index(categories, dtype="string"))
 
 
 def unique_categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:

@@ -23,6 +23,9 @@ from analytics.loading import read_transactions, to_canonical
 from analytics.synthetic import generate_retail
 
 BEFORE = {"online_retail": "32ebcee83c67bb35", "synthetic_200k_seed3": "01487fa8b1900cbf"}
+# The customer and invoice identifiers row by row, as the product read them when they were a string per row
+# (commit d86425a), the same from every source below.
+IDS_BEFORE = {"online_retail": "9f78e481c5331fff", "synthetic_200k_seed3": "cc263a645142c112"}
 
 
 def _digest(cleaned: CleanResult) -> str:
@@ -57,6 +60,45 @@ def test_synthetic_log_cleans_as_before_from_every_source(synthetic, tmp_path, k
         synthetic.to_parquet(path) if kind == "parquet" else synthetic.to_csv(path, index=False)
         frame = read_transactions(path)
     assert _digest(clean(frame)) == BEFORE["synthetic_200k_seed3"]
+
+
+def _ids_digest(frame: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    for column in (schema.CUSTOMER_ID, schema.INVOICE_ID):
+        values = frame[column]
+        # a categorical over distinct, sorted, normalised strings, -1 for missing
+        assert isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.dtype == "string"
+        categories = values.cat.categories
+        assert categories.is_monotonic_increasing and categories.is_unique
+        assert (categories.str.strip() == categories).all() and not (categories == "").any()
+        assert (values.cat.codes.to_numpy() >= 0).tolist() == values.notna().tolist()
+        digest.update(json.dumps([None if pd.isna(v) else v for v in values.astype(object)]).encode())
+    return digest.hexdigest()[:16]
+
+
+def _id_sources(raw: pd.DataFrame, tmp_path) -> dict:
+    """The log as CSV, as Parquet with numeric customer IDs (as written from pandas) and with text ones
+    (``17850.0``, a float column exported as text)."""
+    raw.to_csv(tmp_path / "log.csv", index=False)
+    raw.to_parquet(tmp_path / "numeric.parquet")
+    raw.assign(CustomerID=raw["CustomerID"].astype("string")).to_parquet(tmp_path / "text.parquet")
+    return {"csv": tmp_path / "log.csv", "parquet, numeric ids": tmp_path / "numeric.parquet",
+            "parquet, text ids": tmp_path / "text.parquet"}
+
+
+def test_synthetic_identifiers_are_categoricals_of_the_same_values(synthetic, tmp_path):
+    assert synthetic["CustomerID"].dtype == "float64" and synthetic["InvoiceNo"].dtype == "str"
+    for kind, path in _id_sources(synthetic, tmp_path).items():
+        assert _ids_digest(read_transactions(path)) == IDS_BEFORE["synthetic_200k_seed3"], kind
+    assert _ids_digest(to_canonical(synthetic)) == IDS_BEFORE["synthetic_200k_seed3"]
+
+
+@pytest.mark.slow
+def test_online_retail_identifiers_are_categoricals_of_the_same_values(online_retail_path, tmp_path):
+    assert _ids_digest(read_transactions(online_retail_path)) == IDS_BEFORE["online_retail"]
+    raw = pd.read_csv(online_retail_path, dtype={"InvoiceNo": str, "StockCode": str})
+    for kind, path in _id_sources(raw, tmp_path).items():
+        assert _ids_digest(read_transactions(path)) == IDS_BEFORE["online_retail"], kind
 
 
 def test_repeated_text_is_held_once_per_distinct_value(tmp_path):
