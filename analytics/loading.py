@@ -471,7 +471,7 @@ def _read_parquet(data: bytes, label: str, info: dict, *, mapping, date_format, 
                 role = next(iter(roles[name]))
                 numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
                 if role in _ID_CANONICAL and (numeric or pa.types.is_dictionary(kind) or name in text):
-                    return _dictionary_categorical(parquet, name)
+                    return _parquet_categorical(parquet, name)
                 if role in _NUMBER_CANONICAL and numeric:
                     return _row_groups_into(parquet, name, np.float64, lambda chunk: chunk)
                 if role == schema.INVOICE_DATE and pa.types.is_timestamp(kind):  # as UTC, as ``values`` has it
@@ -502,18 +502,23 @@ def _row_groups_into(parquet, name: str, dtype, convert) -> np.ndarray:
     return out
 
 
-def _dictionary_categorical(parquet, name: str) -> pd.Categorical:
-    """A column as a categorical over its distinct values, dictionary-encoded a row group at a time: no value
-    per row is ever materialised, and pandas' check that the categories are distinct is skipped (Arrow's
-    dictionaries are)."""
+def _parquet_categorical(parquet, name: str) -> pd.Categorical:
+    """A Parquet column as a categorical over its distinct values, dictionary-encoded a row group at a time:
+    no value per row is ever materialised."""
     pieces = []
     for group in range(parquet.num_row_groups):
         piece = parquet.read_row_group(group, columns=[name]).column(0)
         pieces += (piece if pa.types.is_dictionary(piece.type) else pc.dictionary_encode(piece)).chunks
     kind = parquet.schema_arrow.field(name).type
-    value_type = kind.value_type if pa.types.is_dictionary(kind) else kind
+    return _dictionary_categorical(pieces, kind.value_type if pa.types.is_dictionary(kind) else kind)
+
+
+def _dictionary_categorical(pieces: list[pa.DictionaryArray], value_type: pa.DataType) -> pd.Categorical:
+    """Dictionary-encoded pieces (each with its own dictionary) as one categorical. Built here rather than by
+    ``to_pandas``, which has pandas check again that the 1.2M invoice numbers of the 10M-line log are
+    distinct (Arrow's dictionaries are)."""
     unified = pa.chunked_array(pieces, pa.dictionary(pa.int32(), value_type)).unify_dictionaries()
-    del pieces
+    pieces.clear()
     codes = np.empty(len(unified), dtype=np.int32)
     at = 0
     for chunk in unified.chunks:
@@ -642,7 +647,12 @@ def _read_csv_arrow(data: bytes, encoding: str, delimiter: str, columns: list[st
     except (pa.ArrowException, ValueError, UnicodeDecodeError):
         return None
     strings = {pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype()}
-    return table.to_pandas(types_mapper=strings.get)
+    columns = dict(zip(table.column_names, table.columns))
+    del table
+    # column by column, each freed in Arrow once in pandas; dictionaries as ``_dictionary_categorical``
+    return pd.DataFrame({name: _dictionary_categorical(columns.pop(name).chunks, pa.string())
+                         if name in text else columns.pop(name).to_pandas(types_mapper=strings.get)
+                         for name in list(columns)}, copy=False)
 
 
 def _read_csv_pandas(data: bytes, encoding: str, delimiter: str, columns: list[str], text: list[str],
