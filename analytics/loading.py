@@ -69,7 +69,7 @@ from analytics import schema
 from analytics.columns import detect_mapping, resolve_mapping
 from analytics.errors import DataError
 from analytics.parallel import in_threads
-from analytics.values import canonical_frame, check_required, unique_categorical
+from analytics.values import canonical_frame, check_required, code_dtype, sorted_distinct, unique_categorical
 
 __all__ = ["read_transactions", "source_columns", "to_canonical", "detect_mapping", "ReadLimits",
            "SUPPORTED_FORMATS"]
@@ -216,8 +216,10 @@ def _source_name(source: object) -> str:
     return Path(name).name if isinstance(name, str) else ""
 
 
-def _read_source(source: Source, filename: str | None) -> tuple[bytes, str]:
-    """The raw bytes and the file name that tells their format ('' when unknown)."""
+def _read_source(source: Source, filename: str | None) -> tuple[bytes | Path, str]:
+    """The raw bytes and the file name that tells their format ('' when unknown); for a Parquet file on disk
+    its path: pyarrow reads the column chunks it needs from the file, so the whole file (80 MB at 10M
+    lines, 812 MB at 100M) is never in memory beside the columns."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), filename or ""
     if isinstance(source, (str, os.PathLike)):
@@ -227,6 +229,9 @@ def _read_source(source: Source, filename: str | None) -> tuple[bytes, str]:
         if not path.is_file():
             raise DataError(f"file not found: {path}")
         try:
+            with path.open("rb") as file:
+                if file.read(4) == b"PAR1":
+                    return path, filename or path.name
             return path.read_bytes(), filename or path.name
         except OSError as exc:
             raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
@@ -314,8 +319,13 @@ def _decompress(data: bytes, kind: str, label: str, limits: ReadLimits | None) -
         raise DataError(f"{label} is {kind}-compressed but cannot be decompressed: {exc}") from exc
 
 
-def _unwrap(data: bytes, name: str, label: str, limits: ReadLimits | None = None) -> tuple[str, bytes, str, dict]:
+def _unwrap(data: bytes | Path, name: str, label: str,
+            limits: ReadLimits | None = None) -> tuple[str, bytes | Path, str, dict]:
     """(format csv | xlsx | parquet, decompressed bytes, their file name, info): by magic bytes, then name."""
+    if isinstance(data, Path):  # a Parquet file on disk (``_read_source``)
+        if limits:
+            _check_parquet(data, label, limits)
+        return "parquet", data, name, {"compression": None}
     if not data:
         raise DataError(f"{label} is empty (0 bytes)")
     info: dict[str, object] = {"compression": None}
@@ -355,15 +365,15 @@ def _unwrap(data: bytes, name: str, label: str, limits: ReadLimits | None = None
     return "csv", data, name, info
 
 
-def _parquet_file(data: bytes, **options):
-    """A ``pyarrow.parquet.ParquetFile`` over the bytes."""
+def _parquet_file(data: bytes | Path, **options):
+    """A ``pyarrow.parquet.ParquetFile`` over the bytes or the file."""
     # imported here: pyarrow's Parquet module costs a run that reads a CSV 13 ms of imports for nothing
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(pa.BufferReader(data), **options)
+    return pq.ParquetFile(str(data) if isinstance(data, Path) else pa.BufferReader(data), **options)
 
 
-def _check_parquet(data: bytes, label: str, limits: ReadLimits) -> None:
+def _check_parquet(data: bytes | Path, label: str, limits: ReadLimits) -> None:
     """Rows and uncompressed size from the Parquet footer, before any column is decompressed."""
     try:
         meta = _parquet_file(data).metadata
@@ -379,7 +389,7 @@ def _label(name: str) -> str:
     return repr(name) if name else "the uploaded data"
 
 
-def _read_bytes(data: bytes, name: str, limits: ReadLimits | None, **options) -> pd.DataFrame:
+def _read_bytes(data: bytes | Path, name: str, limits: ReadLimits | None, **options) -> pd.DataFrame:
     label = _label(name)
     kind, data, name, info = _unwrap(data, name, label, limits)
     if kind == "xlsx":
@@ -398,7 +408,7 @@ def _check_width(columns, label: str) -> None:
                         f"Export only the needed columns")
 
 
-def _header(data: bytes, kind: str, label: str) -> list[str]:
+def _header(data: bytes | Path, kind: str, label: str) -> list[str]:
     if kind == "xlsx":
         columns = _excel_frame(data, label, {}, nrows=0).columns
         _check_width(columns, label)
@@ -427,16 +437,16 @@ def _excel_frame(data: bytes, label: str, info: dict, nrows: int | None = None) 
     return pd.concat([sheets[k] for k in same], ignore_index=True) if len(same) > 1 else first
 
 
-def _parquet_frame(data: bytes, label: str, info: dict) -> pd.DataFrame:
+def _parquet_frame(data: bytes | Path, label: str, info: dict) -> pd.DataFrame:
     try:
-        frame = pd.read_parquet(io.BytesIO(data))
+        frame = pd.read_parquet(data if isinstance(data, Path) else io.BytesIO(data))
     except Exception as exc:
         raise DataError(f"{label} cannot be read as Parquet: {exc}") from exc
     info.update(format="parquet")
     return _flatten_index(frame)
 
 
-def _parquet_columns(data: bytes, label: str) -> pd.Index:
+def _parquet_columns(data: bytes | Path, label: str) -> pd.Index:
     """The columns ``_parquet_frame`` would give (a named index as a column), from the schema alone."""
     try:
         schema_arrow = _parquet_file(data).schema_arrow
@@ -445,7 +455,7 @@ def _parquet_columns(data: bytes, label: str) -> pd.Index:
     return _flatten_index(schema_arrow.empty_table().to_pandas()).columns
 
 
-def _read_parquet(data: bytes, label: str, info: dict, *, mapping, date_format, dayfirst) -> pd.DataFrame:
+def _read_parquet(data: bytes | Path, label: str, info: dict, *, mapping, date_format, dayfirst) -> pd.DataFrame:
     """Only the mapped columns: text dictionary-encoded (pandas categoricals: each distinct stock code,
     description, invoice number... held once, and every rule runs on the distinct values), numbers and
     timestamps a row group at a time into their arrays."""
@@ -466,17 +476,15 @@ def _read_parquet(data: bytes, label: str, info: dict, *, mapping, date_format, 
 
         def column(name: str) -> pd.Series | pd.Categorical | np.ndarray:
             parquet = _parquet_file(data, read_dictionary=text)
-            kind = file_schema.field(name).type if name in file_schema.names else None
-            if kind is not None and len(roles[name]) == 1:
-                role = next(iter(roles[name]))
-                numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
-                if role in _ID_CANONICAL and (numeric or pa.types.is_dictionary(kind) or name in text):
-                    return _parquet_categorical(parquet, name)
-                if role in _NUMBER_CANONICAL and numeric:
-                    return _row_groups_into(parquet, name, np.float64, lambda chunk: chunk)
-                if role == schema.INVOICE_DATE and pa.types.is_timestamp(kind):  # as UTC, as ``values`` has it
-                    return _row_groups_into(parquet, name, "datetime64[ns]",
-                                            lambda chunk: chunk.cast(pa.timestamp("ns")))
+            kind = file_schema.field(name).type if name in file_schema.names else pa.null()
+            role = next(iter(roles[name])) if len(roles[name]) == 1 else None
+            numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+            if name in text or (role in _ID_CANONICAL and (numeric or pa.types.is_dictionary(kind))):
+                return _parquet_categorical(parquet, name, name in text)
+            if role in _NUMBER_CANONICAL and numeric:
+                return _row_groups_into(parquet, name, np.float64, lambda chunk: chunk)
+            if role == schema.INVOICE_DATE and pa.types.is_timestamp(kind):  # as UTC, as ``values`` has it
+                return _row_groups_into(parquet, name, "datetime64[ns]", lambda chunk: chunk.cast(pa.timestamp("ns")))
             # other types through pandas, with its metadata (a named index, time zones, nullable ints)
             part = parquet.read(columns=[name], use_pandas_metadata=True)
             part = part.to_pandas(types_mapper=_ARROW_STRINGS.get)
@@ -502,33 +510,41 @@ def _row_groups_into(parquet, name: str, dtype, convert) -> np.ndarray:
     return out
 
 
-def _parquet_categorical(parquet, name: str) -> pd.Categorical:
-    """A Parquet column as a categorical over its distinct values, dictionary-encoded a row group at a time:
-    no value per row is ever materialised."""
-    pieces = []
-    for group in range(parquet.num_row_groups):
-        piece = parquet.read_row_group(group, columns=[name]).column(0)
-        pieces += (piece if pa.types.is_dictionary(piece.type) else pc.dictionary_encode(piece)).chunks
+def _parquet_categorical(parquet, name: str, dictionary: bool) -> pd.Categorical:
+    """A Parquet column as a categorical over its distinct values: text a row group at a time as the file's
+    dictionaries, numbers dictionary-encoded whole (one dictionary); no value per row is ever materialised."""
     kind = parquet.schema_arrow.field(name).type
-    return _dictionary_categorical(pieces, kind.value_type if pa.types.is_dictionary(kind) else kind)
+    if dictionary or pa.types.is_dictionary(kind):
+        pieces = [chunk for group in range(parquet.num_row_groups)
+                  for chunk in parquet.read_row_group(group, columns=[name]).column(0).chunks]
+        return _dictionary_categorical(pieces, kind.value_type if pa.types.is_dictionary(kind) else kind)
+    return _dictionary_categorical(pc.dictionary_encode(parquet.read(columns=[name]).column(0)).chunks, kind)
 
 
 def _dictionary_categorical(pieces: list[pa.DictionaryArray], value_type: pa.DataType) -> pd.Categorical:
-    """Dictionary-encoded pieces (each with its own dictionary) as one categorical. Built here rather than by
-    ``to_pandas``, which has pandas check again that the 1.2M invoice numbers of the 10M-line log are
-    distinct (Arrow's dictionaries are)."""
-    unified = pa.chunked_array(pieces, pa.dictionary(pa.int32(), value_type)).unify_dictionaries()
-    pieces.clear()
-    codes = np.empty(len(unified), dtype=np.int32)
+    """Dictionary-encoded pieces as one categorical. Pieces with dictionaries of their own (a Parquet row
+    group's, a CSV block's) are unified by sorting, which also gives the identifiers the order
+    ``analytics.values`` sorts them in: ``unify_dictionaries`` peaked at 150 MB more for the 1.2M invoice
+    numbers of the 10M-line log, and ``to_pandas`` has pandas check again that they are distinct."""
+    dictionaries = [piece.dictionary for piece in pieces]
+    if all(dictionary.equals(dictionaries[0]) for dictionary in dictionaries[1:]):
+        categories = dictionaries[0] if dictionaries else pa.array([], value_type)
+        position, offsets = np.arange(len(categories), dtype=np.int32), [0] * len(pieces)
+    else:
+        position, categories = sorted_distinct(pa.concat_arrays(dictionaries))
+        offsets = np.cumsum([0] + [len(dictionary) for dictionary in dictionaries[:-1]]).tolist()
+    del dictionaries
+    codes = np.empty(sum(map(len, pieces)), dtype=code_dtype(len(categories)))
     at = 0
-    for chunk in unified.chunks:
-        codes[at:at + len(chunk)] = pc.fill_null(chunk.indices, -1).to_numpy()
-        at += len(chunk)
-    dictionary = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], value_type)
-    categories = pd.Index(dictionary.to_pandas(types_mapper=_ARROW_STRINGS.get))
+    for offset in offsets:
+        piece = pieces.pop(0)  # (each piece's indices freed once copied)
+        mapping = np.append(position[offset:offset + len(piece.dictionary)], -1).astype(codes.dtype)
+        codes[at:at + len(piece)] = mapping[pc.fill_null(piece.indices, -1).to_numpy()]
+        at += len(piece)
+    categories = pd.Index(categories.to_pandas(types_mapper=_ARROW_STRINGS.get))
     absent = np.flatnonzero(categories.isna())  # a float NaN is a value to Arrow, missing to pandas
     if len(absent):
-        codes = np.where(codes == absent[0], -1, codes - (codes > absent[0])).astype(np.int32)
+        codes = np.where(codes == absent[0], -1, codes - (codes > absent[0])).astype(codes.dtype)
         categories = categories.delete(absent[0])
     return unique_categorical(codes, categories)
 
