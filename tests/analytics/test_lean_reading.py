@@ -13,6 +13,8 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from analytics import schema
@@ -51,13 +53,16 @@ def test_online_retail_cleans_as_before(online_retail_path):
     assert _digest(clean(read_transactions(online_retail_path))) == BEFORE["online_retail"]
 
 
-@pytest.mark.parametrize("kind", ["parquet", "csv", "frame"])
+@pytest.mark.parametrize("kind", ["parquet", "parquet in row groups", "csv", "frame"])
 def test_synthetic_log_cleans_as_before_from_every_source(synthetic, tmp_path, kind):
     if kind == "frame":
         frame = to_canonical(synthetic)
     else:
-        path = tmp_path / f"log.{kind}"
-        synthetic.to_parquet(path) if kind == "parquet" else synthetic.to_csv(path, index=False)
+        path = tmp_path / ("log.csv" if kind == "csv" else "log.parquet")
+        if kind == "csv":
+            synthetic.to_csv(path, index=False)
+        else:  # row groups: each with dictionaries of its own, unified when read
+            synthetic.to_parquet(path, row_group_size=30_000 if kind.endswith("groups") else None)
         frame = read_transactions(path)
     assert _digest(clean(frame)) == BEFORE["synthetic_200k_seed3"]
 
@@ -78,10 +83,11 @@ def _ids_digest(frame: pd.DataFrame) -> str:
 
 def _id_sources(raw: pd.DataFrame, tmp_path) -> dict:
     """The log as CSV, as Parquet with numeric customer IDs (as written from pandas) and with text ones
-    (``17850.0``, a float column exported as text)."""
+    (``17850.0``, a float column exported as text) in row groups of their own dictionaries."""
     raw.to_csv(tmp_path / "log.csv", index=False)
     raw.to_parquet(tmp_path / "numeric.parquet")
-    raw.assign(CustomerID=raw["CustomerID"].astype("string")).to_parquet(tmp_path / "text.parquet")
+    raw.assign(CustomerID=raw["CustomerID"].astype("string")).to_parquet(tmp_path / "text.parquet",
+                                                                         row_group_size=50_000)
     return {"csv": tmp_path / "log.csv", "parquet, numeric ids": tmp_path / "numeric.parquet",
             "parquet, text ids": tmp_path / "text.parquet"}
 
@@ -99,6 +105,27 @@ def test_online_retail_identifiers_are_categoricals_of_the_same_values(online_re
     raw = pd.read_csv(online_retail_path, dtype={"InvoiceNo": str, "StockCode": str})
     for kind, path in _id_sources(raw, tmp_path).items():
         assert _ids_digest(read_transactions(path)) == IDS_BEFORE["online_retail"], kind
+
+
+def test_parquet_written_by_other_tools(tmp_path):
+    """Types pandas does not write: a NaN (not null) customer ID, an aware timestamp in microseconds, 32-bit
+    numbers, several row groups. Read as before: NaN a missing customer, the date in UTC."""
+    pq.write_table(pa.table({
+        "InvoiceNo": pa.array(["536365", "536365", "536366", "C536379"], pa.large_string()),
+        "CustomerID": pa.array([17850.0, np.nan, 17850.0, None], pa.float64(), from_pandas=False),
+        "InvoiceDate": pa.array(pd.to_datetime(["2010-12-01 08:26"] * 3 + ["2010-12-13 09:41"]).tz_localize(
+            "Europe/Paris"), pa.timestamp("us", tz="Europe/Paris")),
+        "Quantity": pa.array([6, 6, 6, -1], pa.int32()),
+        "UnitPrice": pa.array([2.5, 3.5, 1.75, 27.5], pa.float32()),
+    }), tmp_path / "log.parquet", row_group_size=2)
+    frame = read_transactions(tmp_path / "log.parquet")
+    assert frame[schema.CUSTOMER_ID].tolist() == ["17850", pd.NA, "17850", pd.NA]
+    assert frame[schema.INVOICE_ID].tolist() == ["536365", "536365", "536366", "C536379"]
+    assert frame[schema.INVOICE_DATE].tolist() == [pd.Timestamp("2010-12-01 07:26")] * 3 + [
+        pd.Timestamp("2010-12-13 08:41")]
+    assert frame[schema.QUANTITY].dtype == frame[schema.UNIT_PRICE].dtype == "float64"
+    assert frame[schema.QUANTITY].tolist() == [6, 6, 6, -1]
+    assert frame[schema.UNIT_PRICE].tolist() == [2.5, 3.5, 1.75, 27.5]
 
 
 def test_repeated_text_is_held_once_per_distinct_value(tmp_path):
