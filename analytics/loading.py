@@ -12,15 +12,19 @@ against their declared sizes, which ``zipfile`` enforces while reading; Parquet 
 
 Readers are pyarrow's (CSV, Parquet) and pandas/openpyxl (XLSX). Memory decides how: at 10M lines (the
 synthetic log, this 2-core machine) reading the whole Parquet file with every text column as strings, then
-typing it, peaked at 2.6 GB and took 7.1 CPU s. Now only the mapped columns are read (projection), column by
-column, two at a time (the Arrow copy of each is freed once it is in pandas: reading the table whole and
-converting it held both, 1.3 GB more), and text columns with few distinct values arrive dictionary-encoded
-(pandas categoricals: each distinct stock code, description and country held once; pyarrow's CSV reader does
-the same with dictionary column types, for the identifiers and date texts too). Parquet identifiers are read
-as plain strings, which they become anyway. Reading now peaks at 1.6-1.7 GB and takes 2-4 CPU s (3.6-5.0
-before; this machine is shared, so the figures spread) and, two columns at a time, about 2 s of wall time;
-``analytics.values`` then works on the distinct values. The cleaned lines, invoice table and quality report are unchanged
-(``tests/analytics/test_lean_reading.py``). DuckDB was measured as the reader on the
+typing it, peaked at 2.6 GB and took 7.1 CPU s. Only the mapped columns are read (projection), two at a time,
+and no column is held whole twice: a Parquet file on disk is read from its path (never whole in memory),
+numbers and timestamps go a row group at a time into their numpy arrays, and text columns arrive
+dictionary-encoded, a row group at a time, as pandas categoricals over their distinct values (each distinct
+stock code, description, country, invoice number and customer held once, the row groups' dictionaries unified
+by sorting: ``_dictionary_categorical``); numeric customer IDs are dictionary-encoded in Arrow, so no
+identifier is ever a string per row. pyarrow's CSV reader gives the text columns as dictionaries too (dates
+included), converted column by column. Reading the 10M-line log peaks at 0.84-0.89 GB of RSS (Python and the
+libraries about 0.2 GB of it) and takes 2.2 CPU s, for a 375 MB frame; with the identifiers a string per row
+and each column in Arrow and in pandas at once (two at a time, the file's bytes in memory) it peaked at
+1.4-1.5 GB and took 2.8-3.0 CPU s for a 539 MB frame (1.6-1.7 GB and 2-4 CPU s a session earlier; this machine
+is shared, so the figures spread). ``analytics.values`` then works on the distinct values. The cleaned lines,
+invoice table and quality report are unchanged (``tests/analytics/test_lean_reading.py``). DuckDB was measured as the reader on the
 1M-line synthetic log (this 2-core machine, warm, other work running): Parquet to Arrow 1.8 s against
 pyarrow's 0.8 s, CSV 2.5 s against 1.6 s, and its GROUP BY over the cleaned frame was no faster than pandas
 on integer codes (``analytics.invoices``). As SQL straight over the file (the cleaning rules and the invoice
@@ -92,10 +96,6 @@ _DELIMITERS = (",", ";", "\t", "|")
 _CONTROL_BYTES = bytes(range(0, 9)) + b"\x0b\x0e\x0f" + bytes(range(16, 32))  # not tab, newline, form feed
 _TEXT_CANONICAL = (schema.CUSTOMER_ID, schema.INVOICE_ID, schema.INVOICE_DATE, schema.STOCK_CODE,
                    schema.DESCRIPTION, schema.COUNTRY)
-# Parquet text read dictionary-encoded: the columns with few distinct values. The identifiers are read as plain
-# strings, which they become anyway (``analytics.values._ids``): through a dictionary, pandas re-checks the
-# 1.2M distinct invoice numbers of the 10M-line log for uniqueness when it makes the categorical (1.9 against
-# 0.7 CPU s for that column, read and typed).
 _REPEATED_CANONICAL = (schema.STOCK_CODE, schema.DESCRIPTION, schema.COUNTRY)
 _ID_CANONICAL = {schema.CUSTOMER_ID, schema.INVOICE_ID}
 _DICTIONARY_CANONICAL = {*_REPEATED_CANONICAL, *_ID_CANONICAL}
@@ -455,7 +455,8 @@ def _parquet_columns(data: bytes | Path, label: str) -> pd.Index:
     return _flatten_index(schema_arrow.empty_table().to_pandas()).columns
 
 
-def _read_parquet(data: bytes | Path, label: str, info: dict, *, mapping, date_format, dayfirst) -> pd.DataFrame:
+def _read_parquet(data: bytes | Path, label: str, info: dict, *, mapping, date_format,
+                  dayfirst) -> pd.DataFrame:
     """Only the mapped columns: text dictionary-encoded (pandas categoricals: each distinct stock code,
     description, invoice number... held once, and every rule runs on the distinct values), numbers and
     timestamps a row group at a time into their arrays."""
@@ -484,15 +485,16 @@ def _read_parquet(data: bytes | Path, label: str, info: dict, *, mapping, date_f
             if role in _NUMBER_CANONICAL and numeric:
                 return _row_groups_into(parquet, name, np.float64, lambda chunk: chunk)
             if role == schema.INVOICE_DATE and pa.types.is_timestamp(kind):  # as UTC, as ``values`` has it
-                return _row_groups_into(parquet, name, "datetime64[ns]", lambda chunk: chunk.cast(pa.timestamp("ns")))
+                return _row_groups_into(parquet, name, "datetime64[ns]",
+                                        lambda chunk: chunk.cast(pa.timestamp("ns")))
             # other types through pandas, with its metadata (a named index, time zones, nullable ints)
             part = parquet.read(columns=[name], use_pandas_metadata=True)
             part = part.to_pandas(types_mapper=_ARROW_STRINGS.get)
             return _flatten_index(part)[name]
 
+        # two columns at a time, each through its own reader (see ``analytics.parallel``)
         columns = in_threads({name: partial(column, name) for name in wanted})
         frame = pd.DataFrame({name.strip(): values for name, values in columns.items()}, copy=False)
-        del columns
     except Exception as exc:
         raise DataError(f"{label} cannot be read as Parquet: {exc}") from exc
     info.update(format="parquet")
