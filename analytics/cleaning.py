@@ -34,13 +34,15 @@ are used (renumbered when its categories are not in order of first appearance), 
 high half of each row's hash (4 bytes) is sorted, the whole hashes made only for the rows sharing a half; the
 identifiers are coded one after the other, not side by side (on this host no slower); and the pipeline hands
 its raw frame over (``release_input``), so that the text columns are let go after the duplicate rule and each
-other raw column once its kept copy exists. The peak is 0.99-1.05 GB (coding the identifiers, and hashing rows
-while the raw identifiers are still needed for the exact comparison), and cleaning ends at 0.69-0.76 GB with
-only the kept lines left; on a frame the caller keeps, 1.17 GB. Cleaning takes 3.8 CPU s against 4.5-5.1 for
-the code before, run alternately on this (busy) host; wall time is unchanged, 3.6-5 s here (on a quiet host it
-was 3.4-3.7 CPU s and about 3.3 s of wall time; 4.4-5.3 CPU s before the identifiers were coded in Arrow; with
-the fingerprint and the invoice table, 12.6 at first). The whole run's peak, 1.56 GB, is now reached in the
-model steps (1.86 GB in cleaning before).
+other raw column once its kept copy exists. With the identifiers read as strings the peak became 0.99-1.05 GB,
+cleaning ending at 0.69-0.76 GB with only the kept lines left (1.17 GB on a frame the caller keeps), and
+cleaning took 3.8 CPU s against 4.5-5.1 for the code before, run alternately on this (busy) host, at the same
+wall time (3.6-5 s here; on a quiet host it was 3.4-3.7 CPU s and about 3.3 s of wall time; 4.4-5.3 CPU s
+before the identifiers were coded in Arrow; with the fingerprint and the invoice table, 12.6 at first). With
+the identifiers read as categoricals (``analytics.loading``) it peaks at 0.84-0.91 GB from 0.61-0.67 GB before
+cleaning (coding the customer IDs, hashing rows and the rules' first sums are each about 0.22 GB above that),
+ends at 0.69-0.72 GB (1.04 GB on a kept frame) and takes 2.3-2.5 CPU s. The whole run's peak is now reached in
+the model steps.
 
 pandas stays the engine here rather than DuckDB SQL (see ``analytics.loading``): one set of rules, the value
 rules of ``analytics.values`` included.
@@ -439,9 +441,9 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
     A categorical is coded from its own codes, in their own width: taken as they are when its categories all
     occur in order of first appearance (a loader's, read in one piece), renumbered in that order otherwise
-    (sorted ones, say). At 10M lines ``pd.factorize`` hashed every row's value and made
-    an 8-byte code per row, then narrowed (0.06 CPU s and 80 + 40 MB a column), where this makes one pass
-    over the small codes (0.025 s) and, to renumber, one gather (20 MB for 2-byte codes)."""
+    (sorted ones, say). At 10M lines ``pd.factorize`` hashed every row's value and made an 8-byte code per
+    row, then narrowed (0.06 CPU s and 80 + 40 MB a column), where this makes one pass over the small codes
+    (0.025 s) and, to renumber, one gather (20 MB for 2-byte codes)."""
     if not isinstance(values.dtype, pd.CategoricalDtype):
         codes, uniques = pd.factorize(values)
         return codes.astype(np.int32), uniques
