@@ -63,34 +63,43 @@ def customer_features(
             f"no purchases before the as-of date {as_of:%Y-%m-%d}, so there are no customers to describe"
         )
 
-    # Everything below works on integer customer numbers 0..n-1 (sorted IDs), so IDs are hashed once.
+    # Everything below works on integer customer numbers 0..n-1 (sorted IDs), so IDs are hashed once. Per-line
+    # arrays are made one step at a time and dropped after it, so that only ``buy`` and ``cust`` are held
+    # throughout (the module notes say what that saves).
     back = before & is_return
+    del before
     cust, ids, rcust = _customer_numbers(lines[S.CUSTOMER_ID], buy, back)
     if (cust < 0).any():
         raise DataError("lines without a customer_id: pass the cleaned lines (CleanResult.lines)")
     n = len(ids)
-    when = dates[buy]
     revenue = lines[S.REVENUE].to_numpy(dtype="float64")
-    spend = revenue[buy]
-    gross = np.bincount(cust, weights=spend, minlength=n)
+    known = rcust >= 0  # returns by customers with no purchase before as_of are not described
+    returned = np.bincount(rcust[known], weights=revenue[back][known], minlength=n)
+    del back, rcust, known
+
     # (ufunc.at on the integer times: a quarter of the time of a groupby min/max)
-    stamp = when.view(np.int64)
+    stamp = dates[buy].view(np.int64)
     first, last = np.full(n, np.iinfo(np.int64).max), np.full(n, np.iinfo(np.int64).min)
     np.minimum.at(first, cust, stamp)
     np.maximum.at(last, cust, stamp)
     first, last = first.view("datetime64[ns]"), last.view("datetime64[ns]")
-
-    known = rcust >= 0  # returns by customers with no purchase before as_of are not described
-    returned = np.bincount(rcust[known], weights=revenue[back][known], minlength=n)
-
-    frequency = _distinct_per_customer(cust, _factorize(lines[S.INVOICE_ID], buy)[0], n)
-    day = when.astype("datetime64[D]").astype(np.int64)
-    n_days = _distinct_per_customer(cust, day - day.min(), n)
+    in_peak = pd.DatetimeIndex(stamp.view("datetime64[ns]")).month.isin(months)
+    # the day of each purchase, in place of its time (floored, as a cast to datetime64[D] floors)
+    day = np.floor_divide(stamp, DAY.value, out=stamp)
+    day -= day.min()
+    n_days = _distinct_per_customer(cust, day, n)
+    del stamp, day
     first_day = first.astype("datetime64[D]").astype(np.int64)
     last_day = last.astype("datetime64[D]").astype(np.int64)
-    in_peak = pd.DatetimeIndex(when).month.isin(months)
-    peak = np.bincount(cust, weights=np.where(in_peak, spend, 0.0), minlength=n)
 
+    spend = revenue[buy]
+    gross = np.bincount(cust, weights=spend, minlength=n)
+    peak = np.bincount(cust, weights=np.where(in_peak, spend, 0.0), minlength=n)
+    del in_peak
+    by_category = _category_spend(lines, buy, cust, spend, n, categories)
+    del spend
+
+    frequency = _distinct_per_customer(cust, _factorize(lines[S.INVOICE_ID], buy)[0], n)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame(
             {
@@ -109,23 +118,47 @@ def customer_features(
         )
     if S.COUNTRY in lines.columns:
         out[S.COUNTRY] = _mode(cust, *_factorize(lines[S.COUNTRY], buy, sort=True), n)
-    if S.DESCRIPTION in lines.columns:
-        table = DEFAULT_CATEGORIES if categories is None else validate_categories(categories)
-        if len(table):
-            codes, names = category_codes(lines[S.DESCRIPTION], table)
-            codes = codes[buy]
-            k = len(names)
-            by_cat = np.bincount(cust * k + codes, weights=spend, minlength=n * k).reshape(n, k)
-            for j, name in enumerate(names):
-                out[category_column(name)] = by_cat[:, j] / gross
+    if by_category is not None:
+        names, by_cat = by_category
+        for j, name in enumerate(names):
+            out[category_column(name)] = by_cat[:, j] / gross
     return out
+
+
+def _category_spend(lines: pd.DataFrame, buy: np.ndarray, cust: np.ndarray, spend: np.ndarray, n: int,
+                    categories: pd.DataFrame | None) -> tuple[list[str], np.ndarray] | None:
+    """The category names and each customer's purchase spend per category (customers x categories), None
+    without descriptions or categories."""
+    if S.DESCRIPTION not in lines.columns:
+        return None
+    table = DEFAULT_CATEGORIES if categories is None else validate_categories(categories)
+    if not len(table):
+        return None
+    descriptions = lines[S.DESCRIPTION]
+    if isinstance(descriptions.dtype, pd.CategoricalDtype):
+        # the categories matched once, then looked up for the purchase lines only: matching the lines'
+        # categorical gave every line an int64 category number first (8 bytes a line)
+        per_category, names = category_codes(pd.Series(descriptions.cat.categories), table)
+        lookup = np.append(per_category, len(names) - 1)  # code -1 (no description): the last, OTHER
+        category = lookup.astype(np.min_scalar_type(len(names)))[descriptions.cat.codes.to_numpy()[buy]]
+    else:
+        category, names = category_codes(descriptions, table)
+        category = category[buy]
+    k = len(names)
+    keys = cust * k
+    keys += category
+    return names, np.bincount(keys, weights=spend, minlength=n * k).reshape(n, k)
 
 
 def _pair_keys(cust: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int]:
     """Each (customer number, non-negative value) as one integer, customer-major, and the values' width."""
     ok = values >= 0
     width = int(values.max(initial=0)) + 1
-    return cust[ok].astype(np.int64) * width + values[ok], width
+    every = ok.all()
+    keys = cust.astype(np.int64) if every else cust[ok].astype(np.int64, copy=False)
+    keys *= width
+    keys += values if every else values[ok]
+    return keys, width
 
 
 def _fresh(keys: np.ndarray) -> np.ndarray:
@@ -141,7 +174,8 @@ def _distinct_per_customer(cust: np.ndarray, values: np.ndarray, n: int) -> np.n
     # distinct pairs are where a sorted pair differs from the one before: numpy's vectorised sort beat
     # pandas' hash table eightfold on the 10M-line log's 6.6M distinct (customer, product) pairs. A line
     # repeating the pair of the line before (the same invoice or day) is dropped first: a smaller sort.
-    keys = np.sort(keys[_fresh(keys)])
+    keys = keys[_fresh(keys)]
+    keys.sort()  # in place: a sorted copy would hold the keys twice
     keys = keys[_fresh(keys)]
     return np.diff(np.searchsorted(keys, np.arange(n + 1, dtype=np.int64) * width)).astype(np.int64)
 
@@ -162,7 +196,7 @@ def _factorize(values: pd.Series, mask: np.ndarray, *, sort: bool = False) -> tu
     codes, categories = values.cat.codes.to_numpy()[mask], values.cat.categories
     if not sort:
         return codes, categories
-    number = _used_numbers(codes, len(categories))
+    number = _used_numbers(codes, len(categories)).astype(codes.dtype)  # (numbers fit the codes' dtype)
     return number[codes], categories[number[:-1] >= 0]
 
 
