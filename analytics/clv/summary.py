@@ -176,16 +176,24 @@ def _purchase_days(lines: pd.DataFrame, since: pd.Timestamp | None, before: pd.T
         keep &= (dates >= since).to_numpy()
     if before is not None:
         keep &= (dates < before).to_numpy()
-    frame = pd.DataFrame(
-        {
-            "code": codes[keep],
-            "day": dates.to_numpy()[keep].astype("datetime64[D]").astype("datetime64[ns]"),
-            "value": value.to_numpy(dtype=float)[keep],
-        }
-    )
-    days = frame.groupby(["code", "day"], sort=True)["value"].sum().reset_index()
-    days.insert(0, "customer_id", pd.array(customers, dtype="string").take(days.pop("code").to_numpy()))
-    return days
+    # (customer, day) as one integer, customer-major, so that one key is hashed and sorted: grouping by the two
+    # columns hashed each into per-line group numbers, then their combination (at 10M lines the churn
+    # baseline's history made this its largest step). The same groups in the same order, summed by the same
+    # grouped sum over the lines in the same order.
+    day = dates.to_numpy()[keep].astype("datetime64[D]").view(np.int64)
+    first_day = int(day.min(initial=0))
+    width = int(day.max(initial=first_day)) - first_day + 1
+    key = codes[keep].astype(np.int64)
+    key *= width
+    key += day
+    key -= first_day
+    del day
+    summed = pd.Series(value.to_numpy(dtype=float)[keep], copy=False).groupby(key, sort=True).sum()
+    del key
+    code, day = np.divmod(summed.index.to_numpy(), width)
+    return pd.DataFrame({"customer_id": pd.array(customers, dtype="string").take(code),
+                         "day": (day + first_day).astype("datetime64[D]").astype("datetime64[ns]"),
+                         "value": summed.to_numpy()})
 
 
 def _summarise(days: pd.DataFrame, end_day: pd.Timestamp, unit: str) -> pd.DataFrame:
