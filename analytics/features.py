@@ -19,6 +19,10 @@ from analytics.errors import DataError
 
 DAY = pd.Timedelta(days=1)
 
+LINE_COLUMNS = (S.CUSTOMER_ID, S.INVOICE_ID, S.INVOICE_DATE, S.REVENUE, S.IS_RETURN, S.STOCK_CODE, S.DESCRIPTION,
+                S.COUNTRY)
+"""The line columns :func:`customer_features` reads."""
+
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "recency_days": "days from the last purchase to the as-of date",
     "frequency": "distinct purchase invoices (returns never count)",

@@ -10,7 +10,7 @@ purchases: a customer whose only window activity is a return has churned.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 import pandas as pd
@@ -63,13 +63,16 @@ def label_cutoff(as_of, window_days: int) -> pd.Timestamp:
     return pd.Timestamp(as_of) - pd.Timedelta(days=int(window_days))
 
 
-def history_before(lines: pd.DataFrame, cutoff: pd.Timestamp,
-                   customers: pd.Index | None = None) -> pd.DataFrame:
+def history_before(lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index | None = None,
+                   columns: Collection[str] | None = None) -> pd.DataFrame:
     """A new frame holding only the lines dated strictly before ``cutoff`` (boolean selection copies already:
-    a second ``copy()`` would hold the line-level data twice), of ``customers`` only when given."""
+    a second ``copy()`` would hold the line-level data twice), of ``customers`` only when given, and of the
+    ``columns`` among ``lines``' only when given (those the caller reads: the others are not copied)."""
     before = (lines[S.INVOICE_DATE] < cutoff).to_numpy(dtype=bool, na_value=False)
     if customers is not None:
         before = before & lines_of(lines, customers)
+    if columns is not None:
+        lines = lines[[c for c in lines.columns if c in columns]]  # (not a copy: pandas copies on write)
     return lines.loc[before]
 
 

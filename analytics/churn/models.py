@@ -53,6 +53,7 @@ from analytics.churn.labels import (
     lines_of,
 )
 from analytics.errors import DataError
+from analytics.features import LINE_COLUMNS
 
 MODELS: dict[str, str] = {
     "logistic": "logistic regression",
@@ -553,13 +554,16 @@ class ChurnModel:
         compared, refit = (everyone, everyone) if self.heuristic_ else self._samples(labelled.to_numpy())
         described = np.union1d(compared, refit)
         sampled = len(described) < len(labelled)
-        # the pre-cutoff lines of the customers described, copied once for their features and BG/NBD
-        history = history_before(lines, self.cutoff_, labelled.index[described] if sampled else None)
+        # the pre-cutoff lines of the customers described, copied once for their features and BG/NBD (of the
+        # columns these read only, with the project's feature function: a third of the copy is quantity and
+        # unit price, which only revenue was made from)
+        history = history_before(lines, self.cutoff_, labelled.index[described] if sampled else None,
+                                 None if self.feature_fn else LINE_COLUMNS)
         X, y = churn_training_frame(lines, as_of, self.window_days, feature_fn, history=history,
                                     labels=labelled.iloc[described])
         current = current_features if current_features is not None else feature_fn(lines, as_of)
-        current = current.copy()
-        current.index = current.index.astype("string")
+        # (a new frame that shares the columns: a deep copy held every feature of every customer twice)
+        current = current.set_axis(current.index.astype("string"))
         if len(compared) < len(described):
             history = history.loc[lines_of(history, labelled.index[compared])]
         bg_cut = self._try_bgnbd(partial(bgnbd_scores, history, self.cutoff_, self.window_days),
