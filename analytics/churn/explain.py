@@ -198,7 +198,8 @@ def top_drivers(
     top_values = np.take_along_axis(values, top, axis=1)
     # a positive contribution means the value lies on the side of typical that the coefficient penalises
     high = top_values > np.asarray(typical, dtype=float)[top]
-    phrases = np.full((n, k), "", dtype=object)
+    # each shown phrase as its number in ``texts`` (0: none shown)
+    phrase, texts = np.zeros((n, k), dtype=np.int64), [""]
     for j in np.unique(top[shown]):
         digits = display_digits(features[j])
         for direction in (True, False):
@@ -210,11 +211,12 @@ def top_drivers(
             v = top_values[where]
             # phrase each distinct displayed value once: days, counts and percents repeat a lot
             unique, inverse = np.unique(v if digits is None else np.round(v, digits), return_inverse=True)
-            phrases[where] = np.array([build(u, t) for u in unique.tolist()], dtype=object)[inverse]
-    # joined column by column, not customer by customer: contributions are sorted, so a customer's shown
-    # phrases are their first ones, and only where a later one is shown is anything joined
-    out = phrases[:, 0]
-    for c in range(1, k):
-        more = shown[:, c]
-        out[more] = out[more] + "; " + phrases[more, c]
-    return out
+            phrase[where] = len(texts) + inverse
+            texts.extend(build(u, t) for u in unique.tolist())
+    # each distinct combination of phrases joined once, its customers sharing the text: a string of its own
+    # for every customer held the drivers of 324k customers in 50 MB, and joining them made as much again
+    combos, which = np.unique(phrase, axis=0, return_inverse=True)
+    joined = np.empty(len(combos), dtype=object)
+    for i, row in enumerate(combos.tolist()):
+        joined[i] = texts[row[0]] + "".join("; " + texts[c] for c in row[1:] if c)
+    return joined[which.ravel()]

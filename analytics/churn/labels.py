@@ -108,8 +108,10 @@ def churn_labels(lines: pd.DataFrame, as_of, window_days: int = 90) -> pd.Series
     else:
         number, ids = pd.factorize(who, sort=True)
     known = number >= 0
-    bought_before = np.bincount(number[buys & before & known], minlength=len(ids)) > 0
-    bought_in_window = np.bincount(number[buys & in_window & known], minlength=len(ids)) > 0
+    # flags set by the codes themselves (a count of them would first copy the codes to 8-byte integers)
+    bought_before, bought_in_window = np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=bool)
+    bought_before[number[buys & before & known]] = True
+    bought_in_window[number[buys & in_window & known]] = True
     population = pd.Index(np.asarray(ids)[bought_before], dtype="string", name=S.CUSTOMER_ID)
     churned = ~bought_in_window[bought_before]
     if not population.is_monotonic_increasing:  # categories kept in another order than the IDs' own
