@@ -168,6 +168,7 @@ def segment_history(
             known[at] = True
             for col, column in [*table.items(), *scorer(table).items()]:
                 grid[col][at] = column.to_numpy()
+    del rfm, table  # (the per-snapshot tables and the rows' arrays below are not held while the output is made)
 
     # Segments depend on the three scores only: the rule table is matched on the 125 combinations, once.
     combos = pd.DataFrame(list(itertools.product(range(1, 6), repeat=3)), columns=list(SCORE_COLUMNS))
@@ -186,6 +187,12 @@ def segment_history(
     mine = position[start:] >= 0  # customers with returns only are not followed
     period_revenue = np.bincount(which[mine] * n + position[start:][mine], weights=revenue[start:][mine],
                                  minlength=k * n)
+    del dated, rows, when, buy, position, revenue, which, mine
+
+    # the columns made from the 8-byte working arrays first, each array dropped once used
+    segment = pd.array(list(combo_segment), dtype="string").take(np.where(known, combo, -1), allow_fill=True)
+    del combo
+    state = pd.Categorical.from_codes(state, dtype=pd.CategoricalDtype(states, ordered=True))
 
     def integers(column: np.ndarray) -> pd.arrays.IntegerArray:
         return pd.arrays.IntegerArray(column, ~known)
@@ -194,9 +201,8 @@ def segment_history(
         S.CUSTOMER_ID: customers.array.take(np.tile(np.arange(n), k)),
         "snapshot": pd.Index(snaps).repeat(n),
         "label": pd.array(labels, dtype="string").take(np.repeat(np.arange(k), n)),
-        "state": pd.Categorical.from_codes(state, dtype=pd.CategoricalDtype(states, ordered=True)),
-        "segment": pd.array(list(combo_segment), dtype="string").take(np.where(known, combo, -1),
-                                                                       allow_fill=True),
+        "state": state,
+        "segment": segment,
         "period_revenue": period_revenue,
         "recency_days": grid["recency_days"],
         "frequency": integers(grid["frequency"]),
