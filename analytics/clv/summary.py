@@ -131,7 +131,9 @@ def purchase_days(
         keep &= (days["day"] >= since).to_numpy()
     if before is not None:
         keep &= (days["day"] < before).to_numpy()
-    return days[keep].reset_index(drop=True)
+    # every row (a cutoff at or after the end of the data): a new frame on the same columns, not a copy of them
+    # (pandas copies on write, so a caller's change stays its own)
+    return days.copy(deep=False) if keep.all() else days[keep].reset_index(drop=True)
 
 
 def _purchase_days(lines: pd.DataFrame, since: pd.Timestamp | None, before: pd.Timestamp | None,

@@ -113,19 +113,25 @@ def _tracking(
 ) -> pd.DataFrame:
     """Weekly cumulative repeat purchases of the calibration customers: actual and model-expected.
 
-    ``days`` are the purchase days before ``observation_end``."""
-    first = days.groupby("customer_id", observed=True)["day"].transform("min")
+    ``days`` are the purchase days before ``observation_end`` (``purchase_days``: sorted by customer, then
+    day)."""
+    # each customer's first day is the day of their first row: read off the rows where the customer changes
+    # (a grouped minimum hashed every row's ID, at 10M lines a third of the holdout check's memory)
+    who = days["customer_id"].array
+    starts = np.flatnonzero(np.append(True, np.asarray(who[1:] != who[:-1], dtype=bool)))
+    first = pd.Series(days["day"].to_numpy()[np.repeat(starts, np.diff(np.append(starts, len(days))))],
+                      index=days.index, name="day")
     cohort = first < calibration_end
-    days, first = days[cohort], first[cohort]
+    day, first = days["day"][cohort], first[cohort]  # (the days only: a copy of the rows' IDs is not needed)
     start = first.min()
     n_weeks = int(np.ceil((observation_end - start) / pd.Timedelta(days=7)))
     week_end = pd.DatetimeIndex(
         [min(start + pd.Timedelta(days=7 * k), observation_end) for k in range(1, n_weeks + 1)]
     )
-    repeat_days = days.loc[days["day"] > first, "day"].sort_values()
+    repeat_days = day[day > first].sort_values()
     actual = np.searchsorted(repeat_days.to_numpy(), week_end.to_numpy(), side="left")
     # each customer's model age at a week end, on the summary's day grid (last observed day - first day)
-    cohort_sizes = days.loc[days["day"] == first, "day"].value_counts()
+    cohort_sizes = day[day == first].value_counts()
     first_days = cohort_sizes.index
     last_days = (week_end - pd.Timedelta(days=1)).to_numpy()
     gaps = (last_days[:, None] - first_days.to_numpy()[None, :]) / np.timedelta64(1, "D")
