@@ -15,7 +15,8 @@ groupby on the categoricals themselves recodes them first, 3.2 against 1.05 CPU 
 The four keys are folded into one integer before the groupby: a groupby on four keys hashes each of them into
 an array of per-line group numbers (8 bytes a line each) and then their combination, where folding holds two
 per-line integers at a time. The sums are pandas' grouped sum still (compensated: numpy's would differ in the
-last bits), over the lines in the same order, so the table is the same bit for bit.
+last bits), over the lines in the same order, so the table is the same bit for bit. At 10M lines (7.86M cleaned)
+the table's peak above the lines fell from 494 to 236 MB (RSS, the step alone), its CPU time from 1.2 to 1.1 s.
 """
 
 from __future__ import annotations

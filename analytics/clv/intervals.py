@@ -39,6 +39,12 @@ recency and age have the same predictive distribution of purchases, and of value
 At 324k customers (the 10M-line synthetic log) that is 128k patterns, and the simulation took 2.9 CPU s
 instead of 7.2 for the same draws per customer (``draws_for``; 4.2 s with 15 draws per fit, as a budget
 counted in patterns would give).
+
+Memory: a chunk's draws are held once (each fit's written into one array, rows sorted in place once used,
+the equity sum made in place, the values drawn a block of rows at a time in the same order): at most about
+two arrays of the chunk's draws at once instead of five. On the 1M-line log (20 draws per fit) the CLV
+forecast's peak fell from 171 to 106 MB; at 10M lines (10 draws) the whole step's from 260 to 201 MB, the
+rest being the per-customer tables.
 """
 
 from __future__ import annotations

@@ -21,7 +21,10 @@ they are then relabelled), so the last snapshot agrees with the Segments tab for
 How scores are made comparable across snapshots is :data:`analytics.methodology.JOURNEYS` (shown in the app).
 
 The history is a long table, one row per (customer, snapshot); :mod:`.flows` and :mod:`.headlines` read it. Money is net
-revenue (purchases minus returns) in the log's currency; durations are days.
+revenue (purchases minus returns) in the log's currency; durations are days. It is most of the step's memory:
+at 10M lines (324k customers, 1.6M rows) the history is 178 MB, and the step's peak 201 MB above its input
+(306 before the working arrays were dropped ahead of building it; measured with every block over 64 kB mapped
+on its own, MALLOC_MMAP_THRESHOLD_=65536, so that the figure is what is held, not what the heap kept).
 """
 
 from __future__ import annotations
