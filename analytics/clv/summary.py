@@ -199,14 +199,28 @@ def _purchase_days(lines: pd.DataFrame, since: pd.Timestamp | None, before: pd.T
 
 
 def _summarise(days: pd.DataFrame, end_day: pd.Timestamp, unit: str) -> pd.DataFrame:
-    """Summary columns from ``purchase_days`` rows, with T measured to ``end_day``."""
+    """Summary columns from ``purchase_days`` rows (each customer's rows together, days in order), with T
+    measured to ``end_day``."""
     scale = unit_days(unit)
-    grouped = days.groupby("customer_id", sort=True, observed=True)
-    first = grouped["day"].min()
-    last = grouped["day"].max()
-    count = grouped.size()
-    total = grouped["value"].sum()
-    first_value = grouped["value"].first()  # rows are sorted by day within customer
+    # ``purchase_days`` rows are sorted by customer, then day: each customer's rows are one run, read off where
+    # the ID changes (a groupby hashed every row's ID: at 10M lines a third of the CLV forecast's memory). The
+    # runs are in the customers' code order, their IDs' order unless the codes were a categorical's.
+    who = days["customer_id"].array
+    change = np.ones(len(days), dtype=bool)
+    change[1:] = np.asarray(who[1:] != who[:-1], dtype=bool)
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], len(days))[:len(starts)]
+    index = pd.Index(who.take(starts), dtype="string", name="customer_id")
+    run = np.repeat(np.arange(len(starts)), ends - starts)
+    day, value = days["day"].to_numpy(), days["value"].to_numpy()
+    first = pd.Series(day[starts], index=index)
+    last = pd.Series(day[ends - 1], index=index)
+    count = pd.Series(ends - starts, index=index)
+    total = pd.Series(pd.Series(value, copy=False).groupby(run, sort=True).sum().to_numpy(), index=index)
+    first_value = pd.Series(value[starts], index=index)
+    if not index.is_monotonic_increasing:  # as a groupby sorts the IDs
+        order = np.argsort(index.to_numpy(dtype=object), kind="stable")
+        first, last, count, total, first_value = (x.iloc[order] for x in (first, last, count, total, first_value))
     frequency = (count - 1).astype(np.int64)
     repeat_total = total - first_value
     monetary = np.where(frequency > 0, repeat_total / frequency.clip(lower=1), 0.0)
