@@ -106,7 +106,7 @@ _NUMPY_ARRAYS = (pd.arrays.NumpyExtensionArray, pd.arrays.DatetimeArray, pd.arra
 def _hash_values(digest, values: pd.Series) -> None:
     if isinstance(values.dtype, pd.CategoricalDtype):
         _hash_values(digest, values.cat.categories.to_series())
-        digest.update(np.ascontiguousarray(values.cat.codes.to_numpy()))
+        digest.update(np.ascontiguousarray(values.array.codes))  # (``values.cat.codes`` copies them)
     elif isinstance(values.array, pd.arrays.ArrowStringArray):
         strings = pa.array(values.array)
         if isinstance(strings, pa.ChunkedArray):
@@ -114,7 +114,7 @@ def _hash_values(digest, values: pd.Series) -> None:
         strings = strings.cast(pa.large_string())
         ends = np.frombuffer(strings.buffers()[1], dtype=np.int64)
         ends = ends[strings.offset:strings.offset + len(strings) + 1]
-        digest.update(np.ascontiguousarray(ends - ends[0]))  # where each value ends
+        digest.update(ends if ends[0] == 0 else ends - ends[0])  # where each value ends (a slice's from 0)
         digest.update(memoryview(strings.buffers()[2])[ends[0]:ends[-1]] if len(strings) else b"")
         digest.update(np.ascontiguousarray(strings.is_null().to_numpy(zero_copy_only=False)))
     elif isinstance(values.array, _NUMPY_ARRAYS) and values.dtype.kind in "biufcmM":
