@@ -546,7 +546,9 @@ def _dictionary_categorical(pieces: list[pa.DictionaryArray], value_type: pa.Dat
     categories = pd.Index(categories.to_pandas(types_mapper=_ARROW_STRINGS.get))
     absent = np.flatnonzero(categories.isna())  # a float NaN is a value to Arrow, missing to pandas
     if len(absent):
-        codes = np.where(codes == absent[0], -1, codes - (codes > absent[0])).astype(codes.dtype)
+        gone = codes == absent[0]  # (in place: no other array of codes per row)
+        np.subtract(codes, codes > absent[0], out=codes, casting="unsafe")
+        codes[gone] = -1
         categories = categories.delete(absent[0])
     return unique_categorical(codes, categories)
 
