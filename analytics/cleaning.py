@@ -40,14 +40,14 @@ cleaning took 3.8 CPU s against 4.5-5.1 for the code before, run alternately on 
 wall time (3.6-5 s here; on a quiet host it was 3.4-3.7 CPU s and about 3.3 s of wall time; 4.4-5.3 CPU s
 before the identifiers were coded in Arrow; with the fingerprint and the invoice table, 12.6 at first). With
 the identifiers read as categoricals (``analytics.loading``) it peaked at 0.84-0.91 GB from 0.61-0.67 GB
-before cleaning (coding the customer IDs, hashing rows and the rules' first sums each about 0.22 GB above that),
-ending at 0.69-0.72 GB (1.04 GB on a kept frame), in 2.3-2.5 CPU s. Coding the customer IDs took 0.15 GB of
-that: ``.cat.codes`` copies a categorical's codes, and ``np.bincount`` made a 64-bit copy of them to find the
-categories present, where the codes as they are and a mark per category take a few MB; gathering the kept
-rows' revenue whole for the per-customer sums (95 MB) was the highest point. Without both it peaks at
-0.79-0.81 GB from 0.60-0.63 GB (the code before: 0.87-0.89 GB from 0.63-0.65, run alternately on this host,
+before cleaning (coding the customer IDs, hashing rows and the rules' first sums each about 0.22 GB above
+that), ending at 0.69-0.72 GB (1.04 GB on a kept frame), in 2.3-2.5 CPU s. Coding the customer IDs took 0.15
+GB of that: ``.cat.codes`` copies a categorical's codes, and ``np.bincount`` made a 64-bit copy of them to
+find the categories present, where the codes as they are and a mark per category take a few MB; gathering the
+kept rows' revenue whole for the per-customer sums (95 MB) was the highest point. Without both it peaks at
+0.79-0.82 GB from 0.60-0.65 GB (the code before: 0.87-0.89 GB from 0.63-0.65, run alternately on this host,
 busier than for the figures above), the rules now highest (each row's revenue and a rule's flags, 0.18 GB
-above the start; hashing rows 0.14 GB), and takes 2.8-3.0 CPU s against 2.8-3.1. The whole run's peak is
+above the start; hashing rows 0.14 GB), and takes 2.8-3.0 CPU s against 2.8-3.6. The whole run's peak is
 reached in the model steps.
 
 pandas stays the engine here rather than DuckDB SQL (see ``analytics.loading``): one set of rules, the value
