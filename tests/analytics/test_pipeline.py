@@ -163,11 +163,21 @@ def test_released_lines_are_freed_before_the_results_are_assembled(cdnow_sample,
         return assemble(**fields)
 
     monkeypatch.setattr(pipeline, "Results", results)
+    described, describe = [], pipeline.features.customer_features
+
+    def features(lines, *args, **kwargs):  # (run number, the unread columns its lines still had)
+        described.append((len(watched), {"quantity", "unit_price"} & set(lines.columns)))
+        return describe(lines, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.features, "customer_features", features)
     watched.append(weakref.ref(released.lines))
     freed = pipeline.analyse(released, params, "k", release_lines=True)
     watched.append(weakref.ref(kept.lines))
     held = pipeline.analyse(kept, params, "k")
     assert alive_at_assembly == [False, True]  # nothing else held them: memory, not just an attribute, let go
     assert released.lines is None and kept.lines is not None
+    # the handed-over lines lose the columns no step reads (and the features do not need them)
+    assert all(not unread for run, unread in described if run == 1)
+    assert {"quantity", "unit_price"} in [unread for run, unread in described if run == 2]
     pd.testing.assert_frame_equal(freed.customers, held.customers)
     assert freed.model_summaries() == held.model_summaries()
