@@ -87,12 +87,17 @@ def invoices_key(key: str) -> str:
 
 def invoice_table_begun(lines: pd.DataFrame) -> Future[pd.DataFrame]:
     """``invoice_table(lines)``, being computed in a thread of its own (pandas' grouped sum releases the GIL
-    for most of its work), so that whatever needs only the lines goes on meanwhile."""
+    for most of its work), so that whatever needs only the lines goes on meanwhile. The thread holds the lines
+    without ``UNREAD_COLUMNS`` (a view, not a copy), so that ``analyse`` can let those go while it runs."""
     pool = ThreadPoolExecutor(1)
     try:
-        return pool.submit(invoice_table, lines)
+        return pool.submit(invoice_table, _without_unread(lines))
     finally:
         pool.shutdown(wait=False)
+
+
+def _without_unread(lines: pd.DataFrame) -> pd.DataFrame:
+    return lines.drop(columns=[c for c in UNREAD_COLUMNS if c in lines.columns])
 
 
 def _clean(transactions: pd.DataFrame, params: AnalysisParams, *, release_input: bool = False,
@@ -296,8 +301,8 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
     as_of = cleaned.as_of
     if invoices is None:
         invoices = invoice_table_begun(cleaned.lines)
-    if release_lines:  # (the invoice table being summed holds the whole frame until it is done)
-        cleaned.lines = cleaned.lines.drop(columns=[c for c in UNREAD_COLUMNS if c in cleaned.lines.columns])
+    if release_lines:
+        cleaned.lines = _without_unread(cleaned.lines)
         give_back_freed()
     out: dict[str, Any] = {}
     reading_lines = set(LINE_STEPS)
