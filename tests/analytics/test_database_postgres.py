@@ -39,7 +39,9 @@ def test_table_reads_as_the_same_canonical_frame_as_the_csv(postgres, postgres_o
                           limits=DatabaseLimits(chunk_rows=5_000), progress=rows_seen.append)
     from_csv = read_transactions(retail_slice_csv)
     assert len(frame) == len(from_csv) > 10_000
-    pd.testing.assert_frame_equal(frame, from_csv[frame.columns], check_dtype=False, check_exact=True)
+    # (the same values; a categorical's category order is each reader's own, and cleaning orders them anew)
+    pd.testing.assert_frame_equal(frame, from_csv[frame.columns], check_dtype=False, check_exact=True,
+                                  check_categorical=False)
     # streamed in chunks of 5,000 rows, progress after each
     assert len(rows_seen) == -(-len(frame) // 5_000)
     assert rows_seen == sorted(rows_seen) and rows_seen[-1] == len(frame) and rows_seen[0] == 5_000

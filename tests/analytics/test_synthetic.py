@@ -190,7 +190,8 @@ def test_loads_through_the_loader_from_csv(tmp_path):
     from_file = read_transactions(path)
     direct = to_canonical(raw)
     assert len(from_file) == len(direct) == len(raw)
-    pd.testing.assert_frame_equal(from_file, direct, check_like=False, check_exact=False)
+    # (the same values; a categorical's category order is each reader's own, and cleaning orders them anew)
+    pd.testing.assert_frame_equal(from_file, direct, check_like=False, check_exact=False, check_categorical=False)
     assert from_file[schema.CUSTOMER_ID].dropna().str.fullmatch(r"\d{5}").all()
 
 
