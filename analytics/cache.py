@@ -26,6 +26,8 @@ import pandas as pd
 import psutil
 import pyarrow as pa
 
+from analytics.values import codes_of
+
 T = TypeVar("T")
 
 # Backstop for a holder whose liveness cannot be checked (another host): the lock expires after this long.
@@ -106,7 +108,7 @@ _NUMPY_ARRAYS = (pd.arrays.NumpyExtensionArray, pd.arrays.DatetimeArray, pd.arra
 def _hash_values(digest, values: pd.Series) -> None:
     if isinstance(values.dtype, pd.CategoricalDtype):
         _hash_values(digest, values.cat.categories.to_series())
-        digest.update(np.ascontiguousarray(values.array.codes))  # (``values.cat.codes`` copies them)
+        digest.update(np.ascontiguousarray(codes_of(values)))
     elif isinstance(values.array, pd.arrays.ArrowStringArray):
         strings = pa.array(values.array)
         if isinstance(strings, pa.ChunkedArray):

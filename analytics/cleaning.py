@@ -73,7 +73,7 @@ from analytics import schema as S
 from analytics.allocation import give_back_freed
 from analytics.errors import DataError
 from analytics.parallel import WORKERS, in_threads
-from analytics.values import unique_categorical
+from analytics.values import codes_of, unique_categorical
 
 # Stock codes that are not products, from the UCI Online Retail catalogue. A trailing "*" is a prefix.
 DEFAULT_NON_PRODUCT_CODES: tuple[str, ...] = (
@@ -278,7 +278,7 @@ def clean(
         customers_in=k,
         customers_out=int(np.count_nonzero(has_lines & ~bad[:-1])),  # (kept lines all have a customer)
         invoices_in=len(invoice_ids),
-        invoices_out=_n_used(lines[S.INVOICE_ID].array.codes, len(invoice_ids)),
+        invoices_out=_n_used(codes_of(lines[S.INVOICE_ID]), len(invoice_ids)),
         revenue_in=revenue_in,
         revenue_out=round(float(lines[S.REVENUE].sum()), 6),
         date_min_in=date_min_in,
@@ -427,7 +427,7 @@ def _stripped_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     the 1.2M distinct invoice numbers sort in 0.06 s, where pandas' sorted factorize took 0.27 s). A categorical
     is coded from its own codes and categories: the loader's identifiers (stripped, sorted) as they are."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        row_codes, categories = values.array.codes, values.cat.categories  # (``.cat.codes`` copies them)
+        row_codes, categories = codes_of(values), values.cat.categories
         present = _used(row_codes, len(categories))
         if not present.all():  # the report counts the distinct values present
             row_codes = np.append(np.cumsum(present, dtype=np.int32) - 1, np.int32(-1))[row_codes]
@@ -469,7 +469,7 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if not isinstance(values.dtype, pd.CategoricalDtype):
         codes, uniques = pd.factorize(values)
         return codes.astype(np.int32), uniques
-    codes, categories = values.array.codes, values.cat.categories  # (``values.cat.codes`` copies them)
+    codes, categories = codes_of(values), values.cat.categories
     seen = pd.unique(codes)
     seen = seen[seen >= 0]
     if np.array_equal(seen, np.arange(len(categories))):

@@ -23,6 +23,7 @@ import pandas as pd
 from analytics import schema as S
 from analytics.categories import DEFAULT_CATEGORIES, category_codes, category_column, validate_categories
 from analytics.errors import DataError
+from analytics.values import codes_of
 
 DAY = pd.Timedelta(days=1)
 PAIRS_AT_ONCE = 2_000_000
@@ -163,7 +164,7 @@ def _category_spend(lines: pd.DataFrame, who: np.ndarray, revenue: np.ndarray, n
         # int64 category number (8 bytes a line)
         per_category, names = category_codes(pd.Series(descriptions.cat.categories), table)
         lookup = np.append(per_category, len(names) - 1)  # code -1 (no description): the last, OTHER
-        category = lookup.astype(np.min_scalar_type(len(names)))[descriptions.cat.codes.to_numpy()]
+        category = lookup.astype(np.min_scalar_type(len(names)))[codes_of(descriptions)]
     else:
         category, names = category_codes(descriptions, table)
     k = len(names)
@@ -218,7 +219,7 @@ def _factorize(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd
     in the categories' order, which is the order pandas sorts a categorical in)."""
     if not isinstance(values.dtype, pd.CategoricalDtype):
         return pd.factorize(values, sort=sort)
-    return values.cat.codes.to_numpy(), values.cat.categories
+    return codes_of(values), values.cat.categories
 
 
 def _customer_numbers(ids: pd.Series, buy: np.ndarray, back: np.ndarray
@@ -226,7 +227,7 @@ def _customer_numbers(ids: pd.Series, buy: np.ndarray, back: np.ndarray
     """Each line's customer number (0..n-1 in the order of the IDs of the customers with a purchase line) for
     a purchase line, n for any other line; those n IDs; and the number of each return line's customer (-1: a
     customer with no purchase line)."""
-    codes, distinct = ((ids.cat.codes.to_numpy(), ids.cat.categories) if isinstance(ids.dtype, pd.CategoricalDtype)
+    codes, distinct = ((codes_of(ids), ids.cat.categories) if isinstance(ids.dtype, pd.CategoricalDtype)
                        else pd.factorize(ids, sort=True))
     used = np.zeros(len(distinct) + 1, dtype=bool)  # (the last for code -1: no customer)
     used[codes[buy]] = True

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as S
+from analytics.values import codes_of
 
 KEYS = (S.CUSTOMER_ID, S.INVOICE_ID, S.INVOICE_DATE, S.IS_RETURN)
 COLUMNS = (*KEYS, S.REVENUE)
@@ -34,7 +35,7 @@ def invoice_table(lines: pd.DataFrame) -> pd.DataFrame:
     """One row per (customer_id, invoice_id, invoice_date, is_return) with revenue summed (currency), sorted by
     date then customer and invoice, so that a prefix of the rows is everything before a date."""
     # (cleaned lines hold the identifiers as categoricals; code -1 = missing)
-    customer, invoice = (lines[c].cat.codes.to_numpy() for c in (S.CUSTOMER_ID, S.INVOICE_ID))
+    customer, invoice = (codes_of(lines[c]) for c in (S.CUSTOMER_ID, S.INVOICE_ID))
     dates = lines[S.INVOICE_DATE].to_numpy()
     is_return, revenue = lines[S.IS_RETURN].to_numpy(dtype=bool), lines[S.REVENUE].to_numpy()
     kept = (customer >= 0) & (invoice >= 0) & ~np.isnat(dates)
