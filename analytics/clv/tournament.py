@@ -33,6 +33,7 @@ been chosen again since.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +47,7 @@ from analytics.clv import intervals
 from analytics.clv.bgnbd import BetaGeoModel
 from analytics.clv.gamma_gamma import GammaGammaModel
 from analytics.clv.pareto_nbd import ParetoNBDModel
-from analytics.clv.summary import calibration_holdout, purchase_days
+from analytics.clv.summary import calibration_holdout, days_shared, purchase_days
 from analytics.clv.supervised import supervised_forecast
 from analytics.clv.validation import _tracking
 from analytics.errors import DataError
@@ -324,18 +325,31 @@ def sample_customers(lines: pd.DataFrame, calibration_end: pd.Timestamp, *, seed
     customers (first purchase before ``calibration_end``), and how many calibration customers there are in all.
     Every customer is kept with the same probability, later ones too, so that the in-sample tracking of
     repeat purchases stays the base's in miniature. All lines when the base is no larger."""
-    customers = lines[schema.CUSTOMER_ID]
-    first = lines.groupby(customers, observed=True)[schema.INVOICE_DATE].min()
+    # on integer codes in the customers' sorted order (a groupby's): the same customers drawn as grouping by
+    # the IDs and matching them back with ``isin``, which took 0.15 CPU s on the 1M-line log against 0.02
+    codes, _ = pd.factorize(lines[schema.CUSTOMER_ID], sort=True)
+    known = codes >= 0
+    first = lines[schema.INVOICE_DATE][known].groupby(codes[known]).min()
     in_calibration = int((first < calibration_end).sum())
     if in_calibration <= max_customers:
         return lines, in_calibration
     keep = np.random.default_rng(seed).random(len(first)) < max_customers / in_calibration
-    return lines[customers.isin(first.index[keep]).to_numpy()], in_calibration
+    return lines[known & keep[codes]], in_calibration
 
 
 def _run_tournament(lines: pd.DataFrame, calibration_end: pd.Timestamp, observation_end: pd.Timestamp,
                     *, seed: int, max_customers: int) -> Tournament:
     lines, base_customers = sample_customers(lines, calibration_end, seed=seed, max_customers=max_customers)
+    # the calibration summary, the holdout, the tracking and the boosting's windows read the sample's purchase
+    # days: grouped once (a pipeline's shared days serve only the whole invoice table)
+    sampled: Future[pd.DataFrame] = Future()
+    sampled.set_result(lines)
+    with days_shared(sampled):
+        return _compete(lines, base_customers, calibration_end, observation_end, seed)
+
+
+def _compete(lines: pd.DataFrame, base_customers: int, calibration_end: pd.Timestamp,
+             observation_end: pd.Timestamp, seed: int) -> Tournament:
     split = calibration_holdout(lines, calibration_end, observation_end, unit="D")
     duration = float(split["duration_holdout"].iloc[0])
     actual = split["frequency_holdout"].to_numpy(dtype=float)
