@@ -14,7 +14,6 @@ from analytics.datasets import load_dataset
 from analytics.invoices import invoice_table
 
 HORIZON_DAYS = 365.0
-DRAWS_PER_FIT = 20  # the product's, at this size
 SEEDS = range(5)
 
 
@@ -32,7 +31,8 @@ def every_customer(summary, fits, gg, per_unit, seed):
     """Equity draws and clv_high from every customer's own draws (the simulation before patterns)."""
     rng = np.random.default_rng(seed)
     scale, frequency = intervals.spend_scale(gg, summary)
-    counts = np.hstack([intervals.simulate_counts(f, summary, HORIZON_DAYS, DRAWS_PER_FIT, rng) for f in fits])
+    counts = np.hstack([intervals.simulate_counts(f, summary, HORIZON_DAYS, intervals.DRAWS_PER_FIT, rng)
+                        for f in fits])
     value = intervals.simulate_unit_value(gg, frequency, counts, rng) * (scale * per_unit)[:, None]
     return value.sum(axis=0), intervals.shortest_interval(value)[1]
 
@@ -60,7 +60,6 @@ def test_equity_and_intervals_match_a_simulation_of_every_customer(fitted):
     by_pattern = [intervals.simulate_intervals(fits, summary, HORIZON_DAYS, gg=gg, value_per_unit=per_unit,
                                                seed=seed) for seed in SEEDS]
     by_customer = [every_customer(summary, fits, gg, per_unit, seed) for seed in SEEDS]
-    assert intervals.draws_for(len(summary)) == DRAWS_PER_FIT
     pattern_draws = np.concatenate([s.equity_draws for s in by_pattern])
     customer_draws = np.concatenate([draws for draws, _ in by_customer])
     # the same total and the same spread: a pattern's shared draw stands for independent customers

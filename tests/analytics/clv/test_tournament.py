@@ -144,23 +144,6 @@ def test_a_btyd_model_that_beats_bg_nbd_beyond_noise_is_kept():
     assert "within noise" not in t.reason
 
 
-def test_a_large_base_gets_fewer_draws_per_fit_down_to_a_floor(hardie):
-    assert intervals.draws_for(len(hardie)) == intervals.DRAWS_PER_FIT
-    assert intervals.draws_for(intervals.DRAWS_BUDGET // 15) == 15
-    assert intervals.draws_for(10_000_000) == intervals.MIN_DRAWS_PER_FIT
-    model = BetaGeoModel().fit(hardie)
-    many = pd.concat([hardie] * 70, ignore_index=True)  # 164,990 customers: 12 draws per fit
-    simulated = intervals.simulate_intervals([model, model], many, 39.0, gg=None)
-    assert intervals.draws_for(len(many)) == 12
-    assert len(simulated.table) == len(many)
-    small = intervals.simulate_intervals([model, model], hardie, 39.0)
-    # the same customer's interval from 24 or 40 draws: the same on average, to within a quarter of a purchase
-    # (slightly wider from 24: it must hold 20 of them, 83 %, against 32 of 40; each pattern is simulated once)
-    repeated = simulated.table.iloc[: len(hardie)]
-    difference = (repeated["purchases_high"].to_numpy() - small.table["purchases_high"].to_numpy()).mean()
-    assert 0 <= difference < 0.25
-
-
 def test_shortest_interval_of_a_count_with_an_atom_at_zero():
     # P(0) = 0.6, P(1) = 0.25, P(2) = 0.1, P(5) = 0.05: the 10th-90th percentile interval [0, 2] would hold
     # 95 %; the shortest holding 80 % is [0, 1] (85 %), and an actual 1 counts for the 0.2 / 0.85 of the
