@@ -68,25 +68,26 @@ LEVEL = 0.8
 LOW_Q, HIGH_Q = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
 N_BOOTSTRAP = 12
 DRAWS_PER_FIT = 10
-"""Draws of each customer's future per bootstrap fit (120 in all), at any size of base. The simulation is most
-of the CLV tournament's and forecast's time, and it used to make 20 (down to 10 beyond 100,000 customers).
-Measured on the 10M-line synthetic log's holdout (25k and 100k customers, BG/NBD and Pareto/NBD, each
-customer simulated), 10 draws per fit instead of 20 moved the coverage of the 80 % purchase interval by
-0.0-0.2 points and of the revenue interval by 0.1-0.4 points (80.0 -> 79.8 %, 77.3 -> 77.2 %); 5 moved them by
-up to 0.8 points. Again in the tournament's checks (seeds 0-2, paired): on Online Retail (3,187 calibration
-customers) the three BTYD models' purchase coverage moved by -0.07 to -0.18 points on average (75.7-76.1 %
-before) and their revenue coverage by -0.03 to +0.01 (70.0 %); on the 1M-line log (10,000 customers) by -0.10
-to -0.16 (78.5-80.3 %) and -0.15 to -0.38 (77.8-80.5 %). That is a systematic shift, as fewer draws make
-a slightly narrower shortest interval (the forecast's CLV intervals were 1-1.5 % narrower in total), but a
-small one against the coverage figures' own sampling error (0.4 points at 10,000 customers, 0.7 at 3,187);
-the point forecasts and so the tournament's errors and winner do not depend on the draws. It saved 0.45 CPU s
-of the tournament and 0.4 of the CLV forecast on the 1M-line log (2.6 and 1.7 s before), 0.2 and 0.1 on
-Online Retail (2.0 and 0.65 s)."""
+"""Draws of each customer's future per bootstrap fit (120 in all), at any size of base. The simulation is most of
+the CLV tournament's and forecast's time, and it used to make 20 (down to 10 beyond 100,000 customers).
+Measured on the 10M-line synthetic log's holdout (25k and 100k customers, BG/NBD and Pareto/NBD, each customer
+simulated), 10 draws per fit instead of 20 moved the coverage of the 80 % purchase interval by 0.0-0.2 points
+and of the revenue interval by 0.1-0.4 points (80.0 -> 79.8 %, 77.3 -> 77.2 %); 5 moved them by up to 0.8
+points. Again in the tournament's checks (seeds 0-2, paired): on Online Retail (3,187 calibration customers)
+the three BTYD models' purchase coverage moved by -0.07 to -0.18 points on average (75.7-76.1 % before) and
+their revenue coverage by -0.03 to +0.01 (70.0 %); on the 1M-line log (10,000 customers) by -0.10 to -0.16
+(78.5-80.3 %) and -0.15 to -0.38 (77.8-80.5 %). That is a systematic shift, as fewer draws make a slightly
+narrower shortest interval (the forecast's CLV intervals, summed, were 1.4-1.5 % narrower on Online Retail and
+changed by -1.1 to +0.2 % on the 1M-line log; the equity interval moved within its seed-to-seed spread), but a
+small one against the coverage figures' own sampling error (0.4 points at 10,000 customers, 0.7 at 3,187); the
+point forecasts and so the tournament's errors and winner do not depend on the draws. It saved 0.45 CPU s of
+the tournament and 0.4 of the CLV forecast on the 1M-line log (2.6 and 1.7 s before), 0.2 and 0.1 on Online
+Retail (2.0 and 0.65 s)."""
 EMPIRICAL_DRAWS = 240
-"""Draws per customer of the rate models' empirical intervals (``empirical_draws``), which kept 240 when the
-BTYD simulation went to 120: with 120 the boosting's coverage fell by 0.4-1.5 points in the same paired
-runs (73.6 -> 73.0 % on Online Retail), its draws coming from a few distinct counts per bin; they take a
-tenth of the simulation's time."""
+"""Draws per customer of the rate models' empirical intervals (``empirical_draws``), which kept 240 when the BTYD
+simulation went to 120: with 120 the boosting's coverage fell by 0.4-1.5 points in the same paired runs (74.0
+-> 73.0 % on Online Retail, mean of the seeds), its draws coming from a few distinct counts per bin; they take
+a tenth of the simulation's time."""
 _CHUNK = 20_000  # customers simulated at once (bounds memory on large bases)
 _CELLS = 1_000_000  # draws valued at once (see simulate_unit_value)
 
