@@ -367,3 +367,24 @@ def test_the_single_boosting_refit_on_the_compared_customers_fits_no_fold_models
     assert model.used_ == "boosting"
     # the comparison's three fold models and its full model, then the refit alone
     assert fits == [*[pytest.approx(model.n_train_ * 2 / 3, abs=1)] * 3, model.n_train_, model.n_refit_]
+
+
+@pytest.mark.parametrize("kind", ["forest", "boosting"])
+def test_tree_sums_give_predict_probas_probabilities_to_the_bit(predictable_lines, kind):
+    from analytics.churn.models import ENSEMBLE_MAX_CUSTOMERS, TreeSums, make_estimator
+
+    Z, labels = _boosting_inputs(predictable_lines)
+    assert np.isnan(Z).any()  # one-timers' gaps: missing values take the trees' missing branch
+    fitted = make_estimator(kind, 0, ENSEMBLE_MAX_CUSTOMERS + 1).fit(Z, labels)
+    assert TreeSums.handles(fitted)
+    rows, repeats = Z[:700], 3
+    sums = TreeSums(fitted, rows, repeats)
+    np.testing.assert_array_equal(sums.base(), fitted.predict_proba(rows)[:, 1])
+    rng = np.random.default_rng(0)
+    skipped = 0
+    for j in range(Z.shape[1]):
+        stacked = np.tile(rows, (repeats, 1))
+        stacked[:, j] = rng.permutation(stacked[:, j])
+        np.testing.assert_array_equal(sums.shuffled(stacked, j), fitted.predict_proba(stacked)[:, 1])
+        skipped += sum(j not in used for used in sums.splits)
+    assert skipped > 0  # some trees never split on some feature, and were not asked again
