@@ -68,6 +68,8 @@ MODELS: dict[str, str] = {
 }
 AUC_BOOTSTRAP = 300
 """Paired bootstrap resamples of the held-out customers for the CI of an AUC difference."""
+BOOTSTRAP_BLOCK = 25
+"""Resamples weighed at once (bounds the memory: 25 x 12,000 held-out customers x 8 bytes, a few copies)."""
 RECENCY = "recency rule"
 DEAD = "1 - P(alive)"
 NO_PURCHASE = "BG/NBD P(no purchase)"
@@ -198,10 +200,15 @@ def model_columns(model: str, raw: pd.DataFrame) -> list[str]:
     """The inputs ``model`` uses: informative columns (some value, not constant), minus the collinear ones
     for the logistic model."""
     excluded = LOGISTIC_EXCLUDED if model == "logistic" else frozenset()
-    return [
-        c for c in raw.columns
-        if c not in excluded and raw[c].notna().any() and raw[c].nunique(dropna=True) > 1
-    ]
+    # two distinct values, NaN aside, found in the float array (pandas' nunique, per column and model, took
+    # 0.07 CPU s at 21,626 customers)
+    values = raw.to_numpy(dtype="float64")
+    return [c for j, c in enumerate(raw.columns) if c not in excluded and _varies(values[:, j])]
+
+
+def _varies(column: np.ndarray) -> bool:
+    known = column[~np.isnan(column)]
+    return bool(len(known)) and bool((known != known[0]).any())
 
 
 def model_scale(raw: pd.DataFrame) -> pd.DataFrame:
@@ -383,15 +390,17 @@ def choose_model(labels: np.ndarray, scores: dict[str, np.ndarray], default: str
                          f"({aucs[default]:.3f})"), {}
     rng = np.random.default_rng(random_state)
     positive = np.asarray(labels).astype(bool)
-    # each model's scores ranked once; a resample is then a weighting of the customers (see _weighted_auc)
-    ranked = {k: np.unique(scores[k], return_inverse=True) for k in (best, default)}
+    # each model's scores ranked once; a resample is then a weighting of the customers (see _weighted_aucs)
+    ranked = {k: np.unique(scores[k], return_inverse=True)[1] for k in (best, default)}
+    n = len(labels)
     differences = []
-    for _ in range(AUC_BOOTSTRAP):
-        times = np.bincount(rng.integers(0, len(labels), len(labels)), minlength=len(labels)).astype(float)
-        if not times[positive].any() or not times[~positive].any():
-            continue
-        differences.append(_weighted_auc(positive, *ranked[best], times)
-                           - _weighted_auc(positive, *ranked[default], times))
+    for start in range(0, AUC_BOOTSTRAP, BOOTSTRAP_BLOCK):
+        times = np.array([np.bincount(rng.integers(0, n, n), minlength=n)
+                          for _ in range(min(BOOTSTRAP_BLOCK, AUC_BOOTSTRAP - start))], dtype=float)
+        times = times[times[:, positive].any(axis=1) & times[:, ~positive].any(axis=1)]  # both classes drawn
+        differences.append(_weighted_aucs(positive, ranked[best], times)
+                           - _weighted_aucs(positive, ranked[default], times))
+    differences = np.concatenate(differences)
     low, high = np.quantile(differences, [0.025, 0.975])
     stats = {"difference": aucs[best] - aucs[default], "ci_low": float(low), "ci_high": float(high)}
     gap = (f"ROC AUC {aucs[best]:.3f} against {aucs[default]:.3f}, difference {stats['difference']:+.3f} "
@@ -402,15 +411,21 @@ def choose_model(labels: np.ndarray, scores: dict[str, np.ndarray], default: str
                      f"noise of it, {gap}"), stats
 
 
-def _weighted_auc(positive: np.ndarray, distinct: np.ndarray, rank: np.ndarray, times: np.ndarray) -> float:
-    """ROC AUC of scores (``distinct`` values, each customer's ``rank`` among them) when customer i is counted
-    ``times[i]`` times: the AUC ``roc_auc_score`` gives on a bootstrap resample, by the Mann-Whitney count
-    (ties count a half) in one pass over the distinct scores instead of a sort per resample (at 100k held-out
-    customers, 600 sorted resamples were a sixth of the churn stage)."""
-    pos = np.bincount(rank[positive], times[positive], minlength=len(distinct))
-    neg = np.bincount(rank[~positive], times[~positive], minlength=len(distinct))
-    below = np.cumsum(neg) - neg
-    return float((pos * (below + 0.5 * neg)).sum() / (pos.sum() * neg.sum()))
+def _weighted_aucs(positive: np.ndarray, rank: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """ROC AUC of scores (each customer's ``rank`` among the distinct values) when customer i is counted
+    ``times[r, i]`` times, for each row r: the AUC ``roc_auc_score`` gives on a bootstrap resample, by the
+    Mann-Whitney count (ties count a half) in one pass over the distinct scores instead of a sort per resample
+    (at 100k held-out customers, 600 sorted resamples were a sixth of the churn stage). The resamples go
+    through at once: one at a time, with a bincount each, they took 0.10 CPU s on the 1M-line log. Every sum
+    is of whole (or half) counts, exact in any order, so the AUCs do not depend on how they are grouped."""
+    order = np.argsort(rank, kind="stable")
+    # every distinct score is some customer's, so no group is empty
+    starts = np.searchsorted(rank[order], np.arange(rank.max() + 1))
+    weights, churned = times[:, order], positive[order]
+    pos = np.add.reduceat(np.where(churned, weights, 0.0), starts, axis=1)
+    neg = np.add.reduceat(np.where(churned, 0.0, weights), starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    return (pos * (below + 0.5 * neg)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
 
 
 def heuristic_probability(features: pd.DataFrame, window_days: int) -> pd.Series:
