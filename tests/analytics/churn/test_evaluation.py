@@ -79,3 +79,18 @@ def test_recency_baseline_is_monotone_in_days_since_last_purchase():
     assert 0 <= p.min() and p.max() <= 1
     assert p[-1] > p[0] + 0.5
     assert recency_rule(np.array([10, 90, 91]), 90).tolist() == [0.0, 0.0, 1.0]
+
+
+def test_aucs_read_off_the_curves_are_scikit_learns_to_the_bit(predictable_lines):
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from analytics.churn import churn_training_frame, heuristic_probability
+    from tests.analytics.churn.conftest import AS_OF, WINDOW
+
+    X, y = churn_training_frame(predictable_lines, AS_OF, WINDOW)
+    labels = y.to_numpy()
+    exact = heuristic_probability(X, WINDOW).to_numpy()
+    for p in (exact, np.round(exact, 2)):  # rounded: many tied customers
+        metrics = binary_metrics(labels, p)
+        assert metrics["roc_auc"] == roc_auc_score(labels, p)
+        assert metrics["pr_auc"] == average_precision_score(labels, p)
