@@ -48,18 +48,30 @@ def patterns(summary: pd.DataFrame, columns: tuple[str, ...] = PURCHASE_COLUMNS)
     """The distinct ``columns`` rows of ``summary`` with their weights (see the module docstring).
 
     The same table, weights and inverse as ``np.unique(values, axis=0, return_inverse=True,
-    return_counts=True)``, by a ``lexsort`` of the columns: ``np.unique`` along an axis sorts the rows as
-    structured records, which took 0.4 s on a 325k-customer summary, and every fit, bootstrap and
-    prediction of a CLV run calls this."""
+    return_counts=True)``, by one sort of an integer key per row: each column's rank among its distinct values
+    (a hashed ``factorize``, sorting only those values), combined column after column, so that the key's order
+    is the rows' order, column by column. ``np.unique`` along an axis sorts the rows as structured records,
+    which took 0.4 s on a 325k-customer summary; a ``lexsort`` of the columns, 89 ms on 328k rows (7.8 on the
+    1M-line log's 32,856 customers) against 32 here (4.4), and every fit, bootstrap, prediction and
+    simulation of a CLV run calls this, about 40 times in a run."""
     values = np.column_stack([summary[c].to_numpy(dtype=float) for c in columns])
-    order = np.lexsort(values.T[::-1])  # lexsort's last key is the primary one
-    ordered = values[order]
+    key, distinct = np.zeros(len(values), dtype=np.int64), 1
+    for column in values.T:
+        ranks, uniques = pd.factorize(column, sort=True, use_na_sentinel=False)
+        if distinct * len(uniques) >= 2**62:  # numbered again densely, so that the key cannot overflow
+            key, seen = pd.factorize(key, sort=True)
+            distinct = len(seen)
+        key *= len(uniques)
+        key += ranks
+        distinct *= len(uniques)
+    order = np.argsort(key)  # (not stable: rows of one key hold the same values)
+    ordered = key[order]
     starts = np.ones(len(ordered), dtype=bool)
-    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    starts[1:] = ordered[1:] != ordered[:-1]
     group = np.cumsum(starts) - 1
     inverse = np.empty(len(values), dtype=np.intp)
     inverse[order] = group
-    table = pd.DataFrame(ordered[starts], columns=list(columns))
+    table = pd.DataFrame(values[order[starts]], columns=list(columns))
     table.attrs.update(summary.attrs)
     return Patterns(table=table, weights=np.bincount(group, minlength=int(starts.sum())).astype(np.int64),
                     inverse=inverse)
