@@ -58,7 +58,7 @@ from analytics.clv.gamma_gamma import GammaGammaModel
 from analytics.clv.pareto_nbd import ParetoNBDModel
 from analytics.clv.summary import calibration_holdout, days_shared, purchase_days
 from analytics.clv.supervised import supervised_forecast
-from analytics.clv.validation import _tracking
+from analytics.clv.validation import _tracking, tracking_weeks
 from analytics.errors import DataError
 
 CANDIDATES: dict[str, str] = {
@@ -364,8 +364,7 @@ def _compete(lines: pd.DataFrame, base_customers: int, calibration_end: pd.Times
     actual = split["frequency_holdout"].to_numpy(dtype=float)
     actual_revenue = actual * split["monetary_value_holdout"].to_numpy(dtype=float)
     days = purchase_days(lines, before=observation_end)
-    tracking = _tracking(days, BetaGeoModel.from_params({"r": 1, "alpha": 1, "a": 1, "b": 1}),
-                         calibration_end, observation_end, "D")[["week_end", "period", "actual_cumulative"]]
+    tracking, expected_cumulative = tracking_weeks(days, calibration_end, observation_end, "D")
     try:
         gg = GammaGammaModel().fit(split)
         spend = gg.expected_spend(split).to_numpy()
@@ -391,8 +390,7 @@ def _compete(lines: pd.DataFrame, base_customers: int, calibration_end: pd.Times
         rows[name] = {**_errors(actual, predicted, actual_revenue, revenue), **simulated.coverage(),
                       **_total_interval(simulated.equity_draws),
                       "dropout_collapsed": dropout_collapsed(model), "params": model.params_}
-        curve = _tracking(days, model, calibration_end, observation_end, "D")
-        tracking[name] = curve["predicted_cumulative"].to_numpy()
+        tracking[name] = expected_cumulative(model)
         if name == "bgnbd":
             diagnosis = tracking_diagnosis(days, model, calibration_end, observation_end)
     duration_days = int(round(duration))
