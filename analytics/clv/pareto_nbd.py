@@ -17,8 +17,7 @@ import pandas as pd
 from lifetimes import ParetoNBDFitter
 from lifetimes.utils import ConvergenceError
 from scipy.optimize import minimize
-from scipy.special import digamma, expit, gammaln
-from scipy.stats import gamma
+from scipy.special import digamma, expit, gammaincinv, gammaln
 
 from analytics.clv.bgnbd import FALLBACK_PENALIZERS, PurchaseModelFit, _arrays, positive_params, set_fit
 from analytics.clv.patterns import patterns
@@ -215,9 +214,14 @@ class ParetoNBDModel:
         Given lambda and mu, P(none | alive) = mu / (lambda + mu) (1 - e^{-(lambda + mu) t}) + e^{-(lambda + mu)
         t}; it is averaged over the two Gamma posteriors at fixed quantile levels (a deterministic grid).
         """
-        shape_l, rate_l, shape_m, rate_m = self.posterior(summary)
-        lam = gamma.ppf(_GRID[:, None], shape_l[None, :]) / rate_l[None, :]
-        mu = gamma.ppf(_GRID[:, None], shape_m[None, :]) / rate_m[None, :]
+        shape_l, rate_l, _, rate_m = self.posterior(summary)
+        # the Gamma quantiles (gammaincinv, what scipy.stats' gamma.ppf returns for these) depend on the shapes
+        # only: once per distinct r + x, and once for s, not per customer (the whole took 0.71 CPU s on the
+        # 18,893 patterns of the 1M-line log, now 0.39; Online Retail's 3,030: 0.10, now 0.05)
+        shapes, which = np.unique(shape_l, return_inverse=True)
+        # (in C order, as the per-customer quantiles were: the mean over the grid below sums in memory order)
+        lam = np.ascontiguousarray(gammaincinv(shapes[None, :], _GRID[:, None])[:, which]) / rate_l[None, :]
+        mu = gammaincinv(self.params_["s"], _GRID)[:, None] / rate_m[None, :]
         total = lam[:, None, :] + mu[None, :, :]
         decay = np.exp(-total * float(t))
         with np.errstate(all="ignore"):
