@@ -1,4 +1,4 @@
-"""Distinct purchase patterns: the lexsort grouping gives exactly what ``np.unique`` along rows gives."""
+"""Distinct purchase patterns: the grouping by one integer key gives exactly what ``np.unique`` along rows gives."""
 
 import numpy as np
 import pytest
