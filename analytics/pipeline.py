@@ -34,7 +34,7 @@ from analytics.clv.tournament import CANDIDATES, Tournament, run_tournament
 from analytics.errors import DataError, ModelFailure
 from analytics.invoices import invoice_table
 from analytics.params import AnalysisParams
-from analytics.results import Results
+from analytics.results import Results, compact_customers
 
 Progress = Callable[[float, str], None]
 # memo(stage name, the parameters the stage depends on, compute) -> the stage's output, cached or computed
@@ -387,7 +387,7 @@ def analyse(cleaned: cleaning.CleanResult, params: AnalysisParams, key: str, pro
         source=source_name,
         as_of=as_of,
         params=params,
-        customers=table,
+        customers=compact_customers(table),
         quality=cleaned.report.to_dict(),
         monthly=monthly,
         cohorts=cohorts,

@@ -18,6 +18,7 @@ from analytics.journeys.history import (
     _check_history,
     _resolve_position,
     _snapshot_codes,
+    plain_ids,
     snapshots,
 )
 from analytics.segments import SCORE_COLUMNS
@@ -90,8 +91,8 @@ def flow_customers(
         keep &= (pair["source"] == source).to_numpy()
     if target is not None:
         keep &= (pair["target"] == target).to_numpy()
-    out = pair.loc[keep]
-    return out.sort_values(["revenue_from", S.CUSTOMER_ID], ascending=[False, True], kind="stable")
+    out = pair.loc[keep].sort_values(["revenue_from", S.CUSTOMER_ID], ascending=[False, True], kind="stable")
+    return out.set_axis(plain_ids(out.index))
 
 
 def customer_journey(history: pd.DataFrame) -> pd.DataFrame:
@@ -128,7 +129,7 @@ def customer_journey(history: pd.DataFrame) -> pd.DataFrame:
             "changes": moved.sum(axis=1).astype("int64"),
         },
     )
-    out.index = pd.Index(customers, name=S.CUSTOMER_ID)
+    out.index = plain_ids(customers)
     return out
 
 

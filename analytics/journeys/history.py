@@ -40,6 +40,7 @@ import pandas as pd
 from analytics import schema as S
 from analytics.errors import DataError
 from analytics.features import DAY
+from analytics.values import code_dtype, unique_categorical
 from analytics.segments import (
     DEFAULT_SEGMENT_RULES,
     SCORE_COLUMNS,
@@ -123,9 +124,10 @@ def segment_history(
     thresholds of the ``reference`` snapshot, default the last). ``period`` ("Q", "M" or None) names the
     snapshots and starts the first one's revenue period at its calendar period (None: all earlier lines).
 
-    Columns: customer_id, snapshot (Timestamp), label (str), state (ordered categorical, see
-    :func:`state_order`), segment (RFM segment, <NA> before the first purchase), period_revenue (net revenue
-    in [previous snapshot, snapshot)), recency_days, frequency, monetary, r_score, f_score, m_score.
+    Columns: customer_id (categorical, see :func:`plain_ids`), snapshot (Timestamp), label (categorical, in
+    time order), state (ordered categorical, see :func:`state_order`), segment (RFM segment, categorical, NaN
+    before the first purchase), period_revenue (net revenue in [previous snapshot, snapshot)), recency_days,
+    frequency (Int64), monetary, r_score, f_score, m_score (Int8).
     Customers: everyone with a purchase before the last snapshot.
     """
     _check_lines(lines)
@@ -164,7 +166,7 @@ def segment_history(
     # (snapshot, customer) grid, snapshot-major like the output; customers unknown at a snapshot stay missing
     known = np.zeros(k * n, dtype=bool)
     grid = {"recency_days": np.full(k * n, np.nan), "frequency": np.zeros(k * n, dtype=np.int64),
-            "monetary": np.full(k * n, np.nan), **{col: np.zeros(k * n, dtype=np.int64) for col in SCORE_COLUMNS}}
+            "monetary": np.full(k * n, np.nan), **{col: np.zeros(k * n, dtype=np.int8) for col in SCORE_COLUMNS}}
     for i, table in enumerate(rfm):
         if table is not None:
             at = i * n + table.index.to_numpy()
@@ -176,7 +178,9 @@ def segment_history(
     # Segments depend on the three scores only: the rule table is matched on the 125 combinations, once.
     combos = pd.DataFrame(list(itertools.product(range(1, 6), repeat=3)), columns=list(SCORE_COLUMNS))
     combo_segment = assign_segments(combos, rules).to_numpy(dtype=object)
-    combo = (grid["r_score"] - 1) * 25 + (grid["f_score"] - 1) * 5 + grid["m_score"] - 1
+    r, f, m = (grid[col].astype(np.intp) for col in SCORE_COLUMNS)  # (the scores are int8: 25 * 5 overflows)
+    combo = (r - 1) * 25 + (f - 1) * 5 + m - 1
+    del r, f, m
     # the state of each combination, and last "not yet a customer" for customers unknown at a snapshot
     combo_state = np.array([*(states.index(s) for s in combo_segment), states.index(NOT_YET)])
     state = combo_state[np.where(known, combo, len(combos))]
@@ -193,7 +197,12 @@ def segment_history(
     del dated, rows, when, buy, position, revenue, which, mine
 
     # the columns made from the 8-byte working arrays first, each array dropped once used
-    segment = pd.array(list(combo_segment), dtype="string").take(np.where(known, combo, -1), allow_fill=True)
+    # Repeated texts are categoricals (categories sorted, so that sorting by them sorts by text), the scores
+    # int8: see the module's docstring for what that saves.
+    names = sorted(set(combo_segment))
+    combo_code = np.array([*(names.index(s) for s in combo_segment), -1], dtype=code_dtype(len(names)))
+    segment = pd.Categorical.from_codes(combo_code[np.where(known, combo, -1)],
+                                        dtype=pd.CategoricalDtype(pd.Index(names, dtype="string")))
     del combo
     state = pd.Categorical.from_codes(state, dtype=pd.CategoricalDtype(states, ordered=True))
 
@@ -201,9 +210,10 @@ def segment_history(
         return pd.arrays.IntegerArray(column, ~known)
 
     return pd.DataFrame({
-        S.CUSTOMER_ID: customers.array.take(np.tile(np.arange(n), k)),
+        S.CUSTOMER_ID: unique_categorical(np.tile(np.arange(n, dtype=code_dtype(n)), k), customers),
         "snapshot": pd.Index(snaps).repeat(n),
-        "label": pd.array(labels, dtype="string").take(np.repeat(np.arange(k), n)),
+        "label": pd.Categorical.from_codes(np.repeat(np.arange(k, dtype=code_dtype(k)), n),
+                                           dtype=pd.CategoricalDtype(pd.Index(labels, dtype="string"))),
         "state": state,
         "segment": segment,
         "period_revenue": period_revenue,
@@ -277,6 +287,13 @@ def state_counts(history: pd.DataFrame) -> pd.DataFrame:
     table.columns = snapshots(history)["label"].tolist()
     table.index.name = "state"
     return table
+
+
+def plain_ids(ids) -> pd.Index:
+    """Customer IDs taken from a history (which holds them as a categorical) as the customer table holds them:
+    an index of strings named customer_id, so that the two join."""
+    index = pd.Index(ids, name=S.CUSTOMER_ID)
+    return index.astype(index.categories.dtype) if isinstance(index, pd.CategoricalIndex) else index
 
 
 def _customer_positions(ids: pd.Series, rows: np.ndarray, buy: np.ndarray) -> tuple[pd.Index, np.ndarray]:
