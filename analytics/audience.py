@@ -24,6 +24,7 @@ import pandas as pd
 from analytics.errors import DataError
 from analytics.fields import optional_number, reject_unknown
 from analytics.segments import SEGMENT_ORDER
+from analytics.values import codes_of
 
 AT_RISK_CHURN_PROBABILITY = 0.5
 """A customer is "at risk" when their churn probability is at least this (fraction). The tower's KPI, the
@@ -204,6 +205,20 @@ def _short_list(values: list[str], limit: int = 10) -> str:
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
+def _matches(column: pd.Series, values: tuple[str, ...]) -> tuple[np.ndarray, set[str]]:
+    """Which rows hold one of ``values`` (compared as text) and the texts the column holds. A categorical (the
+    customer table's texts) is compared by its categories: making a text of every row took longer than the
+    filtering itself."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        texts = column.astype("string")
+        return texts.isin(values).fillna(False).to_numpy(dtype=bool), set(texts.dropna().unique())
+    codes = codes_of(column)
+    categories = pd.Series(column.cat.categories.astype("string"))
+    held = np.bincount(codes + 1, minlength=len(categories) + 1)[1:] > 0  # (code -1: missing)
+    wanted = np.append(categories.isin(values).to_numpy(dtype=bool), False)
+    return wanted[codes], set(categories[held])
+
+
 def select_audience(table: pd.DataFrame, audience: AudienceFilter | None = None) -> AudienceSelection:
     """Apply ``audience`` to the customer table (indexed by customer_id).
 
@@ -230,11 +245,11 @@ def select_audience(table: pd.DataFrame, audience: AudienceFilter | None = None)
     ):
         if not values:
             continue
-        series = _column(table, column, purpose).astype("string")
-        absent = sorted(set(values) - set(series.dropna().unique()))
+        mask, present = _matches(_column(table, column, purpose), values)
+        absent = sorted(set(values) - present)
         if absent:
             notes.append(f"no customer has {purpose} {_short_list([repr(v) for v in absent])}")
-        apply(series.isin(values).fillna(False).to_numpy(dtype=bool), f"{purpose} in {', '.join(values)}")
+        apply(mask, f"{purpose} in {', '.join(values)}")
 
     if audience.churn_min is not None or audience.churn_max is not None:
         churn = _numeric(table, CHURN_COLUMN, "churn probability")
@@ -280,7 +295,8 @@ def select_audience(table: pd.DataFrame, audience: AudienceFilter | None = None)
 class FilterOptions:
     """What the filter controls of a tab offer for one customer table.
 
-    segments: in the RFM order (unknown names after it); clusters sorted; countries by customer count.
+    segments: in the RFM order (unknown names after it); clusters sorted; countries by customer count (ties
+    alphabetically).
     clv_max: the highest CLV rounded up (currency), None without a CLV column.
     absent: human names of the filters the table cannot serve (their column is missing).
     """
@@ -318,13 +334,15 @@ def clv_ceiling(customers: pd.DataFrame) -> float | None:
 def filter_options(customers: pd.DataFrame) -> FilterOptions:
     """The choices each filter offers on ``customers`` (the explorer and the ROI simulator use these)."""
     def counts(column: str) -> pd.Series:
-        """Customers per value as text, most frequent first (counted before the values become text: at 325k
-        customers turning every value into text was most of the explorer tab's opening)."""
+        """Customers per value as text, most frequent first and equal counts alphabetically (counted before the
+        values become text: at 325k customers turning every value into text was most of the explorer tab's
+        opening). Ties were in the order the counting met them, which is the categories' order for a
+        categorical and the rows' order for text, so the same results in either type gave another order."""
         if column not in customers.columns:
             return pd.Series(dtype="int64")
         found = customers[column].value_counts(dropna=True)
         found = found[found > 0]
-        return found.groupby(found.index.astype(str), sort=False).sum().sort_values(ascending=False, kind="stable")
+        return found.groupby(found.index.astype(str), sort=True).sum().sort_values(ascending=False, kind="stable")
 
     present = set(counts(SEGMENT_COLUMN).index)
     return FilterOptions(
