@@ -116,7 +116,7 @@ def _clustering(table: pd.DataFrame, params: AnalysisParams) -> tuple[pd.DataFra
     model = CustomerClustering(method=params.cluster_method, k=params.cluster_k,
                                k_range=(params.k_min, params.k_max)).fit(table)
     columns = pd.DataFrame({"cluster": model.labels_, "cluster_name": model.labels_.map(model.names_)})
-    return columns, model.record()
+    return compact_customers(columns), model.record()  # (compact in the stage cache too)
 
 
 def holdout_window(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.Timestamp:
@@ -168,7 +168,7 @@ def _clv_validation(lines: pd.DataFrame, as_of: pd.Timestamp) -> HoldoutValidati
 def _churn(lines: pd.DataFrame, as_of: pd.Timestamp, table: pd.DataFrame,
            params: AnalysisParams) -> tuple[pd.DataFrame, ChurnRecord]:
     model = ChurnModel(window_days=params.churn_window_days).fit(lines, as_of, current_features=table)
-    return model.scores_, model.record()
+    return compact_customers(model.scores_), model.record()
 
 
 def _model_stage(fit: Callable[[], tuple[pd.DataFrame, Record]], name: str, memo: Memo,

@@ -50,6 +50,16 @@ def test_text_cells_are_neutralised_numbers_are_not():
     assert df["name"].iloc[0] == "=1+1"  # the caller's frame is untouched
 
 
+def test_a_categorical_is_written_as_its_texts_are():
+    """The customer table holds its texts as categoricals, made safe category by category."""
+    texts = pd.DataFrame({"v": pd.Series(["-Lost", "=1+1", None, "-12.5", "Lost", "-Lost"], dtype="string")})
+    assert to_safe_csv(texts.astype("category")) == to_safe_csv(texts)
+    assert to_safe_csv(texts.astype("category")).splitlines() == ["v", "'-Lost", "'=1+1", '""', "-12.5",
+                                                                   "Lost", "'-Lost"]
+    numbers = pd.DataFrame({"v": pd.Categorical([3, -1, None, 3])})
+    assert to_safe_csv(numbers).splitlines() == ["v", "3", "-1", '""', "3"]
+
+
 def test_named_index_is_written_and_headers_are_safe():
     df = pd.DataFrame({"=cmd": [1.0]}, index=pd.Index(["-1+1"], name="customer_id"))
     assert to_safe_csv(df).splitlines() == ["customer_id,'=cmd", "'-1+1,1.0"]
