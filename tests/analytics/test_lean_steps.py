@@ -56,6 +56,13 @@ def _frame_digest(frame: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
+def _in_old_types(history: pd.DataFrame) -> pd.DataFrame:
+    """A history in the types the digests were taken in: it holds IDs, labels and segments as categoricals and
+    the scores as Int8 since (tests/analytics/test_results_compact.py), the values unchanged."""
+    return history.astype({"customer_id": "string", "label": "string", "segment": "string",
+                           **{col: "Int64" for col in ("r_score", "f_score", "m_score")}})
+
+
 def outputs(lines: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, str]:
     """Digest of every output pinned here, for one cleaned log."""
     invoices = invoice_table(lines)
@@ -75,7 +82,8 @@ def outputs(lines: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, str]:
         "monthly": trends.monthly_activity(invoices),
         "cohorts": trends.cohort_retention(invoices),
     }
-    out = {name: _frame_digest(frame) for name, frame in frames.items()}
+    out = {name: _frame_digest(_in_old_types(frame) if name.startswith("journeys") else frame)
+           for name, frame in frames.items()}
     retention = trends.window_retention(invoices, as_of, 90, features.index).summary()
     out["retention"] = hashlib.sha256(json.dumps(retention, sort_keys=True).encode()).hexdigest()[:16]
     return out
