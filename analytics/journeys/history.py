@@ -24,7 +24,11 @@ The history is a long table, one row per (customer, snapshot); :mod:`.flows` and
 revenue (purchases minus returns) in the log's currency; durations are days. It is most of the step's memory:
 at 10M lines (324k customers, 1.6M rows) the history is 178 MB, and the step's peak 201 MB above its input
 (306 before the working arrays were dropped ahead of building it; measured with every block over 64 kB mapped
-on its own, MALLOC_MMAP_THRESHOLD_=65536, so that the figure is what is held, not what the heap kept).
+on its own, MALLOC_MMAP_THRESHOLD_=65536, so that the figure is what is held, not what the heap kept). Those
+figures are from before the IDs, labels and segments were categoricals and the scores Int8 rather than Int64:
+a history is pickled into the results cache and read back by the journeys tab, and on the 1M-line log (33k
+customers, 164k rows) that halved it, 18.8 MB pickled before, 9.3 MB after, for the same values and the same
+time to make it (journey_history 0.13 CPU s either way).
 """
 
 from __future__ import annotations
