@@ -24,6 +24,7 @@ from analytics.features import customer_features
 from analytics.invoices import invoice_table
 from analytics.loading import read_transactions, to_canonical
 from analytics.synthetic import generate_retail
+from tests.analytics.test_results_compact import OLD_HISTORY_TYPES
 
 BEFORE = {
     "online_retail": {
@@ -59,8 +60,7 @@ def _frame_digest(frame: pd.DataFrame) -> str:
 def _in_old_types(history: pd.DataFrame) -> pd.DataFrame:
     """A history in the types the digests were taken in: it holds IDs, labels and segments as categoricals and
     the scores as Int8 since (tests/analytics/test_results_compact.py), the values unchanged."""
-    return history.astype({"customer_id": "string", "label": "string", "segment": "string",
-                           **{col: "Int64" for col in ("r_score", "f_score", "m_score")}})
+    return history.astype(OLD_HISTORY_TYPES)
 
 
 def outputs(lines: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, str]:

@@ -30,6 +30,7 @@ def retail(online_retail_path) -> Results:
 
 
 def old_types(results: Results) -> Results:
+    """``results`` with the customer table and journey history in the types the pipeline gave them before."""
     history = results.journeys.history.astype(OLD_HISTORY_TYPES)
     return replace(results, customers=results.customers.astype(OLD_CUSTOMER_TYPES),
                    journeys=replace(results.journeys, history=history))

@@ -14,14 +14,10 @@ from analytics import pipeline
 from analytics.results import Results
 from callbacks import common, explorer, journeys, roi, tower
 from components import ids
+from tests.analytics.test_results_compact import old_types
 from tests.callbacks.conftest import StoredRun
 from tests.callbacks.test_roi_callbacks import LEVERS
 
-OLD_CUSTOMER_TYPES = {"country": "string", "segment": "string", "action": "string", "cluster_name": "str",
-                      "churn_drivers": "str", "r_score": "int64", "f_score": "int64", "m_score": "int64",
-                      "cluster": "int64"}
-OLD_HISTORY_TYPES = {"customer_id": "string", "label": "string", "segment": "string", "r_score": "Int64",
-                     "f_score": "Int64", "m_score": "Int64"}
 FILTERS = {"segments": ["Champions", "At Risk", "Lost"], "clusters": [], "countries": [], "churn": [0.2, 1],
            "clv": None}
 
@@ -31,9 +27,7 @@ def old_stored(synthetic_stored) -> StoredRun:
     """The synthetic run stored again, under another key, in the types results had before."""
     results = synthetic_stored.results
     key = "old-types-" + results.key
-    history = results.journeys.history.astype(OLD_HISTORY_TYPES)
-    old = replace(results, key=key, customers=results.customers.astype(OLD_CUSTOMER_TYPES),
-                  journeys=replace(results.journeys, history=history))
+    old = replace(old_types(results), key=key)
     cache = common.results_cache(synthetic_stored.settings)
     cache.set(key, old)
     cache.set(pipeline.invoices_key(key), cache.get(pipeline.invoices_key(results.key)))
