@@ -78,8 +78,8 @@ def database_source(target: str, table: str | None, query: str | None) -> Databa
 
 def summary_of(results: Results, source: str) -> dict[str, Any]:
     """JSON-safe summary: source, parameters, counts, versions, timings and each model's metrics."""
-    import lifetimes
     import numpy
+    import scipy
     import sklearn
 
     return {
@@ -102,7 +102,7 @@ def summary_of(results: Results, source: str) -> dict[str, Any]:
             "pandas": pd.__version__,
             "numpy": numpy.__version__,
             "scikit-learn": sklearn.__version__,
-            "lifetimes": lifetimes.__version__,
+            "scipy": scipy.__version__,
         },
         "models": results.model_summaries(),
     }

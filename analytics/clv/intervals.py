@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from analytics.clv.bgnbd import hessian_by_differences
 from analytics.clv.bgnbd import negative_log_likelihood_and_gradient as bgnbd_nll_and_gradient
 from analytics.clv.gamma_gamma import GammaGammaModel
 from analytics.clv.pareto_nbd import negative_log_likelihood_and_gradient as pareto_nll_and_gradient
@@ -157,10 +158,7 @@ def _inverse_hessian(nll: Callable, at: np.ndarray, args: tuple) -> np.ndarray |
     """Inverse of the Hessian of ``nll`` at the full-data estimate ``at`` (central differences of the
     gradient), or None where the maximum sits on a flat ridge or at the edge of the parameter space
     (the drop-out collapsing, as on Online Retail), where quasi-Newton steps from it would wander."""
-    step = 1e-4
-    hessian = np.array([(nll(at + step * e, *args)[1] - nll(at - step * e, *args)[1]) / (2 * step)
-                        for e in np.eye(len(at))])
-    hessian = (hessian + hessian.T) / 2
+    hessian = hessian_by_differences(nll, at, args)
     if not np.isfinite(hessian).all() or np.any(np.abs(at) > 25):
         return None
     eigenvalues = np.linalg.eigvalsh(hessian)

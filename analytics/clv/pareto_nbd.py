@@ -1,11 +1,14 @@
-"""Pareto/NBD purchase model (Schmittlein, Morrison & Colombo 1987), fitted with ``lifetimes`` on patterns.
+"""Pareto/NBD purchase model (Schmittlein, Morrison & Colombo 1987), fitted on patterns by SciPy's L-BFGS-B.
 
 The fit runs on the distinct (frequency, recency, T) patterns with their counts as weights (the same
-likelihood, a fraction of the terms), by L-BFGS-B. The likelihood's integral term is computed by quadrature
-rather than lifetimes' 2F1 closed form, which overflows (NaN) for some customers when s or beta is large, as
-on the synthetic data and Online Retail; lifetimes still provides the unconditional expectation. Predictions mirror ``BetaGeoModel`` (expected purchases, P(alive), P(no purchase),
-the unconditional curve for the tracking plot), so the CLV and validation code take either. Parameters are
-kept as a plain dict, as for the other models (lifetimes fitters cannot be pickled).
+likelihood, a fraction of the terms), by L-BFGS-B with the analytic gradient. The likelihood's integral term
+is computed by quadrature rather than lifetimes' 2F1 closed form, which overflows (NaN) for some customers
+when s or beta is large, as on the synthetic data and Online Retail; so this model never fitted with
+``lifetimes``' ``ParetoNBDFitter`` (Nelder-Mead on that closed form). Its unconditional expectation came from
+``lifetimes`` until session 8 and is now the project's own (``expected_purchases_new``), so that a run does not
+import ``lifetimes`` and ``autograd`` (see ``analytics.clv.bgnbd``). Predictions mirror ``BetaGeoModel``
+(expected purchases, P(alive), P(no purchase), the unconditional curve for the tracking plot), so the CLV and
+validation code take either. Parameters are kept as a plain dict, as for the other models.
 """
 
 from __future__ import annotations
@@ -14,12 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from lifetimes import ParetoNBDFitter
-from lifetimes.utils import ConvergenceError
 from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaincinv, gammaln
 
-from analytics.clv.bgnbd import FALLBACK_PENALIZERS, PurchaseModelFit, _arrays, positive_params, set_fit
+from analytics.clv.bgnbd import (FALLBACK_PENALIZERS, ConvergenceError, PurchaseModelFit, _arrays, positive_params,
+                                 set_fit)
 from analytics.clv.patterns import patterns
 from analytics.errors import DataError
 from analytics.quiet import quietly
@@ -117,6 +119,18 @@ def _fit_scaled(x, t_x, age, weight, penalizer: float) -> dict[str, float]:
     return dict(zip(PARAMS, (float(v) for v in np.exp(result.x))))
 
 
+def _expected(t, alive, shape_l, rate_l, s, rate_m) -> np.ndarray:
+    """Expected purchases in the next t of a customer alive now with probability ``alive``, purchase rate
+    ~ Gamma(shape_l, rate_l) and drop-out rate ~ Gamma(s, rate_m) while alive: ``alive`` times
+    shape_l / rate_l * rate_m / (s - 1) [1 - (rate_m / (rate_m + t))^(s - 1)], with its limit
+    shape_l / rate_l * rate_m * log(1 + t / rate_m) at s = 1. Arrays broadcast together."""
+    ratio = np.log1p(t / rate_m)
+    with np.errstate(all="ignore"):
+        near_one = np.abs(s - 1) < 1e-6
+        spread = np.where(near_one, ratio, -np.expm1(-(s - 1) * ratio) / np.where(near_one, 1.0, s - 1))
+    return alive * shape_l / rate_l * rate_m * spread
+
+
 class ParetoNBDModel:
     """Pareto/NBD: purchases at rate lambda ~ Gamma(r, alpha) while alive, lifetime ~ Exp(mu),
     mu ~ Gamma(s, beta). Same fitted attributes as ``BetaGeoModel`` (params_, log_likelihood_, ...)."""
@@ -169,11 +183,6 @@ class ParetoNBDModel:
     def from_record(cls, record: PurchaseModelFit) -> "ParetoNBDModel":
         return record.restore(cls.from_params(record.params))
 
-    def _fitter(self) -> ParetoNBDFitter:
-        fitter = ParetoNBDFitter()
-        fitter.params_ = pd.Series(self.params_)[list(PARAMS)]
-        return fitter
-
     def expected_purchases(self, t: float, summary: pd.DataFrame, alive: np.ndarray | None = None) -> pd.Series:
         """Expected repeat purchases of each customer in (T, T + t]; ``t`` in the summary's unit.
 
@@ -181,19 +190,17 @@ class ParetoNBDModel:
         (Schmittlein et al. 1987), with its limit (r + x)(beta + T) / (alpha + T) log(1 + t / (beta + T))
         at s = 1. ``alive``: ``p_alive(summary)`` when the caller has it (its quadrature is most of the cost)."""
         shape_l, rate_l, s, rate_m = self.posterior(summary)
-        ratio = np.log1p(float(t) / rate_m)
-        with np.errstate(all="ignore"):
-            near_one = np.abs(s - 1) < 1e-6
-            spread = np.where(near_one, ratio, -np.expm1(-(s - 1) * ratio) / np.where(near_one, 1.0, s - 1))
         alive = self.p_alive(summary).to_numpy() if alive is None else alive
-        values = alive * shape_l / rate_l * rate_m * spread
+        values = _expected(float(t), alive, shape_l, rate_l, s, rate_m)
         return pd.Series(values, index=summary.index, name="expected_purchases")
 
     def expected_purchases_new(self, t) -> np.ndarray:
-        """Expected repeat purchases in (0, t] of a new customer (unconditional)."""
+        """Expected repeat purchases in (0, t] of a new customer (unconditional): the expectation of an active
+        customer with no history, r beta / (alpha (s - 1)) [1 - (beta / (beta + t))^(s - 1)] (Fader & Hardie's
+        note 009, eq. 27, lifetimes' ``expected_number_of_purchases_up_to_time``), with its limit at s = 1."""
         t = np.atleast_1d(np.asarray(t, dtype=float))
-        with np.errstate(all="ignore"):
-            return np.asarray(self._fitter().expected_number_of_purchases_up_to_time(t), dtype=float)
+        p = self.params_
+        return _expected(t, 1.0, p["r"], p["alpha"], p["s"], p["beta"])
 
     def p_alive(self, summary: pd.DataFrame) -> pd.Series:
         """Probability that each customer is still active at T (see ``_log_dead_to_alive``)."""

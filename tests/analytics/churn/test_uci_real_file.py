@@ -60,8 +60,8 @@ def test_the_bgnbd_baseline_fits_online_retails_edge_maximum_at_the_first_attemp
     summary = rfm_summary(history_before(canonical_lines(cleaned.lines), cutoff), cutoff, unit="D")
     bounded = BetaGeoModel(bounded_first=True).fit(summary)
     default = BetaGeoModel().fit(summary)
-    # lifetimes' optimiser fails here (the dropout probability tends to 0), so the bounded fit is the answer
-    # either way; the baseline no longer pays for the failed run first
+    # BFGS (lifetimes' optimiser) fails here (the dropout probability tends to 0), so the bounded fit is the
+    # answer either way; the baseline no longer pays for the failed run first
     assert [a["converged"] for a in default.fit_attempts_] == [False, True]
     assert [a["method"] for a in bounded.fit_attempts_] == ["bounded L-BFGS-B"]
     assert bounded.params_ == default.params_
