@@ -147,6 +147,29 @@ def test_the_command_line_imports_no_optional_part_and_freezes_its_imports(tmp_p
     assert state["collecting"] and state["frozen"] > 100_000 and state["scanned"] < state["frozen"] / 10
 
 
+@pytest.mark.parametrize("source", ["cdnow_sample", pytest.param("online_retail", marks=pytest.mark.slow)])
+def test_a_whole_run_never_imports_lifetimes_or_autograd(tmp_path, request, source):
+    """lifetimes (archived) and autograd cost every run 0.75 s of imports and their fitters' gradients: a run
+    fits with the project's own likelihoods (analytics.clv.bgnbd), and reads the embedded CDNOW files that
+    lifetimes installs without importing it. A fresh interpreter runs the whole CLI on the CDNOW sample (all
+    models: BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, their bootstrap) and on Online Retail (where BG/NBD's
+    BFGS fails and the bounded fallback fits), then lists what it has imported."""
+    target = str(request.getfixturevalue("online_retail_path")) if source == "online_retail" else source
+    probe = ("import json, runpy, sys\n"
+             f"sys.argv = ['analytics', 'run', {target!r}, '--out', {str(tmp_path / 'out')!r}]\n"
+             "try:\n"
+             "    runpy.run_module('analytics', run_name='__main__', alter_sys=True)\n"
+             "except SystemExit as exit:\n"
+             "    code = exit.code\n"
+             "print(json.dumps({'exit': code, 'loaded': sorted({m.split('.')[0] for m in sys.modules} & "
+             "{'lifetimes', 'autograd', 'dill'})}))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state["exit"] in (0, None), done.stderr
+    assert state["loaded"] == []
+    assert (tmp_path / "out" / "summary.json").exists()
+
+
 def test_unknown_input_names_the_datasets(tmp_path, capsys):
     assert main(["run", "no-such-thing", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
