@@ -15,8 +15,8 @@ customer, date, CD count and dollar value.
 
 The CDNOW files are located through the ``lifetimes`` package's import spec, which finds its directory
 without running it: ``lifetimes.datasets`` imports the removed ``pkg_resources``, and
-``importlib.resources.files("lifetimes")`` imports ``lifetimes`` itself, i.e. its fitters and ``autograd``
-(0.75 s, and no model of this project uses them; see ``analytics.clv.bgnbd``).
+``importlib.resources.files("lifetimes")`` imports ``lifetimes`` itself, i.e. its fitters, ``autograd`` and
+``dill``, which no model of this project uses any more (see ``analytics.clv.bgnbd``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A process's imports, kept out of the cyclic garbage collector's way.
 
-``python -m analytics`` imports about 1,800 modules (pandas, scikit-learn, SciPy, lifetimes) before it reads a
+``python -m analytics`` imports about 1,800 modules (pandas, scikit-learn, SciPy) before it reads a
 line: a few hundred thousand objects that live until the process ends. Left alone, the collector scans them in
 full collections while they are being imported, again whenever enough of the run's own objects pile up, and
 once more at exit. With collection off during the imports and the imported objects frozen afterwards

@@ -161,10 +161,10 @@ def bgnbd_scores(lines: pd.DataFrame, as_of, horizon_days: float) -> pd.DataFram
     from analytics.clv.bgnbd import BetaGeoModel
 
     summary = rfm_summary(canonical_lines(lines), pd.Timestamp(as_of), unit="D")
-    # bounded first: a baseline needs no standard errors, and BFGS fails on Online Retail's pre-cutoff history
-    # (its maximum lies at a -> 0) after its full run (lifetimes' 0.27 CPU s) before the bounded fit's 0.12; where
-    # both converge, the parameters agree to 1e-4 and the baselines' held-out figures to 4 decimals (1M and
-    # 10M-line logs)
+    # bounded first: a baseline needs no standard errors, and BFGS fails on Online Retail's pre-cutoff
+    # history (its maximum lies at a -> 0) after its full run (lifetimes' took 0.27 CPU s) before the bounded
+    # fit's 0.12; where both converge, the parameters agree to 1e-4 and the baselines' held-out figures to 4
+    # decimals (1M and 10M-line logs)
     model = BetaGeoModel(bounded_first=True).fit(summary)
     out = pd.DataFrame(
         {

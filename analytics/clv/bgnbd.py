@@ -6,19 +6,33 @@ Times (``t``, recency, T) are in the unit of the summary the model was fitted on
 (``from_params``; ``record`` / ``from_record`` with the typed ``PurchaseModelFit``, which the results carry).
 
 Why not ``lifetimes``' fitters, which this module called until session 8: ``lifetimes`` is archived (no
-release since 2020), and its fitters differentiate the likelihood with ``autograd``, whose import and tracing
-sat on every run's critical path. Importing ``lifetimes`` (fitters, ``autograd``, ``dill`` and the
-``scipy.stats`` they pull in early) was about 0.75 s of the CLI's 1.9 s of imports on this host, and its
-BFGS with ``autograd``'s gradients cost several times the arithmetic: on Online Retail's calibration summary
-its BG/NBD run failed (the maximum is at the edge, a -> 0) after 0.14-0.16 CPU s, the same failing BFGS with
-the analytic gradient after 0.02-0.04 s; on the 1M-line log's summaries a converging BG/NBD fit took
-0.09-0.18 CPU s with ``lifetimes`` and 0.03-0.07 s here. ``_fit_bfgs`` is ``lifetimes``' fit minus
-``autograd``: the same objective (weighted mean negative log-likelihood plus the penalty, on
-log-parameters, time scaled so that the oldest T is 1), the same start, method and tolerance, the Hessian
-for the standard errors by central differences of the analytic gradient instead of ``autograd``'s. The
-predictions are the project's own formulas (P(alive) is ``lifetimes``' formula, ported). ``lifetimes``
-stays a test dependency: the tests compare these fits with its fitters, and ``analytics.datasets`` reads the
-CDNOW files it installs without importing it.
+release since 2020), and its fitters differentiate the likelihood with ``autograd``, tracing every call, at
+several times the cost of the arithmetic. ``_fit_bfgs`` is ``lifetimes``' fit minus ``autograd``: the same
+objective (weighted mean negative log-likelihood plus the penalty, on log-parameters, time scaled so that
+the oldest T is 1), the same start, method and tolerance, with the analytic gradient, and the Hessian for
+the standard errors by central differences of it instead of ``autograd``'s. It lands where ``lifetimes``
+lands (parameters within 1e-12 to 2e-9, see tests/analytics/clv/test_lifetimes_oracle.py), and fails where
+it fails (Online Retail's BG/NBD, whose maximum is at the edge, a -> 0), where the bounded fallback answers
+as before. The predictions are the project's own formulas (P(alive) is ``lifetimes``' formula, ported).
+``lifetimes`` stays as the tests' oracle and for the CDNOW files it installs, which ``analytics.datasets``
+reads without importing it.
+
+Measured on this host (2 cores, shared; CPU seconds, before -> after). The eight model fits of an Online
+Retail run, each the first in its process: 1.86-1.95 -> 1.12-1.33 s (its failing BG/NBD BFGS 0.14-0.16 ->
+0.02-0.04 s); of a 1M-line run: 1.57-1.60 -> 0.99-1.17 s (the Pareto/NBD fits, which never used
+``lifetimes``, are 0.8 and 0.5 s of these). Steps, thread CPU, min (median) of six runs: Online Retail's
+tournament 1.87 (1.95) -> 1.50 (1.66), CLV forecast 0.60 (0.62) -> 0.49 (0.59), CLV validation 0.21
+(0.23) -> 0.09 (0.10); the 1M-line log's tournament 2.89 (3.25) -> 2.91 (3.08), within noise, CLV forecast
+1.57 (1.74) -> 1.44 (1.56), CLV validation 0.24 (0.27) -> 0.16 (0.18). Imports: ``python -X importtime``
+credits ``lifetimes`` with about 0.75 s, but that is SciPy's ``stats``, ``integrate`` and ``signal``, which it
+happened to import first and which the project imports anyway (scikit-learn's isotonic regression, SciPy's
+optimisers); its own modules and ``autograd``'s and ``dill``'s (56 modules) are 2 % of the import's
+instructions (callgrind: 7.30 -> 7.15 billion), about 0.03 s. The CLI's import CPU nevertheless rose,
+1.45-1.58 -> 1.60-1.68 s: ``scipy.stats`` is now first imported at another depth of the call stack, where its
+docstring processing makes CPython 3.11 allocate and free a 16 kB frame-stack chunk (mmap/munmap) on every
+call that crosses the chunk's edge (24,000 against 7,000 munmaps, 69,000 against 39,000 page faults). That
+cost depends on the depth alone (importing the same modules 0 to 20 frames deeper took 1.43 to 1.99 s);
+``analytics.startup`` is where a fix would go.
 """
 
 from __future__ import annotations
@@ -70,8 +84,11 @@ def hessian_by_differences(nll_and_gradient: Callable, at: np.ndarray, args: tup
                            step: float = HESSIAN_STEP) -> np.ndarray:
     """Hessian of ``nll_and_gradient`` (f(x, *args) -> (value, gradient)) at ``at``: central differences of
     the analytic gradient, symmetrised."""
-    hessian = np.array([(nll_and_gradient(at + step * e, *args)[1] - nll_and_gradient(at - step * e, *args)[1])
-                        / (2 * step) for e in np.eye(len(at))])
+    def gradient(point: np.ndarray) -> np.ndarray:
+        return nll_and_gradient(point, *args)[1]
+
+    hessian = np.array([(gradient(at + step * e) - gradient(at - step * e)) / (2 * step)
+                        for e in np.eye(len(at))])
     return (hessian + hessian.T) / 2
 
 
@@ -81,11 +98,13 @@ def fit_bfgs(nll_and_gradient: Callable, n_params: int, args: tuple) -> tuple[np
     analytic gradient in place of ``autograd``'s, i.e. unbounded BFGS from BFGS_START with BFGS_TOLERANCE.
     Raises ConvergenceError when BFGS reports failure (typically a maximum at the edge of the space, where
     the line search runs out of precision)."""
-    with np.errstate(all="ignore"):
+    # quietly: where it fails, SciPy's line search warns (LineSearchWarning) before BFGS gives up
+    with quietly(), np.errstate(all="ignore"):
         result = minimize(nll_and_gradient, np.full(n_params, BFGS_START), args=args, jac=True, method="BFGS",
                           tol=BFGS_TOLERANCE)
-        if not result.success:
-            raise ConvergenceError(f"BFGS did not converge: {result.message}")
+    if not result.success:
+        raise ConvergenceError(f"BFGS did not converge: {result.message}")
+    with np.errstate(all="ignore"):
         return result.x, hessian_by_differences(nll_and_gradient, result.x, args)
 
 
@@ -447,7 +466,8 @@ class BetaGeoModel:
             if self.model == "mbgnbd":
                 values = 1.0 / (1 + (a / (b + x)) * ((alpha + age) / (alpha + t_x)) ** (r + x))
             else:
-                odds = (r + x) * np.log((alpha + age) / (alpha + t_x)) + np.log(a / (b + np.maximum(x, 1) - 1))
+                chances = b + np.maximum(x, 1) - 1
+                odds = (r + x) * np.log((alpha + age) / (alpha + t_x)) + np.log(a / chances)
                 values = np.where(x == 0, 1.0, expit(-odds))
         return pd.Series(values, index=summary.index, name="p_alive")
 

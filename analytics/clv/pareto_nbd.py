@@ -5,8 +5,8 @@ likelihood, a fraction of the terms), by L-BFGS-B with the analytic gradient. Th
 is computed by quadrature rather than lifetimes' 2F1 closed form, which overflows (NaN) for some customers
 when s or beta is large, as on the synthetic data and Online Retail; so this model never fitted with
 ``lifetimes``' ``ParetoNBDFitter`` (Nelder-Mead on that closed form). Its unconditional expectation came from
-``lifetimes`` until session 8 and is now the project's own (``expected_purchases_new``), so that a run does not
-import ``lifetimes`` and ``autograd`` (see ``analytics.clv.bgnbd``). Predictions mirror ``BetaGeoModel``
+``lifetimes`` until session 8 and is now the project's own (``expected_purchases_new``), so that a run does
+not import ``lifetimes`` and ``autograd`` (see ``analytics.clv.bgnbd``). Predictions mirror ``BetaGeoModel``
 (expected purchases, P(alive), P(no purchase), the unconditional curve for the tracking plot), so the CLV and
 validation code take either. Parameters are kept as a plain dict, as for the other models.
 """
@@ -20,8 +20,14 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaincinv, gammaln
 
-from analytics.clv.bgnbd import (FALLBACK_PENALIZERS, ConvergenceError, PurchaseModelFit, _arrays, positive_params,
-                                 set_fit)
+from analytics.clv.bgnbd import (
+    FALLBACK_PENALIZERS,
+    ConvergenceError,
+    PurchaseModelFit,
+    _arrays,
+    positive_params,
+    set_fit,
+)
 from analytics.clv.patterns import patterns
 from analytics.errors import DataError
 from analytics.quiet import quietly

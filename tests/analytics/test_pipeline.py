@@ -131,10 +131,10 @@ def test_the_model_steps_run_two_at_once_and_change_nothing_but_time(monkeypatch
     pd.testing.assert_frame_equal(both.clv.tournament.table, one.clv.tournament.table)
 
 
-def test_two_threads_leave_standard_output_alone_when_lifetimes_prints(online_retail_path, capsys):
-    # on Online Retail lifetimes' BG/NBD fit fails to converge and prints its optimiser output in both threads
-    # (the CLV models and the churn baseline); quieting it from two threads at once once left sys.stdout
-    # pointing at a discarded buffer, and the CLI printed nothing
+def test_two_threads_leave_standard_output_alone_when_both_quiet_their_fits(online_retail_path, capsys):
+    # on Online Retail BG/NBD's BFGS fails to converge and the bounded fits run quietly in both threads (the
+    # CLV models and the churn baseline); when lifetimes printed there, quieting it from two threads at once
+    # once left sys.stdout pointing at a discarded buffer, and the CLI printed nothing
     from analytics.loading import read_transactions
 
     before = sys.stdout
