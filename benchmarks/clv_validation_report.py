@@ -93,7 +93,7 @@ def describe_fit(model) -> str:
     errors = getattr(model, "standard_errors_", {})
     params = ", ".join(f"{k} = {v:.4g} (se {errors.get(k, float('nan')):.2g})"
                        for k, v in model.params_.items())
-    tries = "; ".join(f"penalizer {a['penalizer']:g} {a.get('method', 'lifetimes')}: "
+    tries = "; ".join(f"penalizer {a['penalizer']:g} {a.get('method', 'BFGS')}: "
                       f"{'converged' if a['converged'] else 'failed'}" for a in model.fit_attempts_)
     return (f"{params}\n    log-likelihood {model.log_likelihood_:,.1f}, converged {model.converged_}, "
             f"penalizer used {model.penalizer_used_:g}\n    attempts: {tries}")
