@@ -5,6 +5,6 @@ This package never imports Dash; it is usable from a notebook and from ``python 
 
 from analytics.allocation import economise_fresh_pages
 
-__version__ = "0.2.7"
+__version__ = "0.2.8"
 
 economise_fresh_pages()
