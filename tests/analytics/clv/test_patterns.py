@@ -30,3 +30,22 @@ def test_patterns_equal_numpy_unique_rows(summary, columns):
     np.testing.assert_array_equal(found.weights, counts)
     np.testing.assert_array_equal(found.inverse, np.ravel(inverse))
     np.testing.assert_array_equal(found.table.to_numpy()[found.inverse], values)
+
+
+def test_a_key_that_would_overflow_is_numbered_again_and_still_equals_numpy_unique():
+    # the simulation's keyed columns (frequency, recency, T, value frequency) on a base where every column has
+    # ~60k distinct values: their product passes 2**62, so the key is renumbered densely on the way
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 60_000
+    frame = pd.DataFrame({c: rng.integers(0, 10 * n, n).astype(float) for c in ("a", "b", "c", "d")})
+    frame = pd.concat([frame, frame.iloc[: n // 3]], ignore_index=True)  # shared rows, so weights above 1
+    columns = tuple(frame.columns)
+    assert np.prod([float(frame[c].nunique()) for c in columns]) > 2.0**62
+    values = frame.to_numpy()
+    distinct, inverse, counts = np.unique(values, axis=0, return_inverse=True, return_counts=True)
+    found = patterns(frame, columns)
+    np.testing.assert_array_equal(found.table.to_numpy(), distinct)
+    np.testing.assert_array_equal(found.weights, counts)
+    np.testing.assert_array_equal(found.inverse, np.ravel(inverse))
