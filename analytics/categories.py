@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.errors import DataError
+from analytics.values import codes_of
 
 OTHER = "other"
 
@@ -106,7 +107,7 @@ def category_codes(
     rules = validate_categories(DEFAULT_CATEGORIES if table is None else table)
     names = [*rules["category"], OTHER]
     if isinstance(descriptions.dtype, pd.CategoricalDtype):  # the cleaned lines': every category is matched
-        codes, uniques = descriptions.cat.codes.to_numpy(), descriptions.cat.categories
+        codes, uniques = codes_of(descriptions), descriptions.cat.categories
     else:
         codes, uniques = pd.factorize(descriptions, use_na_sentinel=True)
     text = pd.Series(np.asarray(uniques, dtype=object)).astype("string").str.upper()

@@ -193,7 +193,7 @@ def clean(
     n = len(df)
     source_cols = [c for c in S.CANONICAL_COLUMNS if c in df.columns]
     # Customers and invoices as numbers 0..k-1 (-1 = missing), stripped on their distinct values only, so
-    # per-customer sums are bincounts, not string groupbys. Other text columns factorized once: the duplicate
+    # per-customer sums run on numbers, not string groupbys. Other text columns factorized once: the duplicate
     # and non-product rules and the kept lines share it. Column by column, two at a time.
     text = in_threads({S.INVOICE_ID: partial(_stripped_codes, df[S.INVOICE_ID]),
                        **{c: partial(_factorize, df[c]) for c in _TEXT_COLUMNS if c in df.columns}})

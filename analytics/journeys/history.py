@@ -44,7 +44,7 @@ import pandas as pd
 from analytics import schema as S
 from analytics.errors import DataError
 from analytics.features import DAY
-from analytics.values import code_dtype, unique_categorical
+from analytics.values import code_dtype, codes_of, unique_categorical
 from analytics.segments import (
     DEFAULT_SEGMENT_RULES,
     SCORE_COLUMNS,
@@ -305,7 +305,7 @@ def _customer_positions(ids: pd.Series, rows: np.ndarray, buy: np.ndarray) -> tu
     position among them (-1: a customer with returns only). IDs are hashed once; categorical IDs (the cleaned
     lines) by their categories only."""
     if isinstance(ids.dtype, pd.CategoricalDtype):
-        codes, distinct = ids.cat.codes.to_numpy(), ids.cat.categories
+        codes, distinct = codes_of(ids), ids.cat.categories
     else:
         codes, distinct = pd.factorize(ids)
     # distinct values may still read alike as text (1 and "1"): they are one customer, as in the features
@@ -333,7 +333,7 @@ def _snapshot_rfm(invoices: pd.Series, rows: np.ndarray, when: np.ndarray, buy: 
     One pass over the rows, period by period: sums run on in row order (each customer's money is added in
     the order the feature table adds it, so the floats are the same), the last purchase is a running
     maximum, and an invoice counts from the period of its first purchase row."""
-    codes = (invoices.cat.codes.to_numpy() if isinstance(invoices.dtype, pd.CategoricalDtype)
+    codes = (codes_of(invoices) if isinstance(invoices.dtype, pd.CategoricalDtype)
              else pd.factorize(invoices)[0])[rows]
     counted = np.flatnonzero(buy & (codes >= 0))
     pair = position[counted].astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[counted]
