@@ -33,6 +33,7 @@ from analytics.clv.summary import days_shared
 from analytics.clv.tournament import CANDIDATES, Tournament, run_tournament
 from analytics.errors import DataError, ModelFailure
 from analytics.invoices import invoice_table
+from analytics.parallel import interrupted
 from analytics.params import AnalysisParams
 from analytics.results import Results, compact_customers
 
@@ -278,9 +279,18 @@ def _scheduled(steps: dict[str, Callable[[], None]], threads: int) -> None:
                     done.add(name)
                     turn.notify_all()
 
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
-        for running in [pool.submit(work) for _ in range(threads)]:
-            running.result()
+    with threadpool_limits(limits=1, user_api="blas"):
+        pool = ThreadPoolExecutor(threads)
+        try:
+            for running in [pool.submit(work) for _ in range(threads)]:
+                running.result()
+        except BaseException as error:  # the main thread interrupted (parallel.interrupted): no step begins now
+            with turn:
+                failed.append(error)
+                turn.notify_all()
+            pool.shutdown(wait=not interrupted(error))
+            raise
+        pool.shutdown(wait=True)
     if failed:
         raise failed[0]
 

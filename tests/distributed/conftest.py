@@ -47,7 +47,7 @@ class Stack:
         return f"http://127.0.0.1:{port}"
 
     def logs(self) -> str:
-        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
+        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-20000:]}"
                          for log in sorted(self.root.glob("*.log")) + sorted(self.root.glob("redis/*.log")))
 
     def stop(self) -> None:
