@@ -350,6 +350,21 @@ class TreeSums:
         booster = _booster(estimator)
         return isinstance(booster, HistGradientBoostingClassifier) and booster.n_trees_per_iteration_ == 1
 
+    @classmethod
+    def checked(cls, estimator: ClassifierMixin, X: np.ndarray, repeats: int) -> TreeSums | None:
+        """``TreeSums`` for ``estimator``, or None where it cannot serve: a model it does not handle, or a
+        scikit-learn whose private internals (read here, as scikit-learn's own ``predict`` reads them) differ
+        from those this was written against, so that it fails or its probabilities for ``X`` are not
+        ``predict_proba``'s to the bit. The caller then predicts every shuffled copy in full."""
+        if not cls.handles(estimator):
+            return None
+        try:
+            sums = cls(estimator, X, repeats)
+            same = np.array_equal(sums.base(), estimator.predict_proba(X)[:, 1])
+        except (AttributeError, TypeError, ValueError, IndexError, KeyError):
+            return None
+        return sums if same else None
+
     def base(self) -> np.ndarray:
         """Churn probabilities of the rows themselves."""
         return self._probability(self.values, len(self.X))
@@ -841,8 +856,7 @@ class ChurnModel:
             Z, labels = Z[rows], labels[rows]
         n = len(labels)
         repeats = min(PERMUTATION_REPEATS, max(2, PERMUTATION_SHUFFLED_ROWS // n))
-        if TreeSums.handles(estimator):
-            sums = TreeSums(estimator, Z, repeats)
+        if (sums := TreeSums.checked(estimator, Z, repeats)) is not None:
             unshuffled, shuffled = sums.base(), sums.shuffled
         else:
             unshuffled = estimator.predict_proba(Z)[:, 1]

@@ -388,3 +388,33 @@ def test_tree_sums_give_predict_probas_probabilities_to_the_bit(predictable_line
         np.testing.assert_array_equal(sums.shuffled(stacked, j), fitted.predict_proba(stacked)[:, 1])
         skipped += sum(j not in used for used in sums.splits)
     assert skipped > 0  # some trees never split on some feature, and were not asked again
+
+
+def test_tree_sums_stand_aside_when_scikit_learns_internals_are_not_what_they_read(predictable_lines, monkeypatch):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from analytics.churn import models
+    from analytics.churn.models import ENSEMBLE_MAX_CUSTOMERS, TreeSums, make_estimator
+
+    Z, labels = _boosting_inputs(predictable_lines)
+    fitted = make_estimator("boosting", 0, ENSEMBLE_MAX_CUSTOMERS + 1).fit(Z, labels)
+    rows = Z[:700]
+    assert TreeSums.checked(fitted, rows, 3) is not None
+    # probabilities that are not predict_proba's to the bit
+    with monkeypatch.context() as patch:
+        patch.setattr(TreeSums, "_probability", lambda self, values, n: np.full(n, 0.5))
+        assert TreeSums.checked(fitted, rows, 3) is None
+    # a private method gone (as a later scikit-learn may rename it)
+    def gone(self, *args, **kwargs):
+        raise AttributeError("'HistGradientBoostingClassifier' object has no attribute '_preprocess_X'")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(HistGradientBoostingClassifier, "_preprocess_X", gone)
+        patch.setattr(type(fitted), "predict_proba", lambda self, X: np.tile([0.5, 0.5], (len(X), 1)))
+        assert TreeSums.checked(fitted, rows, 3) is None
+
+    # the permutation importance is the same without them (predicting every shuffled copy in full)
+    fast = models.ChurnModel(model="boosting", compare=False, bgnbd=False).fit(predictable_lines, AS_OF)
+    monkeypatch.setattr(TreeSums, "checked", classmethod(lambda cls, estimator, X, repeats: None))
+    full = models.ChurnModel(model="boosting", compare=False, bgnbd=False).fit(predictable_lines, AS_OF)
+    pd.testing.assert_frame_equal(fast.feature_importance_, full.feature_importance_)
