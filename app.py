@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -107,6 +108,7 @@ class ReportingCeleryManager(dash.CeleryManager):
 
     - a task whose worker process died (kill -9, out of memory: Celery marks it FAILURE with
       WorkerLostError) is reported as an error; a cancelled task is REVOKED and ends quietly;
+    - a run waiting in the queue (every worker process busy, or no worker running) says so until it starts;
     - a run that cannot be queued (Redis down) gets a stand-in job id; the browser's first poll of it is
       answered with an error (Dash drops an error handler's message when the queueing itself fails), and
       the polls' own reads of Redis are skipped for it.
@@ -116,10 +118,20 @@ class ReportingCeleryManager(dash.CeleryManager):
 
     def call_job_fn(self, key, job_fn, args, context):
         try:
+            self._say_queued(key, context)
             return super().call_job_fn(key, job_fn, args, context)
         except (kombu.exceptions.OperationalError, redis.exceptions.RedisError, RuntimeError) as error:
             logger.error("the run could not be queued: %s", error)
             return self.STAND_IN_JOB
+
+    def _say_queued(self, key, context) -> None:
+        """Show the run as queued (``common.QUEUED_PROGRESS``) until its worker reports progress. Written before
+        the run is sent, so the worker's first progress always comes after it and replaces it."""
+        outputs = [o for item in context.get("outputs_list") or [] for o in (item if isinstance(item, list) else [item])]
+        queued = next((common.QUEUED_PROGRESS[o["id"]] for o in outputs
+                       if isinstance(o.get("id"), str) and o["id"] in common.QUEUED_PROGRESS), None)
+        if queued is not None:
+            self.handle.backend.set(self._make_progress_key(key), json.dumps(queued))
 
     def _queued(self, job) -> bool:
         return job != self.STAND_IN_JOB

@@ -23,6 +23,7 @@ from analytics.cache import ResultsCache
 from analytics.errors import DataError
 from analytics.results import Results
 from analytics.shared_store import RedisResultsCache
+from components import ids
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,13 @@ MAX_MESSAGE_CHARS = 600
 # and a Redis that is down or full (REDIS_URL).
 STORAGE_ERRORS = (OSError, sqlite3.Error, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
                   redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)
+
+
+# What a background callback's progress outputs show while its run waits in the Celery queue (every worker
+# process busy, or none running) until the run's own first progress replaces it (app.ReportingCeleryManager),
+# by one of the callback's outputs; each value has the shape of that callback's ``progress`` outputs.
+QUEUED = "Queued: waiting for a free analysis process"
+QUEUED_PROGRESS: dict[str, list] = {ids.RESULTS_KEY: [0, QUEUED], ids.UPLIFT_KEY: [QUEUED]}
 
 
 @lru_cache(maxsize=4)

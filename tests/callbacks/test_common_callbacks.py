@@ -62,3 +62,15 @@ def test_an_error_is_one_alert_with_a_bounded_message():
     assert text_of(alert) == "Cannot run:  the churn window is empty" and alert.color == "danger"
     long = text_of(common.error_alert("x" * 5000))
     assert len(long) < 800 and "more characters not shown" in long
+
+
+def test_every_background_callback_has_a_queued_progress_of_its_own_shape(tmp_path):
+    from app import create_app
+
+    app = create_app(Settings(cache_dir=tmp_path))
+    background = {key: spec["background"] for key, spec in app.callback_map.items() if spec.get("background")}
+    assert len(background) == 2
+    for outputs, spec in background.items():
+        queued = [value for output, value in common.QUEUED_PROGRESS.items() if f"..{output}." in f".{outputs}"]
+        assert len(queued) == 1, outputs  # one, found by one of the callback's outputs
+        assert len(queued[0]) == len(spec["progress"]) and queued[0][-1] == common.QUEUED
