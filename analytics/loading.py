@@ -57,7 +57,6 @@ import lzma
 import os
 import re
 import tempfile
-import warnings
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -77,6 +76,7 @@ from analytics.columns import detect_mapping, resolve_mapping
 from analytics.errors import DataError
 from analytics.parallel import in_threads
 from analytics.values import canonical_frame, check_required, code_dtype, sorted_distinct, unique_categorical
+from analytics.quiet import quietly
 
 __all__ = ["read_transactions", "source_columns", "to_canonical", "detect_mapping", "ReadLimits",
            "SUPPORTED_FORMATS"]
@@ -426,8 +426,7 @@ def _header(data: bytes | Path, kind: str, label: str) -> list[str]:
 def _excel_frame(data: bytes, label: str, info: dict, nrows: int | None = None) -> pd.DataFrame:
     """Every sheet with the first sheet's header, stacked (Online Retail II keeps a year per sheet)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles it does not know
+        with quietly():  # openpyxl warns about styles it does not know
             sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, engine="openpyxl", nrows=nrows)
     except Exception as exc:
         raise DataError(f"{label} cannot be read as an Excel workbook: {exc}") from exc

@@ -21,7 +21,6 @@ country take 0.05 GB instead of 0.6 GB as strings, and the customer and invoice 
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping
 from functools import partial
 
@@ -34,6 +33,7 @@ from analytics import schema
 from analytics.columns import ALIASES
 from analytics.errors import DataError
 from analytics.parallel import in_threads
+from analytics.quiet import quietly
 
 _SHOWN = 5  # bad rows quoted in a message
 MAX_BAD_FRACTION = 0.1
@@ -327,8 +327,7 @@ def _naive(values: pd.Series | pd.DatetimeIndex) -> pd.Series:
 
 
 def _to_datetime(texts: pd.Series, **kw) -> pd.Series:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "could not infer format" is expected for mixed layouts
+    with quietly():  # "could not infer format" is expected for mixed layouts
         try:
             return _naive(pd.to_datetime(texts, errors="coerce", **kw))
         except (ValueError, TypeError, OverflowError):

@@ -15,24 +15,20 @@ ranking (``qini_auc_score``); 0 is random, 1 perfect.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from analytics.quiet import quietly
+
 N_BOOTSTRAP = 200
 CONFIDENCE = 0.95
 
 
-@contextmanager
 def _quiet():
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*stable_cumsum.*", category=FutureWarning)
-        warnings.filterwarnings("ignore", message=".*inplace keyword in DataFrame.set_index.*")
-        yield
+    return quietly(".*stable_cumsum.*", ".*inplace keyword in DataFrame.set_index.*")
 
 
 def qini_curve(responded: np.ndarray, score: np.ndarray, treated: np.ndarray, points: int = 101) -> pd.DataFrame:
