@@ -140,11 +140,16 @@ def codes_of(series: pd.Series) -> np.ndarray:
     return series.array.codes
 
 
+# pandas' private constructor that takes the categories as distinct (pandas 2.2 to 3 have it); a pandas without
+# it gets the public one, which checks them again
+_UNCHECKED_DTYPE = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+
+
 def unique_categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
     """``pd.Categorical.from_codes`` for categories known to be distinct (a factorization's uniques): pandas
     would check them again with a hash table, 0.16 s for the 1.2M invoice numbers of the 10M-line log. The
     codes are still checked against the categories."""
-    dtype = pd.CategoricalDtype._from_fastpath(categories, ordered=False)
+    dtype = (_UNCHECKED_DTYPE or pd.CategoricalDtype)(categories, ordered=False)
     return pd.Categorical.from_codes(codes, dtype=dtype)
 
 
