@@ -125,9 +125,10 @@ class ReportingCeleryManager(dash.CeleryManager):
             return self.STAND_IN_JOB
 
     def _say_queued(self, key, context) -> None:
-        """Show the run as queued (``common.QUEUED_PROGRESS``) until its worker reports progress. Written before
-        the run is sent, so the worker's first progress always comes after it and replaces it."""
-        outputs = [o for item in context.get("outputs_list") or [] for o in (item if isinstance(item, list) else [item])]
+        """Show the run as queued (``common.QUEUED_PROGRESS``) until its worker reports progress. Written
+        before the run is sent, so the worker's first progress always comes after it and replaces it."""
+        outputs = [output for item in context.get("outputs_list") or []
+                   for output in (item if isinstance(item, list) else [item])]  # a wildcard's outputs: a list
         queued = next((common.QUEUED_PROGRESS[o["id"]] for o in outputs
                        if isinstance(o.get("id"), str) and o["id"] in common.QUEUED_PROGRESS), None)
         if queued is not None:

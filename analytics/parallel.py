@@ -4,10 +4,10 @@ Threads, not processes: the pieces read the same line-level arrays, which a proc
 heavy loops (pyarrow's decoding and compute kernels, numpy, pandas' hash tables, hashlib) release the GIL,
 so two threads use both cores of a 2-core machine.
 
-An interruption (``interrupted``) is not waited out: a cancelled Celery run is stopped by SIGTERM, which billiard
-turns into ``SystemExit`` in the main thread, and its process exits as soon as that has unwound. Waiting there
-for the pieces still running, as for an ordinary error, kept a cancelled run computing for seconds (minutes on a
-large log) beside the user's next run.
+An interruption (``interrupted``) is not waited out: a cancelled Celery run is stopped by SIGTERM, which
+billiard turns into ``SystemExit`` in the main thread, and its process exits as soon as that has unwound.
+Waiting there for the pieces still running, as for an ordinary error, kept a cancelled run computing for
+seconds (minutes on a large log) beside the user's next run.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ WORKERS = 2
 
 
 def interrupted(error: BaseException) -> bool:
-    """Whether ``error`` ends the run rather than reports a failure: ``SystemExit`` (a cancelled run's SIGTERM)
-    or ``KeyboardInterrupt``. Threads still running are then left to end with the process, not awaited."""
+    """Whether ``error`` ends the run rather than reports a failure: ``SystemExit`` (a cancelled run's
+    SIGTERM) or ``KeyboardInterrupt``. Threads still running are then left to end with the process."""
     return not isinstance(error, Exception)
 
 
