@@ -123,6 +123,25 @@ def test_bad_input_exits_2_with_one_error_line_and_no_files(tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
+
+@pytest.mark.parametrize("after_s", [0.5, 2.5])
+def test_ctrl_c_exits_130_with_one_line_and_no_files(tmp_path, after_s):
+    """Whether it lands in the imports or in the run: one line, no traceback, nothing written."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    running = subprocess.Popen([sys.executable, "-m", "analytics", "run", "synthetic", "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    time.sleep(after_s)
+    assert running.poll() is None, "the run ended before it could be interrupted"
+    running.send_signal(signal.SIGINT)
+    _, stderr = running.communicate(timeout=120)
+    assert running.returncode == 130
+    assert stderr.strip() == "interrupted"
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_the_command_line_imports_no_optional_part_and_freezes_its_imports(tmp_path):
     """What ``python -m analytics`` has imported when it starts reading its input (a fresh interpreter: this
     test process has loaded everything): no Dash or Plotly (analytics never imports them), and none of the
