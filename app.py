@@ -22,6 +22,7 @@ from components.layout import LAZY_TABS, build_layout
 import auth
 import callbacks
 from callbacks import common
+from analytics.shared_store import any_worker_alive
 
 logger = logging.getLogger(__name__)
 
@@ -125,14 +126,15 @@ class ReportingCeleryManager(dash.CeleryManager):
             return self.STAND_IN_JOB
 
     def _say_queued(self, key, context) -> None:
-        """Show the run as queued (``common.QUEUED_PROGRESS``) until its worker reports progress. Written
-        before the run is sent, so the worker's first progress always comes after it and replaces it."""
+        """Show the run as queued (``common.queued_progress``: for a busy worker, or for none running) until
+        its worker reports progress. Written before the run is sent, so the worker's first progress always
+        comes after it and replaces it."""
         outputs = [output for item in context.get("outputs_list") or []
                    for output in (item if isinstance(item, list) else [item])]  # a wildcard's outputs: a list
-        queued = next((common.QUEUED_PROGRESS[o["id"]] for o in outputs
-                       if isinstance(o.get("id"), str) and o["id"] in common.QUEUED_PROGRESS), None)
+        backend = self.handle.backend
+        queued = common.queued_progress((o.get("id") for o in outputs), any_worker_alive(backend.client))
         if queued is not None:
-            self.handle.backend.set(self._make_progress_key(key), json.dumps(queued))
+            backend.set(self._make_progress_key(key), json.dumps(queued))
 
     def _queued(self, job) -> bool:
         return job != self.STAND_IN_JOB

@@ -49,6 +49,22 @@ PREFIX = "rct"
 DEFAULT_TTL_S = 30 * 86400
 
 
+# A Celery worker sets this every WORKER_BEAT_S while it runs (worker.MarksItselfAlive); it lapses
+# WORKER_ALIVE_S after the last, so a page can tell a run that waits for a busy worker from one that waits for
+# none.
+WORKER_ALIVE = f"{PREFIX}:worker-alive"
+WORKER_BEAT_S = 10
+WORKER_ALIVE_S = 30
+
+
+def mark_worker_alive(client: redis.Redis) -> None:
+    client.set(WORKER_ALIVE, "1", ex=WORKER_ALIVE_S)
+
+
+def any_worker_alive(client: redis.Redis) -> bool:
+    return bool(client.exists(WORKER_ALIVE))
+
+
 def connect(url: str) -> redis.Redis:
     """A client for ``url`` whose pool reconnects after a fork and after Redis restarts."""
     return redis.Redis.from_url(url, health_check_interval=30, socket_connect_timeout=5, retry_on_timeout=True)

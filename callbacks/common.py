@@ -37,11 +37,19 @@ STORAGE_ERRORS = (OSError, sqlite3.Error, redis.exceptions.ConnectionError, redi
                   redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)
 
 
-# What a background callback's progress outputs show while its run waits in the Celery queue (every worker
-# process busy, or none running) until the run's own first progress replaces it (app.ReportingCeleryManager),
-# by one of the callback's outputs; each value has the shape of that callback's ``progress`` outputs.
+# What a background callback's progress outputs show while its run waits in the Celery queue, until the
+# run's own first progress replaces it (app.ReportingCeleryManager): by one of the callback's outputs, the
+# values its progress outputs take before the text (the run's bar at nought).
 QUEUED = "Queued: waiting for a free analysis process"
-QUEUED_PROGRESS: dict[str, list] = {ids.RESULTS_KEY: [0, QUEUED], ids.UPLIFT_KEY: [QUEUED]}
+QUEUED_NO_WORKER = "Queued, but no analysis worker is running: the run starts when one does"
+QUEUED_BEFORE_TEXT: dict[str, list] = {ids.RESULTS_KEY: [0], ids.UPLIFT_KEY: []}
+
+
+def queued_progress(output_ids: Iterable, worker_running: bool) -> list | None:
+    """The progress values of a queued run of the callback with these outputs (None: it shows none)."""
+    before = next((QUEUED_BEFORE_TEXT[i] for i in output_ids
+                   if isinstance(i, str) and i in QUEUED_BEFORE_TEXT), None)
+    return None if before is None else [*before, QUEUED if worker_running else QUEUED_NO_WORKER]
 
 
 @lru_cache(maxsize=4)

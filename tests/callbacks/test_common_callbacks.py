@@ -71,6 +71,8 @@ def test_every_background_callback_has_a_queued_progress_of_its_own_shape(tmp_pa
     background = {key: spec["background"] for key, spec in app.callback_map.items() if spec.get("background")}
     assert len(background) == 2
     for outputs, spec in background.items():
-        queued = [value for output, value in common.QUEUED_PROGRESS.items() if f"..{output}." in f".{outputs}"]
-        assert len(queued) == 1, outputs  # one, found by one of the callback's outputs
-        assert len(queued[0]) == len(spec["progress"]) and queued[0][-1] == common.QUEUED
+        ids_ = [part.rsplit(".", 1)[0] for part in outputs.strip(".").split("...")]
+        for running, text in [(True, common.QUEUED), (False, common.QUEUED_NO_WORKER)]:
+            queued = common.queued_progress(ids_, running)
+            assert queued is not None and len(queued) == len(spec["progress"]) and queued[-1] == text
+    assert common.queued_progress(["explorer-table"], True) is None  # a callback with no queued progress
