@@ -16,13 +16,13 @@ import flask_login
 import kombu.exceptions
 import redis
 
+from analytics.shared_store import any_worker_alive
 from settings import Settings
 from components import ids, vendor
 from components.layout import LAZY_TABS, build_layout
 import auth
 import callbacks
 from callbacks import common
-from analytics.shared_store import any_worker_alive
 
 logger = logging.getLogger(__name__)
 

@@ -75,8 +75,8 @@ from analytics import schema
 from analytics.columns import detect_mapping, resolve_mapping
 from analytics.errors import DataError
 from analytics.parallel import in_threads
-from analytics.values import canonical_frame, check_required, code_dtype, sorted_distinct, unique_categorical
 from analytics.quiet import quietly
+from analytics.values import canonical_frame, check_required, code_dtype, sorted_distinct, unique_categorical
 
 __all__ = ["read_transactions", "source_columns", "to_canonical", "detect_mapping", "ReadLimits",
            "SUPPORTED_FORMATS"]

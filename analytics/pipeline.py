@@ -262,6 +262,12 @@ def _scheduled(steps: dict[str, Callable[[], None]], threads: int) -> None:
                 turn.wait()
             return None
 
+    def stop(error: BaseException) -> None:
+        """No step begins after ``error``, which ``_scheduled`` raises."""
+        with turn:
+            failed.append(error)
+            turn.notify_all()
+
     # One BLAS and one OpenMP thread per thread (two cores, two threads). BLAS's count is process-wide, so it
     # is set once here, where the models' own limits, entered and left in two threads at once, could restore
     # each other's; OpenMP's is per thread, so each thread sets its own.
@@ -271,9 +277,7 @@ def _scheduled(steps: dict[str, Callable[[], None]], threads: int) -> None:
                 try:
                     steps[name]()
                 except BaseException as error:
-                    with turn:
-                        failed.append(error)
-                        turn.notify_all()
+                    stop(error)
                     return
                 with turn:
                     done.add(name)
@@ -284,10 +288,8 @@ def _scheduled(steps: dict[str, Callable[[], None]], threads: int) -> None:
         try:
             for running in [pool.submit(work) for _ in range(threads)]:
                 running.result()
-        except BaseException as error:  # the main thread interrupted (parallel.interrupted): no step begins now
-            with turn:
-                failed.append(error)
-                turn.notify_all()
+        except BaseException as error:  # the main thread interrupted (parallel.interrupted)
+            stop(error)
             pool.shutdown(wait=not interrupted(error))
             raise
         pool.shutdown(wait=True)
